@@ -1,0 +1,115 @@
+//! Test harness: a real registry server on `127.0.0.1:0` with a temporary
+//! data directory.
+//!
+//! - [`TestServer::start`]: binds, spawns the server, waits until health says
+//!   SERVING (no sleeps: the listener is bound before the server runs).
+//! - [`TestServer::url`]: the `http://` address to give to clients.
+
+use std::net::SocketAddr;
+
+use accord_registry::Config;
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic_health::pb::{
+    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+};
+
+/// A running registry, stopped when dropped.
+#[derive(Debug)]
+pub struct TestServer {
+    addr: SocketAddr,
+    data_dir: tempfile::TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server on a fresh temporary data directory.
+    pub async fn start() -> Self {
+        let data_dir = tempfile::tempdir().expect("create a temporary data dir");
+        Self::start_in(data_dir).await
+    }
+
+    /// Starts a server on the given data directory.
+    pub async fn start_in(data_dir: tempfile::TempDir) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local address");
+        let config = Config {
+            listen: addr,
+            data_dir: data_dir.path().to_path_buf(),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            accord_registry::run(listener, config, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        let server = Self {
+            addr,
+            data_dir,
+            shutdown: Some(tx),
+            task: Some(task),
+        };
+        server.wait_serving().await;
+        server
+    }
+
+    async fn wait_serving(&self) {
+        let mut health = HealthClient::new(self.channel().await);
+        let status = health
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .expect("health check")
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "server is not SERVING");
+    }
+
+    /// The server's address as an `http://` URL.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A gRPC channel to the server.
+    pub async fn channel(&self) -> tonic::transport::Channel {
+        tonic::transport::Endpoint::from_shared(self.url())
+            .expect("valid url")
+            .connect()
+            .await
+            .expect("connect to the test server")
+    }
+
+    /// The server's socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
+    /// Stops the server gracefully and returns its data directory, so a new
+    /// server can be started on it.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task ends cleanly");
+        }
+        let dir = tempfile::tempdir().expect("placeholder temp dir");
+        std::mem::replace(&mut self.data_dir, dir)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
