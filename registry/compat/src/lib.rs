@@ -32,6 +32,65 @@ pub enum Mode {
     FullTransitive,
 }
 
+impl Mode {
+    /// Every mode, in the order of the API enum.
+    pub const ALL: [Mode; 7] = [
+        Mode::None,
+        Mode::Backward,
+        Mode::BackwardTransitive,
+        Mode::Forward,
+        Mode::ForwardTransitive,
+        Mode::Full,
+        Mode::FullTransitive,
+    ];
+
+    /// The SCREAMING_SNAKE name, e.g. `BACKWARD_TRANSITIVE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::None => "NONE",
+            Mode::Backward => "BACKWARD",
+            Mode::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            Mode::Forward => "FORWARD",
+            Mode::ForwardTransitive => "FORWARD_TRANSITIVE",
+            Mode::Full => "FULL",
+            Mode::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+
+    /// Whether earlier versions of the whole major line are checked, not only the latest.
+    pub fn is_transitive(self) -> bool {
+        matches!(
+            self,
+            Mode::BackwardTransitive | Mode::ForwardTransitive | Mode::FullTransitive
+        )
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    /// Parses a mode name, case-insensitively, with `-` or `_`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().to_ascii_uppercase().replace('-', "_");
+        Mode::ALL
+            .into_iter()
+            .find(|m| m.as_str() == wanted)
+            .ok_or_else(|| {
+                let names: Vec<_> = Mode::ALL.iter().map(|m| m.as_str()).collect();
+                format!(
+                    "unknown compatibility mode {s:?}; expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
 /// Which differences count as compatible.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -41,6 +100,35 @@ pub enum Policy {
     Strict,
     /// Confluent's lenient set (open content model edits accepted).
     Lenient,
+}
+
+impl Policy {
+    /// `STRICT` or `LENIENT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Strict => "STRICT",
+            Policy::Lenient => "LENIENT",
+        }
+    }
+}
+
+impl std::fmt::Display for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Policy {
+    type Err = String;
+
+    /// Parses `strict` or `lenient`, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "STRICT" => Ok(Policy::Strict),
+            "LENIENT" => Ok(Policy::Lenient),
+            _ => Err(format!("unknown policy {s:?}; expected STRICT or LENIENT")),
+        }
+    }
 }
 
 /// The smallest semver bump a change requires. Ordered: `None < Patch < Minor < Major`.
@@ -82,6 +170,12 @@ pub struct Finding {
     pub compatible: bool,
     /// The direction in which it was found.
     pub direction: Direction,
+    /// In [`check`], the index in `earlier` of the version this finding is
+    /// against; `None` from [`diff`].
+    pub against: Option<usize>,
+    /// A document that shows the break (accepted by the reader's old view,
+    /// rejected by the new one), when one could be built and verified.
+    pub witness: Option<Value>,
 }
 
 /// Errors of parsing or checking a schema.
@@ -180,4 +274,30 @@ pub fn fingerprint(value: &Value) -> String {
     // serde_json's default map is a BTreeMap: keys serialize sorted.
     let canonical = value.to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_case_insensitively() {
+        assert_eq!(
+            "backward-transitive".parse::<Mode>(),
+            Ok(Mode::BackwardTransitive)
+        );
+        assert_eq!("FULL".parse::<Mode>(), Ok(Mode::Full));
+        assert!("sideways".parse::<Mode>().is_err());
+        assert_eq!("Lenient".parse::<Policy>(), Ok(Policy::Lenient));
+    }
+
+    #[test]
+    fn fingerprint_ignores_key_order_and_whitespace() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": [true, null]}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a":[true,null],"b":1}"#).unwrap();
+        let c: Value = serde_json::from_str(r#"{"a":[true,null],"b":2}"#).unwrap();
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        assert_ne!(fingerprint(&a), fingerprint(&c));
+        assert_eq!(fingerprint(&a).len(), 64);
+    }
 }
