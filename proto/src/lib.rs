@@ -17,3 +17,81 @@ pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "
 
 /// The fully qualified name of the registry service.
 pub const SERVICE_NAME: &str = "accord.v1.RegistryService";
+
+/// The rich error model: a refused publish carries a
+/// [`v1::CompatibilityViolation`] in the gRPC status details, encoded as a
+/// `google.rpc.Status` whose `details` hold it as a `google.protobuf.Any`.
+pub mod details {
+    use prost::Message;
+
+    use crate::v1::CompatibilityViolation;
+
+    /// The `Any` type URL of [`CompatibilityViolation`].
+    pub const VIOLATION_TYPE_URL: &str = "type.googleapis.com/accord.v1.CompatibilityViolation";
+
+    /// `google.rpc.Status`, the envelope of status details.
+    #[derive(Clone, PartialEq, prost::Message)]
+    pub struct RpcStatus {
+        /// The gRPC code.
+        #[prost(int32, tag = "1")]
+        pub code: i32,
+        /// The message.
+        #[prost(string, tag = "2")]
+        pub message: String,
+        /// Typed details.
+        #[prost(message, repeated, tag = "3")]
+        pub details: Vec<prost_types::Any>,
+    }
+
+    /// A `FAILED_PRECONDITION` status carrying `violation` as its details.
+    pub fn violation_status(message: impl Into<String>, violation: &CompatibilityViolation) -> tonic::Status {
+        let message = message.into();
+        let envelope = RpcStatus {
+            code: tonic::Code::FailedPrecondition as i32,
+            message: message.clone(),
+            details: vec![prost_types::Any {
+                type_url: VIOLATION_TYPE_URL.to_owned(),
+                value: violation.encode_to_vec(),
+            }],
+        };
+        tonic::Status::with_details(
+            tonic::Code::FailedPrecondition,
+            message,
+            envelope.encode_to_vec().into(),
+        )
+    }
+
+    /// The [`CompatibilityViolation`] carried by `status`, if any.
+    pub fn violation_of(status: &tonic::Status) -> Option<CompatibilityViolation> {
+        let envelope = RpcStatus::decode(status.details()).ok()?;
+        envelope
+            .details
+            .iter()
+            .find(|any| any.type_url == VIOLATION_TYPE_URL)
+            .and_then(|any| CompatibilityViolation::decode(any.value.as_slice()).ok())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::v1::{Bump, Finding};
+
+        #[test]
+        fn violation_round_trips_through_status_details() {
+            let violation = CompatibilityViolation {
+                required_bump: Bump::Major as i32,
+                smallest_acceptable_version: "2.0.0".into(),
+                findings: vec![Finding {
+                    rule_id: "TYPE_CHANGED".into(),
+                    old_path: "#/properties/a".into(),
+                    ..Finding::default()
+                }],
+                ..CompatibilityViolation::default()
+            };
+            let status = violation_status("refused", &violation);
+            assert_eq!(status.code(), tonic::Code::FailedPrecondition);
+            assert_eq!(violation_of(&status), Some(violation));
+            assert_eq!(violation_of(&tonic::Status::not_found("x")), None);
+        }
+    }
+}
