@@ -1,0 +1,769 @@
+//! The connection to a registry: [`ClientBuilder`], [`RetryPolicy`] and one
+//! typed async method per RPC of `accord.v1.RegistryService` on [`Client`].
+
+use std::{
+    future::Future,
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime},
+};
+
+use accord_proto::v1::{self as pb, registry_service_client::RegistryServiceClient};
+use backon::{ExponentialBuilder, Retryable};
+use futures::{StreamExt, stream::BoxStream};
+use semver::Version;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::{
+    ContractName, Error, VersionSelector,
+    types::{
+        AuditEntry, CheckOutcome, CompatibilityConfig, ComponentSummary, ConfigChange, ConfigSetting,
+        ContractSummary, ContractVersion, DiffOutcome, Event, PublishOutcome, mode_to_wire, policy_to_wire,
+        time_to_wire,
+    },
+};
+
+/// How calls that are safe to repeat are retried when the registry is
+/// unreachable or too slow: exponential backoff with jitter, bounded both in
+/// count and in total time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt; 0 disables retrying.
+    pub max_retries: usize,
+    /// The delay before the first retry.
+    pub initial_backoff: Duration,
+    /// The longest delay between two attempts.
+    pub max_backoff: Duration,
+    /// No new attempt starts once this much time has passed since the first.
+    pub max_elapsed: Duration,
+    /// Randomise delays so that many clients restarting together do not
+    /// retry in lockstep.
+    pub jitter: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 5,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            max_elapsed: Duration::from_secs(15),
+            jitter: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Never retry.
+    pub fn none() -> Self {
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        let b = ExponentialBuilder::default()
+            .with_min_delay(self.initial_backoff)
+            .with_max_delay(self.max_backoff.max(self.initial_backoff))
+            .with_factor(2.0)
+            .with_max_times(self.max_retries)
+            .with_total_delay(Some(self.max_elapsed));
+        if self.jitter { b.with_jitter() } else { b }
+    }
+}
+
+/// Settings of a [`Client`].
+///
+/// ```no_run
+/// # async fn example() -> Result<(), accord_client::Error> {
+/// use std::time::Duration;
+/// use accord_client::{ClientBuilder, RetryPolicy};
+///
+/// let client = ClientBuilder::new("http://127.0.0.1:50051")
+///     .connect_timeout(Duration::from_secs(2))
+///     .call_timeout(Duration::from_secs(5))
+///     .retry(RetryPolicy { max_retries: 3, ..RetryPolicy::default() })
+///     .cache_dir("/var/cache/my-service/contracts")
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    url: String,
+    connect_timeout: Duration,
+    call_timeout: Duration,
+    retry: RetryPolicy,
+    cache_dir: Option<PathBuf>,
+}
+
+impl ClientBuilder {
+    /// Settings for the registry at `url` (`http://host:port`; a bare
+    /// `host:port` is read as `http://host:port`).
+    pub fn new(url: impl Into<String>) -> Self {
+        let url = url.into();
+        let url = if url.contains("://") {
+            url
+        } else {
+            format!("http://{url}")
+        };
+        Self {
+            url,
+            connect_timeout: Duration::from_secs(5),
+            call_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            cache_dir: None,
+        }
+    }
+
+    /// How long establishing a connection may take (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// How long one attempt of a unary call may take (default 10 s). Also
+    /// sent to the registry as the call's deadline.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// How idempotent calls are retried (default: [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Where [`Client::fetch_contracts`] keeps its last good copies.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    fn endpoint(&self) -> Result<Endpoint, Error> {
+        Endpoint::from_shared(self.url.clone())
+            .map(|e| e.connect_timeout(self.connect_timeout))
+            .map_err(|e| Error::InvalidUrl {
+                url: self.url.clone(),
+                reason: error_chain(&e),
+            })
+    }
+
+    fn finish(self, channel: Channel) -> Client {
+        Client {
+            inner: RegistryServiceClient::new(channel),
+            settings: Arc::new(self),
+        }
+    }
+
+    /// A client that connects on its first call (and reconnects as needed).
+    /// Fails only on an invalid address, so that a service can start while
+    /// the registry is down.
+    pub fn build(self) -> Result<Client, Error> {
+        let channel = self.endpoint()?.connect_lazy();
+        Ok(self.finish(channel))
+    }
+
+    /// A client connected now: fails with [`Error::Unreachable`] naming the
+    /// address when the registry cannot be reached.
+    pub async fn connect(self) -> Result<Client, Error> {
+        let channel = self.endpoint()?.connect().await.map_err(|e| Error::Unreachable {
+            url: self.url.clone(),
+            message: error_chain(&e),
+        })?;
+        Ok(self.finish(channel))
+    }
+}
+
+/// The messages of an error and of its sources, joined: tonic's transport
+/// errors say only "transport error" at the top.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// A connection to a registry. Cheap to clone; clones share the connection.
+///
+/// ```no_run
+/// # async fn example() -> Result<(), accord_client::Error> {
+/// use accord_client::Client;
+///
+/// let client = Client::connect("http://127.0.0.1:50051").await?;
+/// let name = "orders/order-placed".parse()?;
+/// let contract = client.get(&name, &"^1.2".parse()?).await?;
+/// println!("{}@{}: {}", contract.name, contract.version, contract.fingerprint);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: RegistryServiceClient<Channel>,
+    settings: Arc<ClientBuilder>,
+}
+
+type Grpc = RegistryServiceClient<Channel>;
+
+impl Client {
+    /// Connects to the registry at `url` with default settings.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        ClientBuilder::new(url).connect().await
+    }
+
+    /// Settings for the registry at `url`.
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    /// The registry's address.
+    pub fn url(&self) -> &str {
+        &self.settings.url
+    }
+
+    /// The cache directory, if one was configured.
+    pub fn cache_dir(&self) -> Option<&std::path::Path> {
+        self.settings.cache_dir.as_deref()
+    }
+
+    /// The retry policy in force.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.settings.retry
+    }
+
+    /// The generated gRPC client, for what this crate does not wrap.
+    pub fn raw(&self) -> RegistryServiceClient<Channel> {
+        self.inner.clone()
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        request.set_timeout(self.settings.call_timeout);
+        request
+    }
+
+    /// One attempt: the call under the per-call timeout, its status mapped.
+    async fn attempt<T, Fut>(&self, fut: Fut) -> Result<T, Error>
+    where
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let timeout = self.settings.call_timeout;
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) if status.code() == tonic::Code::DeadlineExceeded => Err(Error::Timeout {
+                url: self.settings.url.clone(),
+                after: timeout,
+            }),
+            Ok(Err(status)) => Err(Error::from_status(status, &self.settings.url)),
+            Err(_) => Err(Error::Timeout {
+                url: self.settings.url.clone(),
+                after: timeout,
+            }),
+        }
+    }
+
+    /// Runs `call`, retrying it under the policy when `idempotent` and the
+    /// failure is transient.
+    async fn call<T, F, Fut>(&self, rpc: &'static str, idempotent: bool, mut call: F) -> Result<T, Error>
+    where
+        F: FnMut(Grpc) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        let policy = self.settings.retry;
+        if !idempotent || policy.max_retries == 0 {
+            return self.attempt(call(self.inner.clone())).await;
+        }
+        let started = Instant::now();
+        (|| self.attempt(call(self.inner.clone())))
+            .retry(policy.backoff())
+            .sleep(tokio::time::sleep)
+            .when(|e: &Error| e.is_transient() && started.elapsed() < policy.max_elapsed)
+            .notify(|e: &Error, delay: Duration| {
+                tracing::debug!(rpc, error = %e, ?delay, "retrying");
+            })
+            .await
+    }
+
+    /// Publishes `schema` (JSON text) as a new version of `name`: `version`,
+    /// or the next one the registry computes from the required bump when
+    /// `None`.
+    ///
+    /// A refused change is [`Error::Incompatible`] with the findings.
+    /// Retried on transient failures only when `version` is given: then a
+    /// repeat is an idempotent re-publish (same version, same fingerprint),
+    /// reported with `created == false` if the first attempt had landed.
+    /// Without a version a repeat could store a second version, so it is
+    /// never retried.
+    pub async fn publish(
+        &self,
+        name: &ContractName,
+        schema: &str,
+        version: Option<&Version>,
+    ) -> Result<PublishOutcome, Error> {
+        let message = pb::PublishContractRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            schema: schema.to_owned(),
+            version: version.map(Version::to_string).unwrap_or_default(),
+        };
+        let reply = self
+            .call("PublishContract", version.is_some(), |mut c| {
+                let r = self.request(message.clone());
+                async move { c.publish_contract(r).await }
+            })
+            .await?;
+        PublishOutcome::from_wire(reply)
+    }
+
+    /// Answers exactly as [`Client::publish`] would, without storing
+    /// anything. A refusal is an `Ok` outcome with `accepted == false`.
+    pub async fn check(
+        &self,
+        name: &ContractName,
+        schema: &str,
+        version: Option<&Version>,
+    ) -> Result<CheckOutcome, Error> {
+        let message = pb::CheckCompatibilityRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            schema: schema.to_owned(),
+            version: version.map(Version::to_string).unwrap_or_default(),
+        };
+        let reply = self
+            .call("CheckCompatibility", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.check_compatibility(r).await }
+            })
+            .await?;
+        CheckOutcome::from_wire(reply)
+    }
+
+    /// Fetches the version of `name` that `selector` picks, with its schema.
+    pub async fn get(
+        &self,
+        name: &ContractName,
+        selector: &VersionSelector,
+    ) -> Result<ContractVersion, Error> {
+        let message = pb::GetContractRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            version: selector.to_wire(),
+        };
+        let reply = self
+            .call("GetContract", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.get_contract(r).await }
+            })
+            .await?;
+        ContractVersion::from_wire_opt(reply.contract)
+    }
+
+    /// Fetches many contracts in one call. One result per pair, in order;
+    /// a pair that does not resolve is an error in its slot, not a failure
+    /// of the whole call.
+    pub async fn batch_get(
+        &self,
+        wanted: &[(ContractName, VersionSelector)],
+    ) -> Result<Vec<Result<ContractVersion, Error>>, Error> {
+        let message = pb::BatchGetContractsRequest {
+            selectors: wanted
+                .iter()
+                .map(|(name, selector)| pb::ContractSelector {
+                    component: name.component().to_owned(),
+                    contract: name.contract().to_owned(),
+                    version: selector.to_wire(),
+                })
+                .collect(),
+        };
+        let reply = self
+            .call("BatchGetContracts", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.batch_get_contracts(r).await }
+            })
+            .await?;
+        if reply.results.len() != wanted.len() {
+            return Err(Error::InvalidResponse {
+                message: format!(
+                    "asked for {} contracts, got {} results",
+                    wanted.len(),
+                    reply.results.len()
+                ),
+            });
+        }
+        Ok(reply
+            .results
+            .into_iter()
+            .zip(wanted)
+            .map(|(result, (name, selector))| match result.contract {
+                Some(contract) => {
+                    let contract = ContractVersion::from_wire(contract)?;
+                    // The registry answers in order; a mismatch would hand
+                    // a service the wrong contract, so it is refused.
+                    if &contract.name != name || !selector.matches(&contract.version) {
+                        return Err(Error::InvalidResponse {
+                            message: format!(
+                                "asked for {name}@{selector}, got {}@{}",
+                                contract.name, contract.version
+                            ),
+                        });
+                    }
+                    Ok(contract)
+                }
+                None => Err(Error::from_code(
+                    tonic::Code::from_i32(result.error_code),
+                    if result.error_message.is_empty() {
+                        format!("{name}@{selector}")
+                    } else {
+                        result.error_message
+                    },
+                    self.url(),
+                )),
+            })
+            .collect())
+    }
+
+    /// Follows `next_page_token`s until the last page.
+    async fn all_pages<T, F, Fut>(&self, mut page: F) -> Result<Vec<T>, Error>
+    where
+        F: FnMut(String) -> Fut,
+        Fut: Future<Output = Result<(Vec<T>, String), Error>>,
+    {
+        let mut items = Vec::new();
+        let mut token = String::new();
+        loop {
+            let (mut batch, next) = page(token.clone()).await?;
+            items.append(&mut batch);
+            if next.is_empty() {
+                return Ok(items);
+            }
+            if next == token {
+                return Err(Error::InvalidResponse {
+                    message: format!("the page token {next:?} repeats"),
+                });
+            }
+            token = next;
+        }
+    }
+
+    /// Lists the components that own at least one visible contract.
+    pub async fn list_components(&self) -> Result<Vec<ComponentSummary>, Error> {
+        self.all_pages(|page_token| async move {
+            let message = pb::ListComponentsRequest {
+                page_size: 0,
+                page_token,
+            };
+            let reply = self
+                .call("ListComponents", true, |mut c| {
+                    let r = self.request(message.clone());
+                    async move { c.list_components(r).await }
+                })
+                .await?;
+            let items = reply
+                .components
+                .into_iter()
+                .map(|c| ComponentSummary {
+                    name: c.name,
+                    contract_count: c.contract_count,
+                })
+                .collect();
+            Ok((items, reply.next_page_token))
+        })
+        .await
+    }
+
+    /// Lists the contracts of `component`.
+    pub async fn list_contracts(&self, component: &str) -> Result<Vec<ContractSummary>, Error> {
+        crate::name::check_part("component", component)?;
+        self.all_pages(|page_token| async move {
+            let message = pb::ListContractsRequest {
+                component: component.to_owned(),
+                page_size: 0,
+                page_token,
+            };
+            let reply = self
+                .call("ListContracts", true, |mut c| {
+                    let r = self.request(message.clone());
+                    async move { c.list_contracts(r).await }
+                })
+                .await?;
+            let items = reply
+                .contracts
+                .into_iter()
+                .map(ContractSummary::from_wire)
+                .collect::<Result<_, _>>()?;
+            Ok((items, reply.next_page_token))
+        })
+        .await
+    }
+
+    /// Lists the versions of `name`, oldest first, without their schemas;
+    /// soft-deleted ones too when `include_deleted`.
+    pub async fn list_versions(
+        &self,
+        name: &ContractName,
+        include_deleted: bool,
+    ) -> Result<Vec<ContractVersion>, Error> {
+        self.all_pages(|page_token| async move {
+            let message = pb::ListVersionsRequest {
+                component: name.component().to_owned(),
+                contract: name.contract().to_owned(),
+                page_size: 0,
+                page_token,
+                include_deleted,
+            };
+            let reply = self
+                .call("ListVersions", true, |mut c| {
+                    let r = self.request(message.clone());
+                    async move { c.list_versions(r).await }
+                })
+                .await?;
+            let items = reply
+                .versions
+                .into_iter()
+                .map(ContractVersion::from_wire)
+                .collect::<Result<_, _>>()?;
+            Ok((items, reply.next_page_token))
+        })
+        .await
+    }
+
+    /// Compares two stored versions of `name`, under the contract's own
+    /// settings or the ones given.
+    pub async fn diff(
+        &self,
+        name: &ContractName,
+        from: &Version,
+        to: &Version,
+        config: Option<CompatibilityConfig>,
+    ) -> Result<DiffOutcome, Error> {
+        let message = pb::DiffVersionsRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            from_version: from.to_string(),
+            to_version: to.to_string(),
+            mode: config.map_or(0, |c| mode_to_wire(c.mode)),
+            policy: config.map_or(0, |c| policy_to_wire(c.policy)),
+        };
+        let reply = self
+            .call("DiffVersions", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.diff_versions(r).await }
+            })
+            .await?;
+        DiffOutcome::from_wire(reply)
+    }
+
+    /// The settings in force for `name`, or the global ones for `None`.
+    pub async fn get_config(&self, name: Option<&ContractName>) -> Result<ConfigSetting, Error> {
+        let message = pb::GetCompatibilityConfigRequest {
+            component: name.map(|n| n.component().to_owned()).unwrap_or_default(),
+            contract: name.map(|n| n.contract().to_owned()).unwrap_or_default(),
+        };
+        let reply = self
+            .call("GetCompatibilityConfig", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.get_compatibility_config(r).await }
+            })
+            .await?;
+        config_setting(reply.config, reply.inherited)
+    }
+
+    /// Changes the settings of `name`, or the global ones for `None`.
+    /// Setting values is idempotent, so it is retried like a read.
+    pub async fn set_config(
+        &self,
+        name: Option<&ContractName>,
+        change: ConfigChange,
+    ) -> Result<ConfigSetting, Error> {
+        let message = pb::SetCompatibilityConfigRequest {
+            component: name.map(|n| n.component().to_owned()).unwrap_or_default(),
+            contract: name.map(|n| n.contract().to_owned()).unwrap_or_default(),
+            mode: change.mode.map_or(0, mode_to_wire),
+            policy: change.policy.map_or(0, policy_to_wire),
+            clear: change.clear,
+        };
+        let reply = self
+            .call("SetCompatibilityConfig", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.set_compatibility_config(r).await }
+            })
+            .await?;
+        config_setting(reply.config, reply.inherited)
+    }
+
+    /// Marks `name@version` deprecated with `message` (why, and what to use
+    /// instead). It is still served, flagged.
+    pub async fn deprecate(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        message: &str,
+    ) -> Result<ContractVersion, Error> {
+        let message = pb::DeprecateVersionRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            version: version.to_string(),
+            message: message.to_owned(),
+        };
+        let reply = self
+            .call("DeprecateVersion", true, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.deprecate_version(r).await }
+            })
+            .await?;
+        ContractVersion::from_wire_opt(reply.contract)
+    }
+
+    /// Deletes every version of `name`: hidden and restorable, or erased for
+    /// good when `hard`. Returns the versions deleted. Not retried: a repeat
+    /// after a lost answer would report nothing deleted.
+    pub async fn delete_contract(&self, name: &ContractName, hard: bool) -> Result<Vec<Version>, Error> {
+        let message = pb::DeleteContractRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            hard,
+        };
+        let reply = self
+            .call("DeleteContract", false, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.delete_contract(r).await }
+            })
+            .await?;
+        versions_from_wire(&reply.versions)
+    }
+
+    /// Deletes `name@version`: hidden and restorable, or erased when `hard`.
+    pub async fn delete_version(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        hard: bool,
+    ) -> Result<Version, Error> {
+        let message = pb::DeleteVersionRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            version: version.to_string(),
+            hard,
+        };
+        let reply = self
+            .call("DeleteVersion", false, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.delete_version(r).await }
+            })
+            .await?;
+        crate::name::parse_wire_version(&reply.version, "deleted version")?.ok_or_else(|| {
+            Error::InvalidResponse {
+                message: "the deleted version is missing".into(),
+            }
+        })
+    }
+
+    /// Brings back soft-deleted versions of `name`: one, or all for `None`.
+    /// Returns the versions restored.
+    pub async fn restore(
+        &self,
+        name: &ContractName,
+        version: Option<&Version>,
+    ) -> Result<Vec<Version>, Error> {
+        let message = pb::RestoreContractRequest {
+            component: name.component().to_owned(),
+            contract: name.contract().to_owned(),
+            version: version.map(Version::to_string).unwrap_or_default(),
+        };
+        let reply = self
+            .call("RestoreContract", false, |mut c| {
+                let r = self.request(message.clone());
+                async move { c.restore_contract(r).await }
+            })
+            .await?;
+        versions_from_wire(&reply.versions)
+    }
+
+    /// Lists the audit log of write attempts, from `since` on.
+    pub async fn list_audit_entries(&self, since: Option<SystemTime>) -> Result<Vec<AuditEntry>, Error> {
+        let since = since.map(time_to_wire);
+        self.all_pages(|page_token| async move {
+            let message = pb::ListAuditEntriesRequest {
+                since,
+                page_size: 0,
+                page_token,
+            };
+            let reply = self
+                .call("ListAuditEntries", true, |mut c| {
+                    let r = self.request(message.clone());
+                    async move { c.list_audit_entries(r).await }
+                })
+                .await?;
+            let items = reply.entries.into_iter().map(AuditEntry::from_wire).collect();
+            Ok((items, reply.next_page_token))
+        })
+        .await
+    }
+
+    /// Streams registry events with a sequence above `after_sequence`
+    /// (0: from the start), of one component or of all. Opening the stream
+    /// is retried like a read; once open it runs until the registry ends it
+    /// or the connection drops (an `Err` item), after which a caller resumes
+    /// from the last sequence it saw.
+    pub async fn watch(
+        &self,
+        after_sequence: u64,
+        component: Option<&str>,
+    ) -> Result<BoxStream<'static, Result<Event, Error>>, Error> {
+        if let Some(component) = component {
+            crate::name::check_part("component", component)?;
+        }
+        let message = pb::WatchEventsRequest {
+            after_sequence,
+            component: component.unwrap_or_default().to_owned(),
+        };
+        // No deadline on the request itself: it would end a healthy stream.
+        // The per-call timeout bounds only the wait for the stream to open.
+        let stream = self
+            .call("WatchEvents", true, |mut c| {
+                let r = tonic::Request::new(message.clone());
+                async move { c.watch_events(r).await }
+            })
+            .await?;
+        let url = self.settings.url.clone();
+        Ok(stream
+            .map(move |item| match item {
+                Ok(reply) => match reply.event {
+                    Some(event) => Event::from_wire(event),
+                    None => Err(Error::InvalidResponse {
+                        message: "a watch message without an event".into(),
+                    }),
+                },
+                Err(status) => Err(Error::from_status(status, &url)),
+            })
+            .boxed())
+    }
+}
+
+fn config_setting(config: Option<pb::CompatibilityConfig>, inherited: bool) -> Result<ConfigSetting, Error> {
+    let config = config.ok_or_else(|| Error::InvalidResponse {
+        message: "the answer has no compatibility config".into(),
+    })?;
+    Ok(ConfigSetting {
+        config: CompatibilityConfig::from_wire(config)?,
+        inherited,
+    })
+}
+
+fn versions_from_wire(versions: &[String]) -> Result<Vec<Version>, Error> {
+    versions
+        .iter()
+        .map(|v| {
+            crate::name::parse_wire_version(v, "version")?.ok_or_else(|| Error::InvalidResponse {
+                message: "an empty version in a list of versions".into(),
+            })
+        })
+        .collect()
+}
