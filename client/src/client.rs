@@ -95,6 +95,19 @@ pub struct ClientBuilder {
     call_timeout: Duration,
     retry: RetryPolicy,
     cache_dir: Option<PathBuf>,
+    on_retry: Option<RetryHook>,
+}
+
+/// A function told of every retry, e.g. to count them in metrics.
+#[derive(Clone)]
+struct RetryHook(Arc<RetryFn>);
+
+type RetryFn = dyn Fn(&str, &Error, Duration) + Send + Sync;
+
+impl std::fmt::Debug for RetryHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RetryHook")
+    }
 }
 
 impl ClientBuilder {
@@ -113,6 +126,7 @@ impl ClientBuilder {
             call_timeout: Duration::from_secs(10),
             retry: RetryPolicy::default(),
             cache_dir: None,
+            on_retry: None,
         }
     }
 
@@ -138,6 +152,13 @@ impl ClientBuilder {
     /// Where [`Client::fetch_contracts`] keeps its last good copies.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Calls `hook` before each retry with the RPC's name, the error that
+    /// caused it and the delay before the next attempt.
+    pub fn on_retry(mut self, hook: impl Fn(&str, &Error, Duration) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(RetryHook(Arc::new(hook)));
         self
     }
 
@@ -287,6 +308,9 @@ impl Client {
             .when(|e: &Error| e.is_transient() && started.elapsed() < policy.max_elapsed)
             .notify(|e: &Error, delay: Duration| {
                 tracing::debug!(rpc, error = %e, ?delay, "retrying");
+                if let Some(hook) = &self.settings.on_retry {
+                    (hook.0)(rpc, e, delay);
+                }
             })
             .await
     }

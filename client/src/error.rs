@@ -147,6 +147,14 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A document does not satisfy a contract.
+    #[error("the document does not satisfy {contract}: {}", issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidPayload {
+        /// The contract, as `component/contract@version`.
+        contract: String,
+        /// Every issue, with its place in the document.
+        issues: Vec<crate::validate::ValidationIssue>,
+    },
     /// A contract's schema could not be compiled into a validator.
     #[error("cannot compile the schema of {contract} into a validator: {message}")]
     InvalidSchema {

@@ -11,16 +11,53 @@
 //!   [`Finding`], [`Event`], [`CheckOutcome`], [`PublishOutcome`]…).
 //! - [`error`]: [`Error`], one enum for every failure; a refused publish is
 //!   [`Error::Incompatible`] with its findings decoded.
+//! - [`fetch`]: [`Client::fetch_contracts`], the start-up fetch with its
+//!   fallback to last good copies, giving a [`ContractSet`].
+//! - [`cache`]: [`ContractCache`], the on-disk copies, written atomically
+//!   and verified on read.
+//! - [`live`]: [`LiveContracts`], a set kept current through the event
+//!   stream.
+//! - [`validate`]: [`Validator`], a contract compiled once to validate
+//!   payloads, every error with its path.
+//!
+//! # Start-up fetch
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), accord_client::Error> {
+//! use accord_client::{ClientBuilder, LiveContracts, Validator};
+//!
+//! let client = ClientBuilder::new("http://registry.internal:50051")
+//!     .cache_dir("/var/cache/orders/contracts")
+//!     .build()?;
+//! let wanted = vec![("orders/order-placed".parse()?, "^1.2".parse()?)];
+//! // Fresh copies when the registry answers; the last good ones, marked
+//! // stale, when it cannot be reached; an error naming the contracts when
+//! // neither exists.
+//! let contracts = client.fetch_contracts(&wanted).await?;
+//! let placed = contracts.get(&"orders/order-placed".parse()?).expect("asked for");
+//! let validator = Validator::compile(&placed.contract)?;
+//! validator.validate(&serde_json::json!({"id": "o-1"}))?;
+//! // Keep them current while the service runs.
+//! let live = LiveContracts::start(client, contracts);
+//! # drop(live); Ok(()) }
+//! ```
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod client;
 pub mod error;
+pub mod fetch;
+pub mod live;
 pub mod name;
 pub mod types;
+pub mod validate;
 
 pub use accord_compat::{Bump, Direction, Mode, Policy};
+pub use cache::{CachedCopy, ContractCache};
 pub use client::{Client, ClientBuilder, RetryPolicy};
 pub use error::Error;
+pub use fetch::{ContractSet, FetchedContract};
+pub use live::{LiveContracts, LiveStatus};
 pub use name::{ContractName, VersionSelector};
 pub use semver::{Version, VersionReq};
 pub use types::{
@@ -28,3 +65,4 @@ pub use types::{
     ContractSummary, ContractVersion, DiffOutcome, Event, EventKind, Finding, PublishOutcome, Verdict,
     VersionState,
 };
+pub use validate::{ValidationIssue, Validator};
