@@ -1,25 +1,610 @@
 //! `accord`: the command-line interface of the Accord contract registry.
+//!
+//! - `main.rs`: the command line (clap), dispatch and exit codes.
+//! - [`offline`]: `check --against` and `diff OLD NEW` through the engine.
+//! - [`online`]: the commands that talk to a registry through `accord-client`.
+//! - [`manifest`]: `accord.toml`, contracts as code.
+//! - [`report`]: the shape every check, diff and publish result takes.
+//! - [`render`]: text, JSON, GitHub, JUnit and SARIF output.
+//! - [`rules`]: rule metadata for SARIF.
 
-use std::process::ExitCode;
+mod manifest;
+mod offline;
+mod online;
+mod render;
+mod report;
+mod rules;
 
-use clap::Parser;
+use std::{io::Write, path::PathBuf, process::ExitCode};
+
+use accord_compat::{Mode, Policy};
+use clap::{Args, Parser, Subcommand};
+
+use crate::render::{Format, Kind};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; the change is compatible
+  1  breaking changes found: a check or publish refused, a diff with breaking findings
+  2  any other error: bad input, unreadable file, not found, registry unreachable";
 
 /// Work with versioned contracts (JSON Schema) from a terminal or from CI.
 #[derive(Debug, Parser)]
-#[command(name = "accord", version)]
+#[command(
+    name = "accord",
+    version,
+    after_help = EXIT_CODES,
+    long_about = "Work with versioned contracts (JSON Schema) from a terminal or from CI.\n\n\
+        Offline, `accord check` and `accord diff` compare schema files with the \
+        compatibility engine; no registry is needed. The other commands talk to an \
+        Accord registry (--registry)."
+)]
 struct Cli {
     /// Registry address.
     #[arg(
         long,
         env = "ACCORD_REGISTRY",
         default_value = "http://127.0.0.1:50051",
-        global = true
+        global = true,
+        long_help = "The gRPC address of the Accord registry, with its scheme, e.g. \
+            http://registry.internal:50051. Offline commands ignore it."
     )]
     registry: String,
+
+    /// Never colour the output.
+    #[arg(
+        long,
+        global = true,
+        long_help = "Never colour the output. Text output is coloured only on a terminal; \
+            setting NO_COLOR in the environment does the same as this flag, and \
+            CLICOLOR_FORCE=1 forces colour into a pipe."
+    )]
+    no_color: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Judgement {
+    /// Compatibility mode [default: BACKWARD offline, the contract's own online].
+    #[arg(
+        long,
+        value_parser = parse_mode,
+        long_help = "Compatibility mode, case-insensitive: NONE, BACKWARD, BACKWARD_TRANSITIVE, \
+            FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE. Offline it defaults to BACKWARD; \
+            against a registry, the contract's configured mode applies."
+    )]
+    mode: Option<Mode>,
+
+    /// Policy: strict or lenient [default: strict offline, the contract's own online].
+    #[arg(
+        long,
+        value_parser = parse_policy,
+        long_help = "Which differences count as compatible: STRICT (Confluent's default set) \
+            or LENIENT (open content model edits accepted). Offline it defaults to STRICT."
+    )]
+    policy: Option<Policy>,
+}
+
+#[derive(Debug, Args)]
+struct FormatArg {
+    /// Output format.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "text",
+        long_help = "Output format. text: for a person, grouped, breaking findings marked, \
+            coloured on a terminal. json: one stable object (see README). github: GitHub \
+            Actions workflow commands pointing at the schema file. junit: JUnit XML, one \
+            test case per contract. sarif: SARIF 2.1.0, one result per finding."
+    )]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct ListFormatArg {
+    /// Output format: text or json.
+    #[arg(
+        long = "format",
+        value_enum,
+        default_value = "text",
+        long_help = "Output format: text for a person, or json (one stable JSON value; \
+            `watch` prints one JSON object per line)."
+    )]
+    format: PlainFormat,
+}
+
+/// The formats of the commands that print no findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PlainFormat {
+    /// For a person.
+    Text,
+    /// For scripts.
+    Json,
+}
+
+impl ListFormatArg {
+    fn json(&self) -> bool {
+        self.format == PlainFormat::Json
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a schema for compatibility: offline against files, or as a dry-run publish.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord check order-placed.v2.json --against order-placed.v1.json\n",
+        "  accord check new.json --against v3.json --against v2.json --mode backward_transitive\n",
+        "  accord check new.json --contract orders/order-placed --version 1.5.0 --format github\n",
+        "  accord check                 # every contract of ./accord.toml, against the registry\n",
+        "\n",
+        "Exit codes: 0 compatible, 1 incompatible, 2 error."
+    ))]
+    Check {
+        /// The new schema file (none: every contract listed in accord.toml).
+        #[arg(
+            long_help = "The new schema file. Without it, every contract of the manifest \
+            (--manifest, default ./accord.toml) is checked against the registry."
+        )]
+        file: Option<PathBuf>,
+
+        /// An earlier schema file to check against (offline); repeat for older ones.
+        #[arg(
+            long,
+            value_name = "OLD",
+            conflicts_with = "contract",
+            long_help = "An earlier schema file to check against, with no registry. Repeat \
+                it for older versions, latest first: a _TRANSITIVE mode checks against each, \
+                the other modes against the first one only."
+        )]
+        against: Vec<PathBuf>,
+
+        /// The registered contract (component/contract) to dry-run a publish against.
+        #[arg(
+            long,
+            value_name = "COMPONENT/CONTRACT",
+            long_help = "Ask the registry whether publishing FILE as this contract would be \
+                accepted, without storing anything: exactly the publish decision."
+        )]
+        contract: Option<String>,
+
+        /// The version that would be published (with --contract).
+        #[arg(
+            long,
+            requires = "contract",
+            long_help = "The version that would be published. Without it the registry \
+                assigns the next version from the required bump, as publish does."
+        )]
+        version: Option<String>,
+
+        /// The contracts-as-code manifest.
+        #[arg(long, default_value = "accord.toml", value_name = "PATH")]
+        manifest: PathBuf,
+
+        #[command(flatten)]
+        judgement: Judgement,
+
+        #[command(flatten)]
+        format: FormatArg,
+    },
+
+    /// Show every difference between two schemas, breaking ones marked.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord diff order-placed.v1.json order-placed.v2.json\n",
+        "  accord diff orders/order-placed 1.4.0 2.0.0\n",
+        "\n",
+        "Exit codes: 0 no breaking difference, 1 breaking differences, 2 error."
+    ))]
+    Diff {
+        /// OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO for stored versions.
+        #[arg(
+            num_args = 2..=3,
+            required = true,
+            value_name = "ARGS",
+            long_help = "Either two schema files, OLD.json NEW.json (offline), or a \
+                registered contract and two of its versions: COMPONENT/CONTRACT FROM TO."
+        )]
+        args: Vec<String>,
+
+        #[command(flatten)]
+        judgement: Judgement,
+
+        #[command(flatten)]
+        format: FormatArg,
+    },
+
+    /// Publish a new version of a contract.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord publish orders/order-placed order-placed.json --version 1.5.0\n",
+        "  accord publish orders/order-placed order-placed.json    # the registry picks the version\n",
+        "  accord publish               # the contracts of ./accord.toml not yet registered\n",
+        "\n",
+        "Exit codes: 0 published (or already there), 1 refused as incompatible, 2 error."
+    ))]
+    Publish {
+        /// COMPONENT/CONTRACT (none: the contracts listed in accord.toml).
+        name: Option<String>,
+
+        /// The schema file.
+        #[arg(requires = "name")]
+        file: Option<PathBuf>,
+
+        /// The version to publish (default: the next one the change requires).
+        #[arg(long)]
+        version: Option<String>,
+
+        /// The contracts-as-code manifest.
+        #[arg(long, default_value = "accord.toml", value_name = "PATH")]
+        manifest: PathBuf,
+
+        #[command(flatten)]
+        format: FormatArg,
+    },
+
+    /// Print a stored schema: nothing but its JSON on stdout.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord get orders/order-placed              # the latest release\n",
+        "  accord get orders/order-placed 1.4.0\n",
+        "  accord get orders/order-placed '^1.2' > order-placed.json"
+    ))]
+    Get {
+        /// COMPONENT/CONTRACT.
+        name: String,
+        /// An exact version, a semver requirement (^1.2, ~1.4, ">=1, <3"); default the latest.
+        version: Option<String>,
+    },
+
+    /// List the versions of a contract, oldest first, with dates and deprecations.
+    #[command(after_help = "Example:\n  accord versions orders/order-placed --include-deleted")]
+    Versions {
+        /// COMPONENT/CONTRACT.
+        name: String,
+        /// Also list soft-deleted versions.
+        #[arg(long)]
+        include_deleted: bool,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+
+    /// List the components, or the contracts of one component.
+    #[command(after_help = "Examples:\n  accord list\n  accord list orders --format json")]
+    List {
+        /// A component: list its contracts instead of the components.
+        component: Option<String>,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+
+    /// Read or change compatibility settings.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Mark a version as deprecated; it is still served, flagged with the message.
+    #[command(
+        after_help = "Example:\n  accord deprecate orders/order-placed@1.2.0 --message 'use 2.x: amounts are in cents'"
+    )]
+    Deprecate {
+        /// COMPONENT/CONTRACT@VERSION.
+        target: String,
+        /// Why, and what to use instead.
+        #[arg(long, short)]
+        message: String,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+
+    /// Delete a contract or one version: hidden and restorable unless --hard.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord delete orders/order-placed@1.0.0\n",
+        "  accord delete orders/order-placed --hard --yes    # in a script: no prompt"
+    ))]
+    Delete {
+        /// COMPONENT/CONTRACT (every version) or COMPONENT/CONTRACT@VERSION.
+        target: String,
+        /// Erase for good instead of hiding. Cannot be undone.
+        #[arg(long)]
+        hard: bool,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(long, short)]
+        yes: bool,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+
+    /// Print registry events as they happen, one line each.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord watch\n",
+        "  accord watch --from 120 --component orders --format json   # JSON Lines"
+    ))]
+    Watch {
+        /// Start after this sequence number (0: every event from the start).
+        #[arg(long, default_value_t = 0, value_name = "SEQ")]
+        from: u64,
+        /// Only events of this component.
+        #[arg(long)]
+        component: Option<String>,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Show the settings in force for a contract, or the global ones.
+    #[command(after_help = "Examples:\n  accord config get\n  accord config get orders/order-placed")]
+    Get {
+        /// COMPONENT/CONTRACT (none: the global default).
+        name: Option<String>,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+    /// Change the settings of a contract, or the global ones.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord config set --mode full_transitive\n",
+        "  accord config set orders/order-placed --policy lenient\n",
+        "  accord config set orders/order-placed --clear     # inherit the global settings again"
+    ))]
+    Set {
+        /// COMPONENT/CONTRACT (none: the global default).
+        name: Option<String>,
+        #[command(flatten)]
+        judgement: Judgement,
+        /// Remove the contract's own settings so that it inherits the global ones.
+        #[arg(long, conflicts_with_all = ["mode", "policy"])]
+        clear: bool,
+        #[command(flatten)]
+        format: ListFormatArg,
+    },
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    s.parse()
+}
+
+fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse()
+}
+
+/// What a command that ran to its end concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 1: breaking changes, a refusal.
+    Breaking,
+}
+
+impl Outcome {
+    fn of(reports: &[report::CheckReport]) -> Self {
+        if reports.iter().all(|r| r.compatible) {
+            Outcome::Success
+        } else {
+            Outcome::Breaking
+        }
+    }
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let _ = cli.registry;
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors are errors like any other (exit 2); --help and
+            // --version are successes.
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if cli.no_color {
+        anstream::ColorChoice::Never.write_global();
+    }
+    match run(cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Breaking) => ExitCode::from(1),
+        Err(e) => {
+            let mut err = anstream::stderr();
+            let style = anstyle::AnsiColor::Red.on_default().bold();
+            let _ = writeln!(err, "{style}error:{style:#} {}", error_chain(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The error and its causes on one line. Transport errors repeat their
+/// cause in their own message, so a cause already said is not said again.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+fn print(
+    reports: &[report::CheckReport],
+    format: Format,
+    kind: Kind,
+    single: bool,
+) -> anyhow::Result<Outcome> {
+    let mut out = anstream::stdout().lock();
+    render::write(&mut out, reports, format, kind, single)?;
+    out.flush()?;
+    Ok(Outcome::of(reports))
+}
+
+fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let registry = cli.registry;
+    match cli.command {
+        Command::Check {
+            file,
+            against,
+            contract,
+            version,
+            manifest,
+            judgement,
+            format,
+        } => match (file, contract) {
+            (Some(file), None) => {
+                let against: Vec<&std::path::Path> = against.iter().map(PathBuf::as_path).collect();
+                let report = offline::check(
+                    &file,
+                    &against,
+                    judgement.mode.unwrap_or(Mode::Backward),
+                    judgement.policy.unwrap_or_default(),
+                )?;
+                print(&[report], format.format, Kind::Check, true)
+            }
+            (Some(file), Some(contract)) => {
+                refuse_judgement(&judgement, "check --contract")?;
+                let report =
+                    online::block_on(online::check(&registry, &contract, &file, version.as_deref()))?;
+                print(&[report], format.format, Kind::Check, true)
+            }
+            (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
+            (None, None) => {
+                refuse_judgement(&judgement, "check with accord.toml")?;
+                let manifest = manifest::Manifest::load(&manifest)?;
+                let reports = online::block_on(online::check_manifest(&registry, &manifest))?;
+                print(&reports, format.format, Kind::Check, false)
+            }
+        },
+        Command::Diff {
+            args,
+            judgement,
+            format,
+        } => match args.as_slice() {
+            [old, new] => {
+                let report = offline::diff(
+                    old.as_ref(),
+                    new.as_ref(),
+                    judgement.mode.unwrap_or(Mode::Backward),
+                    judgement.policy.unwrap_or_default(),
+                )?;
+                print(&[report], format.format, Kind::Diff, true)
+            }
+            [name, from, to] => {
+                let report = online::block_on(online::diff(
+                    &registry,
+                    name,
+                    from,
+                    to,
+                    judgement.mode,
+                    judgement.policy,
+                ))?;
+                print(&[report], format.format, Kind::Diff, true)
+            }
+            _ => anyhow::bail!("diff takes OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO"),
+        },
+        Command::Publish {
+            name,
+            file,
+            version,
+            manifest,
+            format,
+        } => match (name, file) {
+            (Some(name), Some(file)) => {
+                let report = online::block_on(online::publish(&registry, &name, &file, version.as_deref()))?;
+                print(&[report], format.format, Kind::Publish, true)
+            }
+            (Some(name), None) => {
+                anyhow::bail!("publish {name} needs the schema FILE to publish")
+            }
+            (None, _) => {
+                if version.is_some() {
+                    anyhow::bail!("--version applies to one contract; accord.toml gives each its version");
+                }
+                let manifest = manifest::Manifest::load(&manifest)?;
+                let (reports, outcome) = online::block_on(online::publish_manifest(&registry, &manifest))?;
+                // What was published before a failure is printed all the same.
+                print(&reports, format.format, Kind::Publish, false)?;
+                outcome
+            }
+        },
+        Command::Get { name, version } => online::block_on(online::get(&registry, &name, version.as_deref())),
+        Command::Versions {
+            name,
+            include_deleted,
+            format,
+        } => online::block_on(online::versions(&registry, &name, include_deleted, format.json())),
+        Command::List { component, format } => {
+            online::block_on(online::list(&registry, component.as_deref(), format.json()))
+        }
+        Command::Config(ConfigCommand::Get { name, format }) => {
+            online::block_on(online::config_get(&registry, name.as_deref(), format.json()))
+        }
+        Command::Config(ConfigCommand::Set {
+            name,
+            judgement,
+            clear,
+            format,
+        }) => {
+            if !clear && judgement.mode.is_none() && judgement.policy.is_none() {
+                anyhow::bail!("config set needs --mode, --policy or --clear");
+            }
+            online::block_on(online::config_set(
+                &registry,
+                name.as_deref(),
+                judgement.mode,
+                judgement.policy,
+                clear,
+                format.json(),
+            ))
+        }
+        Command::Deprecate {
+            target,
+            message,
+            format,
+        } => online::block_on(online::deprecate(&registry, &target, &message, format.json())),
+        Command::Delete {
+            target,
+            hard,
+            yes,
+            format,
+        } => {
+            if !yes && !online::confirm_delete(&target, hard)? {
+                anyhow::bail!("not deleted: the deletion was not confirmed");
+            }
+            online::block_on(online::delete(&registry, &target, hard, format.json()))
+        }
+        Command::Watch {
+            from,
+            component,
+            format,
+        } => online::block_on(online::watch(
+            &registry,
+            from,
+            component.as_deref(),
+            format.json(),
+        )),
+    }
+}
+
+/// The registry judges with the contract's own settings; a flag that would
+/// be silently ignored is refused instead.
+fn refuse_judgement(judgement: &Judgement, what: &str) -> anyhow::Result<()> {
+    if judgement.mode.is_some() || judgement.policy.is_some() {
+        anyhow::bail!(
+            "--mode and --policy do not apply to {what}: the registry uses the contract's \
+             settings (see `accord config get`)"
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,144 @@
+//! Runs the real `accord` binary in a temporary directory.
+
+#![allow(dead_code)]
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+/// A scratch directory with schema files, where `accord` runs.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("create a temporary directory"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `text` to `name` (creating parent directories).
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent directory");
+        }
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// A command for `accord` in this directory, with a clean environment:
+    /// no registry, colour or terminal settings inherited from the caller.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_accord"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("ACCORD_REGISTRY")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR")
+            .env_remove("CLICOLOR_FORCE")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::from(self.cmd(args).output().expect("run accord"))
+    }
+}
+
+/// What a run of `accord` left behind.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out
+                .status
+                .code()
+                .expect("accord exited by itself, not by a signal"),
+            stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams when it differs.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// Counts `<testcase>` and `<failure>` elements, failing on malformed XML.
+pub fn junit_counts(xml: &str) -> (usize, usize) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut cases = 0;
+    let mut failures = 0;
+    let mut depth = 0usize;
+    loop {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("malformed XML ({e}):\n{xml}"))
+        {
+            Event::Start(e) => {
+                depth += 1;
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            Event::End(_) => depth -= 1,
+            Event::Empty(e) => match e.name().as_ref() {
+                b"testcase" => cases += 1,
+                b"failure" => failures += 1,
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(depth, 0, "unbalanced XML:\n{xml}");
+    (cases, failures)
+}
+
+/// Parses a SARIF log into the typed SARIF 2.1.0 model (generated from the
+/// official schema by `serde-sarif`), which refuses missing required fields
+/// and wrongly typed values.
+pub fn sarif(text: &str) -> serde_sarif::sarif::Sarif {
+    let log: serde_sarif::sarif::Sarif =
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("not SARIF ({e}):\n{text}"));
+    let raw: serde_json::Value = serde_json::from_str(text).expect("SARIF is JSON");
+    assert_eq!(raw["version"], "2.1.0");
+    log
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then released).
+pub fn dead_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    drop(listener);
+    format!("http://{addr}")
+}
