@@ -3,6 +3,8 @@
 //!
 //! - [`TestServer::start`]: binds, spawns the server, waits until health says
 //!   SERVING (no sleeps: the listener is bound before the server runs).
+//! - [`TestServer::start_on`]: the same on a given address, to restart a
+//!   stopped server where its clients expect it.
 //! - [`TestServer::url`]: the `http://` address to give to clients.
 
 use std::net::SocketAddr;
@@ -32,6 +34,19 @@ impl TestServer {
     /// Starts a server on the given data directory.
     pub async fn start_in(data_dir: tempfile::TempDir) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        Self::serve(listener, data_dir).await
+    }
+
+    /// Starts a server on a given address and data directory: a restart of a
+    /// stopped server at the URL its clients already use.
+    pub async fn start_on(addr: SocketAddr, data_dir: tempfile::TempDir) -> Self {
+        let listener = TcpListener::bind(addr)
+            .await
+            .unwrap_or_else(|e| panic!("bind {addr} again: {e}"));
+        Self::serve(listener, data_dir).await
+    }
+
+    async fn serve(listener: TcpListener, data_dir: tempfile::TempDir) -> Self {
         let addr = listener.local_addr().expect("local address");
         let config = Config {
             listen: addr,
