@@ -68,7 +68,7 @@ impl Manifest {
         let mut contracts = Vec::with_capacity(raw.contract.len());
         for (i, entry) in raw.contract.into_iter().enumerate() {
             let at = || format!("{}: contract #{} ({:?})", path.display(), i + 1, entry.name);
-            crate::online::split_name(&entry.name).with_context(at)?;
+            crate::online::parse_name(&entry.name).with_context(at)?;
             let version = entry.version.clone().unwrap_or_default();
             if !seen.insert((entry.name.clone(), version.clone())) {
                 bail!("{}: listed twice", at());

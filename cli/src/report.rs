@@ -46,31 +46,16 @@ impl FindingOut {
     }
 
     /// Converts a finding received from the registry.
-    pub fn from_proto(finding: &accord_proto::v1::Finding) -> Self {
-        use accord_proto::v1::Direction as D;
-        let direction = match D::try_from(finding.direction) {
-            Ok(D::Forward) => "forward",
-            _ => "backward",
-        };
-        // The registry carries the witness as JSON text; keep it as JSON when
-        // it parses so that the JSON output nests it rather than quoting it.
-        let witness = if finding.witness.is_empty() {
-            None
-        } else {
-            Some(
-                serde_json::from_str(&finding.witness)
-                    .unwrap_or_else(|_| Value::String(finding.witness.clone())),
-            )
-        };
+    pub fn from_registry(finding: &accord_client::Finding) -> Self {
         Self {
             rule: finding.rule_id.clone(),
             old_path: finding.old_path.clone(),
             new_path: finding.new_path.clone(),
             message: finding.message.clone(),
             compatible: finding.compatible,
-            direction: direction.to_owned(),
-            against: (!finding.against_version.is_empty()).then(|| finding.against_version.clone()),
-            witness,
+            direction: direction_name(finding.direction).to_owned(),
+            against: finding.against_version.as_ref().map(ToString::to_string),
+            witness: finding.witness.clone(),
         }
     }
 }
@@ -128,18 +113,6 @@ pub fn bump_name(bump: Bump) -> &'static str {
         Bump::Patch => "patch",
         Bump::Minor => "minor",
         Bump::Major => "major",
-    }
-}
-
-/// The lowercase name of a registry bump.
-pub fn proto_bump_name(bump: i32) -> &'static str {
-    use accord_proto::v1::Bump as B;
-    match B::try_from(bump) {
-        Ok(B::None) => "none",
-        Ok(B::Patch) => "patch",
-        Ok(B::Minor) => "minor",
-        Ok(B::Major) => "major",
-        Ok(B::Unspecified) | Err(_) => "unspecified",
     }
 }
 
