@@ -5,10 +5,13 @@
 //!   SERVING (no sleeps: the listener is bound before the server runs).
 //! - [`TestServer::start_on`]: the same on a given address, to restart a
 //!   stopped server where its clients expect it.
+//! - [`TestServer::start_with`]: the same with adjusted settings (limits).
 //! - [`TestServer::url`]: the `http://` address to give to clients.
+//! - [`TestServer::client`]: a generated `RegistryService` client.
 
 use std::net::SocketAddr;
 
+use accord_proto::v1::registry_service_client::RegistryServiceClient;
 use accord_registry::Config;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic_health::pb::{
@@ -33,8 +36,14 @@ impl TestServer {
 
     /// Starts a server on the given data directory.
     pub async fn start_in(data_dir: tempfile::TempDir) -> Self {
+        Self::start_with(data_dir, |_| {}).await
+    }
+
+    /// Starts a server on the given data directory, with settings adjusted
+    /// by `adjust` (e.g. smaller limits).
+    pub async fn start_with(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        Self::serve(listener, data_dir).await
+        Self::serve(listener, data_dir, adjust).await
     }
 
     /// Starts a server on a given address and data directory: a restart of a
@@ -43,15 +52,17 @@ impl TestServer {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("bind {addr} again: {e}"));
-        Self::serve(listener, data_dir).await
+        Self::serve(listener, data_dir, |_| {}).await
     }
 
-    async fn serve(listener: TcpListener, data_dir: tempfile::TempDir) -> Self {
+    async fn serve(
+        listener: TcpListener,
+        data_dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Self {
         let addr = listener.local_addr().expect("local address");
-        let config = Config {
-            listen: addr,
-            data_dir: data_dir.path().to_path_buf(),
-        };
+        let mut config = Config::new(addr, data_dir.path());
+        adjust(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             accord_registry::run(listener, config, async {
@@ -95,6 +106,11 @@ impl TestServer {
             .connect()
             .await
             .expect("connect to the test server")
+    }
+
+    /// A client of the registry service.
+    pub async fn client(&self) -> RegistryServiceClient<tonic::transport::Channel> {
+        RegistryServiceClient::new(self.channel().await)
     }
 
     /// The server's socket address.

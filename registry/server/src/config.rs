@@ -2,14 +2,81 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+/// Default of `--max-request-bytes`: 4 MiB.
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+/// Default of `--max-schema-bytes`: 1 MiB.
+pub const DEFAULT_MAX_SCHEMA_BYTES: usize = 1024 * 1024;
+/// Default of `--max-schema-depth`.
+pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 64;
+/// Default of `--max-batch-size`.
+pub const DEFAULT_MAX_BATCH_SIZE: usize = 1000;
+
 /// Settings of the registry server.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on.
+    ///
+    /// The gRPC API, health (grpc.health.v1) and reflection are all served
+    /// on this one address, in plain HTTP/2.
     #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
     /// Directory of the embedded store (created if missing).
+    ///
+    /// Holds one database; only one server may use it at a time. Back it up
+    /// with `accord-registry export` while no server runs on it.
     #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
     pub data_dir: PathBuf,
+
+    /// Size limits applied to requests.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Settings with every limit at its default.
+    pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            listen,
+            data_dir: data_dir.into(),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Limits that keep hostile or mistaken requests from exhausting the server;
+/// going over one is answered with RESOURCE_EXHAUSTED.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Limits {
+    /// Largest accepted gRPC request, in bytes.
+    ///
+    /// A bigger message is refused by the transport before it is decoded.
+    #[arg(long, env = "ACCORD_MAX_REQUEST_BYTES", default_value_t = DEFAULT_MAX_REQUEST_BYTES)]
+    pub max_request_bytes: usize,
+
+    /// Largest accepted schema document, in bytes of JSON text.
+    #[arg(long, env = "ACCORD_MAX_SCHEMA_BYTES", default_value_t = DEFAULT_MAX_SCHEMA_BYTES)]
+    pub max_schema_bytes: usize,
+
+    /// Deepest accepted nesting of JSON arrays and objects in a schema.
+    ///
+    /// Checked on the text before it is parsed, so that a deeply nested
+    /// document costs nothing.
+    #[arg(long, env = "ACCORD_MAX_SCHEMA_DEPTH", default_value_t = DEFAULT_MAX_SCHEMA_DEPTH)]
+    pub max_schema_depth: usize,
+
+    /// Most selectors in one BatchGetContracts call.
+    #[arg(long, env = "ACCORD_MAX_BATCH_SIZE", default_value_t = DEFAULT_MAX_BATCH_SIZE)]
+    pub max_batch_size: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            max_schema_bytes: DEFAULT_MAX_SCHEMA_BYTES,
+            max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
+            max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+        }
+    }
 }

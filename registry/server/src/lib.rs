@@ -1,16 +1,33 @@
 //! The Accord registry server.
 //!
-//! - [`config`]: the server's settings (flags and environment).
+//! - [`config`]: the server's settings (flags and environment) and limits.
+//! - [`model`]: names, versions, stored versions, settings and events.
+//! - [`policy`]: the semver policy, the one publish decision behind both
+//!   publish and check.
+//! - [`service`]: the domain service over the store and the in-memory index;
+//!   knows nothing of gRPC.
+//! - [`store`]: the [`store::Store`] trait and its sled implementation, the
+//!   only code that touches sled.
+//! - [`backup`]: export and import of a store as JSON lines.
+//! - [`error`]: the domain errors.
+//! - [`convert`]: API messages ⇄ domain types, errors → gRPC codes.
 //! - [`grpc`]: the gRPC adapter of `accord.v1.RegistryService`.
-//! - [`run`]: serves the registry, health and reflection on a bound listener
-//!   until a shutdown future completes.
+//! - [`run`]: opens the store, then serves the registry, health and
+//!   reflection on a bound listener until a shutdown future completes.
 //!
 //! The library never picks a port nor installs signal handlers: the binary
 //! (`src/main.rs`) binds and passes ctrl-c / SIGTERM, tests bind
 //! `127.0.0.1:0`.
 
+pub mod backup;
 pub mod config;
+pub mod convert;
+pub mod error;
 pub mod grpc;
+pub mod model;
+pub mod policy;
+pub mod service;
+pub mod store;
 
 use std::future::Future;
 
@@ -18,11 +35,16 @@ use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
-pub use config::Config;
+pub use config::{Config, Limits};
+pub use error::Error;
+pub use service::Registry;
 
 /// Errors that stop the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
+    /// The store could not be opened or read.
+    #[error("cannot open the registry: {0}")]
+    Open(#[from] Error),
     /// The reflection service could not be built from the descriptors.
     #[error("cannot build the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -31,14 +53,29 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Serves the registry on `listener` until `shutdown` completes, then lets
-/// in-flight calls finish.
+/// Opens the registry stored in `config.data_dir` and builds its index.
+pub async fn open(config: &Config) -> Result<Registry, Error> {
+    let dir = config.data_dir.clone();
+    let limits = config.limits;
+    tokio::task::spawn_blocking(move || {
+        let store = store::SledStore::open(&dir)?;
+        Registry::open(Box::new(store), limits)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))?
+}
+
+/// Serves the registry on `listener` until `shutdown` completes, then ends
+/// watch streams, lets in-flight calls finish and flushes the store.
+///
+/// Health says SERVING only once the store is open and the index built;
+/// until then connections wait in the listener's backlog.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let _ = &config;
+    let registry = open(&config).await?;
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(accord_proto::FILE_DESCRIPTOR_SET)
@@ -49,7 +86,6 @@ pub async fn run(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
 
-    let registry = grpc::RegistryGrpc::default();
     health_reporter
         .set_serving::<accord_proto::v1::registry_service_server::RegistryServiceServer<grpc::RegistryGrpc>>()
         .await;
@@ -58,14 +94,29 @@ pub async fn run(
         .await;
 
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "accord-registry listening");
+        tracing::info!(%addr, data_dir = %config.data_dir.display(), "accord-registry listening");
     }
-    Server::builder()
+    let stopping = registry.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Watch streams never end on their own: end them so that graceful
+        // shutdown does not wait for them forever.
+        stopping.shutdown();
+        health_reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
+    };
+    let served = Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(grpc::RegistryGrpc::into_service(registry))
+        .add_service(grpc::RegistryGrpc::new(registry.clone()).into_service())
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .await;
+    if let Err(e) = registry.flush() {
+        tracing::error!(error = %e, "final flush failed");
+    }
+    served?;
+    tracing::info!("accord-registry stopped");
     Ok(())
 }

@@ -1,0 +1,347 @@
+//! Conversions between the `accord.v1` messages and the domain types, and
+//! the one mapping of domain errors to gRPC status codes.
+
+use accord_compat::{Bump, Direction, Finding, Mode, Policy};
+use accord_proto::v1 as pb;
+use tonic::Status;
+
+use crate::{
+    error::Error,
+    model::{CompatConfig, Event, EventKind, StoredVersion, VersionRecord},
+    policy::{Decision, Found, Verdict},
+    service::{ComponentSummary, ConfigView, ContractSummary, DiffOutcome, PageRequest, Published},
+};
+
+/// The gRPC status of a domain error. Exhaustive, with no catch-all arm, so
+/// that a new error forces a decision here.
+pub fn status(err: Error) -> Status {
+    let message = err.to_string();
+    match err {
+        Error::InvalidArgument { .. } => Status::invalid_argument(message),
+        Error::NotFound { .. } => Status::not_found(message),
+        Error::AlreadyExists { .. } => Status::already_exists(message),
+        Error::Refused(decision) => accord_proto::details::violation_status(message, &violation(&decision)),
+        Error::FailedPrecondition { .. } => Status::failed_precondition(message),
+        Error::LimitExceeded { .. } => Status::resource_exhausted(message),
+        Error::Storage(e) => {
+            tracing::error!(error = %e, "storage failure");
+            Status::internal("internal storage failure; the server log has the details")
+        }
+        Error::Internal(e) => {
+            tracing::error!(error = %e, "internal failure");
+            Status::internal("internal failure; the server log has the details")
+        }
+    }
+}
+
+/// A domain [`Bump`] as the API enum.
+pub fn bump(b: Bump) -> pb::Bump {
+    match b {
+        Bump::None => pb::Bump::None,
+        Bump::Patch => pb::Bump::Patch,
+        Bump::Minor => pb::Bump::Minor,
+        Bump::Major => pb::Bump::Major,
+    }
+}
+
+fn mode_out(m: Mode) -> pb::CompatibilityMode {
+    match m {
+        Mode::None => pb::CompatibilityMode::None,
+        Mode::Backward => pb::CompatibilityMode::Backward,
+        Mode::BackwardTransitive => pb::CompatibilityMode::BackwardTransitive,
+        Mode::Forward => pb::CompatibilityMode::Forward,
+        Mode::ForwardTransitive => pb::CompatibilityMode::ForwardTransitive,
+        Mode::Full => pb::CompatibilityMode::Full,
+        Mode::FullTransitive => pb::CompatibilityMode::FullTransitive,
+    }
+}
+
+/// An API mode: `None` when unspecified, an error when unknown.
+pub fn mode_in(value: i32) -> Result<Option<Mode>, Status> {
+    let mode = pb::CompatibilityMode::try_from(value)
+        .map_err(|_| Status::invalid_argument(format!("invalid mode: unknown compatibility mode {value}")))?;
+    Ok(match mode {
+        pb::CompatibilityMode::Unspecified => None,
+        pb::CompatibilityMode::None => Some(Mode::None),
+        pb::CompatibilityMode::Backward => Some(Mode::Backward),
+        pb::CompatibilityMode::BackwardTransitive => Some(Mode::BackwardTransitive),
+        pb::CompatibilityMode::Forward => Some(Mode::Forward),
+        pb::CompatibilityMode::ForwardTransitive => Some(Mode::ForwardTransitive),
+        pb::CompatibilityMode::Full => Some(Mode::Full),
+        pb::CompatibilityMode::FullTransitive => Some(Mode::FullTransitive),
+    })
+}
+
+/// An API policy: `None` when unspecified, an error when unknown.
+pub fn policy_in(value: i32) -> Result<Option<Policy>, Status> {
+    let policy = pb::CompatibilityPolicy::try_from(value).map_err(|_| {
+        Status::invalid_argument(format!("invalid policy: unknown compatibility policy {value}"))
+    })?;
+    Ok(match policy {
+        pb::CompatibilityPolicy::Unspecified => None,
+        pb::CompatibilityPolicy::Strict => Some(Policy::Strict),
+        pb::CompatibilityPolicy::Lenient => Some(Policy::Lenient),
+    })
+}
+
+fn policy_out(p: Policy) -> pb::CompatibilityPolicy {
+    match p {
+        Policy::Strict => pb::CompatibilityPolicy::Strict,
+        Policy::Lenient => pb::CompatibilityPolicy::Lenient,
+    }
+}
+
+/// Settings as the API message.
+pub fn config(c: CompatConfig) -> pb::CompatibilityConfig {
+    pb::CompatibilityConfig {
+        mode: mode_out(c.mode) as i32,
+        policy: policy_out(c.policy) as i32,
+    }
+}
+
+fn verdict(v: Verdict) -> pb::Verdict {
+    match v {
+        Verdict::Accepted => pb::Verdict::Accepted,
+        Verdict::AlreadyPublished => pb::Verdict::AlreadyPublished,
+        Verdict::Incompatible => pb::Verdict::Incompatible,
+        Verdict::VersionTooLow => pb::Verdict::VersionTooLow,
+        Verdict::VersionExists => pb::Verdict::VersionExists,
+    }
+}
+
+/// Unix milliseconds as a protobuf timestamp.
+pub fn timestamp(millis: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: millis.div_euclid(1000),
+        // Always in 0..1e9, so the cast cannot truncate.
+        nanos: (millis.rem_euclid(1000) * 1_000_000) as i32,
+    }
+}
+
+/// A finding, with the version it was found against (empty when unknown).
+pub fn finding(f: &Finding, against: String) -> pb::Finding {
+    pb::Finding {
+        rule_id: f.rule.clone(),
+        old_path: f.old_path.clone(),
+        new_path: f.new_path.clone(),
+        message: f.message.clone(),
+        compatible: f.compatible,
+        direction: match f.direction {
+            Direction::Backward => pb::Direction::Backward,
+            Direction::Forward => pb::Direction::Forward,
+        } as i32,
+        against_version: against,
+        witness: f.witness.as_ref().map(ToString::to_string).unwrap_or_default(),
+    }
+}
+
+fn found(f: &Found) -> pb::Finding {
+    finding(&f.finding, f.against.to_string())
+}
+
+/// The status details of a refused publish.
+pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
+    pb::CompatibilityViolation {
+        verdict: verdict(d.verdict) as i32,
+        findings: d.findings.iter().map(found).collect(),
+        required_bump: bump(d.required_bump) as i32,
+        smallest_acceptable_version: d.smallest_acceptable.to_string(),
+        predecessor_version: d
+            .predecessor
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        config: Some(config(d.config)),
+    }
+}
+
+/// A version record, without its schema text.
+pub fn record(r: &VersionRecord) -> pb::ContractVersion {
+    let state = if r.deleted_at.is_some() {
+        pb::VersionState::Deleted
+    } else if r.deprecated.is_some() {
+        pb::VersionState::Deprecated
+    } else {
+        pb::VersionState::Active
+    };
+    pb::ContractVersion {
+        component: r.name.component.clone(),
+        contract: r.name.contract.clone(),
+        version: r.version.to_string(),
+        fingerprint: r.fingerprint.clone(),
+        schema: String::new(),
+        state: state as i32,
+        deprecation_message: r
+            .deprecated
+            .as_ref()
+            .map(|d| d.message.clone())
+            .unwrap_or_default(),
+        created_at: Some(timestamp(r.created_at)),
+        deprecated_at: r.deprecated.as_ref().map(|d| timestamp(d.at)),
+        deleted_at: r.deleted_at.map(timestamp),
+        bump: r.bump.map_or(pb::Bump::Unspecified, bump) as i32,
+    }
+}
+
+/// A stored version with its schema text.
+pub fn stored(v: &StoredVersion) -> pb::ContractVersion {
+    pb::ContractVersion {
+        schema: v.schema.to_string(),
+        ..record(&v.record)
+    }
+}
+
+/// The reply to a publish.
+pub fn published(p: &Published) -> pb::PublishContractResponse {
+    pb::PublishContractResponse {
+        contract: Some(record(&p.version.record)),
+        created: p.created,
+        predecessor_version: p
+            .decision
+            .predecessor
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        findings: p.decision.findings.iter().map(found).collect(),
+        required_bump: bump(p.decision.required_bump) as i32,
+    }
+}
+
+/// The reply to a check.
+pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
+    pb::CheckCompatibilityResponse {
+        accepted: d.is_accepted(),
+        verdict: verdict(d.verdict) as i32,
+        message: d.message.clone(),
+        findings: d.findings.iter().map(found).collect(),
+        required_bump: bump(d.required_bump) as i32,
+        smallest_acceptable_version: d.smallest_acceptable.to_string(),
+        version: d.version.to_string(),
+        predecessor_version: d
+            .predecessor
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        checked_against: d.checked_against.iter().map(ToString::to_string).collect(),
+        config: Some(config(d.config)),
+        fingerprint: d.fingerprint.clone(),
+    }
+}
+
+/// One result of a batch get.
+pub fn batch_result(
+    selector: pb::ContractSelector,
+    result: Result<StoredVersion, Error>,
+) -> pb::BatchGetResult {
+    match result {
+        Ok(v) => pb::BatchGetResult {
+            selector: Some(selector),
+            contract: Some(stored(&v)),
+            error_code: 0,
+            error_message: String::new(),
+        },
+        Err(e) => {
+            let status = status(e);
+            pb::BatchGetResult {
+                selector: Some(selector),
+                contract: None,
+                error_code: status.code() as i32,
+                error_message: status.message().to_owned(),
+            }
+        }
+    }
+}
+
+/// Paging fields of a list request.
+pub fn page(page_size: i32, page_token: &str) -> PageRequest {
+    PageRequest {
+        size: page_size,
+        token: page_token.to_owned(),
+    }
+}
+
+/// A component summary.
+pub fn component(c: ComponentSummary) -> pb::ComponentSummary {
+    pb::ComponentSummary {
+        name: c.name,
+        contract_count: c.contract_count,
+    }
+}
+
+/// A contract summary.
+pub fn contract(c: ContractSummary) -> pb::ContractSummary {
+    pb::ContractSummary {
+        component: c.name.component,
+        contract: c.name.contract,
+        latest_version: c.latest.map(|v| v.to_string()).unwrap_or_default(),
+        version_count: c.version_count,
+    }
+}
+
+/// The reply to a diff.
+pub fn diffed(d: &DiffOutcome, from: &str) -> pb::DiffVersionsResponse {
+    pb::DiffVersionsResponse {
+        compatible: d.compatible,
+        findings: d.findings.iter().map(|f| finding(f, from.to_owned())).collect(),
+        required_bump: bump(d.required_bump) as i32,
+        config: Some(config(d.config)),
+    }
+}
+
+/// Settings in force with whether they are inherited.
+pub fn config_view(v: ConfigView) -> (Option<pb::CompatibilityConfig>, bool) {
+    (Some(config(v.config)), v.inherited)
+}
+
+/// A registry event.
+pub fn event(e: &Event) -> pb::Event {
+    pb::Event {
+        sequence: e.sequence,
+        kind: match e.kind {
+            EventKind::Published => pb::EventKind::Published,
+            EventKind::Deprecated => pb::EventKind::Deprecated,
+            EventKind::Deleted => pb::EventKind::Deleted,
+            EventKind::Restored => pb::EventKind::Restored,
+            EventKind::ConfigChanged => pb::EventKind::ConfigChanged,
+        } as i32,
+        time: Some(timestamp(e.time)),
+        component: e.component.clone(),
+        contract: e.contract.clone(),
+        version: e.version.clone(),
+        fingerprint: e.fingerprint.clone(),
+        message: e.message.clone(),
+        config: e.config.map(config),
+        hard: e.hard,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_split_milliseconds() {
+        let t = timestamp(1_500);
+        assert_eq!((t.seconds, t.nanos), (1, 500_000_000));
+        let t = timestamp(-1);
+        assert_eq!((t.seconds, t.nanos), (-1, 999_000_000));
+    }
+
+    #[test]
+    fn unknown_enum_values_are_invalid_arguments() {
+        assert_eq!(mode_in(0).unwrap(), None);
+        assert_eq!(mode_in(3).unwrap(), Some(Mode::BackwardTransitive));
+        assert_eq!(mode_in(99).unwrap_err().code(), tonic::Code::InvalidArgument);
+        assert_eq!(policy_in(2).unwrap(), Some(Policy::Lenient));
+        assert_eq!(policy_in(-4).unwrap_err().code(), tonic::Code::InvalidArgument);
+    }
+
+    #[test]
+    fn storage_details_do_not_leak() {
+        let status = status(Error::Storage(crate::store::StoreError::Engine(
+            "/secret/path: io".into(),
+        )));
+        assert_eq!(status.code(), tonic::Code::Internal);
+        assert!(!status.message().contains("secret"), "{}", status.message());
+    }
+}

@@ -1,0 +1,71 @@
+//! Domain errors. Each names the entity it is about; the gRPC adapter maps
+//! them to status codes in one exhaustive `match`.
+
+use crate::{policy::Decision, store::StoreError};
+
+/// Why a registry operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input: a name, a version, the JSON, the schema, a page token.
+    #[error("invalid {what}: {reason}")]
+    InvalidArgument {
+        /// The field at fault ("component", "version", "schema"…).
+        what: &'static str,
+        /// What is wrong and where.
+        reason: String,
+    },
+    /// The entity does not exist (or is soft-deleted).
+    #[error("{entity} not found{}", hint.as_deref().map(|h| format!(": {h}")).unwrap_or_default())]
+    NotFound {
+        /// e.g. `contract orders/order-placed`.
+        entity: String,
+        /// What to do about it, when there is something to say.
+        hint: Option<String>,
+    },
+    /// The version exists with other content; versions never change.
+    #[error("{entity} already exists: {reason}")]
+    AlreadyExists {
+        /// e.g. `version orders/order-placed@1.0.0`.
+        entity: String,
+        /// Why the request conflicts with it.
+        reason: String,
+    },
+    /// A publish refused by the semver policy; carries the whole decision.
+    #[error("{}", .0.message)]
+    Refused(Box<Decision>),
+    /// The operation does not apply to the current state.
+    #[error("{entity}: {reason}")]
+    FailedPrecondition {
+        /// What the operation was about.
+        entity: String,
+        /// Why it cannot be done now.
+        reason: String,
+    },
+    /// A configured limit was exceeded.
+    #[error("{what} exceeds the limit: {actual} > {limit}")]
+    LimitExceeded {
+        /// e.g. `schema size in bytes`.
+        what: &'static str,
+        /// The configured limit.
+        limit: usize,
+        /// What the request had (or at least had).
+        actual: usize,
+    },
+    /// The store failed; logged, and answered without its details.
+    #[error("storage failure: {0}")]
+    Storage(#[from] StoreError),
+    /// A failure of the server itself (a crashed task); logged, answered
+    /// without details.
+    #[error("internal failure: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A `NotFound` without a hint.
+    pub fn not_found(entity: impl Into<String>) -> Self {
+        Error::NotFound {
+            entity: entity.into(),
+            hint: None,
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! Durable storage behind the [`Store`] trait, and its sled implementation
+//! ([`SledStore`]), the only code that touches sled.
+//!
+//! Layout of the sled database (one per data directory):
+//! - `meta`: `format` → the store format version (checked at open).
+//! - `versions`: `component \0 contract \0 version` → [`VersionRecord`].
+//! - `schemas`: fingerprint → schema text, stored once per fingerprint.
+//! - `configs`: empty key (global) or `component \0 contract` → [`CompatConfig`].
+//! - `events`: big-endian sequence → [`Event`].
+//!
+//! Every value starts with the format-version byte, then JSON (or UTF-8 text
+//! for schemas), so a future format can be told apart value by value.
+
+use std::{fmt, path::Path, sync::Arc};
+
+use serde::{Serialize, de::DeserializeOwned};
+use sled::{
+    Transactional,
+    transaction::{ConflictableTransactionError, TransactionError},
+};
+
+use crate::model::{CompatConfig, ContractName, Event, VersionRecord};
+
+/// The format this code reads and writes.
+pub const FORMAT_VERSION: u8 = 1;
+
+const FORMAT_KEY: &[u8] = b"format";
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database engine failed (I/O, corruption, lock held by another process).
+    #[error("database error: {0}")]
+    Engine(String),
+    /// The data directory was written by another store format.
+    #[error(
+        "the data directory holds store format {found}, this build reads format {expected}; export it with the matching build and import it here"
+    )]
+    FormatMismatch {
+        /// The format on disk.
+        found: u8,
+        /// The format of this build.
+        expected: u8,
+    },
+    /// A stored value could not be read back.
+    #[error("unreadable value in {tree} at {key}: {reason}")]
+    Corrupt {
+        /// The tree.
+        tree: &'static str,
+        /// The key, printable.
+        key: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+/// Everything a store holds except the event log, read at start-up to build
+/// the in-memory index.
+#[derive(Debug, Default)]
+pub struct Contents {
+    /// Every version, soft-deleted ones included.
+    pub versions: Vec<VersionRecord>,
+    /// Schema texts by fingerprint.
+    pub schemas: Vec<(String, Arc<str>)>,
+    /// Settings: `None` is the global one.
+    pub configs: Vec<(Option<ContractName>, CompatConfig)>,
+    /// The sequence of the last event (0 when there is none).
+    pub last_sequence: u64,
+}
+
+/// One atomic, durable change.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Versions to write (insert or replace).
+    pub versions: Vec<VersionRecord>,
+    /// Versions to erase.
+    pub removed_versions: Vec<(ContractName, semver::Version)>,
+    /// Schema texts to write, by fingerprint.
+    pub schemas: Vec<(String, Arc<str>)>,
+    /// Schema texts to erase.
+    pub removed_schemas: Vec<String>,
+    /// Settings to write (`Some`) or erase (`None`); the key `None` is global.
+    pub configs: Vec<(Option<ContractName>, Option<CompatConfig>)>,
+    /// Events to append.
+    pub events: Vec<Event>,
+}
+
+/// Durable storage of the registry. Implementations must make [`Store::commit`]
+/// atomic and durable before it returns.
+pub trait Store: Send + Sync + fmt::Debug + 'static {
+    /// Reads everything but the event log.
+    fn load(&self) -> Result<Contents, StoreError>;
+    /// Applies `batch` atomically and durably.
+    fn commit(&self, batch: &Batch) -> Result<(), StoreError>;
+    /// Up to `limit` events with a sequence greater than `after`, in order.
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
+    /// Whether the store holds nothing at all.
+    fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Makes every write so far durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}
+
+/// The sled implementation of [`Store`].
+#[derive(Debug)]
+pub struct SledStore {
+    db: sled::Db,
+    meta: sled::Tree,
+    versions: sled::Tree,
+    schemas: sled::Tree,
+    configs: sled::Tree,
+    events: sled::Tree,
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = vec![FORMAT_VERSION];
+    serde_json::to_writer(&mut bytes, value)
+        .map_err(|e| StoreError::Engine(format!("cannot encode a value: {e}")))?;
+    Ok(bytes)
+}
+
+fn payload<'a>(tree: &'static str, key: &[u8], value: &'a [u8]) -> Result<&'a [u8], StoreError> {
+    match value.split_first() {
+        Some((&FORMAT_VERSION, rest)) => Ok(rest),
+        Some((&found, _)) => Err(StoreError::Corrupt {
+            tree,
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason: format!("value format {found}, expected {FORMAT_VERSION}"),
+        }),
+        None => Err(StoreError::Corrupt {
+            tree,
+            key: String::from_utf8_lossy(key).into_owned(),
+            reason: "empty value".into(),
+        }),
+    }
+}
+
+fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], value: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(payload(tree, key, value)?).map_err(|e| StoreError::Corrupt {
+        tree,
+        key: String::from_utf8_lossy(key).into_owned(),
+        reason: e.to_string(),
+    })
+}
+
+fn version_key(name: &ContractName, version: &semver::Version) -> Vec<u8> {
+    format!("{}\0{}\0{}", name.component, name.contract, version).into_bytes()
+}
+
+fn config_key(name: Option<&ContractName>) -> Vec<u8> {
+    match name {
+        None => Vec::new(),
+        Some(n) => format!("{}\0{}", n.component, n.contract).into_bytes(),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `dir`, checking its format version.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            StoreError::Engine(format!("cannot create data directory {}: {e}", dir.display()))
+        })?;
+        let db = sled::Config::new().path(dir.join("db")).open()?;
+        let store = Self {
+            meta: db.open_tree("meta")?,
+            versions: db.open_tree("versions")?,
+            schemas: db.open_tree("schemas")?,
+            configs: db.open_tree("configs")?,
+            events: db.open_tree("events")?,
+            db,
+        };
+        match store.meta.get(FORMAT_KEY)? {
+            Some(found) => {
+                let found = found.first().copied().unwrap_or(0);
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::FormatMismatch {
+                        found,
+                        expected: FORMAT_VERSION,
+                    });
+                }
+            }
+            None => {
+                if !store.is_empty()? {
+                    return Err(StoreError::Corrupt {
+                        tree: "meta",
+                        key: "format".into(),
+                        reason: "data without a format version".into(),
+                    });
+                }
+                store.meta.insert(FORMAT_KEY, &[FORMAT_VERSION])?;
+                store.db.flush()?;
+            }
+        }
+        Ok(store)
+    }
+}
+
+impl Store for SledStore {
+    fn load(&self) -> Result<Contents, StoreError> {
+        let mut contents = Contents::default();
+        for item in self.versions.iter() {
+            let (key, value) = item?;
+            contents.versions.push(decode("versions", &key, &value)?);
+        }
+        for item in self.schemas.iter() {
+            let (key, value) = item?;
+            let text =
+                std::str::from_utf8(payload("schemas", &key, &value)?).map_err(|e| StoreError::Corrupt {
+                    tree: "schemas",
+                    key: String::from_utf8_lossy(&key).into_owned(),
+                    reason: e.to_string(),
+                })?;
+            contents
+                .schemas
+                .push((String::from_utf8_lossy(&key).into_owned(), Arc::from(text)));
+        }
+        for item in self.configs.iter() {
+            let (key, value) = item?;
+            let config: CompatConfig = decode("configs", &key, &value)?;
+            let name = if key.is_empty() {
+                None
+            } else {
+                let text = String::from_utf8_lossy(&key).into_owned();
+                let Some((component, contract)) = text.split_once('\0') else {
+                    return Err(StoreError::Corrupt {
+                        tree: "configs",
+                        key: text,
+                        reason: "key is not component\\0contract".into(),
+                    });
+                };
+                Some(ContractName {
+                    component: component.to_owned(),
+                    contract: contract.to_owned(),
+                })
+            };
+            contents.configs.push((name, config));
+        }
+        if let Some((key, _)) = self.events.last()? {
+            contents.last_sequence = sequence_of(&key)?;
+        }
+        Ok(contents)
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        // Encode before the transaction: its closure may run more than once
+        // and must not fail for reasons other than conflicts.
+        let mut versions = Vec::new();
+        for record in &batch.versions {
+            versions.push((version_key(&record.name, &record.version), encode(record)?));
+        }
+        let removed_versions: Vec<_> = batch
+            .removed_versions
+            .iter()
+            .map(|(name, version)| version_key(name, version))
+            .collect();
+        let schemas: Vec<_> = batch
+            .schemas
+            .iter()
+            .map(|(fp, text)| {
+                let mut bytes = Vec::with_capacity(text.len() + 1);
+                bytes.push(FORMAT_VERSION);
+                bytes.extend_from_slice(text.as_bytes());
+                (fp.as_bytes().to_vec(), bytes)
+            })
+            .collect();
+        let mut configs = Vec::new();
+        for (name, config) in &batch.configs {
+            let value = match config {
+                Some(c) => Some(encode(c)?),
+                None => None,
+            };
+            configs.push((config_key(name.as_ref()), value));
+        }
+        let mut events = Vec::new();
+        for event in &batch.events {
+            events.push((event.sequence.to_be_bytes(), encode(event)?));
+        }
+
+        let result: Result<(), TransactionError<()>> =
+            (&self.versions, &self.schemas, &self.configs, &self.events).transaction(|(tv, ts, tc, te)| {
+                for (key, value) in &schemas {
+                    ts.insert(key.as_slice(), value.as_slice())?;
+                }
+                for fp in &batch.removed_schemas {
+                    ts.remove(fp.as_bytes())?;
+                }
+                for key in &removed_versions {
+                    tv.remove(key.as_slice())?;
+                }
+                for (key, value) in &versions {
+                    tv.insert(key.as_slice(), value.as_slice())?;
+                }
+                for (key, value) in &configs {
+                    match value {
+                        Some(v) => tc.insert(key.as_slice(), v.as_slice())?,
+                        None => tc.remove(key.as_slice())?,
+                    };
+                }
+                for (key, value) in &events {
+                    te.insert(&key[..], value.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Storage(e)) => return Err(e.into()),
+            Err(TransactionError::Abort(())) => return Err(StoreError::Engine("transaction aborted".into())),
+        }
+        // sled acknowledges a transaction before it is on disk.
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let start = after.saturating_add(1).to_be_bytes();
+        let mut out = Vec::new();
+        if after == u64::MAX {
+            return Ok(out);
+        }
+        for item in self.events.range(start..).take(limit) {
+            let (key, value) = item?;
+            out.push(decode("events", &key, &value)?);
+        }
+        Ok(out)
+    }
+
+    fn is_empty(&self) -> Result<bool, StoreError> {
+        Ok(self.versions.is_empty()
+            && self.schemas.is_empty()
+            && self.configs.is_empty()
+            && self.events.is_empty())
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn sequence_of(key: &[u8]) -> Result<u64, StoreError> {
+    let bytes: [u8; 8] = key.try_into().map_err(|_| StoreError::Corrupt {
+        tree: "events",
+        key: format!("{key:?}"),
+        reason: "key is not an 8-byte sequence".into(),
+    })?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::EventKind;
+
+    fn record(version: &str, fp: &str) -> VersionRecord {
+        VersionRecord {
+            name: ContractName::new("orders", "placed").unwrap(),
+            version: semver::Version::parse(version).unwrap(),
+            fingerprint: fp.into(),
+            created_at: 1,
+            bump: None,
+            deprecated: None,
+            deleted_at: None,
+        }
+    }
+
+    fn event(sequence: u64) -> Event {
+        Event {
+            sequence,
+            kind: EventKind::Published,
+            time: 2,
+            component: "orders".into(),
+            contract: "placed".into(),
+            version: "1.0.0".into(),
+            fingerprint: "f".into(),
+            message: String::new(),
+            config: None,
+            hard: false,
+        }
+    }
+
+    #[test]
+    fn a_commit_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            assert!(store.is_empty().unwrap());
+            store
+                .commit(&Batch {
+                    versions: vec![record("1.0.0", "f1"), record("1.1.0", "f1")],
+                    schemas: vec![("f1".into(), Arc::from("{}"))],
+                    configs: vec![(None, Some(CompatConfig::default()))],
+                    events: vec![event(1), event(2)],
+                    ..Batch::default()
+                })
+                .unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let contents = store.load().unwrap();
+        assert_eq!(
+            contents.versions,
+            vec![record("1.0.0", "f1"), record("1.1.0", "f1")]
+        );
+        assert_eq!(contents.schemas.len(), 1);
+        assert_eq!(&*contents.schemas[0].1, "{}");
+        assert_eq!(contents.configs, vec![(None, CompatConfig::default())]);
+        assert_eq!(contents.last_sequence, 2);
+        assert_eq!(store.events_after(1, 10).unwrap(), vec![event(2)]);
+        assert_eq!(store.events_after(0, 1).unwrap(), vec![event(1)]);
+        assert!(!store.is_empty().unwrap());
+    }
+
+    #[test]
+    fn removals_erase_versions_schemas_and_configs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let name = ContractName::new("orders", "placed").unwrap();
+        store
+            .commit(&Batch {
+                versions: vec![record("1.0.0", "f1")],
+                schemas: vec![("f1".into(), Arc::from("{}"))],
+                configs: vec![(Some(name.clone()), Some(CompatConfig::default()))],
+                ..Batch::default()
+            })
+            .unwrap();
+        store
+            .commit(&Batch {
+                removed_versions: vec![(name.clone(), semver::Version::new(1, 0, 0))],
+                removed_schemas: vec!["f1".into()],
+                configs: vec![(Some(name), None)],
+                ..Batch::default()
+            })
+            .unwrap();
+        let contents = store.load().unwrap();
+        assert!(contents.versions.is_empty());
+        assert!(contents.schemas.is_empty());
+        assert!(contents.configs.is_empty());
+    }
+
+    #[test]
+    fn another_format_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path().join("db")).unwrap();
+            db.open_tree("meta").unwrap().insert(FORMAT_KEY, &[9u8]).unwrap();
+            db.flush().unwrap();
+        }
+        let err = SledStore::open(dir.path()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::FormatMismatch {
+                    found: 9,
+                    expected: FORMAT_VERSION
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("format 9"), "{err}");
+    }
+
+    #[test]
+    fn a_value_with_another_format_byte_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = SledStore::open(dir.path()).unwrap();
+            store
+                .versions
+                .insert(b"orders\x00placed\x001.0.0", &b"\x07{}"[..])
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        let err = store.load().unwrap_err();
+        assert!(err.to_string().contains("value format 7"), "{err}");
+    }
+}
