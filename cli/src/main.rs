@@ -7,7 +7,9 @@
 //! - [`report`]: the shape every check, diff and publish result takes.
 //! - [`render`]: text, JSON, GitHub, JUnit and SARIF output.
 //! - [`rules`]: rule metadata for SARIF.
+//! - [`locate`]: the line of a JSON pointer in a schema file, for annotations.
 
+mod locate;
 mod manifest;
 mod offline;
 mod online;

@@ -5,12 +5,19 @@ use std::path::Path;
 use accord_compat::{Mode, Policy, Schema};
 use anyhow::{Context, Result, bail};
 
-use crate::report::{CheckReport, FindingOut, bump_name};
+use crate::{
+    locate::Lines,
+    report::{CheckReport, FindingOut, bump_name},
+};
 
 /// Reads and parses a schema file; errors name the file and the problem.
 pub fn load(path: &Path) -> Result<Schema> {
-    let text = read(path)?;
-    Schema::parse(&text).with_context(|| format!("{}: not a usable schema", path.display()))
+    parse(path, &read(path)?)
+}
+
+/// Parses the text of the schema file `path`.
+pub fn parse(path: &Path, text: &str) -> Result<Schema> {
+    Schema::parse(text).with_context(|| format!("{}: not a usable schema", path.display()))
 }
 
 /// Reads a schema file as text.
@@ -34,7 +41,9 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
             new.display()
         );
     }
-    let new_schema = load(new)?;
+    let new_text = read(new)?;
+    let new_schema = parse(new, &new_text)?;
+    let lines = Lines::of(&new_text);
     // The engine wants the oldest first; the command line has the latest first.
     let mut earlier = Vec::with_capacity(against.len());
     let mut names = Vec::with_capacity(against.len());
@@ -56,7 +65,7 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
         findings: report
             .findings
             .iter()
-            .map(|f| FindingOut::from_engine(f, named))
+            .map(|f| FindingOut::from_engine(f, named, &lines))
             .collect(),
         registry: None,
     })

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::{
     Outcome,
+    locate::Lines,
     manifest::Manifest,
     offline,
     report::{CheckReport, FindingOut, RegistryDecision, bump_name},
@@ -67,8 +68,11 @@ fn config_names(config: Option<CompatibilityConfig>) -> (String, String) {
         .unwrap_or_default()
 }
 
-fn findings(list: &[accord_client::Finding]) -> Vec<FindingOut> {
-    list.iter().map(FindingOut::from_registry).collect()
+fn findings(list: &[accord_client::Finding], schema: &str) -> Vec<FindingOut> {
+    let lines = Lines::of(schema);
+    list.iter()
+        .map(|f| FindingOut::from_registry(f, &lines))
+        .collect()
 }
 
 fn opt_string<T: ToString>(value: Option<&T>) -> String {
@@ -82,8 +86,9 @@ fn timestamp(time: Option<SystemTime>) -> Option<String> {
 /// Reads a schema file for the registry, parsed locally first so that a
 /// broken file is reported against its path rather than by the registry.
 fn read_schema(file: &Path) -> Result<String> {
-    offline::load(file)?;
-    offline::read(file)
+    let text = offline::read(file)?;
+    offline::parse(file, &text)?;
+    Ok(text)
 }
 
 /// `accord check FILE --contract C [--version V]`: the publish decision, dry.
@@ -114,7 +119,7 @@ async fn check_one(
         mode,
         policy,
         required_bump: bump_name(outcome.required_bump).to_owned(),
-        findings: findings(&outcome.findings),
+        findings: findings(&outcome.findings, schema),
         registry: Some(RegistryDecision {
             verdict: outcome.verdict.as_str().to_owned(),
             explanation: outcome.message,
@@ -204,7 +209,7 @@ async fn publish_one(
                 mode: setting.config.mode.to_string(),
                 policy: setting.config.policy.to_string(),
                 required_bump: bump_name(outcome.required_bump).to_owned(),
-                findings: findings(&outcome.findings),
+                findings: findings(&outcome.findings, schema),
                 registry: Some(RegistryDecision {
                     verdict: verdict.to_owned(),
                     explanation,
@@ -236,7 +241,7 @@ async fn publish_one(
                 mode,
                 policy,
                 required_bump: bump_name(required_bump).to_owned(),
-                findings: findings(&found),
+                findings: findings(&found, schema),
                 registry: Some(RegistryDecision {
                     verdict: verdict.as_str().to_owned(),
                     explanation,
@@ -312,7 +317,7 @@ pub async fn diff(
         mode,
         policy,
         required_bump: bump_name(outcome.required_bump).to_owned(),
-        findings: findings(&outcome.findings),
+        findings: findings(&outcome.findings, ""),
         registry: None,
     })
 }

@@ -224,9 +224,13 @@ fn github(out: &mut dyn Write, reports: &[CheckReport]) -> io::Result<()> {
                 .as_ref()
                 .map(|a| format!(" (against {a})"))
                 .unwrap_or_default();
+            let line = match (&report.schema_file, f.line) {
+                (Some(_), Some(line)) => format!("line={line},"),
+                _ => String::new(),
+            };
             writeln!(
                 out,
-                "::{level} {file}title={}::{}{against}",
+                "::{level} {file}{line}title={}::{}{against}",
                 gh_property(&format!("{} {} at {}", report.contract, f.rule, f.new_path)),
                 gh_data(&f.message)
             )?;
@@ -362,7 +366,11 @@ pub fn sarif(reports: &[CheckReport]) -> Value {
                 }],
             });
             if let Some(file) = &report.schema_file {
-                location["physicalLocation"] = json!({ "artifactLocation": { "uri": file_uri(file) } });
+                let mut physical = json!({ "artifactLocation": { "uri": file_uri(file) } });
+                if let Some(line) = f.line {
+                    physical["region"] = json!({ "startLine": line });
+                }
+                location["physicalLocation"] = physical;
             }
             let mut properties = json!({
                 "contract": report.contract,
@@ -435,6 +443,7 @@ mod tests {
             direction: "backward".into(),
             against: Some("old.json".into()),
             witness: Some(json!({"a": "x"})),
+            line: Some(7),
         }
     }
 
@@ -483,6 +492,10 @@ mod tests {
             first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
             "schemas/order%20placed.json"
         );
+        assert_eq!(
+            first["locations"][0]["physicalLocation"]["region"]["startLine"],
+            7
+        );
         // The typed model does refuse a log that breaks the schema: a result
         // message must be an object, not a bare string.
         let mut broken = raw.clone();
@@ -521,7 +534,10 @@ mod tests {
         r.findings[0].message = "line one\nline two 100%".into();
         let text = render(&[r], Format::Github);
         let first = text.lines().next().unwrap();
-        assert!(first.starts_with("::error file=a%2Cb%3Ac.json,title="), "{first}");
+        assert!(
+            first.starts_with("::error file=a%2Cb%3Ac.json,line=7,title="),
+            "{first}"
+        );
         assert!(first.contains("::line one%0Aline two 100%25"), "{first}");
         assert_eq!(text.lines().count(), 2);
         assert!(text.lines().nth(1).unwrap().starts_with("::notice "));

@@ -8,6 +8,8 @@ use accord_compat::{Bump, Direction, Finding};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::locate::Lines;
+
 /// One difference between two schemas, as printed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingOut {
@@ -28,11 +30,14 @@ pub struct FindingOut {
     pub against: Option<String>,
     /// A document that shows the break, when one could be built.
     pub witness: Option<Value>,
+    /// The line of `new_path` (or of its closest ancestor) in the schema
+    /// file, when there is a file.
+    pub line: Option<usize>,
 }
 
 impl FindingOut {
     /// Converts an engine finding; `against` names the earlier schemas by index.
-    pub fn from_engine(finding: &Finding, against: &[String]) -> Self {
+    pub fn from_engine(finding: &Finding, against: &[String], lines: &Lines) -> Self {
         Self {
             rule: finding.rule.clone(),
             old_path: finding.old_path.clone(),
@@ -42,11 +47,12 @@ impl FindingOut {
             direction: direction_name(finding.direction).to_owned(),
             against: finding.against.and_then(|i| against.get(i).cloned()),
             witness: finding.witness.clone(),
+            line: lines.line(&finding.new_path),
         }
     }
 
     /// Converts a finding received from the registry.
-    pub fn from_registry(finding: &accord_client::Finding) -> Self {
+    pub fn from_registry(finding: &accord_client::Finding, lines: &Lines) -> Self {
         Self {
             rule: finding.rule_id.clone(),
             old_path: finding.old_path.clone(),
@@ -56,6 +62,7 @@ impl FindingOut {
             direction: direction_name(finding.direction).to_owned(),
             against: finding.against_version.as_ref().map(ToString::to_string),
             witness: finding.witness.clone(),
+            line: lines.line(&finding.new_path),
         }
     }
 }
