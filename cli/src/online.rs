@@ -401,14 +401,14 @@ pub async fn versions(url: &str, name: &str, include_deleted: bool, as_json: boo
             (Some(message), None) => format!("deprecated: {message}"),
             (None, None) => String::new(),
         };
-        writeln!(
-            out,
+        let row = format!(
             "{:<width$}  {:<10}  {:<20}  {:<5}  {note}",
             v.version.to_string(),
             state_name(v.state),
             timestamp(v.created_at).unwrap_or_else(|| "-".into()),
             v.bump.map(bump_name).unwrap_or("-"),
-        )?;
+        );
+        writeln!(out, "{}", row.trim_end())?;
     }
     Ok(Outcome::Success)
 }
@@ -428,7 +428,7 @@ pub async fn list(url: &str, component: Option<&str>, as_json: bool) -> Result<O
                 print_json(&json!({ "components": rows }))?;
             } else {
                 for c in &components {
-                    writeln!(out, "{}  ({} contracts)", c.name, c.contract_count)?;
+                    writeln!(out, "{}  ({})", c.name, count(c.contract_count, "contract"))?;
                 }
             }
         }
@@ -453,10 +453,10 @@ pub async fn list(url: &str, component: Option<&str>, as_json: bool) -> Result<O
                 for c in &contracts {
                     writeln!(
                         out,
-                        "{}  {}  ({} versions)",
+                        "{}  {}  ({})",
                         c.name,
                         opt_string(c.latest_version.as_ref()),
-                        c.version_count
+                        count(c.version_count, "version")
                     )?;
                 }
             }
@@ -464,6 +464,14 @@ pub async fn list(url: &str, component: Option<&str>, as_json: bool) -> Result<O
     }
     out.flush()?;
     Ok(Outcome::Success)
+}
+
+fn count(n: u32, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn print_config(
@@ -641,21 +649,22 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
             if let Some(version) = &event.version {
                 target = format!("{target}@{version}");
             }
-            let mut detail = event.message.clone();
-            if !mode.is_empty() {
-                detail = format!("mode {mode}, policy {policy}; {detail}");
+            // The registry's message usually says it all; the settings are
+            // spelled out only when it says nothing.
+            let mut detail = event.message.trim().to_owned();
+            if detail.is_empty() && !mode.is_empty() {
+                detail = format!("mode {mode}, policy {policy}");
             }
             if event.hard {
-                detail = format!("hard; {detail}");
+                detail = format!("(hard) {detail}");
             }
-            writeln!(
-                out,
-                "{:>6}  {}  {:<14}  {target}  {}",
+            let line = format!(
+                "{:>6}  {}  {:<14}  {target}  {detail}",
                 event.sequence,
                 timestamp(event.time).unwrap_or_else(|| "-".into()),
                 kind_name(event.kind),
-                detail.trim().trim_end_matches(';')
-            )?;
+            );
+            writeln!(out, "{}", line.trim_end())?;
         }
         out.flush()?;
     }
