@@ -63,6 +63,21 @@ struct Cli {
     )]
     no_color: bool,
 
+    /// Output format.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        long_help = "Output format. text: for a person, grouped, breaking findings marked, \
+            coloured on a terminal. json: one stable object (see README). github: GitHub \
+            Actions workflow commands pointing at the schema file. junit: JUnit XML, one \
+            test case per contract. sarif: SARIF 2.1.0, one result per finding. check, diff \
+            and publish take all five; the other commands text or json (watch: one JSON \
+            object per line); get always prints the schema."
+    )]
+    format: Format,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -87,49 +102,6 @@ struct Judgement {
             or LENIENT (open content model edits accepted). Offline it defaults to STRICT."
     )]
     policy: Option<Policy>,
-}
-
-#[derive(Debug, Args)]
-struct FormatArg {
-    /// Output format.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "text",
-        long_help = "Output format. text: for a person, grouped, breaking findings marked, \
-            coloured on a terminal. json: one stable object (see README). github: GitHub \
-            Actions workflow commands pointing at the schema file. junit: JUnit XML, one \
-            test case per contract. sarif: SARIF 2.1.0, one result per finding."
-    )]
-    format: Format,
-}
-
-#[derive(Debug, Args)]
-struct ListFormatArg {
-    /// Output format: text or json.
-    #[arg(
-        long = "format",
-        value_enum,
-        default_value = "text",
-        long_help = "Output format: text for a person, or json (one stable JSON value; \
-            `watch` prints one JSON object per line)."
-    )]
-    format: PlainFormat,
-}
-
-/// The formats of the commands that print no findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PlainFormat {
-    /// For a person.
-    Text,
-    /// For scripts.
-    Json,
-}
-
-impl ListFormatArg {
-    fn json(&self) -> bool {
-        self.format == PlainFormat::Json
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,9 +159,6 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
-
-        #[command(flatten)]
-        format: FormatArg,
     },
 
     /// Show every difference between two schemas, breaking ones marked.
@@ -213,9 +182,6 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
-
-        #[command(flatten)]
-        format: FormatArg,
     },
 
     /// Publish a new version of a contract.
@@ -242,9 +208,6 @@ enum Command {
         /// The contracts-as-code manifest.
         #[arg(long, default_value = "accord.toml", value_name = "PATH")]
         manifest: PathBuf,
-
-        #[command(flatten)]
-        format: FormatArg,
     },
 
     /// Print a stored schema: nothing but its JSON on stdout.
@@ -269,8 +232,6 @@ enum Command {
         /// Also list soft-deleted versions.
         #[arg(long)]
         include_deleted: bool,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 
     /// List the components, or the contracts of one component.
@@ -278,8 +239,6 @@ enum Command {
     List {
         /// A component: list its contracts instead of the components.
         component: Option<String>,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 
     /// Read or change compatibility settings.
@@ -296,8 +255,6 @@ enum Command {
         /// Why, and what to use instead.
         #[arg(long, short)]
         message: String,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 
     /// Delete a contract or one version: hidden and restorable unless --hard.
@@ -315,8 +272,6 @@ enum Command {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(long, short)]
         yes: bool,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 
     /// Print registry events as they happen, one line each.
@@ -332,8 +287,6 @@ enum Command {
         /// Only events of this component.
         #[arg(long)]
         component: Option<String>,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 }
 
@@ -344,8 +297,6 @@ enum ConfigCommand {
     Get {
         /// COMPONENT/CONTRACT (none: the global default).
         name: Option<String>,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
     /// Change the settings of a contract, or the global ones.
     #[command(after_help = concat!(
@@ -362,8 +313,6 @@ enum ConfigCommand {
         /// Remove the contract's own settings so that it inherits the global ones.
         #[arg(long, conflicts_with_all = ["mode", "policy"])]
         clear: bool,
-        #[command(flatten)]
-        format: ListFormatArg,
     },
 }
 
@@ -454,6 +403,18 @@ fn print(
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let registry = cli.registry;
+    let format = cli.format;
+    let takes_reports = matches!(
+        cli.command,
+        Command::Check { .. } | Command::Diff { .. } | Command::Publish { .. }
+    );
+    if !takes_reports && !matches!(format, Format::Text | Format::Json) {
+        anyhow::bail!(
+            "--format {} applies to check, diff and publish; this command prints text or json",
+            format.name()
+        );
+    }
+    let json = format == Format::Json;
     match cli.command {
         Command::Check {
             file,
@@ -462,7 +423,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             version,
             manifest,
             judgement,
-            format,
         } => match (file, contract) {
             (Some(file), None) => {
                 let against: Vec<&std::path::Path> = against.iter().map(PathBuf::as_path).collect();
@@ -472,27 +432,23 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     judgement.mode.unwrap_or(Mode::Backward),
                     judgement.policy.unwrap_or_default(),
                 )?;
-                print(&[report], format.format, Kind::Check, true)
+                print(&[report], format, Kind::Check, true)
             }
             (Some(file), Some(contract)) => {
                 refuse_judgement(&judgement, "check --contract")?;
                 let report =
                     online::block_on(online::check(&registry, &contract, &file, version.as_deref()))?;
-                print(&[report], format.format, Kind::Check, true)
+                print(&[report], format, Kind::Check, true)
             }
             (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
             (None, None) => {
                 refuse_judgement(&judgement, "check with accord.toml")?;
                 let manifest = manifest::Manifest::load(&manifest)?;
                 let reports = online::block_on(online::check_manifest(&registry, &manifest))?;
-                print(&reports, format.format, Kind::Check, false)
+                print(&reports, format, Kind::Check, false)
             }
         },
-        Command::Diff {
-            args,
-            judgement,
-            format,
-        } => match args.as_slice() {
+        Command::Diff { args, judgement } => match args.as_slice() {
             [old, new] => {
                 let report = offline::diff(
                     old.as_ref(),
@@ -500,7 +456,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     judgement.mode.unwrap_or(Mode::Backward),
                     judgement.policy.unwrap_or_default(),
                 )?;
-                print(&[report], format.format, Kind::Diff, true)
+                print(&[report], format, Kind::Diff, true)
             }
             [name, from, to] => {
                 let report = online::block_on(online::diff(
@@ -511,7 +467,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     judgement.mode,
                     judgement.policy,
                 ))?;
-                print(&[report], format.format, Kind::Diff, true)
+                print(&[report], format, Kind::Diff, true)
             }
             _ => anyhow::bail!("diff takes OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO"),
         },
@@ -520,11 +476,10 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             file,
             version,
             manifest,
-            format,
         } => match (name, file) {
             (Some(name), Some(file)) => {
                 let report = online::block_on(online::publish(&registry, &name, &file, version.as_deref()))?;
-                print(&[report], format.format, Kind::Publish, true)
+                print(&[report], format, Kind::Publish, true)
             }
             (Some(name), None) => {
                 anyhow::bail!("publish {name} needs the schema FILE to publish")
@@ -536,7 +491,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 let manifest = manifest::Manifest::load(&manifest)?;
                 let (reports, outcome) = online::block_on(online::publish_manifest(&registry, &manifest))?;
                 // What was published before a failure is printed all the same.
-                print(&reports, format.format, Kind::Publish, false)?;
+                print(&reports, format, Kind::Publish, false)?;
                 outcome
             }
         },
@@ -544,19 +499,15 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Versions {
             name,
             include_deleted,
-            format,
-        } => online::block_on(online::versions(&registry, &name, include_deleted, format.json())),
-        Command::List { component, format } => {
-            online::block_on(online::list(&registry, component.as_deref(), format.json()))
-        }
-        Command::Config(ConfigCommand::Get { name, format }) => {
-            online::block_on(online::config_get(&registry, name.as_deref(), format.json()))
+        } => online::block_on(online::versions(&registry, &name, include_deleted, json)),
+        Command::List { component } => online::block_on(online::list(&registry, component.as_deref(), json)),
+        Command::Config(ConfigCommand::Get { name }) => {
+            online::block_on(online::config_get(&registry, name.as_deref(), json))
         }
         Command::Config(ConfigCommand::Set {
             name,
             judgement,
             clear,
-            format,
         }) => {
             if !clear && judgement.mode.is_none() && judgement.policy.is_none() {
                 anyhow::bail!("config set needs --mode, --policy or --clear");
@@ -567,35 +518,21 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 judgement.mode,
                 judgement.policy,
                 clear,
-                format.json(),
+                json,
             ))
         }
-        Command::Deprecate {
-            target,
-            message,
-            format,
-        } => online::block_on(online::deprecate(&registry, &target, &message, format.json())),
-        Command::Delete {
-            target,
-            hard,
-            yes,
-            format,
-        } => {
+        Command::Deprecate { target, message } => {
+            online::block_on(online::deprecate(&registry, &target, &message, json))
+        }
+        Command::Delete { target, hard, yes } => {
             if !yes && !online::confirm_delete(&target, hard)? {
                 anyhow::bail!("not deleted: the deletion was not confirmed");
             }
-            online::block_on(online::delete(&registry, &target, hard, format.json()))
+            online::block_on(online::delete(&registry, &target, hard, json))
         }
-        Command::Watch {
-            from,
-            component,
-            format,
-        } => online::block_on(online::watch(
-            &registry,
-            from,
-            component.as_deref(),
-            format.json(),
-        )),
+        Command::Watch { from, component } => {
+            online::block_on(online::watch(&registry, from, component.as_deref(), json))
+        }
     }
 }
 

@@ -23,6 +23,19 @@ pub enum Format {
     Sarif,
 }
 
+impl Format {
+    /// The name given on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Json => "json",
+            Format::Github => "github",
+            Format::Junit => "junit",
+            Format::Sarif => "sarif",
+        }
+    }
+}
+
 /// Which command produced the reports; it words the text headers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

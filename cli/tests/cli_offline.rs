@@ -192,6 +192,14 @@ fn bad_arguments_exit_2_with_the_reason() {
     assert!(run.stderr.contains("xml"), "{}", run.stderr);
     let run = w.run(&["check", "same.json"]).expect_code(2);
     assert!(run.stderr.contains("--against"), "{}", run.stderr);
+    let run = w.run(&["list", "--format", "junit"]).expect_code(2);
+    assert!(run.stderr.contains("--format junit applies to"), "{}", run.stderr);
+    // --format is global: it may come before the command.
+    let json = w
+        .run(&["--format", "json", "check", "same.json", "--against", "old.json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(json["compatible"], true);
     let run = w.run(&["diff", "only-one.json"]).expect_code(2);
     assert!(run.stderr.contains("ARGS"), "{}", run.stderr);
 }
