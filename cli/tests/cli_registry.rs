@@ -582,3 +582,60 @@ version = "1.0.0"
         check.stdout
     );
 }
+
+/// Runs `accord args…` on a pseudo-terminal (util-linux `script`), typing
+/// `answer`; `None` when `script` is not installed.
+async fn on_terminal(env: &Env, args: &[&str], answer: &str) -> Option<Run> {
+    use tokio::io::AsyncWriteExt;
+    let url = env.server.url();
+    let mut line = format!("{} --registry {url}", env!("CARGO_BIN_EXE_accord"));
+    for arg in args {
+        line.push(' ');
+        line.push_str(arg);
+    }
+    let mut child = tokio::process::Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(env.work.path())
+        .env_remove("ACCORD_REGISTRY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin.write_all(answer.as_bytes()).await.expect("type the answer");
+    drop(stdin);
+    Some(Run::from(child.wait_with_output().await.expect("script runs")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_asks_for_confirmation_on_a_terminal() {
+    let env = Env::start().await;
+    env.run(&["publish", "orders/order-placed", "v1.json", "--version", "1.0.0"])
+        .await
+        .expect_code(0);
+    let Some(no) = on_terminal(&env, &["delete", "orders/order-placed@1.0.0"], "n\n").await else {
+        eprintln!("skipped: `script` (util-linux) is not installed, no pseudo-terminal to test with");
+        return;
+    };
+    let no = no.expect_code(2);
+    assert!(
+        no.stdout.contains("[y/N]"),
+        "the question is asked: {}",
+        no.stdout
+    );
+    assert!(no.stdout.contains("not deleted"), "{}", no.stdout);
+    env.run(&["get", "orders/order-placed", "1.0.0"])
+        .await
+        .expect_code(0);
+
+    let yes = on_terminal(&env, &["delete", "orders/order-placed@1.0.0"], "y\n")
+        .await
+        .expect("script ran a moment ago")
+        .expect_code(0);
+    assert!(yes.stdout.contains("deleted (restorable)"), "{}", yes.stdout);
+    env.run(&["get", "orders/order-placed", "1.0.0"])
+        .await
+        .expect_code(2);
+}
