@@ -125,7 +125,10 @@ fn text(out: &mut dyn Write, reports: &[CheckReport], kind: Kind) -> io::Result<
 
 fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result<()> {
     let name = match &report.schema_file {
-        Some(file) if *file != report.contract => format!("{} ({file})", report.contract),
+        // A diff's name already ends with the new file.
+        Some(file) if !report.contract.ends_with(file.as_str()) => {
+            format!("{} ({file})", report.contract)
+        }
         _ => report.contract.clone(),
     };
     let (mark, verdict_style, verdict) = if report.compatible {
