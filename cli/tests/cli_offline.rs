@@ -263,7 +263,7 @@ fn help_teaches_exit_codes_and_examples() {
 #[test]
 fn an_unreachable_registry_exits_2_naming_the_address() {
     let w = workdir();
-    let address = dead_address();
+    let (_socket, address) = dead_address();
     for args in [
         vec!["get", "orders/order-placed"],
         vec!["list"],
@@ -300,7 +300,7 @@ fn delete_refuses_without_confirmation_when_nobody_can_answer() {
     let w = workdir();
     // stdin is not a terminal here: without --yes nothing is deleted, and the
     // registry is not even contacted (this address has nothing behind it).
-    let address = dead_address();
+    let (_socket, address) = dead_address();
     let run = w
         .run(&["--registry", &address, "delete", "orders/order-placed"])
         .expect_code(2);
@@ -311,7 +311,7 @@ fn delete_refuses_without_confirmation_when_nobody_can_answer() {
 #[test]
 fn malformed_names_are_refused_before_any_call() {
     let w = workdir();
-    let address = dead_address();
+    let (_socket, address) = dead_address();
     for args in [
         vec!["get", "no-slash"],
         vec!["versions", "a/b/c"],
@@ -358,14 +358,9 @@ fn a_broken_manifest_is_an_error_naming_the_file() {
         "sub/accord.toml",
         "[[contract]]\nname = \"orders/x\"\nschema = \"missing.json\"\nversion = \"1.0.0\"\n",
     );
+    let (_socket, address) = dead_address();
     let run = w
-        .run(&[
-            "--registry",
-            &dead_address(),
-            "check",
-            "--manifest",
-            "sub/accord.toml",
-        ])
+        .run(&["--registry", &address, "check", "--manifest", "sub/accord.toml"])
         .expect_code(2);
     assert!(run.stderr.contains("sub/missing.json"), "{}", run.stderr);
 }

@@ -135,10 +135,14 @@ pub fn sarif(text: &str) -> serde_sarif::sarif::Sarif {
     log
 }
 
-/// A port on 127.0.0.1 where nothing listens (bound, then released).
-pub fn dead_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local address");
-    drop(listener);
-    format!("http://{addr}")
+/// An address on 127.0.0.1 where nothing listens: the port stays bound (so
+/// no other process can take it) but never listens, so connections are
+/// refused. Keep the socket alive while the address is in use.
+pub fn dead_address() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("create a TCP socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("socket address"))
+        .expect("bind 127.0.0.1:0");
+    let addr = socket.local_addr().expect("local address");
+    (socket, format!("http://{addr}"))
 }
