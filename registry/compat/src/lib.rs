@@ -2,12 +2,31 @@
 //! findings and the required semver bump out. No I/O, no async.
 //!
 //! Public surface (kept stable for the registry, client and CLI):
-//! - [`Schema`]: a parsed, checked schema document ([`Schema::parse`]).
+//! - [`Schema`]: a parsed, checked schema document ([`Schema::parse`],
+//!   [`Schema::parse_with`] and its [`Limits`]).
 //! - [`Mode`], [`Policy`], [`Bump`], [`Direction`]: the vocabulary of DESIGN.md.
 //! - [`Finding`]: one difference, with rule id, paths and verdict.
 //! - [`diff`]: the raw differences old → new (the backward comparison).
 //! - [`check`]: a new schema against earlier versions under a mode.
+//! - [`rules()`], [`rule`], [`RuleInfo`]: every rule with its metadata.
 //! - [`fingerprint`]: SHA-256 of the canonical JSON.
+//!
+//! Modules:
+//! - `parse`: limits, JSON, meta-schema validation, then `model`.
+//! - `model`: every draft's keyword forms read into one normalised arena,
+//!   `$ref`s resolved inside the document.
+//! - `engine`: pairs old and new elements once and calls the rules.
+//! - `rules`: one file per rule family (metadata and leaf checks) and the
+//!   sorted registry.
+
+#![deny(missing_docs)]
+
+mod engine;
+mod model;
+mod parse;
+pub mod rules;
+
+pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -199,34 +218,117 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A `$ref` does not resolve inside the document.
+    #[error("unresolvable $ref {reference:?} at {location}: {reason}")]
+    UnresolvedReference {
+        /// The reference as written.
+        reference: String,
+        /// JSON pointer of the `$ref` keyword.
+        location: String,
+        /// Why it does not resolve.
+        reason: String,
+    },
+    /// The text nests deeper than [`Limits::max_depth`].
+    #[error("schema nests deeper than {max} levels at line {line}, column {column}")]
+    TooDeep {
+        /// The limit.
+        max: usize,
+        /// 1-based line where the limit is crossed.
+        line: usize,
+        /// 1-based column where the limit is crossed.
+        column: usize,
+    },
+    /// A size limit of [`Limits`] was exceeded.
+    #[error("{limit} is {value}, more than the limit of {max}")]
+    LimitExceeded {
+        /// Which limit (`schema size in bytes`, `nesting depth`, `$ref hops`).
+        limit: &'static str,
+        /// The measured value (at least `max + 1`).
+        value: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
-/// A parsed schema document.
+impl Error {
+    /// Whether the input was refused for its size rather than its content
+    /// (the registry answers `RESOURCE_EXHAUSTED` for these).
+    pub fn is_limit(&self) -> bool {
+        matches!(self, Error::TooDeep { .. } | Error::LimitExceeded { .. })
+    }
+}
+
+/// Bounds on what [`Schema::parse_with`] accepts. Hostile input gets an
+/// error naming the limit, never a crash or a hang.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted text, in bytes. Default 4 MiB.
+    pub max_bytes: usize,
+    /// Deepest accepted nesting of JSON arrays and objects. Default 64:
+    /// real contracts stay far below it, and it stays under serde_json's own
+    /// recursion limit (128) so that this error, with its position, is the
+    /// one users see.
+    pub max_depth: usize,
+    /// Longest accepted chain of `$ref`s that point straight at another
+    /// `$ref`. Default 32.
+    pub max_ref_hops: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 4 * 1024 * 1024,
+            max_depth: 64,
+            max_ref_hops: 32,
+        }
+    }
+}
+
+/// A parsed schema document, checked against its draft's meta-schema, with
+/// every `$ref` resolved inside it.
 #[derive(Debug, Clone)]
 pub struct Schema {
     value: Value,
+    arena: std::sync::Arc<model::Arena>,
 }
 
 impl Schema {
-    /// Parses JSON text into a schema.
+    /// Parses JSON text into a schema, with the default [`Limits`].
     pub fn parse(text: &str) -> Result<Self, Error> {
+        Self::parse_with(text, &Limits::default())
+    }
+
+    /// Parses JSON text into a schema under `limits`.
+    ///
+    /// ```
+    /// use accord_compat::{Error, Limits, Schema};
+    /// let deep = "[".repeat(100);
+    /// let err = Schema::parse_with(&deep, &Limits::default()).unwrap_err();
+    /// assert!(matches!(err, Error::TooDeep { max: 64, .. }));
+    /// ```
+    pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, Error> {
+        parse::precheck_text(text, limits)?;
         let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         })?;
-        Self::from_value(value)
+        Self::from_value_with(value, limits)
     }
 
-    /// Wraps a JSON value as a schema.
+    /// Wraps a JSON value as a schema, with the default [`Limits`] (except
+    /// the byte size, which a value does not have).
     pub fn from_value(value: Value) -> Result<Self, Error> {
-        match value {
-            Value::Object(_) | Value::Bool(_) => Ok(Self { value }),
-            _ => Err(Error::InvalidSchema {
-                path: "#".into(),
-                message: "a schema must be an object or a boolean".into(),
-            }),
-        }
+        Self::from_value_with(value, &Limits::default())
+    }
+
+    /// Wraps a JSON value as a schema under `limits`.
+    pub fn from_value_with(value: Value, limits: &Limits) -> Result<Self, Error> {
+        let arena = parse::build(&value, limits)?;
+        Ok(Self {
+            value,
+            arena: std::sync::Arc::new(arena),
+        })
     }
 
     /// The JSON document.
@@ -235,14 +337,68 @@ impl Schema {
     }
 }
 
-/// The raw differences from `old` to `new`, each marked compatible or not in the
-/// backward direction under `policy`.
-pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Vec<Finding> {
-    let _ = policy;
-    if old.value == new.value {
-        return Vec::new();
+/// Runs the comparison `old` → `new`; paths are in the roles of the call.
+fn compare(old: &Schema, new: &Schema, policy: Policy) -> Vec<engine::Raw> {
+    engine::Engine::run(&old.arena, &new.arena, policy).0
+}
+
+fn pointer(path: &str) -> String {
+    if path.is_empty() {
+        "#/".to_string()
+    } else {
+        format!("#{path}")
     }
-    Vec::new()
+}
+
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (
+            &a.old_path,
+            &a.new_path,
+            &a.rule,
+            a.against,
+            a.direction as u8,
+            &a.message,
+        )
+            .cmp(&(
+                &b.old_path,
+                &b.new_path,
+                &b.rule,
+                b.against,
+                b.direction as u8,
+                &b.message,
+            ))
+    });
+}
+
+/// The raw differences from `old` to `new`, each marked compatible or not in the
+/// backward direction under `policy`. Sorted by path, then rule.
+///
+/// ```
+/// use accord_compat::{Policy, Schema, diff};
+/// let old = Schema::parse(r#"{"type":"string","maxLength":12}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"string","maxLength":10}"#).unwrap();
+/// let findings = diff(&old, &new, Policy::Strict);
+/// assert_eq!(findings[0].rule, "MAX_LENGTH_DECREASED");
+/// assert_eq!(findings[0].old_path, "#/maxLength");
+/// assert!(!findings[0].compatible);
+/// ```
+pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = compare(old, new, policy)
+        .into_iter()
+        .map(|r| Finding {
+            rule: r.rule.id.to_string(),
+            old_path: pointer(&r.old_path),
+            new_path: pointer(&r.new_path),
+            message: r.message,
+            compatible: r.rule.compatible(policy),
+            direction: Direction::Backward,
+            against: None,
+            witness: None,
+        })
+        .collect();
+    sort(&mut findings);
+    findings
 }
 
 /// The result of [`check`].
@@ -258,12 +414,76 @@ pub struct Report {
 
 /// Checks `new` against earlier versions (oldest first; the last one is the
 /// latest) under `mode` and `policy`.
+///
+/// BACKWARD compares latest → new; FORWARD compares new → latest and marks
+/// the findings [`Direction::Forward`] (their rule ids then describe the
+/// change as a reader of the latest version sees it; `old_path` stays the
+/// path in the older schema); FULL does both. The `_TRANSITIVE` modes do the
+/// same against every element of `earlier`. Under [`Mode::None`] the backward
+/// findings are listed but none is incompatible. Each finding's `against` is
+/// the index in `earlier` of the version it was found against.
+///
+/// The required bump is `major` if a finding is incompatible, `minor` if a
+/// finding changes the accepted documents, `patch` if only annotations
+/// changed, `none` without findings.
 pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> Report {
-    let _ = (new, earlier, mode, policy);
+    let targets: Vec<usize> = match earlier.len() {
+        0 => Vec::new(),
+        n if mode.is_transitive() => (0..n).collect(),
+        n => vec![n - 1],
+    };
+    let (backward, forward) = match mode {
+        Mode::None | Mode::Backward | Mode::BackwardTransitive => (true, false),
+        Mode::Forward | Mode::ForwardTransitive => (false, true),
+        Mode::Full | Mode::FullTransitive => (true, true),
+    };
+    let mut findings = Vec::new();
+    for i in targets {
+        let old = earlier[i];
+        if backward {
+            findings.extend(compare(old, new, policy).into_iter().map(|r| Finding {
+                rule: r.rule.id.to_string(),
+                old_path: pointer(&r.old_path),
+                new_path: pointer(&r.new_path),
+                message: r.message,
+                compatible: mode == Mode::None || r.rule.compatible(policy),
+                direction: Direction::Backward,
+                against: Some(i),
+                witness: None,
+            }));
+        }
+        if forward {
+            // The new schema plays the old role here: swap the paths back.
+            findings.extend(compare(new, old, policy).into_iter().map(|r| Finding {
+                rule: r.rule.id.to_string(),
+                old_path: pointer(&r.new_path),
+                new_path: pointer(&r.old_path),
+                message: r.message,
+                compatible: r.rule.compatible(policy),
+                direction: Direction::Forward,
+                against: Some(i),
+                witness: None,
+            }));
+        }
+    }
+    sort(&mut findings);
+    let compatible = findings.iter().all(|f| f.compatible);
+    let required_bump = if !compatible {
+        Bump::Major
+    } else if findings
+        .iter()
+        .any(|f| rule(&f.rule).is_none_or(|r| r.kind == ChangeKind::Validation))
+    {
+        Bump::Minor
+    } else if findings.is_empty() {
+        Bump::None
+    } else {
+        Bump::Patch
+    };
     Report {
-        compatible: true,
-        findings: Vec::new(),
-        required_bump: Bump::None,
+        compatible,
+        findings,
+        required_bump,
     }
 }
 

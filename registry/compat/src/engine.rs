@@ -1,0 +1,855 @@
+//! The walk: pairs the elements of the old and the new schema once (nodes
+//! through `$ref`s, properties by name, tuple items by position, combined
+//! subschemas by a maximum matching) and hands each pair to the leaf checks
+//! of the rule files. It follows Confluent's comparison order and paths.
+//!
+//! It never recurses without bound: a pair of nodes already being compared
+//! higher up (a recursive schema) counts as equal, results for pairs reached
+//! through `$ref` are reused, and a work budget and a depth bound stop
+//! hostile inputs with a conservative finding.
+
+use crate::Policy;
+use crate::model::{Additional, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
+use crate::rules::{self, RuleInfo, Sink};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Pair comparisons one diff may make before it gives up. Combined schemas
+/// compare every subschema with every other, so nested `oneOf`s multiply.
+pub(crate) const WORK_BUDGET: usize = 2_000_000;
+/// Nested node comparisons on the stack at most (each costs a few frames).
+pub(crate) const MAX_DEPTH: usize = 200;
+
+/// A finding before it is given a direction and verdict. Paths are JSON
+/// pointers without the leading `#` (`""` is the root).
+#[derive(Debug, Clone)]
+pub(crate) struct Raw {
+    pub rule: &'static RuleInfo,
+    pub old_path: String,
+    pub new_path: String,
+    pub message: String,
+}
+
+/// Findings of pairs reached through `$ref`, with the path lengths they were
+/// recorded under, so that a second reference to the same pair reuses them.
+type Memo = HashMap<(Id, Id, bool), (usize, usize, Vec<Raw>)>;
+
+pub(crate) struct Engine<'a> {
+    old: &'a Arena,
+    new: &'a Arena,
+    policy: Policy,
+    /// Old and new swapped (inside `not`, whose check runs reversed).
+    swapped: bool,
+    old_path: String,
+    new_path: String,
+    out: Vec<Raw>,
+    in_progress: HashSet<(Id, Id, bool)>,
+    memo: Memo,
+    regexes: HashMap<String, Option<regex::Regex>>,
+    work: usize,
+    depth: usize,
+    /// The budget or depth bound was hit; the result is incomplete.
+    pub exhausted: bool,
+}
+
+impl Sink for Engine<'_> {
+    fn emit(&mut self, rule: &'static RuleInfo, keyword: Option<&str>, message: String) {
+        let (mut old_path, mut new_path) = (self.old_path.clone(), self.new_path.clone());
+        if let Some(k) = keyword {
+            old_path.push('/');
+            old_path.push_str(k);
+            new_path.push('/');
+            new_path.push_str(k);
+        }
+        self.out.push(Raw {
+            rule,
+            old_path,
+            new_path,
+            message,
+        });
+    }
+}
+
+/// The first word of a message about a node: what kind of value it accepts.
+pub(crate) fn kind_name(kind: &Kind) -> String {
+    match kind {
+        Kind::Empty => "any value".into(),
+        Kind::False => "no value".into(),
+        Kind::Ref(_) => "a reference".into(),
+        Kind::String(_) => "string".into(),
+        Kind::Number(n) if n.integer => "integer".into(),
+        Kind::Number(_) => "number".into(),
+        Kind::Boolean => "boolean".into(),
+        Kind::Null => "null".into(),
+        Kind::Object(_) => "object".into(),
+        Kind::Array(_) => "array".into(),
+        Kind::Enum(_) => "enum".into(),
+        Kind::Const(_) => "const".into(),
+        Kind::Combined(c, _) => c.keyword().into(),
+        Kind::Not(_) => "not".into(),
+        Kind::Conditional { .. } => "if/then/else".into(),
+    }
+}
+
+impl<'a> Engine<'a> {
+    pub(crate) fn run(old: &'a Arena, new: &'a Arena, policy: Policy) -> (Vec<Raw>, bool) {
+        let mut e = Engine {
+            old,
+            new,
+            policy,
+            swapped: false,
+            old_path: String::new(),
+            new_path: String::new(),
+            out: Vec::new(),
+            in_progress: HashSet::new(),
+            memo: HashMap::new(),
+            regexes: HashMap::new(),
+            work: 0,
+            depth: 0,
+            exhausted: false,
+        };
+        e.compare(old.root, new.root);
+        if e.exhausted {
+            e.out.push(Raw {
+                rule: &rules::limits::COMPARISON_LIMIT_EXCEEDED,
+                old_path: String::new(),
+                new_path: String::new(),
+                message: format!(
+                    "the comparison stopped after {} steps or {MAX_DEPTH} nested levels; \
+                     treated as breaking",
+                    e.work
+                ),
+            });
+        }
+        (e.out, e.exhausted)
+    }
+
+    fn compatible(&self, found: &[Raw]) -> bool {
+        found.iter().all(|r| r.rule.compatible(self.policy))
+    }
+
+    /// Runs `f` with an empty output and returns what it found.
+    fn sub(&mut self, f: impl FnOnce(&mut Self)) -> Vec<Raw> {
+        let saved = std::mem::take(&mut self.out);
+        f(self);
+        std::mem::replace(&mut self.out, saved)
+    }
+
+    fn enter2(&mut self, old_seg: &str, new_seg: &str) -> (usize, usize) {
+        let saved = (self.old_path.len(), self.new_path.len());
+        self.old_path.push('/');
+        self.old_path.push_str(old_seg);
+        self.new_path.push('/');
+        self.new_path.push_str(new_seg);
+        saved
+    }
+
+    fn enter(&mut self, seg: &str) -> (usize, usize) {
+        self.enter2(seg, seg)
+    }
+
+    fn leave(&mut self, saved: (usize, usize)) {
+        self.old_path.truncate(saved.0);
+        self.new_path.truncate(saved.1);
+    }
+
+    fn within(&mut self, seg: &str, f: impl FnOnce(&mut Self)) {
+        let saved = self.enter(seg);
+        f(self);
+        self.leave(saved);
+    }
+
+    fn kind_old(&self, id: Id) -> &'a Kind {
+        let (r, _) = self.old.resolve(id);
+        &self.old.node(r).kind
+    }
+
+    fn kind_new(&self, id: Id) -> &'a Kind {
+        let (r, _) = self.new.resolve(id);
+        &self.new.node(r).kind
+    }
+
+    /// `SCHEMA_ADDED` / `SCHEMA_REMOVED` when one side is missing.
+    fn compare_opt(&mut self, old: Option<Id>, new: Option<Id>) {
+        match (old, new) {
+            (None, None) => {}
+            (None, Some(_)) => self.emit(&rules::types::SCHEMA_ADDED, None, "schema added".into()),
+            (Some(_), None) => self.emit(&rules::types::SCHEMA_REMOVED, None, "schema removed".into()),
+            (Some(o), Some(n)) => self.compare(o, n),
+        }
+    }
+
+    pub(crate) fn compare(&mut self, old: Id, new: Id) {
+        if self.exhausted {
+            return;
+        }
+        self.work += 1;
+        if self.work > WORK_BUDGET || self.depth >= MAX_DEPTH {
+            self.exhausted = true;
+            return;
+        }
+        let (o, o_ref) = self.old.resolve(old);
+        let (n, n_ref) = self.new.resolve(new);
+        if !(o_ref || n_ref) {
+            self.depth += 1;
+            self.compare_resolved(o, n);
+            self.depth -= 1;
+            return;
+        }
+        let key = (o, n, self.swapped);
+        if let Some((old_len, new_len, found)) = self.memo.get(&key) {
+            let rebased: Vec<Raw> = found
+                .iter()
+                .map(|r| Raw {
+                    rule: r.rule,
+                    old_path: format!("{}{}", self.old_path, &r.old_path[*old_len..]),
+                    new_path: format!("{}{}", self.new_path, &r.new_path[*new_len..]),
+                    message: r.message.clone(),
+                })
+                .collect();
+            self.out.extend(rebased);
+            return;
+        }
+        if !self.in_progress.insert(key) {
+            // The same pair is being compared further up: a recursive schema.
+            // Whatever differs in it is reported there.
+            return;
+        }
+        let lens = (self.old_path.len(), self.new_path.len());
+        self.depth += 1;
+        let found = self.sub(|e| e.compare_resolved(o, n));
+        self.depth -= 1;
+        self.in_progress.remove(&key);
+        if !self.exhausted {
+            self.memo.insert(key, (lens.0, lens.1, found.clone()));
+        }
+        self.out.extend(found);
+    }
+
+    fn compare_resolved(&mut self, o: Id, n: Id) {
+        let old = self.old.node(o);
+        let new = self.new.node(n);
+        let is_combined = |k: &Kind| matches!(k, Kind::Combined(..));
+
+        if !is_combined(&old.kind) {
+            if let Kind::Combined(crit, subs) = &new.kind {
+                if subs.len() == 1 {
+                    let found = self.sub(|e| e.compare(o, subs[0]));
+                    if self.compatible(&found) {
+                        self.out.extend(found);
+                        return;
+                    }
+                } else if matches!(crit, Criterion::Any | Criterion::One) {
+                    for &s in subs {
+                        let found = self.sub(|e| e.compare(o, s));
+                        if self.compatible(&found) {
+                            self.out.extend(found);
+                            let msg = format!(
+                                "{} replaced by a {} that still accepts it",
+                                kind_name(&old.kind),
+                                crit.keyword()
+                            );
+                            self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
+                            return;
+                        }
+                    }
+                }
+            }
+        } else if !is_combined(&new.kind)
+            && let Kind::Combined(crit, subs) = &old.kind
+        {
+            if subs.len() == 1 {
+                let found = self.sub(|e| e.compare(subs[0], n));
+                if self.compatible(&found) {
+                    self.out.extend(found);
+                    return;
+                }
+            } else if *crit == Criterion::All {
+                for &s in subs {
+                    let found = self.sub(|e| e.compare(s, n));
+                    if self.compatible(&found) {
+                        self.out.extend(found);
+                        let msg = format!("allOf replaced by one of its parts ({})", kind_name(&new.kind));
+                        self.emit(&rules::combined::PRODUCT_TYPE_NARROWED, None, msg);
+                        return;
+                    }
+                }
+            }
+        }
+
+        if old.kind.class() != new.kind.class() {
+            if rules::enums::cross(self, &old.kind, &new.kind) {
+                return;
+            }
+            // `false` accepted nothing and `true`/`{}` accepts everything, so
+            // neither direction of those loses a document.
+            if !matches!(old.kind, Kind::False) && !matches!(new.kind, Kind::Empty) {
+                let msg = format!(
+                    "type changed from {} to {}",
+                    kind_name(&old.kind),
+                    kind_name(&new.kind)
+                );
+                self.emit(&rules::types::TYPE_CHANGED, None, msg);
+            }
+            return;
+        }
+
+        rules::annotations::check(self, &old.ann, &new.ann);
+        match (&old.kind, &new.kind) {
+            (Kind::String(a), Kind::String(b)) => rules::string::check(self, a, b),
+            (Kind::Number(a), Kind::Number(b)) => rules::number::check(self, a, b),
+            (Kind::Enum(a), Kind::Enum(b)) => rules::enums::check(self, a, b),
+            (Kind::Const(a), Kind::Const(b)) => rules::enums::check_const(self, a, b),
+            (Kind::Combined(ca, sa), Kind::Combined(cb, sb)) => self.combined(*ca, sa, *cb, sb),
+            (Kind::Not(a), Kind::Not(b)) => self.not(*a, *b),
+            (Kind::Object(a), Kind::Object(b)) => self.object(a, b),
+            (Kind::Array(a), Kind::Array(b)) => self.array(a, b),
+            (
+                Kind::Conditional {
+                    condition_text: xa,
+                    then: ta,
+                    otherwise: ea,
+                },
+                Kind::Conditional {
+                    condition_text: xb,
+                    then: tb,
+                    otherwise: eb,
+                },
+            ) => self.conditional((*ta, *ea), (*tb, *eb), xa == xb),
+            _ => {}
+        }
+    }
+
+    fn combined(&mut self, oc: Criterion, os: &[Id], nc: Criterion, ns: &[Id]) {
+        if let Some(rule) = rules::combined::criteria(oc, os.len(), nc, ns.len()) {
+            let msg = format!("'{}' changed to '{}'", oc.keyword(), nc.keyword());
+            self.emit(rule, None, msg);
+            if std::ptr::eq(rule, &rules::combined::COMBINED_TYPE_CHANGED) {
+                return;
+            }
+        }
+        rules::combined::sizes(self, oc, os.len(), nc, ns.len());
+
+        // Every old subschema against every new one; an edge where the pair
+        // is compatible. The best pairing is a maximum matching of the edges.
+        let mut edges: Vec<Vec<(usize, Vec<Raw>)>> = Vec::with_capacity(os.len());
+        for (i, &a) in os.iter().enumerate() {
+            let mut row = Vec::new();
+            for (j, &b) in ns.iter().enumerate() {
+                let saved = self.enter2(&format!("{}/{i}", oc.keyword()), &format!("{}/{j}", nc.keyword()));
+                let found = self.sub(|e| e.compare(a, b));
+                self.leave(saved);
+                if self.compatible(&found) {
+                    row.push((j, found));
+                }
+            }
+            edges.push(row);
+        }
+        let adjacency: Vec<Vec<usize>> = edges
+            .iter()
+            .map(|row| row.iter().map(|(j, _)| *j).collect())
+            .collect();
+        let matched = max_matching(&adjacency, ns.len());
+        let mut pairs = 0;
+        for (i, row) in edges.into_iter().enumerate() {
+            if let Some(j) = matched[i] {
+                pairs += 1;
+                if let Some((_, found)) = row.into_iter().find(|(k, _)| *k == j) {
+                    self.out.extend(found);
+                }
+            }
+        }
+        if pairs < os.len().min(ns.len()) {
+            let msg = format!(
+                "only {pairs} of the {} subschemas of '{}' have a compatible counterpart",
+                os.len().min(ns.len()),
+                oc.keyword()
+            );
+            self.emit(&rules::combined::COMBINED_TYPE_SUBSCHEMAS_CHANGED, None, msg);
+        }
+    }
+
+    fn not(&mut self, a: Id, b: Id) {
+        self.within("not", |e| {
+            // `not` inverts the sets: the new `not` may reject less only if
+            // its inner schema accepts no more than the old one did.
+            e.swap();
+            let found = e.sub(|e| e.compare(b, a));
+            e.swap();
+            // Confluent reports one of the two even for identical schemas;
+            // Accord keeps a schema compared with itself free of findings.
+            if !found.is_empty() {
+                let compatible = e.compatible(&found);
+                rules::combined::not(e, compatible);
+            }
+        });
+    }
+
+    fn swap(&mut self) {
+        std::mem::swap(&mut self.old, &mut self.new);
+        std::mem::swap(&mut self.old_path, &mut self.new_path);
+        self.swapped = !self.swapped;
+    }
+
+    fn conditional(&mut self, a: (Option<Id>, Option<Id>), b: (Option<Id>, Option<Id>), same_text: bool) {
+        // Any other `if` sends other documents down each branch; telling two
+        // conditions equivalent needs more than a diff can see.
+        if !same_text {
+            self.within("if", |e| {
+                e.emit(
+                    &rules::combined::CONDITION_CHANGED,
+                    None,
+                    "the 'if' condition changed".into(),
+                )
+            });
+            return;
+        }
+        for (kw, x, y) in [("then", a.0, b.0), ("else", a.1, b.1)] {
+            self.within(kw, |e| match (x, y) {
+                (Some(x), Some(y)) => e.compare(x, y),
+                (None, Some(_)) => e.emit(
+                    &rules::combined::CONDITIONAL_BRANCH_ADDED,
+                    None,
+                    format!("'{kw}' branch added"),
+                ),
+                (Some(_), None) => e.emit(
+                    &rules::combined::CONDITIONAL_BRANCH_REMOVED,
+                    None,
+                    format!("'{kw}' branch removed"),
+                ),
+                (None, None) => {}
+            });
+        }
+    }
+
+    fn regex_matches(&mut self, pattern: &str, name: &str) -> bool {
+        let re = self
+            .regexes
+            .entry(pattern.to_string())
+            .or_insert_with(|| regex::Regex::new(pattern).ok());
+        // A pattern the regex engine cannot read matches nothing: the
+        // property then falls to `additionalProperties`, the stricter reading.
+        re.as_ref().is_some_and(|r| r.is_match(name))
+    }
+
+    fn object_is_open(&self, o: &ObjectNode, old_side: bool) -> bool {
+        o.pattern_properties.is_empty()
+            && o.additional.schema.is_none()
+            && o.additional.permits
+            && o.unevaluated.is_none_or(|u| {
+                matches!(
+                    if old_side {
+                        self.kind_old(u)
+                    } else {
+                        self.kind_new(u)
+                    },
+                    Kind::Empty
+                )
+            })
+    }
+
+    /// The schema that governs a property not listed in `o`, if `o` is
+    /// partially open to it.
+    fn object_partial(&mut self, o: &ObjectNode, name: &str, old_side: bool) -> Option<Id> {
+        for (p, s) in &o.pattern_properties {
+            if self.regex_matches(p, name) {
+                return Some(*s);
+            }
+        }
+        if let Some(s) = o.additional.schema {
+            return Some(s);
+        }
+        let u = o.unevaluated?;
+        let k = if old_side {
+            self.kind_old(u)
+        } else {
+            self.kind_new(u)
+        };
+        if o.additional.permits && !matches!(k, Kind::False | Kind::Empty) {
+            Some(u)
+        } else {
+            None
+        }
+    }
+
+    fn has_default(&self, id: Id) -> bool {
+        let (r, _) = self.new.resolve(id);
+        self.new.node(r).ann.default.is_some() || self.new.node(id).ann.default.is_some()
+    }
+
+    fn object(&mut self, a: &ObjectNode, b: &ObjectNode) {
+        use rules::properties as p;
+        // required: only for properties both versions list.
+        self.within("required", |e| {
+            for (name, _) in &a.properties {
+                let Some(nid) = b.property(name) else { continue };
+                let (was, is) = (a.required.contains(name), b.required.contains(name));
+                let default = e.has_default(nid);
+                rules::object::required(e, &escape(name), was, is, default);
+            }
+        });
+
+        let mut names: Vec<&String> = a.properties.iter().map(|(k, _)| k).collect();
+        let known: HashSet<&String> = names.iter().copied().collect();
+        names.extend(b.properties.iter().map(|(k, _)| k).filter(|k| !known.contains(k)));
+        self.within("properties", |e| {
+            for name in names {
+                let seg = escape(name);
+                let saved = e.enter(&seg);
+                match (a.property(name), b.property(name)) {
+                    (Some(x), Some(y)) => e.compare(x, y),
+                    (Some(x), None) => {
+                        let removed = if e.object_is_open(b, false) {
+                            &p::PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL
+                        } else if let Some(s) = e.object_partial(b, name, false) {
+                            let found = e.sub(|e| e.compare(x, s));
+                            let ok = e.compatible(&found);
+                            e.out.extend(found);
+                            if ok {
+                                &p::PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                            } else {
+                                &p::PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                            }
+                        } else if matches!(e.kind_old(x), Kind::False) {
+                            &p::PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL
+                        } else {
+                            &p::PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL
+                        };
+                        e.emit(removed, None, format!("property '{name}' removed"));
+                    }
+                    (None, Some(y)) => {
+                        let required = b.required.contains(name);
+                        let default = e.has_default(y);
+                        if e.object_is_open(a, true) {
+                            let empty = matches!(e.kind_new(y), Kind::Empty);
+                            let rule = p::added_to_open(required, default, empty);
+                            e.emit(rule, None, format!("property '{name}' added"));
+                        } else {
+                            if let Some(s) = e.object_partial(a, name, true) {
+                                let found = e.sub(|e| e.compare(s, y));
+                                let ok = e.compatible(&found);
+                                e.out.extend(found);
+                                let rule = if ok {
+                                    &p::PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                                } else {
+                                    &p::PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                                };
+                                e.emit(rule, None, format!("property '{name}' added"));
+                            }
+                            let rule = p::added_to_unopen(required, default);
+                            e.emit(rule, None, format!("property '{name}' added"));
+                        }
+                    }
+                    (None, None) => {}
+                }
+                e.leave(saved);
+            }
+        });
+
+        self.within("dependencies", |e| {
+            rules::object::dependency_arrays(e, &a.dependency_arrays, &b.dependency_arrays);
+            let mut keys: BTreeSet<&String> = a.dependency_schemas.keys().collect();
+            keys.extend(b.dependency_schemas.keys());
+            for k in keys {
+                let saved = e.enter(&escape(k));
+                match (a.dependency_schemas.get(k), b.dependency_schemas.get(k)) {
+                    (Some(x), Some(y)) => e.compare(*x, *y),
+                    (Some(_), None) => e.emit(
+                        &rules::object::DEPENDENCY_SCHEMA_REMOVED,
+                        None,
+                        format!("dependent schema of '{k}' removed"),
+                    ),
+                    (None, Some(_)) => e.emit(
+                        &rules::object::DEPENDENCY_SCHEMA_ADDED,
+                        None,
+                        format!("dependent schema of '{k}' added"),
+                    ),
+                    (None, None) => {}
+                }
+                e.leave(saved);
+            }
+        });
+
+        self.within("additionalProperties", |e| {
+            e.additional(a.additional, b.additional, rules::object::ADDITIONAL_PROPERTIES)
+        });
+        self.unevaluated(
+            "unevaluatedProperties",
+            a.unevaluated,
+            b.unevaluated,
+            rules::object::UNEVALUATED_PROPERTIES,
+        );
+        rules::object::attributes(self, a, b);
+        self.pattern_properties(a, b);
+        self.within("propertyNames", |e| match (a.property_names, b.property_names) {
+            (Some(x), Some(y)) => e.compare(x, y),
+            (None, Some(_)) => e.emit(
+                &rules::properties::PROPERTY_NAMES_ADDED,
+                None,
+                "'propertyNames' added".into(),
+            ),
+            (Some(_), None) => e.emit(
+                &rules::properties::PROPERTY_NAMES_REMOVED,
+                None,
+                "'propertyNames' removed".into(),
+            ),
+            (None, None) => {}
+        });
+    }
+
+    fn pattern_properties(&mut self, a: &ObjectNode, b: &ObjectNode) {
+        use rules::properties as p;
+        let find = |o: &ObjectNode, pat: &str| {
+            o.pattern_properties
+                .iter()
+                .find(|(k, _)| k == pat)
+                .map(|(_, s)| *s)
+        };
+        let mut pats: Vec<&String> = a.pattern_properties.iter().map(|(k, _)| k).collect();
+        for (k, _) in &b.pattern_properties {
+            if !pats.contains(&k) {
+                pats.push(k);
+            }
+        }
+        self.within("patternProperties", |e| {
+            for pat in pats {
+                let saved = e.enter(&escape(pat));
+                match (find(a, pat), find(b, pat)) {
+                    (Some(x), Some(y)) => e.compare(x, y),
+                    (None, Some(y)) => {
+                        // Names the old schema closed off are only newly allowed;
+                        // names both versions list now also meet the pattern's schema.
+                        let mut ok = !a.additional.permits;
+                        for (name, x) in &a.properties {
+                            if !ok {
+                                break;
+                            }
+                            if b.property(name).is_some() && e.regex_matches(pat, name) {
+                                let found = e.sub(|e| e.compare(*x, y));
+                                ok = e.compatible(&found);
+                            }
+                        }
+                        let rule = if ok {
+                            &p::PATTERN_PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL
+                        } else {
+                            &p::PATTERN_PROPERTY_ADDED
+                        };
+                        e.emit(rule, None, format!("pattern property '{pat}' added"));
+                    }
+                    (Some(_), None) => {
+                        let open = b.additional.permits
+                            && b.additional.schema.is_none()
+                            && b.unevaluated.is_none_or(|u| matches!(e.kind_new(u), Kind::Empty));
+                        let rule = if open {
+                            &p::PATTERN_PROPERTY_REMOVED
+                        } else {
+                            &p::PATTERN_PROPERTY_REMOVED_FROM_UNOPEN_CONTENT_MODEL
+                        };
+                        e.emit(rule, None, format!("pattern property '{pat}' removed"));
+                    }
+                    (None, None) => {}
+                }
+                e.leave(saved);
+            }
+        });
+    }
+
+    /// `additionalProperties` or `additionalItems`; `ids` are (added,
+    /// removed, extended, narrowed).
+    fn additional(&mut self, a: Additional, b: Additional, ids: [&'static RuleInfo; 4]) {
+        let [added, removed, extended, narrowed] = ids;
+        if a.permits != b.permits {
+            if b.permits {
+                self.emit(added, None, "additional members allowed again".into());
+            } else {
+                self.emit(removed, None, "additional members no longer allowed".into());
+            }
+        } else {
+            match (a.schema, b.schema) {
+                (None, Some(_)) => self.emit(
+                    narrowed,
+                    None,
+                    "additional members now constrained by a schema".into(),
+                ),
+                (Some(_), None) => self.emit(
+                    extended,
+                    None,
+                    "additional members no longer constrained by a schema".into(),
+                ),
+                (Some(x), Some(y)) => self.compare(x, y),
+                (None, None) => {}
+            }
+        }
+    }
+
+    /// `unevaluatedProperties` or `unevaluatedItems`; `ids` are (added,
+    /// removed, extended, narrowed).
+    fn unevaluated(&mut self, kw: &str, a: Option<Id>, b: Option<Id>, ids: [&'static RuleInfo; 4]) {
+        let [added, removed, extended, narrowed] = ids;
+        // `true` says the same as no keyword.
+        let a = a.filter(|u| !matches!(self.kind_old(*u), Kind::Empty));
+        let b = b.filter(|u| !matches!(self.kind_new(*u), Kind::Empty));
+        if a.is_none() && b.is_none() {
+            return;
+        }
+        let a_false = a.is_some_and(|u| matches!(self.kind_old(u), Kind::False));
+        let b_false = b.is_some_and(|u| matches!(self.kind_new(u), Kind::False));
+        self.within(kw, |e| match (a, b) {
+            (None, Some(_)) if b_false => e.emit(removed, None, format!("'{kw}: false' added")),
+            (None, Some(_)) => e.emit(narrowed, None, format!("'{kw}' schema added")),
+            (Some(_), None) if a_false => e.emit(added, None, format!("'{kw}: false' removed")),
+            (Some(_), None) => e.emit(extended, None, format!("'{kw}' schema removed")),
+            (Some(_), Some(_)) if a_false && !b_false => {
+                e.emit(added, None, format!("'{kw}' no longer false"))
+            }
+            (Some(_), Some(_)) if !a_false && b_false => e.emit(removed, None, format!("'{kw}' now false")),
+            (Some(x), Some(y)) => e.compare(x, y),
+            (None, None) => {}
+        });
+    }
+
+    fn array_is_open(&self, a: &ArrayNode, old_side: bool) -> bool {
+        a.additional.permits
+            && a.additional.schema.is_none()
+            && a.unevaluated.is_none_or(|u| {
+                matches!(
+                    if old_side {
+                        self.kind_old(u)
+                    } else {
+                        self.kind_new(u)
+                    },
+                    Kind::Empty
+                )
+            })
+    }
+
+    fn array_partial(&self, a: &ArrayNode, old_side: bool) -> Option<Id> {
+        if let Some(s) = a.additional.schema {
+            return Some(s);
+        }
+        let u = a.unevaluated?;
+        let k = if old_side {
+            self.kind_old(u)
+        } else {
+            self.kind_new(u)
+        };
+        if a.additional.permits && !matches!(k, Kind::False | Kind::Empty) {
+            Some(u)
+        } else {
+            None
+        }
+    }
+
+    fn array(&mut self, a: &ArrayNode, b: &ArrayNode) {
+        use rules::items as it;
+        self.within("items", |e| e.compare_opt(a.all_items, b.all_items));
+        let common = a.prefix.len().min(b.prefix.len());
+        for i in 0..a.prefix.len().max(b.prefix.len()) {
+            let saved = self.enter(&format!("items/{i}"));
+            if i < common {
+                self.compare(a.prefix[i], b.prefix[i]);
+            } else if i < a.prefix.len() {
+                let x = a.prefix[i];
+                let rule = if self.array_is_open(b, false) {
+                    &it::ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL
+                } else if let Some(s) = self.array_partial(b, false) {
+                    let found = self.sub(|e| e.compare(x, s));
+                    let ok = self.compatible(&found);
+                    self.out.extend(found);
+                    if ok {
+                        &it::ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                    } else {
+                        &it::ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                    }
+                } else if matches!(self.kind_old(x), Kind::False) {
+                    &it::ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL
+                } else {
+                    &it::ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL
+                };
+                self.emit(rule, None, format!("tuple item {i} removed"));
+            } else {
+                let y = b.prefix[i];
+                let rule = if self.array_is_open(a, true) {
+                    if matches!(self.kind_new(y), Kind::Empty) {
+                        &it::ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL
+                    } else {
+                        &it::ITEM_ADDED_TO_OPEN_CONTENT_MODEL
+                    }
+                } else if let Some(s) = self.array_partial(a, true) {
+                    let found = self.sub(|e| e.compare(s, y));
+                    let ok = self.compatible(&found);
+                    self.out.extend(found);
+                    if ok {
+                        &it::ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                    } else {
+                        &it::ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
+                    }
+                } else {
+                    &it::ITEM_ADDED_TO_CLOSED_CONTENT_MODEL
+                };
+                self.emit(rule, None, format!("tuple item {i} added"));
+            }
+            self.leave(saved);
+        }
+        self.within("additionalItems", |e| {
+            e.additional(a.additional, b.additional, rules::array::ADDITIONAL_ITEMS)
+        });
+        self.unevaluated(
+            "unevaluatedItems",
+            a.unevaluated,
+            b.unevaluated,
+            rules::array::UNEVALUATED_ITEMS,
+        );
+        rules::array::attributes(self, a, b);
+        self.within("contains", |e| match (a.contains, b.contains) {
+            (Some(x), Some(y)) => e.compare(x, y),
+            (None, Some(_)) => e.emit(&rules::array::CONTAINS_ADDED, None, "'contains' added".into()),
+            (Some(_), None) => e.emit(&rules::array::CONTAINS_REMOVED, None, "'contains' removed".into()),
+            (None, None) => {}
+        });
+    }
+}
+
+/// Maximum bipartite matching (augmenting paths): for each left vertex, the
+/// right vertex it is matched with. Left vertices are tried in order, so the
+/// result is deterministic.
+fn max_matching(adjacency: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
+    fn augment(u: usize, adjacency: &[Vec<usize>], seen: &mut [bool], owner: &mut [Option<usize>]) -> bool {
+        for &v in &adjacency[u] {
+            if seen[v] {
+                continue;
+            }
+            seen[v] = true;
+            if owner[v].is_none_or(|w| augment(w, adjacency, seen, owner)) {
+                owner[v] = Some(u);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; right];
+    for u in 0..adjacency.len() {
+        let mut seen = vec![false; right];
+        augment(u, adjacency, &mut seen, &mut owner);
+    }
+    let mut matched = vec![None; adjacency.len()];
+    for (v, u) in owner.iter().enumerate() {
+        if let Some(u) = u {
+            matched[*u] = Some(v);
+        }
+    }
+    matched
+}
+
+#[cfg(test)]
+mod tests {
+    use super::max_matching;
+
+    #[test]
+    fn matching_finds_an_augmenting_path() {
+        // Greedy would give left 0 the right 0 and leave left 1 unmatched.
+        let m = max_matching(&[vec![0, 1], vec![0]], 2);
+        assert_eq!(m, vec![Some(1), Some(0)]);
+        let m = max_matching(&[vec![0], vec![0]], 1);
+        assert_eq!(m.iter().filter(|x| x.is_some()).count(), 1);
+    }
+}

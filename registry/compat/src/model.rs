@@ -1,0 +1,969 @@
+//! The normalised form the engine compares: every draft's keyword forms read
+//! once into one arena of nodes, `$ref`s resolved to node ids.
+//!
+//! The shape follows the way Confluent's checker models a schema, because its
+//! findings (and their paths) depend on it: a schema with keywords of several
+//! kinds (`type` plus `enum`, `allOf` plus `properties`...) is a synthetic
+//! `allOf` of one part per kind; `type: [a, b]` is an `anyOf` of typed parts;
+//! without `type`, the kind is inferred from the keywords present.
+
+use crate::Error;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Index of a node in its [`Arena`].
+pub(crate) type Id = usize;
+
+/// The JSON Schema drafts Accord reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Draft {
+    D4,
+    D6,
+    D7,
+    D2019,
+    D2020,
+}
+
+impl Draft {
+    /// The draft named by a `$schema` URI; `None` for one Accord does not know.
+    pub(crate) fn from_uri(uri: &str) -> Option<Draft> {
+        let u = uri.trim_end_matches('#').trim_end_matches('/');
+        let u = u
+            .strip_prefix("http://")
+            .or_else(|| u.strip_prefix("https://"))
+            .unwrap_or(u);
+        match u {
+            "json-schema.org/draft-04/schema" => Some(Draft::D4),
+            "json-schema.org/draft-06/schema" => Some(Draft::D6),
+            "json-schema.org/draft-07/schema" => Some(Draft::D7),
+            "json-schema.org/draft/2019-09/schema" => Some(Draft::D2019),
+            "json-schema.org/draft/2020-12/schema" => Some(Draft::D2020),
+            _ => None,
+        }
+    }
+}
+
+/// `allOf`, `anyOf` or `oneOf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Criterion {
+    All,
+    Any,
+    One,
+}
+
+impl Criterion {
+    pub(crate) fn keyword(self) -> &'static str {
+        match self {
+            Criterion::All => "allOf",
+            Criterion::Any => "anyOf",
+            Criterion::One => "oneOf",
+        }
+    }
+}
+
+/// Annotations: keywords that never change which documents are accepted.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Annotations {
+    pub id: Option<String>,
+    pub title: Option<Value>,
+    pub description: Option<Value>,
+    pub default: Option<Value>,
+    /// `examples`, `$comment`, `deprecated`, `readOnly`, `writeOnly`,
+    /// `content*`, and keywords no draft defines.
+    pub other: BTreeMap<String, Value>,
+}
+
+/// A bound with the JSON text it was written as, for messages.
+pub(crate) type Bound = Option<f64>;
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct StringNode {
+    /// `type: string` was given (otherwise non-strings pass).
+    pub required_type: bool,
+    pub min_length: Bound,
+    pub max_length: Bound,
+    pub pattern: Option<String>,
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct NumberNode {
+    pub required_type: bool,
+    pub integer: bool,
+    pub minimum: Bound,
+    pub maximum: Bound,
+    pub exclusive_minimum: Bound,
+    pub exclusive_maximum: Bound,
+    pub multiple_of: Bound,
+}
+
+/// `additionalProperties` / `additionalItems`: `true` or absent permits
+/// anything, `false` nothing, a schema permits what it accepts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Additional {
+    pub permits: bool,
+    pub schema: Option<Id>,
+}
+
+impl Default for Additional {
+    fn default() -> Self {
+        Additional {
+            permits: true,
+            schema: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ObjectNode {
+    pub required_type: bool,
+    pub properties: Vec<(String, Id)>,
+    pub required: BTreeSet<String>,
+    pub pattern_properties: Vec<(String, Id)>,
+    pub additional: Additional,
+    pub unevaluated: Option<Id>,
+    pub property_names: Option<Id>,
+    pub dependency_arrays: BTreeMap<String, BTreeSet<String>>,
+    pub dependency_schemas: BTreeMap<String, Id>,
+    pub min_properties: Bound,
+    pub max_properties: Bound,
+}
+
+impl ObjectNode {
+    pub(crate) fn property(&self, name: &str) -> Option<Id> {
+        self.properties.iter().find(|(k, _)| k == name).map(|(_, id)| *id)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ArrayNode {
+    pub required_type: bool,
+    /// `items` as one schema for every item.
+    pub all_items: Option<Id>,
+    /// Tuple positions: `items: [..]` before 2020-12, `prefixItems` after.
+    pub prefix: Vec<Id>,
+    /// `additionalItems` before 2020-12, `items` next to `prefixItems` after.
+    pub additional: Additional,
+    pub unevaluated: Option<Id>,
+    pub contains: Option<Id>,
+    pub min_contains: Bound,
+    pub max_contains: Bound,
+    pub min_items: Bound,
+    pub max_items: Bound,
+    pub unique_items: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Kind {
+    /// `true` or `{}`: accepts everything.
+    Empty,
+    /// `false`: accepts nothing.
+    False,
+    /// A resolved reference.
+    Ref(Id),
+    String(StringNode),
+    Number(NumberNode),
+    Boolean,
+    Null,
+    Object(Box<ObjectNode>),
+    Array(Box<ArrayNode>),
+    Enum(Vec<Value>),
+    Const(Value),
+    Combined(Criterion, Vec<Id>),
+    Not(Id),
+    Conditional {
+        /// The `if` as written: a condition must be the same document set,
+        /// which comparing findings alone cannot tell (`required` of an
+        /// unlisted property is invisible to it).
+        condition_text: String,
+        then: Option<Id>,
+        otherwise: Option<Id>,
+    },
+}
+
+impl Kind {
+    /// Nodes of the same class are compared keyword by keyword; different
+    /// classes are a type change.
+    pub(crate) fn class(&self) -> u8 {
+        match self {
+            Kind::Empty => 0,
+            Kind::False => 1,
+            Kind::Ref(_) => 2,
+            Kind::String(_) => 3,
+            Kind::Number(_) => 4,
+            Kind::Boolean => 5,
+            Kind::Null => 6,
+            Kind::Object(_) => 7,
+            Kind::Array(_) => 8,
+            Kind::Enum(_) => 9,
+            Kind::Const(_) => 10,
+            Kind::Combined(..) => 11,
+            Kind::Not(_) => 12,
+            Kind::Conditional { .. } => 13,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Node {
+    pub kind: Kind,
+    pub ann: Annotations,
+}
+
+/// A schema document in normalised form.
+#[derive(Debug, Clone)]
+pub(crate) struct Arena {
+    pub nodes: Vec<Node>,
+    pub root: Id,
+}
+
+impl Arena {
+    pub(crate) fn node(&self, id: Id) -> &Node {
+        &self.nodes[id]
+    }
+
+    /// Follows a chain of references to the node it ends on. Chains are
+    /// checked at parse time (no cycle, bounded length), so this ends.
+    pub(crate) fn resolve(&self, mut id: Id) -> (Id, bool) {
+        let mut followed = false;
+        let mut hops = 0;
+        while let Kind::Ref(target) = self.nodes[id].kind {
+            id = target;
+            followed = true;
+            hops += 1;
+            if hops > self.nodes.len() {
+                break;
+            }
+        }
+        (id, followed)
+    }
+}
+
+const OBJECT_KEYWORDS: &[&str] = &[
+    "properties",
+    "required",
+    "additionalProperties",
+    "patternProperties",
+    "minProperties",
+    "maxProperties",
+    "dependencies",
+    "dependentRequired",
+    "dependentSchemas",
+    "propertyNames",
+    "unevaluatedProperties",
+];
+const ARRAY_KEYWORDS: &[&str] = &[
+    "items",
+    "prefixItems",
+    "additionalItems",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "contains",
+    "minContains",
+    "maxContains",
+    "unevaluatedItems",
+];
+const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern", "format"];
+const NUMBER_KEYWORDS: &[&str] = &[
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+];
+/// Keywords read elsewhere than as an annotation.
+const STRUCTURAL: &[&str] = &[
+    "$schema",
+    "$id",
+    "id",
+    "$ref",
+    "$recursiveRef",
+    "$dynamicRef",
+    "$anchor",
+    "$dynamicAnchor",
+    "$recursiveAnchor",
+    "$vocabulary",
+    "$defs",
+    "definitions",
+    "type",
+    "enum",
+    "const",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    "if",
+    "then",
+    "else",
+    "title",
+    "description",
+    "default",
+];
+
+/// Keywords that only exist from a given draft on; before it they are
+/// unknown words, read as annotations like any other.
+fn since(keyword: &str) -> Draft {
+    match keyword {
+        "const" | "contains" | "propertyNames" | "examples" => Draft::D6,
+        "if" | "then" | "else" | "$comment" | "readOnly" | "writeOnly" | "contentMediaType"
+        | "contentEncoding" => Draft::D7,
+        "dependentRequired"
+        | "dependentSchemas"
+        | "unevaluatedProperties"
+        | "unevaluatedItems"
+        | "minContains"
+        | "maxContains"
+        | "$defs"
+        | "$anchor"
+        | "$recursiveRef"
+        | "$recursiveAnchor"
+        | "deprecated"
+        | "contentSchema"
+        | "$vocabulary" => Draft::D2019,
+        "prefixItems" | "$dynamicRef" | "$dynamicAnchor" => Draft::D2020,
+        _ => Draft::D4,
+    }
+}
+
+fn number(v: Option<&Value>) -> Bound {
+    v.and_then(Value::as_f64)
+}
+
+struct Pending {
+    node: Id,
+    reference: String,
+    base: String,
+    location: String,
+}
+
+/// Reads a checked JSON document into an [`Arena`].
+pub(crate) struct Loader<'a> {
+    draft: Draft,
+    root: &'a Value,
+    nodes: Vec<Node>,
+    by_pointer: HashMap<String, Id>,
+    /// Absolute resource URI → JSON pointer of the resource root.
+    resources: HashMap<String, String>,
+    anchors: HashMap<String, Id>,
+    pending: Vec<Pending>,
+}
+
+/// The base URI of a document that declares none; relative `$id`s and
+/// `$ref`s resolve against it like against any other.
+const DEFAULT_BASE: &str = "accord:///schema.json";
+
+impl<'a> Loader<'a> {
+    pub(crate) fn load(root: &'a Value, draft: Draft, max_ref_hops: usize) -> Result<Arena, Error> {
+        let mut loader = Loader {
+            draft,
+            root,
+            nodes: Vec::new(),
+            by_pointer: HashMap::new(),
+            resources: HashMap::new(),
+            anchors: HashMap::new(),
+            pending: Vec::new(),
+        };
+        loader.resources.insert(DEFAULT_BASE.to_string(), String::new());
+        let root_id = loader.schema(root, "", DEFAULT_BASE);
+        loader.resolve_all()?;
+        let arena = Arena {
+            nodes: loader.nodes,
+            root: root_id,
+        };
+        check_chains(&arena, max_ref_hops)?;
+        Ok(arena)
+    }
+
+    fn push(&mut self, kind: Kind) -> Id {
+        self.nodes.push(Node {
+            kind,
+            ann: Annotations::default(),
+        });
+        self.nodes.len() - 1
+    }
+
+    fn known(&self, keyword: &str) -> bool {
+        self.draft >= since(keyword)
+    }
+
+    fn get<'m>(&self, m: &'m Map<String, Value>, keyword: &str) -> Option<&'m Value> {
+        if self.known(keyword) { m.get(keyword) } else { None }
+    }
+
+    /// Loads the schema at `ptr` (a JSON pointer, `""` for the root).
+    fn schema(&mut self, v: &Value, ptr: &str, base: &str) -> Id {
+        let id = match v {
+            Value::Bool(false) => self.push(Kind::False),
+            Value::Object(m) => self.object(m, ptr, base),
+            // `true`, and anything the meta-schema check let through.
+            _ => self.push(Kind::Empty),
+        };
+        self.by_pointer.entry(ptr.to_string()).or_insert(id);
+        id
+    }
+
+    fn object(&mut self, m: &Map<String, Value>, ptr: &str, base: &str) -> Id {
+        let me = self.push(Kind::Empty);
+        self.by_pointer.insert(ptr.to_string(), me);
+        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
+        let mut base = base.to_string();
+        let mut ann = Annotations::default();
+        if let Some(id) = m.get(id_keyword).and_then(Value::as_str) {
+            ann.id = Some(id.to_string());
+            let (resource, fragment) = split_fragment(&join(&base, id));
+            if self.draft <= Draft::D7 && !fragment.is_empty() && !id.starts_with('#') {
+                // A draft-7 `$id` with a plain-name fragment declares both.
+                self.anchors.insert(format!("{resource}#{fragment}"), me);
+            }
+            if id.starts_with('#') {
+                self.anchors.insert(format!("{resource}#{fragment}"), me);
+            } else {
+                self.resources.insert(resource.clone(), ptr.to_string());
+                base = resource;
+            }
+        }
+        for anchor_kw in ["$anchor", "$dynamicAnchor"] {
+            if let Some(a) = self.get(m, anchor_kw).and_then(Value::as_str) {
+                let (resource, _) = split_fragment(&base);
+                self.anchors.insert(format!("{resource}#{a}"), me);
+            }
+        }
+        for defs in ["definitions", "$defs"] {
+            if let Some(Value::Object(d)) = m.get(defs) {
+                for (k, sub) in d {
+                    let p = format!("{ptr}/{defs}/{}", escape(k));
+                    self.schema(sub, &p, &base);
+                }
+            }
+        }
+        ann.title = m.get("title").cloned();
+        ann.description = m.get("description").cloned();
+        ann.default = m.get("default").cloned();
+        for (k, v) in m {
+            let structural = STRUCTURAL.contains(&k.as_str())
+                || OBJECT_KEYWORDS.contains(&k.as_str())
+                || ARRAY_KEYWORDS.contains(&k.as_str())
+                || STRING_KEYWORDS.contains(&k.as_str())
+                || NUMBER_KEYWORDS.contains(&k.as_str());
+            if !structural || !self.known(k) {
+                ann.other.insert(k.clone(), v.clone());
+            }
+        }
+
+        let mut parts: Vec<Kind> = Vec::new();
+        for ref_kw in ["$ref", "$recursiveRef", "$dynamicRef"] {
+            let Some(r) = self.get(m, ref_kw).and_then(Value::as_str) else {
+                continue;
+            };
+            let target = self.push(Kind::Empty);
+            self.pending.push(Pending {
+                node: target,
+                reference: r.to_string(),
+                base: base.clone(),
+                location: format!("#{ptr}/{}", escape(ref_kw)),
+            });
+            if self.draft <= Draft::D7 {
+                // Before 2019-09 a `$ref` replaces its siblings.
+                self.nodes[me].kind = Kind::Ref(target);
+                self.nodes[me].ann = ann;
+                return me;
+            }
+            parts.push(Kind::Ref(target));
+        }
+
+        self.typed_parts(m, ptr, &base, &mut parts);
+        if let Some(Value::Array(values)) = m.get("enum") {
+            parts.push(Kind::Enum(values.clone()));
+        }
+        if let Some(c) = self.get(m, "const") {
+            parts.push(Kind::Const(c.clone()));
+        }
+        for crit in [Criterion::All, Criterion::Any, Criterion::One] {
+            if let Some(Value::Array(subs)) = m.get(crit.keyword()) {
+                // A repeated subschema adds nothing to any of the three
+                // keywords; keeping one makes the pairing see the real sizes.
+                let mut ids = Vec::new();
+                for (i, s) in subs.iter().enumerate() {
+                    if subs[..i].contains(s) {
+                        continue;
+                    }
+                    ids.push(self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base));
+                }
+                parts.push(Kind::Combined(crit, ids));
+            }
+        }
+        if let Some(n) = m.get("not") {
+            let id = self.schema(n, &format!("{ptr}/not"), &base);
+            parts.push(Kind::Not(id));
+        }
+        if let Some(c) = self.get(m, "if") {
+            // Read for the `$ref`s that may point into it; compared as text.
+            self.schema(c, &format!("{ptr}/if"), &base);
+            let then = self
+                .get(m, "then")
+                .map(|s| self.schema(s, &format!("{ptr}/then"), &base));
+            let otherwise = self
+                .get(m, "else")
+                .map(|s| self.schema(s, &format!("{ptr}/else"), &base));
+            parts.push(Kind::Conditional {
+                condition_text: c.to_string(),
+                then,
+                otherwise,
+            });
+        }
+
+        let kind = match parts.len() {
+            0 => Kind::Empty,
+            1 => parts.pop().unwrap_or(Kind::Empty),
+            _ => {
+                let ids = parts.into_iter().map(|k| self.push(k)).collect();
+                Kind::Combined(Criterion::All, ids)
+            }
+        };
+        self.nodes[me].kind = kind;
+        self.nodes[me].ann = ann;
+        me
+    }
+
+    fn typed_parts(&mut self, m: &Map<String, Value>, ptr: &str, base: &str, parts: &mut Vec<Kind>) {
+        let types: Option<Vec<&str>> = match m.get("type") {
+            Some(Value::String(t)) => Some(vec![t.as_str()]),
+            Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
+            _ => None,
+        };
+        let has_all = {
+            let has = |set: &[&str]| set.iter().any(|k| self.get(m, k).is_some());
+            [
+                has(OBJECT_KEYWORDS),
+                has(ARRAY_KEYWORDS),
+                has(STRING_KEYWORDS),
+                has(NUMBER_KEYWORDS),
+            ]
+        };
+        match types {
+            Some(types) => {
+                let mut kinds = Vec::new();
+                for t in types {
+                    let k = match t {
+                        "string" => Kind::String(self.string(m, true)),
+                        "integer" => Kind::Number(self.number(m, true, true)),
+                        "number" => Kind::Number(self.number(m, true, false)),
+                        "boolean" => Kind::Boolean,
+                        "null" => Kind::Null,
+                        "object" => Kind::Object(Box::new(self.object_node(m, ptr, base, true))),
+                        "array" => Kind::Array(Box::new(self.array_node(m, ptr, base, true))),
+                        _ => continue,
+                    };
+                    kinds.push(k);
+                }
+                if kinds.len() == 1 {
+                    parts.extend(kinds);
+                } else if !kinds.is_empty() {
+                    let ids = kinds.into_iter().map(|k| self.push(k)).collect();
+                    parts.push(Kind::Combined(Criterion::Any, ids));
+                }
+            }
+            None => {
+                if has_all[0] {
+                    parts.push(Kind::Object(Box::new(self.object_node(m, ptr, base, false))));
+                }
+                if has_all[1] {
+                    parts.push(Kind::Array(Box::new(self.array_node(m, ptr, base, false))));
+                }
+                if has_all[2] {
+                    parts.push(Kind::String(self.string(m, false)));
+                }
+                if has_all[3] {
+                    parts.push(Kind::Number(self.number(m, false, false)));
+                }
+            }
+        }
+    }
+
+    fn string(&self, m: &Map<String, Value>, required_type: bool) -> StringNode {
+        StringNode {
+            required_type,
+            min_length: number(m.get("minLength")),
+            max_length: number(m.get("maxLength")),
+            pattern: m.get("pattern").and_then(Value::as_str).map(str::to_string),
+            format: m.get("format").and_then(Value::as_str).map(str::to_string),
+        }
+    }
+
+    fn number(&self, m: &Map<String, Value>, required_type: bool, integer: bool) -> NumberNode {
+        let mut n = NumberNode {
+            required_type,
+            integer,
+            minimum: number(m.get("minimum")),
+            maximum: number(m.get("maximum")),
+            exclusive_minimum: number(m.get("exclusiveMinimum")),
+            exclusive_maximum: number(m.get("exclusiveMaximum")),
+            multiple_of: number(m.get("multipleOf")),
+        };
+        // Draft 4 spells an exclusive bound as a boolean flag on the inclusive
+        // one; later drafts as a number. Read both as the number form.
+        if m.get("exclusiveMaximum") == Some(&Value::Bool(true)) {
+            n.exclusive_maximum = n.maximum.take();
+        }
+        if m.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
+            n.exclusive_minimum = n.minimum.take();
+        }
+        n
+    }
+
+    fn additional(&mut self, v: Option<&Value>, ptr: &str, base: &str) -> Additional {
+        match v {
+            Some(Value::Bool(b)) => Additional {
+                permits: *b,
+                schema: None,
+            },
+            Some(s @ Value::Object(_)) => Additional {
+                permits: true,
+                schema: Some(self.schema(s, ptr, base)),
+            },
+            _ => Additional::default(),
+        }
+    }
+
+    fn object_node(
+        &mut self,
+        m: &Map<String, Value>,
+        ptr: &str,
+        base: &str,
+        required_type: bool,
+    ) -> ObjectNode {
+        let mut o = ObjectNode {
+            required_type,
+            ..ObjectNode::default()
+        };
+        if let Some(Value::Object(props)) = m.get("properties") {
+            for (k, s) in props {
+                let id = self.schema(s, &format!("{ptr}/properties/{}", escape(k)), base);
+                o.properties.push((k.clone(), id));
+            }
+        }
+        if let Some(Value::Array(req)) = m.get("required") {
+            o.required = req.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        }
+        if let Some(Value::Object(pats)) = m.get("patternProperties") {
+            for (k, s) in pats {
+                let id = self.schema(s, &format!("{ptr}/patternProperties/{}", escape(k)), base);
+                o.pattern_properties.push((k.clone(), id));
+            }
+        }
+        o.additional = self.additional(
+            m.get("additionalProperties"),
+            &format!("{ptr}/additionalProperties"),
+            base,
+        );
+        if let Some(u) = self.get(m, "unevaluatedProperties") {
+            o.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedProperties"), base));
+        }
+        if let Some(p) = self.get(m, "propertyNames") {
+            o.property_names = Some(self.schema(p, &format!("{ptr}/propertyNames"), base));
+        }
+        let mut deps: Vec<(&str, &Map<String, Value>)> = Vec::new();
+        if let Some(Value::Object(d)) = m.get("dependencies") {
+            deps.push(("dependencies", d));
+        }
+        for kw in ["dependentRequired", "dependentSchemas"] {
+            if let Some(Value::Object(d)) = self.get(m, kw) {
+                deps.push((kw, d));
+            }
+        }
+        for (kw, d) in deps {
+            for (k, v) in d {
+                match v {
+                    Value::Array(names) => {
+                        let set: BTreeSet<String> = names
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect();
+                        // An empty list requires nothing: the same as no entry.
+                        if !set.is_empty() {
+                            o.dependency_arrays.insert(k.clone(), set);
+                        }
+                    }
+                    s => {
+                        let id = self.schema(s, &format!("{ptr}/{kw}/{}", escape(k)), base);
+                        o.dependency_schemas.insert(k.clone(), id);
+                    }
+                }
+            }
+        }
+        o.min_properties = number(m.get("minProperties"));
+        o.max_properties = number(m.get("maxProperties"));
+        o
+    }
+
+    fn array_node(
+        &mut self,
+        m: &Map<String, Value>,
+        ptr: &str,
+        base: &str,
+        required_type: bool,
+    ) -> ArrayNode {
+        let mut a = ArrayNode {
+            required_type,
+            ..ArrayNode::default()
+        };
+        let tuple = |this: &mut Self, items: &[Value], kw: &str| -> Vec<Id> {
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, s)| this.schema(s, &format!("{ptr}/{kw}/{i}"), base))
+                .collect()
+        };
+        let items_ptr = format!("{ptr}/items");
+        if self.draft >= Draft::D2020 {
+            let prefix = match m.get("prefixItems") {
+                Some(Value::Array(p)) => Some(tuple(self, p, "prefixItems")),
+                _ => None,
+            };
+            let items = m.get("items");
+            if let Some(prefix) = prefix {
+                a.prefix = prefix;
+                a.additional = self.additional(items, &items_ptr, base);
+            } else {
+                match items {
+                    // `items: true` alone says nothing; `items: false` alone
+                    // allows only the empty array, as `additionalItems: false`.
+                    Some(Value::Bool(true)) | None => {}
+                    Some(Value::Bool(false)) => {
+                        a.additional = Additional {
+                            permits: false,
+                            schema: None,
+                        }
+                    }
+                    Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                }
+            }
+        } else {
+            match m.get("items") {
+                Some(Value::Array(p)) => a.prefix = tuple(self, p, "items"),
+                Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                None => {}
+            }
+            a.additional = self.additional(m.get("additionalItems"), &format!("{ptr}/additionalItems"), base);
+        }
+        if let Some(u) = self.get(m, "unevaluatedItems") {
+            a.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedItems"), base));
+        }
+        if let Some(c) = self.get(m, "contains") {
+            a.contains = Some(self.schema(c, &format!("{ptr}/contains"), base));
+            if self.known("minContains") {
+                // `minContains` defaults to 1 wherever `contains` applies, so
+                // writing the default out is no change.
+                a.min_contains = number(m.get("minContains")).or(Some(1.0));
+                a.max_contains = number(m.get("maxContains"));
+            }
+        }
+        a.min_items = number(m.get("minItems"));
+        a.max_items = number(m.get("maxItems"));
+        a.unique_items = m.get("uniqueItems") == Some(&Value::Bool(true));
+        a
+    }
+
+    fn resolve_all(&mut self) -> Result<(), Error> {
+        while let Some(p) = self.pending.pop() {
+            let target = self.lookup(&p)?;
+            self.nodes[p.node].kind = Kind::Ref(target);
+        }
+        Ok(())
+    }
+
+    fn lookup(&mut self, p: &Pending) -> Result<Id, Error> {
+        let unresolved = |why: &str| Error::UnresolvedReference {
+            reference: p.reference.clone(),
+            location: p.location.clone(),
+            reason: why.to_string(),
+        };
+        let absolute = join(&p.base, &p.reference);
+        if let Some(id) = self.anchors.get(&absolute) {
+            return Ok(*id);
+        }
+        let (resource, fragment) = split_fragment(&absolute);
+        let Some(resource_ptr) = self.resources.get(&resource).cloned() else {
+            return Err(unresolved(
+                "it points outside this document; Accord never fetches schemas",
+            ));
+        };
+        if !fragment.is_empty() && !fragment.starts_with('/') {
+            return Err(unresolved("no `$anchor` or `$id` in this document has that name"));
+        }
+        let pointer = format!("{resource_ptr}{}", percent_decode(&fragment));
+        if let Some(id) = self.by_pointer.get(&pointer) {
+            return Ok(*id);
+        }
+        // A pointer into a place the walk did not read as a schema (an
+        // unknown keyword, say): read the value there as one.
+        match self.root.pointer(&pointer) {
+            Some(v @ (Value::Object(_) | Value::Bool(_))) => {
+                let base = resource.clone();
+                Ok(self.schema(v, &pointer, &base))
+            }
+            Some(_) => Err(unresolved("the JSON pointer does not lead to a schema")),
+            None => Err(unresolved("nothing in this document is at that JSON pointer")),
+        }
+    }
+}
+
+/// Rejects chains of references that never reach a schema (`a` → `b` → `a`)
+/// or are longer than `max_hops`.
+fn check_chains(arena: &Arena, max_hops: usize) -> Result<(), Error> {
+    for start in 0..arena.nodes.len() {
+        let mut id = start;
+        let mut hops = 0usize;
+        while let Kind::Ref(next) = arena.nodes[id].kind {
+            hops += 1;
+            if hops > max_hops {
+                return Err(Error::LimitExceeded {
+                    limit: "$ref hops",
+                    value: hops,
+                    max: max_hops,
+                });
+            }
+            if next == start {
+                return Err(Error::InvalidSchema {
+                    path: "#".into(),
+                    message: "a cycle of `$ref`s that never reaches a schema".into(),
+                });
+            }
+            id = next;
+        }
+    }
+    Ok(())
+}
+
+/// Escapes a JSON pointer segment (RFC 6901).
+pub(crate) fn escape(segment: &str) -> String {
+    if segment.contains(['~', '/']) {
+        segment.replace('~', "~0").replace('/', "~1")
+    } else {
+        segment.to_string()
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn split_fragment(uri: &str) -> (String, String) {
+    match uri.split_once('#') {
+        Some((r, f)) => (r.to_string(), f.to_string()),
+        None => (uri.to_string(), String::new()),
+    }
+}
+
+fn has_scheme(s: &str) -> bool {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() => {}
+        _ => return false,
+    }
+    for c in chars {
+        if c == ':' {
+            return true;
+        }
+        if !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Resolves `reference` against `base`, as RFC 3986 does for the forms
+/// schemas use (absolute, fragment-only, absolute path, relative path).
+pub(crate) fn join(base: &str, reference: &str) -> String {
+    if has_scheme(reference) {
+        return reference.to_string();
+    }
+    let (base, _) = split_fragment(base);
+    if reference.is_empty() {
+        return base;
+    }
+    if reference.starts_with('#') {
+        return format!("{base}{reference}");
+    }
+    let scheme_end = base.find(':').map_or(0, |i| i + 1);
+    let (scheme, rest) = base.split_at(scheme_end);
+    if let Some(r) = reference.strip_prefix("//") {
+        return format!("{scheme}//{r}");
+    }
+    let (authority, path) = match rest.strip_prefix("//") {
+        Some(after) => match after.find('/') {
+            Some(i) => (format!("//{}", &after[..i]), after[i..].to_string()),
+            None => (format!("//{after}"), "/".to_string()),
+        },
+        None => (String::new(), rest.to_string()),
+    };
+    let (ref_path, ref_frag) = match reference.split_once('#') {
+        Some((p, f)) => (p, Some(f)),
+        None => (reference, None),
+    };
+    let merged = if ref_path.starts_with('/') {
+        ref_path.to_string()
+    } else {
+        let dir = match path.rfind('/') {
+            Some(i) => &path[..=i],
+            None => "/",
+        };
+        format!("{dir}{ref_path}")
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    for seg in merged.split('/').skip(1) {
+        match seg {
+            "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = format!("{scheme}{authority}/{}", segments.join("/"));
+    if let Some(f) = ref_frag {
+        out.push('#');
+        out.push_str(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_references_like_rfc_3986() {
+        assert_eq!(join("http://x.org/a/b.json", "c.json"), "http://x.org/a/c.json");
+        assert_eq!(join("http://x.org/a/b.json", "#/d"), "http://x.org/a/b.json#/d");
+        assert_eq!(join("http://x.org/a/b.json", "/c"), "http://x.org/c");
+        assert_eq!(join("http://x.org/a/b/", "../c#x"), "http://x.org/a/c#x");
+        assert_eq!(join("http://x.org/a", "urn:y"), "urn:y");
+        assert_eq!(join(DEFAULT_BASE, "node"), "accord:///node");
+    }
+
+    #[test]
+    fn decodes_percent_escapes_in_pointers() {
+        assert_eq!(percent_decode("/a%20b"), "/a b");
+        assert_eq!(percent_decode("/a%2"), "/a%2");
+    }
+}

@@ -1,0 +1,157 @@
+//! From text to a checked schema: size and nesting limits first (before any
+//! recursive code sees the input), then JSON, then the draft's meta-schema,
+//! then every `$ref` resolved inside the document.
+
+use crate::model::{Arena, Draft, Loader};
+use crate::{Error, Limits};
+use serde_json::Value;
+
+/// Rejects text larger or more deeply nested than the limits allow, with the
+/// line and column where the nesting limit is crossed. It scans bytes only,
+/// so hostile nesting never reaches a recursive parser.
+pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
+    if text.len() > limits.max_bytes {
+        return Err(Error::LimitExceeded {
+            limit: "schema size in bytes",
+            value: text.len(),
+            max: limits.max_bytes,
+        });
+    }
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in text.bytes() {
+        column += 1;
+        if b == b'\n' {
+            line += 1;
+            column = 0;
+        }
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > limits.max_depth {
+                    return Err(Error::TooDeep {
+                        max: limits.max_depth,
+                        line,
+                        column,
+                    });
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The nesting depth of a value, without recursion.
+fn depth_of(value: &Value, max: usize) -> Option<usize> {
+    let mut stack = vec![(value, 0usize)];
+    let mut deepest = 0;
+    while let Some((v, d)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(a) => Box::new(a.iter()),
+            Value::Object(o) => Box::new(o.values()),
+            _ => continue,
+        };
+        let d = d + 1;
+        deepest = deepest.max(d);
+        if deepest > max {
+            return Some(deepest);
+        }
+        stack.extend(children.map(|c| (c, d)));
+    }
+    None
+}
+
+/// The draft a document is written in: its `$schema`, or draft-07.
+fn draft_of(value: &Value) -> Result<Draft, Error> {
+    match value.get("$schema") {
+        None => Ok(Draft::D7),
+        Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| Error::InvalidSchema {
+            path: "#/$schema".into(),
+            message: format!("unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"),
+        }),
+        Some(_) => Err(Error::InvalidSchema {
+            path: "#/$schema".into(),
+            message: "`$schema` must be a string".into(),
+        }),
+    }
+}
+
+fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
+    let result = match draft {
+        Draft::D4 => jsonschema::draft4::meta::validate(value),
+        Draft::D6 => jsonschema::draft6::meta::validate(value),
+        Draft::D7 => jsonschema::draft7::meta::validate(value),
+        Draft::D2019 => jsonschema::draft201909::meta::validate(value),
+        Draft::D2020 => jsonschema::draft202012::meta::validate(value),
+    };
+    result.map_err(|e| {
+        let at = e.instance_path().to_string();
+        Error::InvalidSchema {
+            path: format!("#{at}"),
+            message: e.to_string(),
+        }
+    })
+}
+
+/// Checks a JSON value and reads it into the engine's form.
+pub(crate) fn build(value: &Value, limits: &Limits) -> Result<Arena, Error> {
+    if !matches!(value, Value::Object(_) | Value::Bool(_)) {
+        return Err(Error::InvalidSchema {
+            path: "#".into(),
+            message: "a schema must be an object or a boolean".into(),
+        });
+    }
+    if let Some(d) = depth_of(value, limits.max_depth) {
+        return Err(Error::LimitExceeded {
+            limit: "nesting depth",
+            value: d,
+            max: limits.max_depth,
+        });
+    }
+    let draft = draft_of(value)?;
+    meta_validate(value, draft)?;
+    Loader::load(value, draft, limits.max_ref_hops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_only() {
+        let limits = Limits {
+            max_depth: 2,
+            ..Limits::default()
+        };
+        assert!(precheck_text(r#"{"a":"[[[[{{{{"}"#, &limits).is_ok());
+        assert!(precheck_text(r#"{"a":"\"[[["}"#, &limits).is_ok());
+        let err = precheck_text("{\n \"a\": [[1]]}", &limits).unwrap_err();
+        assert_eq!(
+            err,
+            Error::TooDeep {
+                max: 2,
+                line: 2,
+                column: 8
+            }
+        );
+    }
+
+    #[test]
+    fn value_depth_is_measured_iteratively() {
+        let v: Value = serde_json::from_str(r#"{"a":[{"b":1}]}"#).unwrap();
+        assert_eq!(depth_of(&v, 2), Some(3));
+        assert_eq!(depth_of(&v, 3), None);
+    }
+}

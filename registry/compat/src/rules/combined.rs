@@ -1,0 +1,117 @@
+//! `allOf`, `anyOf`, `oneOf` (and `type: [..]`, read as an `anyOf`), `not`,
+//! and `if`/`then`/`else`.
+
+use super::{RuleInfo, Sink, declare_rules};
+use crate::model::Criterion;
+
+declare_rules! { "combined";
+    COMBINED_TYPE_EXTENDED (true, true, Validation, Confluent)
+        "The combining keyword changed to one that accepts at least as much (to `anyOf`, or between one-element forms)."
+        r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"#;
+    COMBINED_TYPE_CHANGED (false, false, Validation, Confluent)
+        "The combining keyword changed to one that may accept less (e.g. `anyOf` to `oneOf`)."
+        r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"#;
+    PRODUCT_TYPE_EXTENDED (false, false, Validation, Confluent)
+        "An `allOf` gained a subschema: one more constraint to meet."
+        r#"{"allOf":[{"type":"string"}]}"# => r#"{"allOf":[{"type":"string"},{"maxLength":5}]}"#;
+    PRODUCT_TYPE_NARROWED (true, true, Validation, Confluent)
+        "An `allOf` lost a subschema (or was replaced by one of its parts): one constraint fewer."
+        r#"{"type":"string","enum":["red"]}"# => r#"{"type":"string"}"#;
+    SUM_TYPE_EXTENDED (true, true, Validation, Confluent)
+        "An `anyOf`/`oneOf` (or a `type` list) gained an alternative, or a schema became one alternative of several."
+        r#"{"type":"string"}"# => r#"{"type":["string","null"]}"#;
+    SUM_TYPE_NARROWED (false, false, Validation, Confluent)
+        "An `anyOf`/`oneOf` (or a `type` list) lost an alternative."
+        r#"{"oneOf":[{"type":"number"},{"type":"string"}]}"# => r#"{"oneOf":[{"type":"string"}]}"#;
+    COMBINED_TYPE_SUBSCHEMAS_CHANGED (false, false, Validation, Confluent)
+        "Some subschemas of an `allOf`/`anyOf`/`oneOf` have no compatible counterpart in the other version."
+        r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#;
+    NOT_TYPE_EXTENDED (false, false, Validation, Confluent)
+        "The schema inside `not` now accepts more, so the whole rejects more."
+        r#"{"not":{"type":"integer"}}"# => r#"{"not":{"type":"number"}}"#;
+    NOT_TYPE_NARROWED (true, true, Validation, Confluent)
+        "The schema inside `not` changed and now accepts no more than before."
+        r#"{"not":{"type":"number"}}"# => r#"{"not":{"type":"integer"}}"#,
+        note = "Confluent also reports it when the schema inside `not` did not change at all; Accord reports nothing then.";
+    CONDITION_CHANGED (false, false, Validation, Accord)
+        "The `if` of an `if`/`then`/`else` changed, so other documents take each branch."
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["c"]},"then":{"required":["b"]}}"#,
+        note = "Confluent does not compare `if`/`then`/`else`. With the same `if`, Accord compares `then` and `else` like any schema.";
+    CONDITIONAL_BRANCH_ADDED (false, false, Validation, Accord)
+        "A `then` or `else` branch was added to an existing `if`."
+        r#"{"if":{"required":["a"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"#,
+        note = "Confluent does not compare `if`/`then`/`else`.";
+    CONDITIONAL_BRANCH_REMOVED (true, true, Validation, Accord)
+        "A `then` or `else` branch was removed."
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["a"]}}"#,
+        note = "Confluent does not compare `if`/`then`/`else`.";
+}
+
+/// The change of combining keyword, if any.
+pub(crate) fn criteria(
+    old: Criterion,
+    old_len: usize,
+    new: Criterion,
+    new_len: usize,
+) -> Option<&'static RuleInfo> {
+    use Criterion::{All, Any, One};
+    if old == new {
+        return None;
+    }
+    // With one subschema the three keywords say the same thing.
+    let rule = match new {
+        Any => &COMBINED_TYPE_EXTENDED,
+        One if old_len == 1 || (old == All && new_len == 1) => &COMBINED_TYPE_EXTENDED,
+        All if old_len == 1 && new_len == 1 => &COMBINED_TYPE_EXTENDED,
+        _ => &COMBINED_TYPE_CHANGED,
+    };
+    Some(rule)
+}
+
+/// More or fewer subschemas: more alternatives accept more, more `allOf`
+/// parts accept less.
+pub(crate) fn sizes(out: &mut dyn Sink, old: Criterion, old_len: usize, new: Criterion, new_len: usize) {
+    if old_len < new_len {
+        let rule = if new == Criterion::All {
+            &PRODUCT_TYPE_EXTENDED
+        } else {
+            &SUM_TYPE_EXTENDED
+        };
+        out.emit(
+            rule,
+            None,
+            format!("'{}' grew from {old_len} to {new_len} subschemas", new.keyword()),
+        );
+    } else if old_len > new_len {
+        let rule = if old == Criterion::All {
+            &PRODUCT_TYPE_NARROWED
+        } else {
+            &SUM_TYPE_NARROWED
+        };
+        out.emit(
+            rule,
+            None,
+            format!(
+                "'{}' shrank from {old_len} to {new_len} subschemas",
+                old.keyword()
+            ),
+        );
+    }
+}
+
+/// The verdict on the reversed comparison of the two `not` schemas.
+pub(crate) fn not(out: &mut dyn Sink, compatible: bool) {
+    if compatible {
+        out.emit(
+            &NOT_TYPE_NARROWED,
+            None,
+            "the schema inside 'not' accepts no more than before".into(),
+        );
+    } else {
+        out.emit(
+            &NOT_TYPE_EXTENDED,
+            None,
+            "the schema inside 'not' accepts more than before".into(),
+        );
+    }
+}

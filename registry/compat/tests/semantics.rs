@@ -1,0 +1,320 @@
+//! Hand-written cases: the STRICT/LENIENT matrix, `allOf` under LENIENT, the
+//! compatibility levels, recursion, draft forms, references and bumps.
+
+mod common;
+
+use accord_compat::{Bump, Direction, Mode, Policy, Schema, check, diff};
+use serde_json::{Value, json};
+
+fn schema(v: Value) -> Schema {
+    Schema::from_value(v).expect("a valid schema")
+}
+
+fn rules_of(old: &Schema, new: &Schema) -> Vec<String> {
+    diff(old, new, Policy::Strict)
+        .into_iter()
+        .map(|f| format!("{} {}", f.rule, f.old_path))
+        .collect()
+}
+
+fn compatible(old: &Schema, new: &Schema, policy: Policy) -> bool {
+    check(new, &[old], Mode::Backward, policy).compatible
+}
+
+fn person(extra: Option<(&str, Value)>, required_extra: bool, additional: bool) -> Schema {
+    let mut props = json!({"name": {"type": "string"}});
+    let mut required = vec![json!("name")];
+    if let Some((k, v)) = extra {
+        props[k] = v;
+        if required_extra {
+            required.push(json!(k));
+        }
+    }
+    schema(json!({
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": additional,
+    }))
+}
+
+#[test]
+fn strict_versus_lenient_matrix() {
+    let email = || json!({"type": "string"});
+    let email_default = || json!({"type": "string", "default": "unknown"});
+    // (change, additionalProperties, extra schema, required, STRICT, LENIENT)
+    let rows = [
+        ("add optional", false, email(), false, true, true),
+        ("add optional", true, email(), false, false, true),
+        ("add required", false, email(), true, false, false),
+        (
+            "add required with default",
+            false,
+            email_default(),
+            true,
+            true,
+            true,
+        ),
+        ("add required", true, email(), true, false, false),
+        (
+            "add required with default",
+            true,
+            email_default(),
+            true,
+            false,
+            true,
+        ),
+        ("remove optional", false, email(), false, false, true),
+        ("remove optional", true, email(), false, true, true),
+        ("remove required", false, email(), true, false, true),
+        ("remove required", true, email(), true, true, true),
+    ];
+    for (change, additional, extra, required, strict, lenient) in rows {
+        let small = person(None, false, additional);
+        let big = person(Some(("email", extra)), required, additional);
+        let (old, new) = if change.starts_with("add") {
+            (&small, &big)
+        } else {
+            (&big, &small)
+        };
+        let what = format!("{change} email, additionalProperties {additional}");
+        assert_eq!(compatible(old, new, Policy::Strict), strict, "STRICT: {what}");
+        assert_eq!(compatible(old, new, Policy::Lenient), lenient, "LENIENT: {what}");
+    }
+}
+
+#[test]
+fn lenient_accepts_an_optional_property_added_inside_all_of() {
+    let old = schema(json!({"allOf": [
+        {"type": "object", "properties": {"a": {"type": "string"}}},
+        {"type": "object", "properties": {"b": {"type": "string"}}}
+    ]}));
+    let new = schema(json!({"allOf": [
+        {"type": "object", "properties": {"a": {"type": "string"}}},
+        {"type": "object", "properties": {"b": {"type": "string"}, "c": {"type": "integer"}}}
+    ]}));
+    assert!(!compatible(&old, &new, Policy::Strict));
+    assert!(compatible(&old, &new, Policy::Lenient));
+}
+
+#[test]
+fn compatibility_levels_of_the_maven_plugin() {
+    let foo_bar = json!({"foo": {"type": "string"}, "bar": {"type": "number"}});
+    let open = schema(json!({"type": "object", "properties": foo_bar}));
+    let closed = schema(json!({"type": "object", "properties": foo_bar, "additionalProperties": false}));
+    let with = |zap: Value| {
+        let mut p = foo_bar.clone();
+        if !zap.is_null() {
+            p["zap"] = zap;
+        }
+        schema(json!({"type": "object", "properties": p, "additionalProperties": {"type": "string"}}))
+    };
+    let base = with(Value::Null);
+    let zap_string = with(json!({"type": "string"}));
+    let zap_one_of = with(json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}));
+    let ok = |new: &Schema, old: &Schema, mode| check(new, &[old], mode, Policy::Strict).compatible;
+    assert!(ok(&open, &closed, Mode::Backward));
+    assert!(ok(&zap_string, &base, Mode::Backward));
+    assert!(ok(&zap_one_of, &base, Mode::Backward));
+    assert!(ok(&closed, &open, Mode::Forward));
+    assert!(ok(&zap_string, &base, Mode::Forward));
+    assert!(ok(&base, &zap_one_of, Mode::Forward));
+    // And the breaking directions are caught.
+    assert!(!ok(&closed, &open, Mode::Backward));
+    assert!(!ok(&open, &closed, Mode::Forward));
+}
+
+#[test]
+fn recursive_schema_compared_with_itself_gives_nothing() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("recursive-schema.json")).expect("readable");
+    let a = Schema::parse(&text).expect("valid");
+    let b = Schema::parse(&text).expect("valid");
+    assert!(diff(&a, &b, Policy::Strict).is_empty());
+    // A change deep inside the recursion is still found, once.
+    let mut changed: Value = serde_json::from_str(&text).expect("json");
+    changed["definitions"]["Category"]["properties"]["category_id"]["type"] = json!("string");
+    let c = schema(changed);
+    let found = rules_of(&a, &c);
+    assert!(
+        found.contains(&"TYPE_CHANGED #/properties/categories/items/properties/category_id".to_string()),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn inlining_a_definition_is_no_change_and_refs_resolve_in_every_form() {
+    let inline = schema(json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": 3}}}));
+    let forms = [
+        json!({"type": "object", "properties": {"a": {"$ref": "#/definitions/s"}},
+               "definitions": {"s": {"type": "string", "maxLength": 3}}}),
+        json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+               "type": "object", "properties": {"a": {"$ref": "#/$defs/s"}},
+               "$defs": {"s": {"type": "string", "maxLength": 3}}}),
+        json!({"$id": "http://example.com/root.json",
+               "type": "object", "properties": {"a": {"$ref": "item.json"}},
+               "definitions": {"s": {"$id": "item.json", "type": "string", "maxLength": 3}}}),
+        json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+               "type": "object", "properties": {"a": {"$ref": "#short"}},
+               "$defs": {"s": {"$anchor": "short", "type": "string", "maxLength": 3}}}),
+        json!({"type": "object", "properties": {"a": {"$ref": "#/definitions/t"}},
+               "definitions": {"t": {"$ref": "#/definitions/s"}, "s": {"type": "string", "maxLength": 3}}}),
+    ];
+    for form in forms {
+        let s = schema(form.clone());
+        // Declaring an `$id` is itself reported, as an annotation.
+        for found in [
+            diff(&inline, &s, Policy::Strict),
+            diff(&s, &inline, Policy::Strict),
+        ] {
+            assert!(found.iter().all(|f| f.rule == "ID_CHANGED"), "{form}: {found:?}");
+        }
+    }
+}
+
+#[test]
+fn draft_forms_are_normalised() {
+    // Draft 4 boolean exclusiveMaximum = 2019+ number form.
+    let d4 = schema(json!({"$schema": "http://json-schema.org/draft-04/schema#",
+                           "type": "number", "maximum": 10, "exclusiveMaximum": true}));
+    let d7 = schema(json!({"type": "number", "exclusiveMaximum": 10}));
+    assert!(diff(&d4, &d7, Policy::Strict).is_empty());
+    // Tuple `items` = `prefixItems`; `additionalItems` = 2020-12 `items`.
+    let old = schema(json!({"type": "array", "items": [{"type": "string"}], "additionalItems": false}));
+    let new = schema(json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                            "type": "array", "prefixItems": [{"type": "string"}], "items": false}));
+    assert!(diff(&old, &new, Policy::Strict).is_empty());
+    // `dependencies` = `dependentRequired` + `dependentSchemas`.
+    let old = schema(json!({"dependencies": {"a": ["b"], "c": {"required": ["d"]}}}));
+    let new = schema(json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+                            "dependentRequired": {"a": ["b"]},
+                            "dependentSchemas": {"c": {"required": ["d"]}}}));
+    assert!(diff(&old, &new, Policy::Strict).is_empty());
+    // `type: [a, b]` is a sum type.
+    let old = schema(json!({"type": "string"}));
+    let new = schema(json!({"type": ["string", "null"]}));
+    assert_eq!(rules_of(&old, &new), ["SUM_TYPE_EXTENDED #/"]);
+    // Like Confluent, a sum type replaced by one of its branches is a type change.
+    assert_eq!(rules_of(&new, &old), ["TYPE_CHANGED #/"]);
+}
+
+#[test]
+fn keywords_confluent_ignores_still_give_findings() {
+    let cases = [
+        (
+            json!({"type": "string"}),
+            json!({"type": "string", "format": "email"}),
+            "FORMAT_ADDED #/format",
+            false,
+        ),
+        (
+            json!({"type": "array"}),
+            json!({"type": "array", "contains": {"type": "number"}}),
+            "CONTAINS_ADDED #/contains",
+            false,
+        ),
+        (
+            json!({"type": "object"}),
+            json!({"type": "object", "propertyNames": {"maxLength": 3}}),
+            "PROPERTY_NAMES_ADDED #/propertyNames",
+            false,
+        ),
+        (
+            json!({"type": "object", "propertyNames": {"maxLength": 3}}),
+            json!({"type": "object", "propertyNames": {"maxLength": 2}}),
+            "MAX_LENGTH_DECREASED #/propertyNames/maxLength",
+            false,
+        ),
+        (
+            json!({"if": {"required": ["a"]}, "then": {"required": ["b"]}}),
+            json!({"if": {"required": ["a"]}, "then": {"required": ["b"]}, "else": {"required": ["c"]}}),
+            "CONDITIONAL_BRANCH_ADDED #/else",
+            false,
+        ),
+        (
+            json!({"const": "a"}),
+            json!({"enum": ["a", "b"]}),
+            "ENUM_ARRAY_EXTENDED #/enum",
+            true,
+        ),
+        (
+            json!({"type": "string", "examples": ["x"]}),
+            json!({"type": "string", "examples": ["y"]}),
+            "ANNOTATION_CHANGED #/examples",
+            true,
+        ),
+    ];
+    for (old, new, expected, ok) in cases {
+        let (o, n) = (schema(old.clone()), schema(new.clone()));
+        let found = rules_of(&o, &n);
+        assert!(found.contains(&expected.to_string()), "{old} -> {new}: {found:?}");
+        assert_eq!(compatible(&o, &n, Policy::Strict), ok, "{old} -> {new}");
+    }
+}
+
+#[test]
+fn check_modes_directions_and_bumps() {
+    let v1 = schema(json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": 10}}}));
+    let v2 = schema(json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": 20}}}));
+    let v3 = schema(json!({"type": "object", "properties": {"a": {"type": "string", "maxLength": 5}}}));
+    let v2_titled = schema(json!({"type": "object", "title": "T",
+                                  "properties": {"a": {"type": "string", "maxLength": 20}}}));
+
+    let r = check(&v2, &[&v1], Mode::Backward, Policy::Strict);
+    assert!(r.compatible);
+    assert_eq!(r.required_bump, Bump::Minor);
+    assert_eq!(r.findings[0].against, Some(0));
+    assert_eq!(r.findings[0].direction, Direction::Backward);
+
+    let r = check(&v2, &[&v1], Mode::Forward, Policy::Strict);
+    assert!(!r.compatible);
+    assert_eq!(r.required_bump, Bump::Major);
+    assert_eq!(r.findings[0].rule, "MAX_LENGTH_DECREASED");
+    assert_eq!(r.findings[0].direction, Direction::Forward);
+
+    let r = check(&v2, &[&v1], Mode::Full, Policy::Strict);
+    assert_eq!(r.findings.len(), 2);
+    assert!(!r.compatible);
+
+    // Latest only versus every earlier version.
+    let r = check(&v3, &[&v2, &v3], Mode::Backward, Policy::Strict);
+    assert!(r.compatible && r.findings.is_empty() && r.required_bump == Bump::None);
+    let r = check(&v3, &[&v2, &v3], Mode::BackwardTransitive, Policy::Strict);
+    assert!(!r.compatible);
+    assert_eq!(r.findings[0].against, Some(0));
+
+    // NONE lists the findings but nothing breaks.
+    let r = check(&v3, &[&v2], Mode::None, Policy::Strict);
+    assert!(r.compatible && !r.findings.is_empty());
+    assert!(r.findings.iter().all(|f| f.compatible));
+
+    // Only annotations: a patch.
+    let r = check(&v2_titled, &[&v2], Mode::Full, Policy::Strict);
+    assert!(r.compatible);
+    assert_eq!(r.required_bump, Bump::Patch);
+
+    // No earlier version: nothing to break.
+    let r = check(&v3, &[], Mode::FullTransitive, Policy::Strict);
+    assert!(r.compatible && r.findings.is_empty() && r.required_bump == Bump::None);
+}
+
+#[test]
+fn findings_are_sorted_by_path_then_rule() {
+    let old = schema(
+        json!({"properties": {"b": {"type": "string", "maxLength": 3, "minLength": 2}, "a": {"type": "string"}}}),
+    );
+    let new = schema(
+        json!({"properties": {"b": {"type": "string", "maxLength": 2, "minLength": 3}, "a": {"type": "number"}}}),
+    );
+    let found = diff(&old, &new, Policy::Strict);
+    let keys: Vec<(String, String)> = found
+        .iter()
+        .map(|f| (f.old_path.clone(), f.rule.clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    assert_eq!(keys.len(), 3);
+}
