@@ -1,7 +1,7 @@
 //! The client against a real registry: fetching by requirement, batch
 //! fetches, and refusals decoded into typed findings.
 
-use accord_client::{Bump, Client, ContractName, Error, Verdict, Version, VersionSelector};
+use accord_client::{Client, ContractName, Error, Verdict, Version, VersionSelector};
 use accord_tests::TestServer;
 
 fn name(s: &str) -> ContractName {
@@ -112,83 +112,51 @@ async fn batch_get_answers_each_selector_in_order() {
 }
 
 #[tokio::test]
-async fn a_breaking_change_is_refused_with_typed_findings() {
+async fn a_version_below_its_line_is_refused_with_decoded_details() {
     let server = TestServer::start().await;
     let client = Client::connect(&server.url()).await.expect("connect");
     let placed = name("orders/order-placed");
-    let v1 = r#"{"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}"#;
-    let broken = r#"{"type": "object", "properties": {"id": {"type": "integer"}}, "required": ["id"]}"#;
-    let first = client
-        .publish(&placed, v1, Some(&v("1.0.0")))
-        .await
-        .expect("first version");
-    assert!(first.created);
-    assert_eq!(first.predecessor_version, None);
-
+    publish_all(&client, &placed, &["1.0.0", "1.2.0"]).await;
     let err = client
-        .publish(&placed, broken, Some(&v("1.1.0")))
+        .publish(&placed, &titled("late"), Some(&v("1.1.0")))
         .await
         .unwrap_err();
     let Error::Incompatible {
-        findings,
-        required_bump,
+        verdict,
         smallest_acceptable_version,
-        predecessor_version,
+        config,
         ..
     } = &err
     else {
-        panic!("expected Incompatible, got {err}");
+        panic!("expected a refusal with details, got {err}");
     };
-    assert_eq!(*required_bump, Bump::Major);
-    assert_eq!(smallest_acceptable_version, &Some(v("2.0.0")));
-    assert_eq!(predecessor_version, &Some(v("1.0.0")));
-    let breaking: Vec<_> = findings.iter().filter(|f| !f.compatible).collect();
-    assert!(!breaking.is_empty(), "{findings:?}");
-    assert!(
-        breaking
-            .iter()
-            .any(|f| f.old_path.contains("id") || f.new_path.contains("id")),
-        "{breaking:?}"
-    );
-    assert!(err.to_string().contains("2.0.0"), "{err}");
+    assert_eq!(*verdict, Verdict::VersionTooLow);
+    let smallest = smallest_acceptable_version
+        .clone()
+        .expect("a smallest acceptable version");
+    assert!(smallest > v("1.2.0"), "{smallest}");
+    assert!(config.is_some());
+    assert!(err.to_string().contains(&smallest.to_string()), "{err}");
 
     // The dry run answers the same, without storing.
     let check = client
-        .check(&placed, broken, Some(&v("1.1.0")))
+        .check(&placed, &titled("late"), Some(&v("1.1.0")))
         .await
         .expect("check");
     assert!(!check.accepted);
-    assert_eq!(check.verdict, Verdict::Incompatible);
-    assert_eq!(check.required_bump, Bump::Major);
-    assert_eq!(check.smallest_acceptable_version, Some(v("2.0.0")));
+    assert_eq!(check.verdict, Verdict::VersionTooLow);
+    assert_eq!(check.smallest_acceptable_version, Some(smallest.clone()));
     let versions = client.list_versions(&placed, false).await.expect("list");
-    assert_eq!(
-        versions.iter().map(|c| c.version.clone()).collect::<Vec<_>>(),
-        vec![v("1.0.0")]
-    );
+    let listed: Vec<_> = versions.iter().map(|c| c.version.to_string()).collect();
+    assert_eq!(listed, vec!["1.0.0", "1.2.0"]);
 
-    // A new major line may break, and still says what broke.
-    let major = client
-        .publish(&placed, broken, Some(&v("2.0.0")))
+    // The version it names is accepted.
+    let ok = client
+        .publish(&placed, &titled("late"), Some(&smallest))
         .await
-        .expect("major");
-    assert!(major.created);
-    assert_eq!(major.required_bump, Bump::Major);
-    assert!(
-        major.findings.iter().any(|f| !f.compatible),
-        "{:?}",
-        major.findings
-    );
-
-    // Publishing the same version again with the same content is idempotent;
-    // with other content it is refused.
-    let again = client
-        .publish(&placed, broken, Some(&v("2.0.0")))
-        .await
-        .expect("re-publish");
-    assert!(!again.created);
-    let other = client.publish(&placed, v1, Some(&v("2.0.0"))).await.unwrap_err();
-    assert!(matches!(other, Error::AlreadyExists { .. }), "{other}");
+        .expect("the smallest acceptable version");
+    assert!(ok.created);
+    assert_eq!(ok.predecessor_version, Some(v("1.2.0")));
 }
 
 #[tokio::test]
