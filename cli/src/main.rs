@@ -154,6 +154,10 @@ enum Command {
         version: Option<String>,
 
         /// The contracts-as-code manifest.
+        ///
+        /// Used when no schema file is given: one [[contract]] table per contract,
+        /// with name (component/contract), schema (a path relative to the manifest)
+        /// and version.
         #[arg(long, default_value = "accord.toml", value_name = "PATH")]
         manifest: PathBuf,
 
@@ -202,10 +206,18 @@ enum Command {
         file: Option<PathBuf>,
 
         /// The version to publish (default: the next one the change requires).
+        ///
+        /// A version whose bump over its predecessor is smaller than the change
+        /// requires is refused (exit 1), and the answer names the smallest one
+        /// that would be accepted.
         #[arg(long)]
         version: Option<String>,
 
         /// The contracts-as-code manifest.
+        ///
+        /// Used when no schema file is given: one [[contract]] table per contract,
+        /// with name (component/contract), schema (a path relative to the manifest)
+        /// and version.
         #[arg(long, default_value = "accord.toml", value_name = "PATH")]
         manifest: PathBuf,
     },
@@ -230,6 +242,9 @@ enum Command {
         /// COMPONENT/CONTRACT.
         name: String,
         /// Also list soft-deleted versions.
+        ///
+        /// Soft-deleted versions are hidden from reads but can be restored by an
+        /// admin; they are listed with the time they were deleted.
         #[arg(long)]
         include_deleted: bool,
     },
@@ -253,6 +268,9 @@ enum Command {
         /// COMPONENT/CONTRACT@VERSION.
         target: String,
         /// Why, and what to use instead.
+        ///
+        /// Readers that fetch the version see this message (the client logs it,
+        /// `accord get` prints it on stderr), so say what to move to.
         #[arg(long, short)]
         message: String,
     },
@@ -267,9 +285,15 @@ enum Command {
         /// COMPONENT/CONTRACT (every version) or COMPONENT/CONTRACT@VERSION.
         target: String,
         /// Erase for good instead of hiding. Cannot be undone.
+        ///
+        /// Without it the versions are hidden from reads and can be restored.
+        /// With it their schemas are erased from the registry's store.
         #[arg(long)]
         hard: bool,
         /// Do not ask for confirmation (required when stdin is not a terminal).
+        ///
+        /// On a terminal, delete asks before acting. In a script, where nobody can
+        /// answer, it refuses to act unless --yes says the deletion is intended.
         #[arg(long, short)]
         yes: bool,
     },
@@ -282,9 +306,15 @@ enum Command {
     ))]
     Watch {
         /// Start after this sequence number (0: every event from the start).
+        ///
+        /// Each event line starts with its sequence number; to resume after an
+        /// interruption, pass the last one seen.
         #[arg(long, default_value_t = 0, value_name = "SEQ")]
         from: u64,
         /// Only events of this component.
+        ///
+        /// Events of other components, and changes of the global settings, are
+        /// not printed.
         #[arg(long)]
         component: Option<String>,
     },
@@ -311,6 +341,8 @@ enum ConfigCommand {
         #[command(flatten)]
         judgement: Judgement,
         /// Remove the contract's own settings so that it inherits the global ones.
+        ///
+        /// Later changes of the global settings then apply to the contract again.
         #[arg(long, conflicts_with_all = ["mode", "policy"])]
         clear: bool,
     },
@@ -363,6 +395,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Breaking) => ExitCode::from(1),
+        // A reader that closed the pipe early (`accord watch | head -3`)
+        // wanted no more output: that is not a failure to report.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             let mut err = anstream::stderr();
             let style = anstyle::AnsiColor::Red.on_default().bold();
@@ -396,9 +431,21 @@ fn print(
     single: bool,
 ) -> anyhow::Result<Outcome> {
     let mut out = anstream::stdout().lock();
-    render::write(&mut out, reports, format, kind, single)?;
-    out.flush()?;
+    let written = render::write(&mut out, reports, format, kind, single).and_then(|()| out.flush());
+    match written {
+        // The verdict stands even if nobody read all of it.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        other => other?,
+    }
     Ok(Outcome::of(reports))
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {

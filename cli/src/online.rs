@@ -364,7 +364,7 @@ fn version_json(v: &ContractVersion) -> serde_json::Value {
 
 fn print_json(value: &serde_json::Value) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
     Ok(())
@@ -639,7 +639,7 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
                 "policy": (!policy.is_empty()).then_some(&policy),
                 "hard": event.hard,
             });
-            serde_json::to_writer(&mut out, &row)?;
+            serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from)?;
             writeln!(out)?;
         } else {
             let mut target = event

@@ -81,13 +81,13 @@ pub fn write(
                 serde_json::to_value(ReportSet::new(reports))
             }
             .map_err(io::Error::other)?;
-            serde_json::to_writer_pretty(&mut *out, &value).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &value).map_err(io::Error::from)?;
             writeln!(out)
         }
         Format::Github => github(out, reports),
         Format::Junit => junit(out, reports, kind),
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(reports)).map_err(io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, &sarif(reports)).map_err(io::Error::from)?;
             writeln!(out)
         }
     }

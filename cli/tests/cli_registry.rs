@@ -642,3 +642,30 @@ async fn delete_asks_for_confirmation_on_a_terminal() {
         .await
         .expect_code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_ends_quietly_when_its_reader_goes_away() {
+    let env = Env::start().await;
+    env.run(&["publish", "orders/order-placed", "v1.json", "--version", "1.0.0"])
+        .await
+        .expect_code(0);
+    let url = env.server.url();
+    let cmd = env.work.cmd(&["--registry", &url, "watch"]);
+    let mut child = tokio::process::Command::from(cmd)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn accord watch");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next_line().await.unwrap().unwrap();
+    assert!(first.contains("published"), "{first}");
+    // Like `accord watch | head -1`: the reader leaves, then an event comes.
+    drop(lines);
+    env.run(&["deprecate", "orders/order-placed@1.0.0", "--message", "gone"])
+        .await
+        .expect_code(0);
+    let out = child.wait_with_output().await.expect("accord watch ends");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
