@@ -52,6 +52,15 @@ async fn a_breaking_change_is_refused_with_typed_findings() {
         "{breaking:?}"
     );
     assert!(err.to_string().contains("2.0.0"), "{err}");
+    // The earlier version each finding is against travels with it.
+    assert!(
+        breaking.iter().all(|f| f.against_version == Some(v("1.0.0"))),
+        "{breaking:?}"
+    );
+    assert!(
+        breaking.iter().any(|f| f.rule_id == "TYPE_CHANGED"),
+        "{breaking:?}"
+    );
 
     // The dry run answers the same, without storing.
     let check = client
