@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Pair comparisons one diff may make before it gives up. Combined schemas
 /// compare every subschema with every other, so nested `oneOf`s multiply.
-pub(crate) const WORK_BUDGET: usize = 2_000_000;
+pub(crate) const WORK_BUDGET: usize = 500_000;
 /// Nested node comparisons on the stack at most (each costs a few frames).
 pub(crate) const MAX_DEPTH: usize = 200;
 
@@ -344,9 +344,19 @@ impl<'a> Engine<'a> {
             }
             edges.push(row);
         }
+        // Try the pairs with the fewest findings first (then the same
+        // position), so that identical subschemas pair with each other.
         let adjacency: Vec<Vec<usize>> = edges
             .iter()
-            .map(|row| row.iter().map(|(j, _)| *j).collect())
+            .enumerate()
+            .map(|(i, row)| {
+                let mut order: Vec<(usize, usize, usize)> = row
+                    .iter()
+                    .map(|(j, found)| (found.len(), i.abs_diff(*j), *j))
+                    .collect();
+                order.sort_unstable();
+                order.into_iter().map(|(_, _, j)| j).collect()
+            })
             .collect();
         let matched = max_matching(&adjacency, ns.len());
         let mut pairs = 0;
@@ -809,9 +819,9 @@ impl<'a> Engine<'a> {
     }
 }
 
-/// Maximum bipartite matching (augmenting paths): for each left vertex, the
-/// right vertex it is matched with. Left vertices are tried in order, so the
-/// result is deterministic.
+/// Maximum bipartite matching (greedy, then augmenting paths): for each left
+/// vertex, the right vertex it is matched with. Each adjacency list is in
+/// order of preference; the result is deterministic.
 fn max_matching(adjacency: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
     fn augment(u: usize, adjacency: &[Vec<usize>], seen: &mut [bool], owner: &mut [Option<usize>]) -> bool {
         for &v in &adjacency[u] {
@@ -827,7 +837,16 @@ fn max_matching(adjacency: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
         false
     }
     let mut owner: Vec<Option<usize>> = vec![None; right];
-    for u in 0..adjacency.len() {
+    // Greedy first: each left vertex takes its first free choice, so a
+    // preferred pair is only undone when that is the way to pair more.
+    let mut unmatched = Vec::new();
+    for (u, choices) in adjacency.iter().enumerate() {
+        match choices.iter().find(|v| owner[**v].is_none()) {
+            Some(&v) => owner[v] = Some(u),
+            None => unmatched.push(u),
+        }
+    }
+    for u in unmatched {
         let mut seen = vec![false; right];
         augment(u, adjacency, &mut seen, &mut owner);
     }
@@ -846,8 +865,12 @@ mod tests {
 
     #[test]
     fn matching_finds_an_augmenting_path() {
-        // Greedy would give left 0 the right 0 and leave left 1 unmatched.
+        // Greedy gives left 0 the right 0; left 1 then needs it, so left 0
+        // moves to right 1.
         let m = max_matching(&[vec![0, 1], vec![0]], 2);
+        assert_eq!(m, vec![Some(1), Some(0)]);
+        // Preferences hold when nothing forces a change.
+        let m = max_matching(&[vec![1, 0], vec![0, 1]], 2);
         assert_eq!(m, vec![Some(1), Some(0)]);
         let m = max_matching(&[vec![0], vec![0]], 1);
         assert_eq!(m.iter().filter(|x| x.is_some()).count(), 1);

@@ -753,12 +753,10 @@ impl<'a> Loader<'a> {
         }
         if let Some(c) = self.get(m, "contains") {
             a.contains = Some(self.schema(c, &format!("{ptr}/contains"), base));
-            if self.known("minContains") {
-                // `minContains` defaults to 1 wherever `contains` applies, so
-                // writing the default out is no change.
-                a.min_contains = number(m.get("minContains")).or(Some(1.0));
-                a.max_contains = number(m.get("maxContains"));
-            }
+            // `contains` means "at least one" in every draft, which 2019-09
+            // spells `minContains: 1`: writing the default out is no change.
+            a.min_contains = number(self.get(m, "minContains")).or(Some(1.0));
+            a.max_contains = number(self.get(m, "maxContains"));
         }
         a.min_items = number(m.get("minItems"));
         a.max_items = number(m.get("maxItems"));
@@ -813,22 +811,23 @@ impl<'a> Loader<'a> {
 /// Rejects chains of references that never reach a schema (`a` → `b` → `a`)
 /// or are longer than `max_hops`.
 fn check_chains(arena: &Arena, max_hops: usize) -> Result<(), Error> {
+    let mut chain = Vec::new();
     for start in 0..arena.nodes.len() {
+        chain.clear();
         let mut id = start;
-        let mut hops = 0usize;
         while let Kind::Ref(next) = arena.nodes[id].kind {
-            hops += 1;
-            if hops > max_hops {
-                return Err(Error::LimitExceeded {
-                    limit: "$ref hops",
-                    value: hops,
-                    max: max_hops,
-                });
-            }
-            if next == start {
+            chain.push(id);
+            if chain.contains(&next) {
                 return Err(Error::InvalidSchema {
                     path: "#".into(),
                     message: "a cycle of `$ref`s that never reaches a schema".into(),
+                });
+            }
+            if chain.len() > max_hops {
+                return Err(Error::LimitExceeded {
+                    limit: "$ref hops",
+                    value: chain.len(),
+                    max: max_hops,
                 });
             }
             id = next;
