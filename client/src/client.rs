@@ -12,7 +12,10 @@ use accord_proto::v1::{self as pb, registry_service_client::RegistryServiceClien
 use backon::{ExponentialBuilder, Retryable};
 use futures::{StreamExt, stream::BoxStream};
 use semver::Version;
-use tonic::transport::{Channel, Endpoint};
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    transport::{Channel, Endpoint},
+};
 
 use crate::{
     ContractName, Error, VersionSelector,
@@ -96,6 +99,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     cache_dir: Option<PathBuf>,
     on_retry: Option<RetryHook>,
+    token: Option<String>,
 }
 
 /// A function told of every retry, e.g. to count them in metrics.
@@ -127,6 +131,7 @@ impl ClientBuilder {
             retry: RetryPolicy::default(),
             cache_dir: None,
             on_retry: None,
+            token: None,
         }
     }
 
@@ -146,6 +151,14 @@ impl ClientBuilder {
     /// How idempotent calls are retried (default: [`RetryPolicy::default`]).
     pub fn retry(mut self, policy: RetryPolicy) -> Self {
         self.retry = policy;
+        self
+    }
+
+    /// A bearer token sent with every call in the `authorization`
+    /// metadata, for registries that require one. Not sent by
+    /// [`Client::raw`].
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
         self
     }
 
@@ -171,9 +184,29 @@ impl ClientBuilder {
             })
     }
 
-    fn finish(self, channel: Channel) -> Client {
+    fn authorization(&self) -> Result<Option<MetadataValue<Ascii>>, Error> {
+        let Some(token) = &self.token else {
+            return Ok(None);
+        };
+        if token.is_empty() {
+            return Err(Error::InvalidSetting {
+                setting: "token",
+                reason: "the token is empty".into(),
+            });
+        }
+        // The token itself never appears in the error: it is a secret.
+        MetadataValue::try_from(format!("Bearer {token}"))
+            .map(Some)
+            .map_err(|_| Error::InvalidSetting {
+                setting: "token",
+                reason: "a token may hold only visible ASCII characters".into(),
+            })
+    }
+
+    fn finish(self, channel: Channel, authorization: Option<MetadataValue<Ascii>>) -> Client {
         Client {
             inner: RegistryServiceClient::new(channel),
+            authorization,
             settings: Arc::new(self),
         }
     }
@@ -182,18 +215,20 @@ impl ClientBuilder {
     /// Fails only on an invalid address, so that a service can start while
     /// the registry is down.
     pub fn build(self) -> Result<Client, Error> {
+        let authorization = self.authorization()?;
         let channel = self.endpoint()?.connect_lazy();
-        Ok(self.finish(channel))
+        Ok(self.finish(channel, authorization))
     }
 
     /// A client connected now: fails with [`Error::Unreachable`] naming the
     /// address when the registry cannot be reached.
     pub async fn connect(self) -> Result<Client, Error> {
+        let authorization = self.authorization()?;
         let channel = self.endpoint()?.connect().await.map_err(|e| Error::Unreachable {
             url: self.url.clone(),
             message: error_chain(&e),
         })?;
-        Ok(self.finish(channel))
+        Ok(self.finish(channel, authorization))
     }
 }
 
@@ -213,6 +248,17 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Whether `status` says the call's deadline passed: DEADLINE_EXCEEDED from
+/// the registry, or tonic's own enforcement of the deadline we set, which it
+/// reports as CANCELLED with its timeout message.
+fn is_deadline(status: &tonic::Status) -> bool {
+    match status.code() {
+        tonic::Code::DeadlineExceeded => true,
+        tonic::Code::Cancelled => status.message() == tonic::TimeoutExpired(()).to_string(),
+        _ => false,
+    }
+}
+
 /// A connection to a registry. Cheap to clone; clones share the connection.
 ///
 /// ```no_run
@@ -228,6 +274,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: RegistryServiceClient<Channel>,
+    authorization: Option<MetadataValue<Ascii>>,
     settings: Arc<ClientBuilder>,
 }
 
@@ -265,8 +312,17 @@ impl Client {
     }
 
     fn request<T>(&self, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
+        let mut request = self.stream_request(message);
         request.set_timeout(self.settings.call_timeout);
+        request
+    }
+
+    /// A request without a deadline, which would end a healthy stream.
+    fn stream_request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        if let Some(value) = &self.authorization {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
         request
     }
 
@@ -278,7 +334,7 @@ impl Client {
         let timeout = self.settings.call_timeout;
         match tokio::time::timeout(timeout, fut).await {
             Ok(Ok(response)) => Ok(response.into_inner()),
-            Ok(Err(status)) if status.code() == tonic::Code::DeadlineExceeded => Err(Error::Timeout {
+            Ok(Err(status)) if is_deadline(&status) => Err(Error::Timeout {
                 url: self.settings.url.clone(),
                 after: timeout,
             }),
@@ -752,7 +808,7 @@ impl Client {
         // The per-call timeout bounds only the wait for the stream to open.
         let stream = self
             .call("WatchEvents", true, |mut c| {
-                let r = tonic::Request::new(message.clone());
+                let r = self.stream_request(message.clone());
                 async move { c.watch_events(r).await }
             })
             .await?;
@@ -790,4 +846,32 @@ fn versions_from_wire(versions: &[String]) -> Result<Vec<Version>, Error> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_token_travels_in_every_request_and_never_in_errors() {
+        let client = ClientBuilder::new("127.0.0.1:1").token("s3cret").build().unwrap();
+        assert_eq!(client.url(), "http://127.0.0.1:1");
+        let unary = client.request(());
+        assert_eq!(unary.metadata().get("authorization").unwrap(), "Bearer s3cret");
+        let stream = client.stream_request(());
+        assert_eq!(stream.metadata().get("authorization").unwrap(), "Bearer s3cret");
+        let open = ClientBuilder::new("127.0.0.1:1").build().unwrap();
+        assert!(open.request(()).metadata().get("authorization").is_none());
+
+        let err = ClientBuilder::new("127.0.0.1:1")
+            .token("bad\ntoken")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSetting { setting: "token", .. }),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("bad"), "the token leaks: {err}");
+        assert!(ClientBuilder::new("127.0.0.1:1").token("").build().is_err());
+    }
 }

@@ -19,6 +19,14 @@ pub enum Error {
         /// Why it is invalid.
         reason: String,
     },
+    /// A client setting is not usable.
+    #[error("invalid {setting}: {reason}")]
+    InvalidSetting {
+        /// Which setting.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The registry could not be reached (connection refused, reset, DNS…),
     /// or it answered UNAVAILABLE.
     #[error("cannot reach the registry at {url}: {message}")]

@@ -105,3 +105,41 @@ async fn retries_stop_at_the_bound_and_the_error_names_the_address() {
     let err = ClientBuilder::new("http://bad host").build().unwrap_err();
     assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_registry_that_never_answers_times_out_per_call_and_is_retried_within_bounds() {
+    // A socket that accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let _silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let (retried_tx, mut retried) = mpsc::unbounded_channel();
+    let client = ClientBuilder::new(format!("http://{addr}"))
+        .call_timeout(Duration::from_millis(200))
+        .retry(RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
+        .on_retry(move |_, error, _| {
+            let _ = retried_tx.send(matches!(error, Error::Timeout { .. }));
+        })
+        .build()
+        .expect("client");
+    let placed: ContractName = "orders/order-placed".parse().expect("name");
+    let err = client.get(&placed, &VersionSelector::Latest).await.unwrap_err();
+    let Error::Timeout { url, after } = &err else {
+        panic!("expected a timeout, got {err}");
+    };
+    assert!(url.contains(&addr.to_string()));
+    assert_eq!(*after, Duration::from_millis(200));
+    let mut timeouts = Vec::new();
+    while let Ok(was_timeout) = retried.try_recv() {
+        timeouts.push(was_timeout);
+    }
+    assert_eq!(timeouts, vec![true, true], "two retries, each after a timeout");
+}
