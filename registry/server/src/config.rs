@@ -2,6 +2,8 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+/// Default of `--shutdown-grace-secs`.
+pub const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 10;
 /// Default of `--max-request-bytes`: 4 MiB.
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 /// Default of `--max-schema-bytes`: 1 MiB.
@@ -28,6 +30,13 @@ pub struct Config {
     #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
     pub data_dir: PathBuf,
 
+    /// Seconds to let in-flight calls finish after SIGINT or SIGTERM.
+    ///
+    /// Watch streams end at once; unary calls get this long, then the
+    /// remaining connections are closed and the store is flushed.
+    #[arg(long, env = "ACCORD_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE_SECS)]
+    pub shutdown_grace_secs: u64,
+
     /// Size limits applied to requests.
     #[command(flatten)]
     pub limits: Limits,
@@ -39,6 +48,7 @@ impl Config {
         Self {
             listen,
             data_dir: data_dir.into(),
+            shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             limits: Limits::default(),
         }
     }

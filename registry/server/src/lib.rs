@@ -96,23 +96,36 @@ pub async fn run(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, data_dir = %config.data_dir.display(), "accord-registry listening");
     }
-    let stopping = registry.clone();
-    let shutdown = async move {
-        shutdown.await;
-        // Watch streams never end on their own: end them so that graceful
-        // shutdown does not wait for them forever.
-        stopping.shutdown();
-        health_reporter
-            .set_service_status("", tonic_health::ServingStatus::NotServing)
-            .await;
-    };
-    let served = Server::builder()
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serve = Server::builder()
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(grpc::RegistryGrpc::new(registry.clone()).into_service())
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(serve);
+    let served = tokio::select! {
+        served = &mut serve => served,
+        () = shutdown => {
+            // Watch streams never end on their own: end them so that the
+            // graceful shutdown does not wait for them.
+            registry.shutdown();
+            health_reporter
+                .set_service_status("", tonic_health::ServingStatus::NotServing)
+                .await;
+            let _ = stop_tx.send(());
+            let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
+            match tokio::time::timeout(grace, &mut serve).await {
+                Ok(served) => served,
+                Err(_) => {
+                    tracing::warn!(?grace, "connections still open after the grace period: closing them");
+                    Ok(())
+                }
+            }
+        }
+    };
     if let Err(e) = registry.flush() {
         tracing::error!(error = %e, "final flush failed");
     }
