@@ -1,0 +1,352 @@
+//! Semver is the policy, end to end with the real engine: compatible changes
+//! within a line, breaking changes refused unless they open a new line,
+//! transitive modes, 0.x lines, and CheckCompatibility answering exactly as
+//! PublishContract does.
+
+use accord_proto::{
+    details::violation_of,
+    v1::{
+        Bump, CheckCompatibilityRequest, CheckCompatibilityResponse, CompatibilityMode, CompatibilityPolicy,
+        DiffVersionsRequest, PublishContractRequest, PublishContractResponse, SetCompatibilityConfigRequest,
+        Verdict, registry_service_client::RegistryServiceClient,
+    },
+};
+use accord_tests::TestServer;
+use tonic::{Code, transport::Channel};
+
+type Client = RegistryServiceClient<Channel>;
+
+/// A closed object whose `id` has type `id_type`, with optional extras.
+fn closed(id_type: &str, extra: &str) -> String {
+    format!(
+        r#"{{"type":"object","additionalProperties":false,"properties":{{"id":{{"type":"{id_type}"}}{extra}}}}}"#
+    )
+}
+
+const BASE: &str = r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"}}}"#;
+const WITH_NOTE: &str = r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"},"note":{"type":"string"}}}"#;
+const DESCRIBED: &str = r#"{"type":"object","description":"An order.","additionalProperties":false,"properties":{"id":{"type":"string"}}}"#;
+
+async fn publish(
+    client: &mut Client,
+    schema: &str,
+    version: &str,
+) -> Result<PublishContractResponse, tonic::Status> {
+    client
+        .publish_contract(PublishContractRequest {
+            component: "orders".into(),
+            contract: "placed".into(),
+            schema: schema.into(),
+            version: version.into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn check(client: &mut Client, schema: &str, version: &str) -> CheckCompatibilityResponse {
+    client
+        .check_compatibility(CheckCompatibilityRequest {
+            component: "orders".into(),
+            contract: "placed".into(),
+            schema: schema.into(),
+            version: version.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+async fn set_mode(client: &mut Client, mode: CompatibilityMode) {
+    client
+        .set_compatibility_config(SetCompatibilityConfigRequest {
+            component: "orders".into(),
+            contract: "placed".into(),
+            mode: mode as i32,
+            policy: CompatibilityPolicy::Unspecified as i32,
+            clear: false,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_compatible_minor_is_accepted() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    let reply = publish(&mut client, WITH_NOTE, "1.1.0").await.unwrap();
+    assert!(reply.created);
+    assert_eq!(reply.predecessor_version, "1.0.0");
+    assert_eq!(reply.required_bump, Bump::Minor as i32);
+    assert!(!reply.findings.is_empty(), "adding a property is a difference");
+    assert!(
+        reply.findings.iter().all(|f| f.compatible),
+        "{:?}",
+        reply.findings
+    );
+    assert_eq!(reply.contract.unwrap().bump, Bump::Minor as i32);
+}
+
+#[tokio::test]
+async fn a_breaking_minor_is_refused_with_findings_and_the_next_major() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    let breaking = closed("integer", "");
+    let err = publish(&mut client, &breaking, "1.1.0").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    assert!(err.message().contains("2.0.0"), "{}", err.message());
+    let violation = violation_of(&err).expect("CompatibilityViolation details");
+    assert_eq!(violation.verdict, Verdict::Incompatible as i32);
+    assert_eq!(violation.required_bump, Bump::Major as i32);
+    assert_eq!(violation.smallest_acceptable_version, "2.0.0");
+    assert_eq!(violation.predecessor_version, "1.0.0");
+    let broken: Vec<_> = violation.findings.iter().filter(|f| !f.compatible).collect();
+    assert!(!broken.is_empty(), "{:?}", violation.findings);
+    assert!(broken.iter().any(|f| f.old_path.contains("id")), "{broken:?}");
+    assert!(broken.iter().all(|f| f.against_version == "1.0.0"), "{broken:?}");
+    assert_eq!(violation.config.unwrap().mode, CompatibilityMode::Backward as i32);
+
+    // The same change as a new major line is accepted, and says what broke.
+    let reply = publish(&mut client, &breaking, "2.0.0").await.unwrap();
+    assert!(reply.created);
+    assert_eq!(reply.predecessor_version, "1.0.0");
+    assert_eq!(reply.required_bump, Bump::Major as i32);
+    assert!(
+        reply.findings.iter().any(|f| !f.compatible),
+        "{:?}",
+        reply.findings
+    );
+}
+
+#[tokio::test]
+async fn an_annotation_is_a_patch_and_a_too_small_bump_names_the_smallest_version() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    let reply = publish(&mut client, DESCRIBED, "1.0.1").await.unwrap();
+    assert_eq!(reply.required_bump, Bump::Patch as i32);
+
+    let err = publish(&mut client, WITH_NOTE, "1.0.2").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    let violation = violation_of(&err).unwrap();
+    assert_eq!(violation.verdict, Verdict::VersionTooLow as i32);
+    assert_eq!(violation.required_bump, Bump::Minor as i32);
+    assert_eq!(violation.smallest_acceptable_version, "1.1.0");
+    // The version it names is accepted.
+    publish(&mut client, WITH_NOTE, "1.1.0").await.unwrap();
+}
+
+#[tokio::test]
+async fn an_assigned_version_follows_the_required_bump() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let v = |r: PublishContractResponse| r.contract.unwrap().version;
+    assert_eq!(v(publish(&mut client, BASE, "").await.unwrap()), "1.0.0");
+    assert_eq!(v(publish(&mut client, DESCRIBED, "").await.unwrap()), "1.0.1");
+    assert_eq!(v(publish(&mut client, WITH_NOTE, "").await.unwrap()), "1.1.0");
+    assert_eq!(
+        v(publish(&mut client, &closed("integer", ""), "").await.unwrap()),
+        "2.0.0"
+    );
+}
+
+#[tokio::test]
+async fn zero_major_lines_break_on_the_minor() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "0.1.0").await.unwrap();
+    // Within 0.1, a patch bump may carry a compatible change.
+    publish(&mut client, WITH_NOTE, "0.1.1").await.unwrap();
+    let err = publish(&mut client, &closed("integer", ""), "0.1.2")
+        .await
+        .unwrap_err();
+    let violation = violation_of(&err).unwrap();
+    assert_eq!(violation.verdict, Verdict::Incompatible as i32);
+    assert_eq!(violation.smallest_acceptable_version, "0.2.0");
+    publish(&mut client, &closed("integer", ""), "0.2.0")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn transitive_modes_check_every_earlier_version_of_the_line() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    // History written without checks: 1.1.0 breaks 1.0.0.
+    set_mode(&mut client, CompatibilityMode::None).await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    publish(&mut client, &closed("integer", ""), "1.1.0")
+        .await
+        .unwrap();
+    let next = closed("integer", r#","note":{"type":"string"}"#);
+
+    set_mode(&mut client, CompatibilityMode::Backward).await;
+    let latest_only = check(&mut client, &next, "1.2.0").await;
+    assert!(latest_only.accepted, "{}", latest_only.message);
+    assert_eq!(latest_only.checked_against, ["1.1.0"]);
+
+    set_mode(&mut client, CompatibilityMode::BackwardTransitive).await;
+    let transitive = check(&mut client, &next, "1.2.0").await;
+    assert!(!transitive.accepted);
+    assert_eq!(transitive.verdict, Verdict::Incompatible as i32);
+    assert_eq!(transitive.checked_against, ["1.0.0", "1.1.0"]);
+    assert!(
+        transitive
+            .findings
+            .iter()
+            .any(|f| !f.compatible && f.against_version == "1.0.0"),
+        "{:?}",
+        transitive.findings
+    );
+    let err = publish(&mut client, &next, "1.2.0").await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+}
+
+#[tokio::test]
+async fn forward_mode_refuses_what_old_readers_would_reject() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    set_mode(&mut client, CompatibilityMode::Forward).await;
+    publish(&mut client, WITH_NOTE, "1.0.0").await.unwrap();
+    // Dropping a property from a closed object: new documents are fine for
+    // old readers, so FORWARD accepts what BACKWARD would refuse.
+    let forward = check(&mut client, BASE, "1.1.0").await;
+    assert!(forward.accepted, "{}", forward.message);
+    set_mode(&mut client, CompatibilityMode::Backward).await;
+    let backward = check(&mut client, BASE, "1.1.0").await;
+    assert!(!backward.accepted, "{}", backward.message);
+}
+
+#[tokio::test]
+async fn check_answers_exactly_as_publish_and_stores_nothing() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    let first = check(&mut client, BASE, "").await;
+    assert!(first.accepted);
+    assert_eq!(first.verdict, Verdict::Accepted as i32);
+    assert_eq!(first.version, "1.0.0");
+    assert_eq!(first.fingerprint.len(), 64);
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+
+    for (schema, version) in [
+        (WITH_NOTE, "1.1.0"),
+        (WITH_NOTE, "1.0.1"),
+        (closed("integer", "").as_str(), "1.1.0"),
+        (closed("integer", "").as_str(), "2.0.0"),
+        (BASE, "1.0.0"),
+        (DESCRIBED, "1.0.0"),
+        (DESCRIBED, ""),
+    ] {
+        let answer = check(&mut client, schema, version).await;
+        let published = publish(&mut client, schema, version).await;
+        match &published {
+            Ok(reply) => {
+                assert!(answer.accepted, "{version}: {}", answer.message);
+                let stored = reply.contract.as_ref().unwrap();
+                assert_eq!(answer.version, stored.version);
+                assert_eq!(answer.fingerprint, stored.fingerprint);
+                assert_eq!(answer.required_bump, reply.required_bump);
+                assert_eq!(answer.findings, reply.findings);
+                assert_eq!(
+                    answer.verdict == Verdict::AlreadyPublished as i32,
+                    !reply.created,
+                    "{version}"
+                );
+            }
+            Err(status) => {
+                assert!(!answer.accepted, "{version}: {}", answer.message);
+                if let Some(violation) = violation_of(status) {
+                    assert_eq!(answer.verdict, violation.verdict);
+                    assert_eq!(
+                        answer.smallest_acceptable_version,
+                        violation.smallest_acceptable_version
+                    );
+                    assert_eq!(answer.findings, violation.findings);
+                } else {
+                    assert_eq!(status.code(), Code::AlreadyExists);
+                    assert_eq!(answer.verdict, Verdict::VersionExists as i32);
+                }
+            }
+        }
+        // Undo a successful publish so the next case starts from the same
+        // history as its check did.
+        if let Ok(reply) = published
+            && reply.created
+        {
+            client
+                .delete_version(accord_proto::v1::DeleteVersionRequest {
+                    component: "orders".into(),
+                    contract: "placed".into(),
+                    version: reply.contract.unwrap().version,
+                    hard: true,
+                })
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn diff_compares_two_stored_versions() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    publish(&mut client, WITH_NOTE, "1.1.0").await.unwrap();
+    publish(&mut client, &closed("integer", ""), "2.0.0")
+        .await
+        .unwrap();
+    let diff = |from: &str, to: &str, mode: CompatibilityMode| DiffVersionsRequest {
+        component: "orders".into(),
+        contract: "placed".into(),
+        from_version: from.into(),
+        to_version: to.into(),
+        mode: mode as i32,
+        policy: CompatibilityPolicy::Unspecified as i32,
+    };
+    let minor = client
+        .diff_versions(diff("1.0.0", "1.1.0", CompatibilityMode::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(minor.compatible);
+    assert_eq!(minor.required_bump, Bump::Minor as i32);
+    let major = client
+        .diff_versions(diff("1.1.0", "2.0.0", CompatibilityMode::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!major.compatible);
+    assert_eq!(major.required_bump, Bump::Major as i32);
+    assert!(
+        major
+            .findings
+            .iter()
+            .any(|f| !f.compatible && f.against_version == "1.1.0")
+    );
+    let same = client
+        .diff_versions(diff("1.1.0", "1.1.0", CompatibilityMode::Unspecified))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(same.findings.is_empty());
+    assert_eq!(same.required_bump, Bump::None as i32);
+    let forward = client
+        .diff_versions(diff("1.1.0", "1.0.0", CompatibilityMode::Forward))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(forward.config.unwrap().mode, CompatibilityMode::Forward as i32);
+    assert!(forward.compatible, "{:?}", forward.findings);
+
+    let err = client
+        .diff_versions(diff("1.0.0", "9.0.0", CompatibilityMode::Unspecified))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    let err = client
+        .diff_versions(diff("1.0", "1.1.0", CompatibilityMode::Unspecified))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+}
