@@ -250,11 +250,25 @@ async fn limits_answer_resource_exhausted() {
     };
     let err = client
         .batch_get_contracts(BatchGetContractsRequest {
-            selectors: vec![selector.clone(), selector.clone(), selector],
+            selectors: vec![selector.clone(), selector.clone(), selector.clone()],
         })
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::ResourceExhausted);
+}
+
+#[tokio::test]
+async fn an_oversized_request_is_resource_exhausted_and_the_server_goes_on() {
+    let server = TestServer::start_with(tempfile::tempdir().unwrap(), |config| {
+        config.limits.max_request_bytes = 1024;
+    })
+    .await;
+    let mut client = server.client().await;
+    let big = format!(r#"{{"description":"{}"}}"#, "x".repeat(4000));
+    let err = publish(&mut client, "placed", &big, "1.0.0").await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{}", err.message());
+    assert!(err.message().contains("1024"), "{}", err.message());
+    publish(&mut client, "placed", OBJECT, "1.0.0").await.unwrap();
 }
 
 #[tokio::test]

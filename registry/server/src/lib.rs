@@ -65,6 +65,24 @@ pub async fn open(config: &Config) -> Result<Registry, Error> {
     .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))?
 }
 
+/// tonic refuses a request above the decoding limit with OUT_OF_RANGE; the
+/// registry answers every exceeded limit with RESOURCE_EXHAUSTED, as gRPC
+/// recommends for an oversized message.
+fn oversized_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::Response<B> {
+    let headers = response.headers_mut();
+    let out_of_range = headers
+        .get("grpc-status")
+        .is_some_and(|code| code.as_bytes() == b"11");
+    let oversized = headers
+        .get("grpc-message")
+        .and_then(|m| m.to_str().ok())
+        .is_some_and(|m| m.contains("length%20too%20large") || m.contains("length too large"));
+    if out_of_range && oversized {
+        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+    }
+    response
+}
+
 /// Serves the registry on `listener` until `shutdown` completes, then ends
 /// watch streams, lets in-flight calls finish and flushes the store.
 ///
@@ -98,6 +116,9 @@ pub async fn run(
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve = Server::builder()
+        .layer(tower::util::MapResponseLayer::new(
+            oversized_is_resource_exhausted,
+        ))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
