@@ -49,6 +49,7 @@ pub struct LiveContracts {
 
 impl LiveContracts {
     /// Follows every event of the registry, starting from the first.
+    /// Must be called within a Tokio runtime: the follower is a task on it.
     pub fn start(client: Client, initial: ContractSet) -> Self {
         Self::start_after(client, initial, 0)
     }
@@ -156,7 +157,18 @@ impl Follower {
         self.refresh_stale().await;
         let mut progressed = false;
         while let Some(item) = stream.next().await {
-            let event = item.map_err(|e| (e, progressed))?;
+            let event = match item {
+                Ok(event) => event,
+                // An event this client cannot read (e.g. a kind added by a
+                // newer registry) may concern any contract: fetch them all
+                // again rather than stall or miss it. The stream goes on.
+                Err(e @ Error::InvalidResponse { .. }) => {
+                    tracing::warn!(error = %e, "unreadable contract event; refreshing every contract");
+                    self.refresh_all().await.map_err(|e| (e, progressed))?;
+                    continue;
+                }
+                Err(e) => return Err((e, progressed)),
+            };
             if event.sequence <= self.status.borrow().last_sequence {
                 continue;
             }
@@ -181,19 +193,31 @@ impl Follower {
         }
     }
 
+    async fn refresh_all(&self) -> Result<(), Error> {
+        self.refetch_where(|_| true).await
+    }
+
     /// Fetches again every held contract whose resolution `event` may change.
     async fn handle(&self, event: &Event) -> Result<(), Error> {
         let Some(name) = &event.name else {
             return Ok(());
         };
-        let affected: Vec<VersionSelector> = self
+        self.refetch_where(|c| &c.contract.name == name && affects(event, c))
+            .await
+    }
+
+    /// Fetches again the held contracts that `wanted` picks. A transient
+    /// failure stops and is returned, so that the event is handled again
+    /// after reconnecting; any other keeps the last copy.
+    async fn refetch_where(&self, wanted: impl Fn(&FetchedContract) -> bool) -> Result<(), Error> {
+        let picked: Vec<(ContractName, VersionSelector)> = self
             .read()
             .iter()
-            .filter(|c| &c.contract.name == name && affects(event, c))
-            .map(|c| c.selector.clone())
+            .filter(|c| wanted(c))
+            .map(|c| (c.contract.name.clone(), c.selector.clone()))
             .collect();
-        for selector in affected {
-            match self.refetch(name, &selector).await {
+        for (name, selector) in picked {
+            match self.refetch(&name, &selector).await {
                 Ok(()) => {}
                 Err(e) if e.is_transient() => return Err(e),
                 Err(e) => {

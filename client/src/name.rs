@@ -79,6 +79,19 @@ impl FromStr for ContractName {
     }
 }
 
+impl serde::Serialize for ContractName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ContractName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Checks one part of a name against the naming rules of the registry.
 pub(crate) fn check_part(what: &str, part: &str) -> Result<(), Error> {
     let invalid = |reason: String| {
@@ -193,6 +206,19 @@ impl FromStr for VersionSelector {
     }
 }
 
+impl serde::Serialize for VersionSelector {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for VersionSelector {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl From<Version> for VersionSelector {
     fn from(v: Version) -> Self {
         VersionSelector::Exact(v)
@@ -260,5 +286,19 @@ mod tests {
         assert!(!VersionSelector::Latest.matches(&Version::parse("2.0.0-rc.1").unwrap()));
         let err = "1.x.y.z".parse::<VersionSelector>().unwrap_err().to_string();
         assert!(err.contains("1.x.y.z"), "{err}");
+    }
+
+    #[test]
+    fn names_and_selectors_read_and_write_as_text() {
+        let pair: (ContractName, VersionSelector) =
+            serde_json::from_str(r#"["orders/order-placed", ">=1.2, <2"]"#).unwrap();
+        assert_eq!(pair.0.contract(), "order-placed");
+        assert!(pair.1.matches(&Version::new(1, 9, 0)));
+        assert_eq!(
+            serde_json::to_string(&pair).unwrap(),
+            r#"["orders/order-placed",">=1.2, <2"]"#
+        );
+        let err = serde_json::from_str::<ContractName>(r#""Orders/x""#).unwrap_err();
+        assert!(err.to_string().contains("Orders/x"), "{err}");
     }
 }
