@@ -355,6 +355,19 @@ fn a_broken_manifest_is_an_error_naming_the_file() {
     assert!(run.stderr.contains("contract #1"), "{}", run.stderr);
 
     w.write(
+        "accord.toml",
+        "[[contract]]\nname = \"orders/x\"\nschema = \"old.json\"\nversion = \"1.0\"\n",
+    );
+    let run = w.run(&["publish"]).expect_code(2);
+    assert!(run.stderr.contains("orders/x"), "{}", run.stderr);
+    assert!(run.stderr.contains("invalid version \"1.0\""), "{}", run.stderr);
+
+    let twice = "[[contract]]\nname = \"orders/x\"\nschema = \"old.json\"\nversion = \"1.0.0\"\n";
+    w.write("accord.toml", &format!("{twice}\n{twice}"));
+    let run = w.run(&["publish"]).expect_code(2);
+    assert!(run.stderr.contains("listed twice"), "{}", run.stderr);
+
+    w.write(
         "sub/accord.toml",
         "[[contract]]\nname = \"orders/x\"\nschema = \"missing.json\"\nversion = \"1.0.0\"\n",
     );

@@ -584,6 +584,32 @@ version = "1.0.0"
         "{}",
         check.stdout
     );
+
+    // A registered version whose file changed is an error (versions never
+    // change): exit 2 naming the contract, after what was already done.
+    env.work.write(
+        "accord.toml",
+        r#"
+[[contract]]
+name = "billing/invoice"
+schema = "schemas/invoice.json"
+version = "1.0.0"
+
+[[contract]]
+name = "orders/order-placed"
+schema = "schemas/order.json"
+version = "1.0.0"
+"#,
+    );
+    env.work.write("schemas/order.json", V1_TITLED);
+    let changed = env.run(&["publish"]).await.expect_code(2);
+    assert!(
+        changed.stderr.contains("orders/order-placed"),
+        "{}",
+        changed.stderr
+    );
+    assert!(changed.stderr.contains("already exists"), "{}", changed.stderr);
+    assert!(changed.stdout.contains("billing/invoice"), "{}", changed.stdout);
 }
 
 /// Runs `accord args…` on a pseudo-terminal (util-linux `script`), typing
