@@ -488,10 +488,13 @@ impl<'a> Engine<'a> {
 
     fn object(&mut self, a: &ObjectNode, b: &ObjectNode) {
         use rules::properties as p;
+        let (a_props, b_props) = (a.property_map(), b.property_map());
         // required: only for properties both versions list.
         self.within("required", |e| {
             for (name, _) in &a.properties {
-                let Some(nid) = b.property(name) else { continue };
+                let Some(&nid) = b_props.get(name.as_str()) else {
+                    continue;
+                };
                 let (was, is) = (a.required.contains(name), b.required.contains(name));
                 let default = e.has_default(nid);
                 rules::object::required(e, &escape(name), was, is, default);
@@ -505,7 +508,10 @@ impl<'a> Engine<'a> {
             for name in names {
                 let seg = escape(name);
                 let saved = e.enter(&seg);
-                match (a.property(name), b.property(name)) {
+                match (
+                    a_props.get(name.as_str()).copied(),
+                    b_props.get(name.as_str()).copied(),
+                ) {
                     (Some(x), Some(y)) => e.compare(x, y),
                     (Some(x), None) => {
                         let removed = if e.object_is_open(b, false) {
@@ -589,7 +595,7 @@ impl<'a> Engine<'a> {
             rules::object::UNEVALUATED_PROPERTIES,
         );
         rules::object::attributes(self, a, b);
-        self.pattern_properties(a, b);
+        self.pattern_properties(a, b, &b_props);
         self.within("propertyNames", |e| match (a.property_names, b.property_names) {
             (Some(x), Some(y)) => e.compare(x, y),
             (None, Some(_)) => e.emit(
@@ -606,7 +612,7 @@ impl<'a> Engine<'a> {
         });
     }
 
-    fn pattern_properties(&mut self, a: &ObjectNode, b: &ObjectNode) {
+    fn pattern_properties(&mut self, a: &ObjectNode, b: &ObjectNode, b_props: &HashMap<&str, Id>) {
         use rules::properties as p;
         let find = |o: &ObjectNode, pat: &str| {
             o.pattern_properties
@@ -633,7 +639,7 @@ impl<'a> Engine<'a> {
                             if !ok {
                                 break;
                             }
-                            if b.property(name).is_some() && e.regex_matches(pat, name) {
+                            if b_props.contains_key(name.as_str()) && e.regex_matches(pat, name) {
                                 let found = e.sub(|e| e.compare(*x, y));
                                 ok = e.compatible(&found);
                             }

@@ -130,8 +130,9 @@ pub(crate) struct ObjectNode {
 }
 
 impl ObjectNode {
-    pub(crate) fn property(&self, name: &str) -> Option<Id> {
-        self.properties.iter().find(|(k, _)| k == name).map(|(_, id)| *id)
+    /// The properties by name, for pairing in linear time.
+    pub(crate) fn property_map(&self) -> HashMap<&str, Id> {
+        self.properties.iter().map(|(k, id)| (k.as_str(), *id)).collect()
     }
 }
 

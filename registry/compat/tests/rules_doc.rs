@@ -1,0 +1,161 @@
+//! `docs/rules.md` is generated from the rule registry; this test fails when
+//! the file is stale. Regenerate with `ACCORD_BLESS=1 cargo test -p
+//! accord-compat --test rules_doc`.
+
+use accord_compat::{ChangeKind, Origin, rules};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+const INTRO: &str = r#"# Compatibility rules
+
+<!-- Generated from the rule registry (registry/compat/src/rules/) by
+     registry/compat/tests/rules_doc.rs; do not edit by hand. -->
+
+Accord compares two JSON Schema documents and reports each difference as a
+finding of one of the rules below. A finding names the rule, the place in the
+old and the new schema (Confluent's path syntax, `#/properties/a/maxLength`),
+says what changed, and whether it keeps **backward** compatibility: a reader
+using the new schema accepts every document the old one accepted. FORWARD
+runs the same comparison with the two schemas swapped; FULL runs both.
+
+## Policies
+
+The rule table follows Confluent Schema Registry's JSON Schema checker, with
+its two policies:
+
+- **STRICT** (the default) treats an object without `additionalProperties:
+  false` as *open*: any property may appear with any value, so adding a typed
+  property, or narrowing `additionalProperties`, can reject documents the old
+  schema accepted.
+- **LENIENT** accepts those open-content-model edits (nine rules, marked
+  below), trusting that producers only send the properties they declare.
+
+## Required version bump
+
+- `major`: a finding is incompatible under the contract's mode and policy;
+- `minor`: every finding is compatible, and one changes the accepted
+  documents (kind *validation* below);
+- `patch`: only annotations changed (kind *annotation*: `title`,
+  `description`, `default`, `$id`, `examples`, `$comment`, `deprecated`,
+  `readOnly`, `writeOnly`, `content*`, and keywords no draft defines).
+  `default` counts as an annotation because validation never reads it; rules
+  that look at defaults (a new required property *with* a default) are
+  validation rules of their own;
+- `none`: no finding. A document may still differ in ways that change
+  nothing: an unused definition, key order, an inlined `$ref`.
+
+## How schemas are read
+
+- `$schema` picks the draft (4, 6, 7, 2019-09, 2020-12); without it a schema
+  is read as draft-07, as Confluent does. Every draft's forms are read into
+  one: draft-4 boolean `exclusiveMaximum`/`exclusiveMinimum` become the
+  number form; tuple `items` (before 2020-12) and `prefixItems` are the same
+  tuple, and `additionalItems` and 2020-12's `items` next to `prefixItems`
+  the same rest; `dependencies` splits into `dependentRequired` and
+  `dependentSchemas`; `definitions` and `$defs`, `id` and `$id` are alike.
+- Like Confluent, a schema with keywords of several kinds (`type` with
+  `enum`, `properties` with `allOf`...) is compared as an `allOf` of one part
+  per kind; `type: [a, b]` is an `anyOf`; without `type`, the kind comes from
+  the keywords present. Repeated subschemas of `allOf`/`anyOf`/`oneOf` count
+  once, and subschemas are paired by a maximum matching regardless of order.
+- `$ref` is followed inside the document (`#`, JSON pointers,
+  `definitions`/`$defs`, `$id`-anchored, `$anchor`), so inlining a definition
+  is no change. Recursive schemas terminate: a pair of schemas met again
+  while being compared counts as equal. A reference outside the document is
+  an error when the schema is read; Accord never fetches anything.
+
+## Keywords Confluent does not compare
+
+Accord decides each from its validation semantics, so that no change to the
+accepted documents goes unreported:
+
+| keyword | decision |
+|---|---|
+| `format` | an assertion (the stricter reading the drafts allow): `FORMAT_ADDED`, `FORMAT_CHANGED` break, `FORMAT_REMOVED` does not |
+| `contains` | `CONTAINS_ADDED` breaks, `CONTAINS_REMOVED` does not; changes inside are compared like any schema (path `contains`); `minContains` is 1 wherever `contains` applies |
+| `propertyNames` | `PROPERTY_NAMES_ADDED` breaks, `PROPERTY_NAMES_REMOVED` does not; changes inside are compared like any schema |
+| `patternProperties` | used, as Confluent does, to decide whether an added or removed property is covered; its own edits are `PATTERN_PROPERTY_*` rules, and entries in both versions are compared like any schema |
+| `if` / `then` / `else` | with the same `if`, `then` and `else` are compared like any schema (a missing branch is `true`); another `if` is `CONDITION_CHANGED`, breaking. Adding a conditional to a schema is a `TYPE_CHANGED` and removing one a `PRODUCT_TYPE_NARROWED`, like any other part |
+| `const` | compared with `const` as Confluent does, and with `enum` by value (`ENUM_ARRAY_*`) |
+| `unevaluatedProperties` | the `UNEVALUATED_PROPERTIES_*` rules, mirroring `additionalProperties`; it also opens or closes the content model |
+| `contentEncoding`, `contentMediaType`, `contentSchema` | annotations (2019-09 made them non-asserting): `ANNOTATION_CHANGED` |
+| `examples`, `$comment`, `deprecated`, `readOnly`, `writeOnly`, unknown keywords | annotations: `ANNOTATION_CHANGED` |
+| `required` of a property neither version defines | not reported, as in Confluent, whose verdicts depend on it; a known blind spot |
+
+## Bounds on hostile input
+
+Reading a schema enforces a size limit (4 MiB), a nesting limit (64) and a
+limit on `$ref`-to-`$ref` chains (32), each configurable (`Limits`); a cycle
+of `$ref`s that never reaches a schema is an error. The comparison has a
+work bound (pairs of subschemas compared) and a depth bound; hitting either
+gives the conservative finding `COMPARISON_LIMIT_EXCEEDED`.
+
+## Rules
+"#;
+
+fn yes(b: bool) -> &'static str {
+    if b { "compatible" } else { "**breaking**" }
+}
+
+fn generate() -> String {
+    let mut out = String::from(INTRO);
+    out.push_str("\n| rule | STRICT | LENIENT | kind | origin |\n|---|---|---|---|---|\n");
+    for r in rules() {
+        let _ = writeln!(
+            out,
+            "| [`{id}`](#{anchor}) | {} | {} | {} | {} |",
+            yes(r.strict_compatible),
+            yes(r.lenient_compatible),
+            match r.kind {
+                ChangeKind::Annotation => "annotation",
+                ChangeKind::Validation => "validation",
+            },
+            match r.origin {
+                Origin::Confluent => "Confluent",
+                Origin::Accord => "Accord",
+            },
+            id = r.id,
+            anchor = r.id.to_lowercase(),
+        );
+    }
+    for r in rules() {
+        let _ = writeln!(out, "\n### {}\n\n{}\n", r.id, r.purpose);
+        let _ = writeln!(
+            out,
+            "- STRICT: {}; LENIENT: {}.",
+            yes(r.strict_compatible),
+            yes(r.lenient_compatible)
+        );
+        let _ = writeln!(out, "- Family: `{}`.", r.family);
+        if !r.example_old.is_empty() {
+            let _ = writeln!(out, "- Example: `{}` → `{}`", r.example_old, r.example_new);
+        }
+        if !r.note.is_empty() {
+            let _ = writeln!(out, "- Differs from Confluent: {}", r.note);
+        }
+    }
+    out
+}
+
+#[test]
+fn docs_rules_md_is_generated_from_the_registry() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md");
+    let fresh = generate();
+    if std::env::var("ACCORD_BLESS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, &fresh).expect("docs/rules.md is writable");
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == fresh,
+        "docs/rules.md is stale; regenerate it with \
+         `ACCORD_BLESS=1 cargo test -p accord-compat --test rules_doc`"
+    );
+    for r in rules() {
+        assert!(
+            on_disk.contains(&format!("### {}", r.id)),
+            "{} is documented",
+            r.id
+        );
+    }
+}
