@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Workdir, junit_counts, sarif};
+use common::{Workdir, junit_counts, sarif, sarif_schema_errors};
 use serde_json::Value;
 
 fn schema(max_length: Option<u32>, description: &str) -> String {
@@ -281,4 +281,30 @@ fn a_reference_outside_the_document_is_an_error_naming_the_file() {
         run.stderr
     );
     assert_eq!(run.stdout, "");
+}
+
+#[test]
+fn the_sarif_schema_check_can_fail() {
+    let w = workdir();
+    let run = w
+        .run(&[
+            "check",
+            "shorter.json",
+            "--against",
+            "v1.json",
+            "--format",
+            "sarif",
+        ])
+        .expect_code(1);
+    let mut log: Value = serde_json::from_str(&run.stdout).unwrap();
+    let Some(errors) = sarif_schema_errors(&log) else {
+        eprintln!("skipped: serde-sarif's schema.json not found in Cargo's package sources");
+        return;
+    };
+    assert!(errors.is_empty(), "{errors:?}");
+    // A rule index below -1 and an unknown level are refused by the schema.
+    log["runs"][0]["results"][0]["ruleIndex"] = serde_json::json!(-5);
+    log["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
+    let errors = sarif_schema_errors(&log).unwrap();
+    assert_eq!(errors.len(), 2, "{errors:?}");
 }
