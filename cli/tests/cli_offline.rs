@@ -282,6 +282,8 @@ fn an_unreachable_registry_exits_2_naming_the_address() {
         );
         assert_eq!(run.stdout, "");
     }
+    let run = w.run(&["--registry", "not a url", "list"]).expect_code(2);
+    assert!(run.stderr.contains("invalid registry address"), "{}", run.stderr);
     // The address can also come from the environment.
     let run = Run::from(
         w.cmd(&["list"])
@@ -376,4 +378,45 @@ fn a_broken_manifest_is_an_error_naming_the_file() {
         .run(&["--registry", &address, "check", "--manifest", "sub/accord.toml"])
         .expect_code(2);
     assert!(run.stderr.contains("sub/missing.json"), "{}", run.stderr);
+}
+
+/// Runs `accord args…` on a pseudo-terminal (util-linux `script`); `None`
+/// when `script` is not installed.
+fn on_terminal(w: &Workdir, args: &[&str], no_color: bool) -> Option<String> {
+    let line = std::iter::once(env!("CARGO_BIN_EXE_accord"))
+        .chain(args.iter().copied())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(w.path())
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env("TERM", "xterm-256color")
+        .stdin(std::process::Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn text_is_coloured_on_a_terminal_unless_asked_not_to() {
+    let w = workdir();
+    let args = ["check", "same.json", "--against", "old.json"];
+    let Some(coloured) = on_terminal(&w, &args, false) else {
+        eprintln!("skipped: `script` (util-linux) is not installed, no pseudo-terminal to test with");
+        return;
+    };
+    assert!(coloured.contains('\u{1b}'), "{coloured:?}");
+    let plain = on_terminal(&w, &args, true).expect("script ran a moment ago");
+    assert!(plain.contains("compatible"), "{plain:?}");
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
+    let mut flagged = args.to_vec();
+    flagged.push("--no-color");
+    let plain = on_terminal(&w, &flagged, false).expect("script ran a moment ago");
+    assert!(plain.contains("compatible"), "{plain:?}");
+    assert!(!plain.contains('\u{1b}'), "{plain:?}");
 }
