@@ -220,19 +220,19 @@ async fn publish_one(
                 }),
             })
         }
-        Err(refusal @ Error::Incompatible { .. }) => {
-            let explanation = refusal.to_string();
-            let Error::Incompatible {
-                verdict,
-                findings: found,
-                required_bump,
-                smallest_acceptable_version,
-                predecessor_version,
-                config,
-            } = refusal
-            else {
-                unreachable!("matched as Incompatible above")
-            };
+        Err(Error::Incompatible {
+            verdict,
+            findings: found,
+            required_bump,
+            smallest_acceptable_version,
+            predecessor_version,
+            config,
+        }) => {
+            // The smallest acceptable version is a field of its own.
+            let explanation = format!(
+                "refused ({verdict}): the change requires a {} bump",
+                bump_name(required_bump)
+            );
             let (mode, policy) = config_names(config);
             Ok(CheckReport {
                 contract: name.to_string(),

@@ -117,8 +117,13 @@ fn text(out: &mut dyn Write, reports: &[CheckReport], kind: Kind) -> io::Result<
     }
     if reports.len() > 1 {
         let failed = reports.iter().filter(|r| !r.compatible).count();
+        let word = if reports.iter().any(|r| r.registry.is_some()) {
+            "refused"
+        } else {
+            "incompatible"
+        };
         writeln!(out)?;
-        writeln!(out, "{} contracts, {} incompatible", reports.len(), failed)?;
+        writeln!(out, "{} contracts, {failed} {word}", reports.len())?;
     }
     Ok(())
 }
@@ -131,10 +136,13 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
         }
         _ => report.contract.clone(),
     };
-    let (mark, verdict_style, verdict) = if report.compatible {
-        ("✓", COMPATIBLE, "compatible")
-    } else {
-        ("✗", BREAKING, "incompatible")
+    // The registry decides on more than compatibility (the version asked
+    // for counts too), so its answer is worded as a decision.
+    let (mark, verdict_style, verdict) = match (report.compatible, report.registry.is_some()) {
+        (true, false) => ("✓", COMPATIBLE, "compatible"),
+        (false, false) => ("✗", BREAKING, "incompatible"),
+        (true, true) => ("✓", COMPATIBLE, "accepted"),
+        (false, true) => ("✗", BREAKING, "refused"),
     };
     writeln!(
         out,
@@ -216,6 +224,44 @@ fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -
     Ok(())
 }
 
+/// How loudly a finding is annotated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    /// A breaking finding that makes the check fail.
+    Error,
+    /// A breaking finding in an accepted change (a new major version
+    /// announces it): worth seeing, not a failure.
+    Warning,
+    /// A compatible difference.
+    Note,
+}
+
+impl Level {
+    fn github(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "notice",
+        }
+    }
+
+    fn sarif(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        }
+    }
+}
+
+fn finding_level(report: &CheckReport, f: &FindingOut) -> Level {
+    match (f.compatible, report.compatible) {
+        (true, _) => Level::Note,
+        (false, false) => Level::Error,
+        (false, true) => Level::Warning,
+    }
+}
+
 /// Escapes the data part of a workflow command.
 fn gh_data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
@@ -234,7 +280,7 @@ fn github(out: &mut dyn Write, reports: &[CheckReport]) -> io::Result<()> {
             .map(|f| format!("file={},", gh_property(f)))
             .unwrap_or_default();
         for f in &report.findings {
-            let level = if f.compatible { "notice" } else { "error" };
+            let level = finding_level(report, f).github();
             let against = f
                 .against
                 .as_ref()
@@ -404,7 +450,7 @@ pub fn sarif(reports: &[CheckReport]) -> Value {
             results.push(json!({
                 "ruleId": f.rule,
                 "ruleIndex": index,
-                "level": if f.compatible { "note" } else { "error" },
+                "level": finding_level(report, f).sarif(),
                 "kind": if f.compatible { "informational" } else { "fail" },
                 "message": { "text": format!("{} ({})", f.message, f.new_path) },
                 "locations": [location],
@@ -557,6 +603,16 @@ mod tests {
         assert!(first.contains("::line one%0Aline two 100%25"), "{first}");
         assert_eq!(text.lines().count(), 2);
         assert!(text.lines().nth(1).unwrap().starts_with("::notice "));
+    }
+
+    #[test]
+    fn breaking_findings_of_an_accepted_change_are_warnings() {
+        let mut r = report(true);
+        r.findings[0].compatible = false;
+        let text = render(std::slice::from_ref(&r), Format::Github);
+        assert!(text.starts_with("::warning "), "{text}");
+        let log: Value = serde_json::from_str(&render(&[r], Format::Sarif)).unwrap();
+        assert_eq!(log["runs"][0]["results"][0]["level"], "warning");
     }
 
     #[test]

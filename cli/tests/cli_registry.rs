@@ -229,7 +229,7 @@ async fn check_against_the_registry_answers_as_publish_would() {
     assert_eq!(log.runs.len(), 1);
 
     let text = env.run(&base[..base.len() - 1]).await.expect_code(1);
-    assert!(text.stdout.contains("incompatible"), "{}", text.stdout);
+    assert!(text.stdout.contains("✗ refused"), "{}", text.stdout);
     assert!(text.stdout.contains("version_too_low"), "{}", text.stdout);
 }
 
@@ -580,7 +580,7 @@ version = "1.0.0"
     env.run(&["get", "billing/new-one"]).await.expect_code(2);
     let check = env.run(&["check"]).await.expect_code(1);
     assert!(
-        check.stdout.contains("2 contracts, 1 incompatible"),
+        check.stdout.contains("2 contracts, 1 refused"),
         "{}",
         check.stdout
     );
@@ -694,4 +694,83 @@ async fn watch_ends_quietly_when_its_reader_goes_away() {
     let out = child.wait_with_output().await.expect("accord watch ends");
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
+    let env = Env::start().await;
+    env.work
+        .write("v2.json", &V1.replace("\"string\"", "\"integer\""));
+    env.run(&["publish", "orders/order-placed", "v1.json", "--version", "1.0.0"])
+        .await
+        .expect_code(0);
+
+    let refused = env
+        .run(&[
+            "publish",
+            "orders/order-placed",
+            "v2.json",
+            "--version",
+            "1.1.0",
+            "--format",
+            "json",
+        ])
+        .await
+        .expect_code(1);
+    let report = json(&refused);
+    assert_eq!(report["registry"]["verdict"], "incompatible");
+    assert_eq!(report["registry"]["smallest_acceptable_version"], "2.0.0");
+    assert_eq!(report["required_bump"], "major");
+    let breaking: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["compatible"] == false)
+        .collect();
+    assert_eq!(breaking.len(), 1, "{report}");
+    assert_eq!(breaking[0]["new_path"], "#/properties/id");
+    assert_eq!(breaking[0]["line"], 4, "the line of `id` in v2.json");
+
+    let annotations = env
+        .run(&[
+            "check",
+            "v2.json",
+            "--contract",
+            "orders/order-placed",
+            "--version",
+            "1.1.0",
+            "--format",
+            "github",
+        ])
+        .await
+        .expect_code(1);
+    assert!(
+        annotations
+            .stdout
+            .starts_with("::error file=v2.json,line=4,title="),
+        "{}",
+        annotations.stdout
+    );
+
+    // Without a version the registry picks 2.0.0: accepted, and the break
+    // is still shown, as a warning.
+    let dry = env
+        .run(&[
+            "check",
+            "v2.json",
+            "--contract",
+            "orders/order-placed",
+            "--format",
+            "github",
+        ])
+        .await
+        .expect_code(0);
+    assert!(dry.stdout.starts_with("::warning file=v2.json"), "{}", dry.stdout);
+    let published = json(
+        &env.run(&["publish", "orders/order-placed", "v2.json", "--format", "json"])
+            .await
+            .expect_code(0),
+    );
+    assert_eq!(published["registry"]["version"], "2.0.0");
+    assert_eq!(published["registry"]["predecessor_version"], "1.0.0");
 }
