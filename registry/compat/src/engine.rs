@@ -84,7 +84,7 @@ pub(crate) fn kind_name(kind: &Kind) -> String {
         Kind::Array(_) => "array".into(),
         Kind::Enum(_) => "enum".into(),
         Kind::Const(_) => "const".into(),
-        Kind::Combined(c, _) => c.keyword().into(),
+        Kind::Combined(c, _, _) => c.keyword().into(),
         Kind::Not(_) => "not".into(),
         Kind::Conditional { .. } => "if/then/else".into(),
     }
@@ -231,7 +231,7 @@ impl<'a> Engine<'a> {
         let is_combined = |k: &Kind| matches!(k, Kind::Combined(..));
 
         if !is_combined(&old.kind) {
-            if let Kind::Combined(crit, subs) = &new.kind {
+            if let Kind::Combined(crit, subs, _) = &new.kind {
                 if subs.len() == 1 {
                     let found = self.sub(|e| e.compare(o, subs[0]));
                     if self.compatible(&found) {
@@ -255,7 +255,7 @@ impl<'a> Engine<'a> {
                 }
             }
         } else if !is_combined(&new.kind)
-            && let Kind::Combined(crit, subs) = &old.kind
+            && let Kind::Combined(crit, subs, _) = &old.kind
         {
             if subs.len() == 1 {
                 let found = self.sub(|e| e.compare(subs[0], n));
@@ -299,7 +299,9 @@ impl<'a> Engine<'a> {
             (Kind::Number(a), Kind::Number(b)) => rules::number::check(self, a, b),
             (Kind::Enum(a), Kind::Enum(b)) => rules::enums::check(self, a, b),
             (Kind::Const(a), Kind::Const(b)) => rules::enums::check_const(self, a, b),
-            (Kind::Combined(ca, sa), Kind::Combined(cb, sb)) => self.combined(*ca, sa, *cb, sb),
+            (Kind::Combined(ca, sa, xa), Kind::Combined(cb, sb, xb)) => {
+                self.combined((*ca, sa, *xa), (*cb, sb, *xb))
+            }
             (Kind::Not(a), Kind::Not(b)) => self.not(*a, *b),
             (Kind::Object(a), Kind::Object(b)) => self.object(a, b),
             (Kind::Array(a), Kind::Array(b)) => self.array(a, b),
@@ -319,7 +321,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn combined(&mut self, oc: Criterion, os: &[Id], nc: Criterion, ns: &[Id]) {
+    fn combined(&mut self, old: (Criterion, &[Id], bool), new: (Criterion, &[Id], bool)) {
+        let ((oc, os, o_synthetic), (nc, ns, n_synthetic)) = (old, new);
         if let Some(rule) = rules::combined::criteria(oc, os.len(), nc, ns.len()) {
             let msg = format!("'{}' changed to '{}'", oc.keyword(), nc.keyword());
             self.emit(rule, None, msg);
@@ -331,15 +334,55 @@ impl<'a> Engine<'a> {
 
         // Every old subschema against every new one; an edge where the pair
         // is compatible. The best pairing is a maximum matching of the edges.
+        // A part Accord made up has no path of its own in the document.
+        let segment = |c: Criterion, i: usize, synthetic: bool| {
+            if synthetic {
+                None
+            } else {
+                Some(format!("{}/{i}", c.keyword()))
+            }
+        };
         let mut edges: Vec<Vec<(usize, Vec<Raw>)>> = Vec::with_capacity(os.len());
+        // For an old subschema left without a partner: the closest new one
+        // (fewest breaking findings) and what breaks there, for the message.
+        let mut closest: Vec<Option<(usize, usize, Vec<Raw>)>> = vec![None; os.len()];
         for (i, &a) in os.iter().enumerate() {
             let mut row = Vec::new();
             for (j, &b) in ns.iter().enumerate() {
-                let saved = self.enter2(&format!("{}/{i}", oc.keyword()), &format!("{}/{j}", nc.keyword()));
+                let saved = (self.old_path.len(), self.new_path.len());
+                if let Some(seg) = segment(oc, i, o_synthetic) {
+                    self.old_path.push('/');
+                    self.old_path.push_str(&seg);
+                }
+                if let Some(seg) = segment(nc, j, n_synthetic) {
+                    self.new_path.push('/');
+                    self.new_path.push_str(&seg);
+                }
                 let found = self.sub(|e| e.compare(a, b));
                 self.leave(saved);
                 if self.compatible(&found) {
                     row.push((j, found));
+                } else {
+                    let breaking: Vec<Raw> = found
+                        .into_iter()
+                        .filter(|r| !r.rule.compatible(self.policy))
+                        .collect();
+                    // A pair of different kinds is the least informative.
+                    let weight = breaking
+                        .iter()
+                        .map(|r| {
+                            if std::ptr::eq(r.rule, &rules::types::TYPE_CHANGED) {
+                                10
+                            } else {
+                                1
+                            }
+                        })
+                        .sum::<usize>()
+                        * 1000
+                        + i.abs_diff(j);
+                    if closest[i].as_ref().is_none_or(|(_, w, _)| weight < *w) {
+                        closest[i] = Some((j, weight, breaking));
+                    }
                 }
             }
             edges.push(row);
@@ -369,11 +412,35 @@ impl<'a> Engine<'a> {
             }
         }
         if pairs < os.len().min(ns.len()) {
-            let msg = format!(
+            let mut msg = format!(
                 "only {pairs} of the {} subschemas of '{}' have a compatible counterpart",
                 os.len().min(ns.len()),
                 oc.keyword()
             );
+            let unmatched = (0..os.len()).filter(|i| matched[*i].is_none());
+            let details: Vec<String> = unmatched
+                .filter_map(|i| {
+                    let (j, _, breaking) = closest[i].as_ref()?;
+                    let first = breaking.first()?;
+                    Some(format!(
+                        "{} {i} against {} {j}: {} at {} ({})",
+                        oc.keyword(),
+                        nc.keyword(),
+                        first.rule.id,
+                        if first.old_path.is_empty() {
+                            "#/".to_string()
+                        } else {
+                            format!("#{}", first.old_path)
+                        },
+                        first.message
+                    ))
+                })
+                .take(3)
+                .collect();
+            if !details.is_empty() {
+                msg.push_str("; closest: ");
+                msg.push_str(&details.join("; "));
+            }
             self.emit(&rules::combined::COMBINED_TYPE_SUBSCHEMAS_CHANGED, None, msg);
         }
     }

@@ -170,7 +170,10 @@ pub(crate) enum Kind {
     Array(Box<ArrayNode>),
     Enum(Vec<Value>),
     Const(Value),
-    Combined(Criterion, Vec<Id>),
+    /// Subschemas under a criterion; `true` when Accord made it up (the
+    /// parts of a schema with keywords of several kinds, a `type` list), so
+    /// that paths do not name an `allOf`/`anyOf` the document does not have.
+    Combined(Criterion, Vec<Id>, bool),
     Not(Id),
     Conditional {
         /// The `if` as written: a condition must be the same document set,
@@ -491,7 +494,7 @@ impl<'a> Loader<'a> {
                     }
                     ids.push(self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base));
                 }
-                parts.push(Kind::Combined(crit, ids));
+                parts.push(Kind::Combined(crit, ids, false));
             }
         }
         if let Some(n) = m.get("not") {
@@ -519,7 +522,7 @@ impl<'a> Loader<'a> {
             1 => parts.pop().unwrap_or(Kind::Empty),
             _ => {
                 let ids = parts.into_iter().map(|k| self.push(k)).collect();
-                Kind::Combined(Criterion::All, ids)
+                Kind::Combined(Criterion::All, ids, true)
             }
         };
         self.nodes[me].kind = kind;
@@ -562,7 +565,7 @@ impl<'a> Loader<'a> {
                     parts.extend(kinds);
                 } else if !kinds.is_empty() {
                     let ids = kinds.into_iter().map(|k| self.push(k)).collect();
-                    parts.push(Kind::Combined(Criterion::Any, ids));
+                    parts.push(Kind::Combined(Criterion::Any, ids, true));
                 }
             }
             None => {

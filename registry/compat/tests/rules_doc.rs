@@ -58,11 +58,17 @@ its two policies:
   per kind; `type: [a, b]` is an `anyOf`; without `type`, the kind comes from
   the keywords present. Repeated subschemas of `allOf`/`anyOf`/`oneOf` count
   once, and subschemas are paired by a maximum matching regardless of order.
+  The paths of those made-up parts name the keyword itself (`#/enum`), where
+  Confluent's name an `allOf` the document does not have (`#/allOf/1/enum`),
+  so that every path points at a place in the schema file.
 - `$ref` is followed inside the document (`#`, JSON pointers,
   `definitions`/`$defs`, `$id`-anchored, `$anchor`), so inlining a definition
   is no change. Recursive schemas terminate: a pair of schemas met again
   while being compared counts as equal. A reference outside the document is
-  an error when the schema is read; Accord never fetches anything.
+  an error when the schema is read; Accord never fetches anything. Before
+  2019-09, keywords next to a `$ref` are ignored, as those drafts say; from
+  2019-09 on they are compared, except annotations next to a lone `$ref`
+  (a known gap).
 
 ## Keywords Confluent does not compare
 

@@ -318,3 +318,35 @@ fn findings_are_sorted_by_path_then_rule() {
     assert_eq!(keys, sorted);
     assert_eq!(keys.len(), 3);
 }
+
+#[test]
+fn paths_point_at_keywords_the_document_has() {
+    // `type` plus `enum` is compared as two parts, but the path names the
+    // `enum` keyword itself, not a made-up `allOf`.
+    let old = schema(json!({"properties": {"c": {"type": "string", "enum": ["a", "b"]}}}));
+    let new = schema(json!({"properties": {"c": {"type": "string", "enum": ["a", "b", "c"]}}}));
+    assert_eq!(rules_of(&old, &new), ["ENUM_ARRAY_EXTENDED #/properties/c/enum"]);
+    let found = diff(&old, &new, Policy::Strict);
+    assert_eq!(found[0].new_path, "#/properties/c/enum");
+}
+
+#[test]
+fn an_unmatched_subschema_says_what_breaks_in_its_closest_counterpart() {
+    let version = |max: u32| {
+        schema(json!({
+            "properties": {"id": {"oneOf": [{"type": "null"}, {"$ref": "#/definitions/code"}]}},
+            "definitions": {"code": {"type": "string", "maxLength": max}}
+        }))
+    };
+    let found = diff(&version(10), &version(8), Policy::Strict);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, "COMBINED_TYPE_SUBSCHEMAS_CHANGED");
+    assert_eq!(found[0].old_path, "#/properties/id");
+    assert!(
+        found[0]
+            .message
+            .contains("MAX_LENGTH_DECREASED at #/properties/id/oneOf/1/maxLength"),
+        "{}",
+        found[0].message
+    );
+}

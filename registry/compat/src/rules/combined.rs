@@ -25,7 +25,8 @@ declare_rules! { "combined";
         r#"{"oneOf":[{"type":"number"},{"type":"string"}]}"# => r#"{"oneOf":[{"type":"string"}]}"#;
     COMBINED_TYPE_SUBSCHEMAS_CHANGED (false, false, Validation, Confluent)
         "Some subschemas of an `allOf`/`anyOf`/`oneOf` have no compatible counterpart in the other version."
-        r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#;
+        r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#,
+        note = "Like Confluent, the findings inside a pair that does not match are not listed; Accord's message names, for each unmatched subschema, its closest counterpart and the first thing that breaks there.";
     NOT_TYPE_EXTENDED (false, false, Validation, Confluent)
         "The schema inside `not` now accepts more, so the whole rejects more."
         r#"{"not":{"type":"integer"}}"# => r#"{"not":{"type":"number"}}"#;
