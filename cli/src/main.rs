@@ -298,6 +298,17 @@ enum Command {
         yes: bool,
     },
 
+    /// Bring back soft-deleted versions of a contract: one, or all of them.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord restore orders/order-placed@1.0.0\n",
+        "  accord restore orders/order-placed          # every soft-deleted version"
+    ))]
+    Restore {
+        /// COMPONENT/CONTRACT (every soft-deleted version) or COMPONENT/CONTRACT@VERSION.
+        target: String,
+    },
+
     /// Print registry events as they happen, one line each.
     #[command(after_help = concat!(
         "Examples:\n",
@@ -577,6 +588,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             online::block_on(online::delete(&registry, &target, hard, json))
         }
+        Command::Restore { target } => online::block_on(online::restore(&registry, &target, json)),
         Command::Watch { from, component } => {
             online::block_on(online::watch(&registry, from, component.as_deref(), json))
         }

@@ -607,6 +607,30 @@ pub async fn delete(url: &str, target: &str, hard: bool, as_json: bool) -> Resul
     Ok(Outcome::Success)
 }
 
+/// `accord restore NAME[@VERSION]`.
+pub async fn restore(url: &str, target: &str, as_json: bool) -> Result<Outcome> {
+    let (name, version) = parse_target(target)?;
+    let client = connect(url).await?;
+    let restored: Vec<String> = client
+        .restore(&name, version.as_ref())
+        .await
+        .with_context(|| format!("restore {target}"))?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if as_json {
+        print_json(&json!({ "contract": name.to_string(), "restored": restored }))?;
+    } else {
+        let mut out = anstream::stdout().lock();
+        if restored.is_empty() {
+            writeln!(out, "nothing to restore in {name}")?;
+        } else {
+            writeln!(out, "restored {name}: {}", restored.join(", "))?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
 fn kind_name(kind: EventKind) -> &'static str {
     match kind {
         EventKind::Published => "published",

@@ -236,6 +236,7 @@ fn help_teaches_exit_codes_and_examples() {
         "list",
         "deprecate",
         "delete",
+        "restore",
         "watch",
     ] {
         let help = w.run(&[command, "--help"]).expect_code(0);

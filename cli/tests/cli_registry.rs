@@ -385,11 +385,29 @@ async fn versions_list_config_deprecate_and_delete() {
     env.run(&["get", "orders/order-placed", "1.0.1"])
         .await
         .expect_code(2);
+    // A soft delete can be undone.
+    let restored = json(
+        &env.run(&["restore", "orders/order-placed@1.0.1", "--format", "json"])
+            .await
+            .expect_code(0),
+    );
+    assert_eq!(restored["restored"], serde_json::json!(["1.0.1"]));
+    assert_eq!(
+        env.run(&["get", "orders/order-placed", "1.0.1"])
+            .await
+            .expect_code(0)
+            .stdout,
+        V1_TITLED
+    );
     env.run(&["delete", "billing/invoice", "--hard", "--yes"])
         .await
         .expect_code(0);
     let run = env.run(&["get", "billing/invoice"]).await.expect_code(2);
     assert!(run.stderr.contains("not found"), "{}", run.stderr);
+    // A hard delete cannot be undone.
+    let run = env.run(&["restore", "billing/invoice"]).await;
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    env.run(&["get", "billing/invoice"]).await.expect_code(2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
