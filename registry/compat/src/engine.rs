@@ -342,13 +342,40 @@ impl<'a> Engine<'a> {
                 Some(format!("{}/{i}", c.keyword()))
             }
         };
-        let mut edges: Vec<Vec<(usize, Vec<Raw>)>> = Vec::with_capacity(os.len());
+        // Identical subschemas pair first, without a comparison: with many
+        // alternatives of which few changed, the cost stays linear.
+        let mut partner: Vec<Option<usize>> = vec![None; os.len()];
+        let mut taken = vec![false; ns.len()];
+        let mut by_text: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, &b) in ns.iter().enumerate().rev() {
+            if let Some(t) = self.new.node(b).text.as_deref() {
+                by_text.entry(t).or_default().push(j);
+            }
+        }
+        for (i, &a) in os.iter().enumerate() {
+            let same = self
+                .old
+                .node(a)
+                .text
+                .as_deref()
+                .and_then(|t| by_text.get_mut(t)?.pop());
+            if let Some(j) = same {
+                partner[i] = Some(j);
+                taken[j] = true;
+            }
+        }
+        let rows: Vec<usize> = (0..os.len()).filter(|i| partner[*i].is_none()).collect();
+        let cols: Vec<usize> = (0..ns.len()).filter(|j| !taken[*j]).collect();
+
+        let mut edges: Vec<Vec<(usize, Vec<Raw>)>> = Vec::with_capacity(rows.len());
         // For an old subschema left without a partner: the closest new one
         // (fewest breaking findings) and what breaks there, for the message.
         let mut closest: Vec<Option<(usize, usize, Vec<Raw>)>> = vec![None; os.len()];
-        for (i, &a) in os.iter().enumerate() {
+        for &i in &rows {
+            let a = os[i];
             let mut row = Vec::new();
-            for (j, &b) in ns.iter().enumerate() {
+            for (c, &j) in cols.iter().enumerate() {
+                let b = ns[j];
                 let saved = (self.old_path.len(), self.new_path.len());
                 if let Some(seg) = segment(oc, i, o_synthetic) {
                     self.old_path.push('/');
@@ -361,7 +388,7 @@ impl<'a> Engine<'a> {
                 let found = self.sub(|e| e.compare(a, b));
                 self.leave(saved);
                 if self.compatible(&found) {
-                    row.push((j, found));
+                    row.push((c, found));
                 } else {
                     let breaking: Vec<Raw> = found
                         .into_iter()
@@ -388,29 +415,30 @@ impl<'a> Engine<'a> {
             edges.push(row);
         }
         // Try the pairs with the fewest findings first (then the same
-        // position), so that identical subschemas pair with each other.
+        // position), so that equivalent subschemas pair with each other.
         let adjacency: Vec<Vec<usize>> = edges
             .iter()
-            .enumerate()
-            .map(|(i, row)| {
+            .zip(&rows)
+            .map(|(row, &i)| {
                 let mut order: Vec<(usize, usize, usize)> = row
                     .iter()
-                    .map(|(j, found)| (found.len(), i.abs_diff(*j), *j))
+                    .map(|(c, found)| (found.len(), i.abs_diff(cols[*c]), *c))
                     .collect();
                 order.sort_unstable();
-                order.into_iter().map(|(_, _, j)| j).collect()
+                order.into_iter().map(|(_, _, c)| c).collect()
             })
             .collect();
-        let matched = max_matching(&adjacency, ns.len());
-        let mut pairs = 0;
-        for (i, row) in edges.into_iter().enumerate() {
-            if let Some(j) = matched[i] {
-                pairs += 1;
-                if let Some((_, found)) = row.into_iter().find(|(k, _)| *k == j) {
+        let matched = max_matching(&adjacency, cols.len());
+        for ((row, &i), m) in edges.into_iter().zip(&rows).zip(matched) {
+            if let Some(c) = m {
+                partner[i] = Some(cols[c]);
+                if let Some((_, found)) = row.into_iter().find(|(k, _)| *k == c) {
                     self.out.extend(found);
                 }
             }
         }
+        let pairs = partner.iter().filter(|p| p.is_some()).count();
+        let matched = partner;
         if pairs < os.len().min(ns.len()) {
             let mut msg = format!(
                 "only {pairs} of the {} subschemas of '{}' have a compatible counterpart",

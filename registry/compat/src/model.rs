@@ -212,6 +212,9 @@ impl Kind {
 pub(crate) struct Node {
     pub kind: Kind,
     pub ann: Annotations,
+    /// For a subschema of `allOf`/`anyOf`/`oneOf` without references: its
+    /// canonical JSON text.
+    pub text: Option<String>,
 }
 
 /// A schema document in normalised form.
@@ -383,6 +386,7 @@ impl<'a> Loader<'a> {
         self.nodes.push(Node {
             kind,
             ann: Annotations::default(),
+            text: None,
         });
         self.nodes.len() - 1
     }
@@ -488,11 +492,22 @@ impl<'a> Loader<'a> {
                 // A repeated subschema adds nothing to any of the three
                 // keywords; keeping one makes the pairing see the real sizes.
                 let mut ids = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 for (i, s) in subs.iter().enumerate() {
-                    if subs[..i].contains(s) {
+                    let text = s.to_string();
+                    if !seen.insert(text.clone()) {
                         continue;
                     }
-                    ids.push(self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base));
+                    let id = self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base);
+                    // Without references, the same text is the same schema in
+                    // both documents: the pairing can take it without comparing.
+                    if !["\"$ref\"", "\"$dynamicRef\"", "\"$recursiveRef\""]
+                        .iter()
+                        .any(|k| text.contains(k))
+                    {
+                        self.nodes[id].text = Some(text);
+                    }
+                    ids.push(id);
                 }
                 parts.push(Kind::Combined(crit, ids, false));
             }

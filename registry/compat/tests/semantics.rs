@@ -350,3 +350,34 @@ fn an_unmatched_subschema_says_what_breaks_in_its_closest_counterpart() {
         found[0].message
     );
 }
+
+/// An event union with hundreds of alternatives, one of which changed: the
+/// identical ones pair without a comparison, so the work stays linear and
+/// the verdict is about the one that changed.
+#[test]
+fn large_unions_pair_identical_alternatives_cheaply() {
+    let union = |changed: bool| {
+        let alternatives: Vec<Value> = (0..400)
+            .map(|i| {
+                let kind = if changed && i == 123 { "integer" } else { "string" };
+                json!({"type": "object", "required": ["kind"], "properties": {
+                    "kind": {"const": format!("event-{i}")},
+                    "a": {"type": kind}, "b": {"type": "number", "minimum": 0},
+                    "c": {"type": "array", "items": {"type": "string"}}}})
+            })
+            .collect();
+        schema(json!({"oneOf": alternatives}))
+    };
+    let (old, new) = (union(false), union(true));
+    let found = diff(&old, &new, Policy::Strict);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, "COMBINED_TYPE_SUBSCHEMAS_CHANGED");
+    assert!(
+        found[0]
+            .message
+            .contains("TYPE_CHANGED at #/oneOf/123/properties/a"),
+        "{}",
+        found[0].message
+    );
+    assert!(diff(&old, &union(false), Policy::Strict).is_empty());
+}
