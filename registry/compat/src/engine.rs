@@ -9,7 +9,7 @@
 //! hostile inputs with a conservative finding.
 
 use crate::Policy;
-use crate::model::{Additional, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
+use crate::model::{Additional, Annotations, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
 use crate::rules::{self, RuleInfo, Sink};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -191,11 +191,28 @@ impl<'a> Engine<'a> {
         let (n, n_ref) = self.new.resolve(new);
         if !(o_ref || n_ref) {
             self.depth += 1;
-            self.compare_resolved(o, n);
+            self.compare_resolved(o, n, None);
             self.depth -= 1;
             return;
         }
         let key = (o, n, self.swapped);
+        let (site_o, site_n) = (self.old.site_annotations(old), self.new.site_annotations(new));
+        if site_o.is_some() || site_n.is_some() {
+            // Annotations next to a `$ref` belong to this place only: compare
+            // it afresh rather than reuse what the bare targets gave.
+            if !self.in_progress.insert(key) {
+                return;
+            }
+            let site = (
+                site_o.unwrap_or_else(|| self.old.node(o).ann.clone()),
+                site_n.unwrap_or_else(|| self.new.node(n).ann.clone()),
+            );
+            self.depth += 1;
+            self.compare_resolved(o, n, Some(site));
+            self.depth -= 1;
+            self.in_progress.remove(&key);
+            return;
+        }
         if let Some((old_len, new_len, found)) = self.memo.get(&key) {
             let rebased: Vec<Raw> = found
                 .iter()
@@ -216,7 +233,7 @@ impl<'a> Engine<'a> {
         }
         let lens = (self.old_path.len(), self.new_path.len());
         self.depth += 1;
-        let found = self.sub(|e| e.compare_resolved(o, n));
+        let found = self.sub(|e| e.compare_resolved(o, n, None));
         self.depth -= 1;
         self.in_progress.remove(&key);
         if !self.exhausted {
@@ -225,7 +242,9 @@ impl<'a> Engine<'a> {
         self.out.extend(found);
     }
 
-    fn compare_resolved(&mut self, o: Id, n: Id) {
+    /// Compares two nodes that are no references; `site` replaces their
+    /// annotations when the references that led here carried their own.
+    fn compare_resolved(&mut self, o: Id, n: Id, site: Option<(Annotations, Annotations)>) {
         let old = self.old.node(o);
         let new = self.new.node(n);
         let is_combined = |k: &Kind| matches!(k, Kind::Combined(..));
@@ -293,7 +312,10 @@ impl<'a> Engine<'a> {
             return;
         }
 
-        rules::annotations::check(self, &old.ann, &new.ann);
+        match &site {
+            Some((a, b)) => rules::annotations::check(self, a, b),
+            None => rules::annotations::check(self, &old.ann, &new.ann),
+        }
         match (&old.kind, &new.kind) {
             (Kind::String(a), Kind::String(b)) => rules::string::check(self, a, b),
             (Kind::Number(a), Kind::Number(b)) => rules::number::check(self, a, b),

@@ -229,6 +229,42 @@ impl Arena {
         &self.nodes[id]
     }
 
+    /// The annotations that apply where a reference chain starts: those
+    /// written next to each `$ref` win over those of the target. `None` when
+    /// `id` is no reference or its references carry no annotation.
+    pub(crate) fn site_annotations(&self, mut id: Id) -> Option<Annotations> {
+        let mut merged: Option<Annotations> = None;
+        let mut hops = 0;
+        while let Kind::Ref(target) = self.nodes[id].kind {
+            let here = &self.nodes[id].ann;
+            if *here != Annotations::default() || merged.is_some() {
+                let m = merged.get_or_insert_with(Annotations::default);
+                m.id = m.id.take().or_else(|| here.id.clone());
+                m.title = m.title.take().or_else(|| here.title.clone());
+                m.description = m.description.take().or_else(|| here.description.clone());
+                m.default = m.default.take().or_else(|| here.default.clone());
+                for (k, v) in &here.other {
+                    m.other.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            id = target;
+            hops += 1;
+            if hops > self.nodes.len() {
+                break;
+            }
+        }
+        let mut m = merged?;
+        let end = &self.nodes[id].ann;
+        m.id = m.id.or_else(|| end.id.clone());
+        m.title = m.title.or_else(|| end.title.clone());
+        m.description = m.description.or_else(|| end.description.clone());
+        m.default = m.default.or_else(|| end.default.clone());
+        for (k, v) in &end.other {
+            m.other.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        Some(m)
+    }
+
     /// Follows a chain of references to the node it ends on. Chains are
     /// checked at parse time (no cycle, bounded length), so this ends.
     pub(crate) fn resolve(&self, mut id: Id) -> (Id, bool) {
@@ -391,6 +427,14 @@ impl<'a> Loader<'a> {
         self.nodes.len() - 1
     }
 
+    /// Makes `node` the reference whose placeholder was `placeholder` (left
+    /// unused).
+    fn alias(&mut self, placeholder: Id, node: Id) {
+        if let Some(p) = self.pending.iter_mut().rev().find(|p| p.node == placeholder) {
+            p.node = node;
+        }
+    }
+
     fn known(&self, keyword: &str) -> bool {
         self.draft >= since(keyword)
     }
@@ -472,8 +516,10 @@ impl<'a> Loader<'a> {
                 location: format!("#{ptr}/{}", escape(ref_kw)),
             });
             if self.draft <= Draft::D7 {
-                // Before 2019-09 a `$ref` replaces its siblings.
-                self.nodes[me].kind = Kind::Ref(target);
+                // Before 2019-09 a `$ref` replaces its siblings; only their
+                // annotations are kept, so that a description written next
+                // to it is still compared.
+                self.alias(target, me);
                 self.nodes[me].ann = ann;
                 return me;
             }
@@ -532,6 +578,13 @@ impl<'a> Loader<'a> {
             });
         }
 
+        if let [Kind::Ref(target)] = parts[..] {
+            // A lone `$ref` is the reference itself, one hop, not a node
+            // pointing at a reference.
+            self.alias(target, me);
+            self.nodes[me].ann = ann;
+            return me;
+        }
         let kind = match parts.len() {
             0 => Kind::Empty,
             1 => parts.pop().unwrap_or(Kind::Empty),

@@ -66,9 +66,10 @@ its two policies:
   is no change. Recursive schemas terminate: a pair of schemas met again
   while being compared counts as equal. A reference outside the document is
   an error when the schema is read; Accord never fetches anything. Before
-  2019-09, keywords next to a `$ref` are ignored, as those drafts say; from
-  2019-09 on they are compared, except annotations next to a lone `$ref`
-  (a known gap).
+  2019-09, validation keywords next to a `$ref` are ignored, as those drafts
+  say; from 2019-09 on they are compared. In every draft, annotations
+  written next to a `$ref` (a `description`, say) are compared at that
+  place, over those of the target.
 
 ## Keywords Confluent does not compare
 

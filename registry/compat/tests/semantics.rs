@@ -381,3 +381,36 @@ fn large_unions_pair_identical_alternatives_cheaply() {
     );
     assert!(diff(&old, &union(false), Policy::Strict).is_empty());
 }
+
+#[test]
+fn annotations_next_to_a_ref_are_compared_where_they_are_written() {
+    for draft in [
+        "http://json-schema.org/draft-07/schema#",
+        "https://json-schema.org/draft/2020-12/schema",
+    ] {
+        let doc = |description: &str, max: u32| {
+            schema(json!({
+                "$schema": draft,
+                "properties": {
+                    "a": {"$ref": "#/definitions/code", "description": description},
+                    "b": {"$ref": "#/definitions/code"}
+                },
+                "definitions": {"code": {"type": "string", "maxLength": max, "description": "a code"}}
+            }))
+        };
+        assert_eq!(
+            rules_of(&doc("first", 5), &doc("second", 5)),
+            ["DESCRIPTION_CHANGED #/properties/a"],
+            "{draft}"
+        );
+        assert_eq!(
+            rules_of(&doc("first", 5), &doc("first", 4)),
+            [
+                "MAX_LENGTH_DECREASED #/properties/a/maxLength",
+                "MAX_LENGTH_DECREASED #/properties/b/maxLength"
+            ],
+            "{draft}"
+        );
+        assert!(diff(&doc("first", 5), &doc("first", 5), Policy::Strict).is_empty());
+    }
+}
