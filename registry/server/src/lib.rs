@@ -58,8 +58,17 @@ pub async fn open(config: &Config) -> Result<Registry, Error> {
     let dir = config.data_dir.clone();
     let limits = config.limits;
     tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
         let store = store::SledStore::open(&dir)?;
-        Registry::open(Box::new(store), limits)
+        let opened = started.elapsed();
+        let registry = Registry::open(Box::new(store), limits)?;
+        tracing::info!(
+            store_open_ms = opened.as_millis(),
+            index_build_ms = (started.elapsed() - opened).as_millis(),
+            versions = registry.version_count(),
+            "registry open"
+        );
+        Ok(registry)
     })
     .await
     .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))?

@@ -423,6 +423,17 @@ impl Registry {
         Ok(self.inner.store.flush()?)
     }
 
+    /// How many versions the registry holds, soft-deleted ones included.
+    pub fn version_count(&self) -> usize {
+        let index = self.inner.index.load();
+        index
+            .components
+            .values()
+            .flat_map(|c| c.contracts.values())
+            .map(|c| c.versions.len())
+            .sum()
+    }
+
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.inner.limits

@@ -26,6 +26,9 @@ pub const FORMAT_VERSION: u8 = 1;
 
 const FORMAT_KEY: &[u8] = b"format";
 
+/// sled's page cache; small, since reads do not go to the store.
+const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -165,7 +168,12 @@ impl SledStore {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Engine(format!("cannot create data directory {}: {e}", dir.display()))
         })?;
-        let db = sled::Config::new().path(dir.join("db")).open()?;
+        // Reads are served from the registry's own index, so sled's page
+        // cache (1 GiB by default) would only duplicate it in memory.
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(SLED_CACHE_BYTES)
+            .open()?;
         let store = Self {
             meta: db.open_tree("meta")?,
             versions: db.open_tree("versions")?,
