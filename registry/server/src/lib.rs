@@ -19,6 +19,8 @@
 //! (`src/main.rs`) binds and passes ctrl-c / SIGTERM, tests bind
 //! `127.0.0.1:0`.
 
+#![deny(missing_docs)]
+
 pub mod backup;
 pub mod config;
 pub mod convert;

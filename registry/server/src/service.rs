@@ -446,10 +446,12 @@ impl Registry {
     ) -> Result<T, Error> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
+            // A writer that panicked did so before its commit or after its
+            // index swap (nothing in between can panic), so the state is whole.
             let mut writer = inner
                 .writer
                 .lock()
-                .map_err(|_| Error::Internal("a writer panicked earlier".into()))?;
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             f(&inner, &mut writer)
         })
         .await

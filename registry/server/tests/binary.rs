@@ -305,3 +305,41 @@ fn a_damaged_export_is_refused_with_its_line_number_and_nothing_written() {
     let store = SledStore::open(&target).unwrap();
     assert!(accord_registry::store::Store::is_empty(&store).unwrap());
 }
+
+#[test]
+fn a_killed_server_keeps_every_acknowledged_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr, _log) = serve(dir.path());
+    let acknowledged = block_on(async {
+        let mut client = RegistryServiceClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap();
+        let mut acknowledged = Vec::new();
+        for patch in 0..40 {
+            let version = format!("1.0.{patch}");
+            client
+                .publish_contract(PublishContractRequest {
+                    component: "orders".into(),
+                    contract: "placed".into(),
+                    schema: format!(r#"{{"type":"object","title":"v{patch}"}}"#),
+                    version: version.clone(),
+                })
+                .await
+                .unwrap();
+            acknowledged.push(version);
+        }
+        acknowledged
+    });
+    // No graceful shutdown, no final flush.
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let store = SledStore::open(dir.path()).unwrap();
+    let registry = Registry::open(Box::new(store), Limits::default()).unwrap();
+    for version in &acknowledged {
+        let got = registry.get("orders", "placed", version).unwrap();
+        let title = format!("v{}", version.trim_start_matches("1.0."));
+        assert!(got.schema.contains(&title), "{version}: {}", got.schema);
+    }
+    assert_eq!(registry.version_count(), acknowledged.len());
+}
