@@ -1,6 +1,6 @@
 //! The rule registry: every finding Accord can report, with its metadata.
 //!
-//! Each family file declares its rules with [`declare_rules!`] (id, verdict under
+//! Each family file declares its rules with `declare_rules!` (id, verdict under
 //! STRICT and LENIENT, kind of change, origin, one-sentence purpose and an
 //! example pair) next to the small leaf checks that emit them. The walk that
 //! pairs old and new elements lives in `engine.rs`; rules never walk a schema.
