@@ -38,6 +38,10 @@ pub const MAX_PAGE_SIZE: usize = 1000;
 /// Events replayed from the store per read while a watcher catches up.
 const REPLAY_CHUNK: usize = 256;
 
+/// Live events buffered for watchers; one that falls further behind goes
+/// back to the store. Tiny in tests, so that falling behind is exercised.
+const LIVE_CAPACITY: usize = if cfg!(test) { 4 } else { 1024 };
+
 /// A publish or check request, as received.
 #[derive(Debug, Clone, Copy)]
 pub struct PublishInput<'a> {
@@ -398,7 +402,7 @@ impl Registry {
                     .sort_by(|a, b| a.record.version.cmp(&b.record.version));
             }
         }
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(LIVE_CAPACITY);
         let (shutdown, _) = watch::channel(false);
         Ok(Self {
             inner: Arc::new(Inner {
@@ -1251,6 +1255,32 @@ mod tests {
             r.get("orders", "placed", "").unwrap().record.version,
             Version::new(1, 0, 1)
         );
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_falls_behind_the_live_feed_misses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = registry(dir.path());
+        r.publish(input(r#"{"type":"object"}"#, "1.0.0")).await.unwrap();
+        let mut events = r.watch(0, "").unwrap();
+        assert_eq!(events.recv().await.unwrap().unwrap().sequence, 1);
+        // Far more events than the live buffer and the stream channel hold,
+        // while nobody reads.
+        for patch in 1..=100 {
+            let schema = format!(r#"{{"type":"object","title":"{patch}"}}"#);
+            r.publish(input(&schema, &format!("1.0.{patch}"))).await.unwrap();
+        }
+        for expected in 2..=101u64 {
+            let event = events.recv().await.unwrap().unwrap();
+            assert_eq!(event.sequence, expected);
+            assert_eq!(event.version, format!("1.0.{}", expected - 1));
+        }
+        // And it is live again afterwards.
+        r.deprecate("orders", "placed", "1.0.0", "old").await.unwrap();
+        let event = events.recv().await.unwrap().unwrap();
+        assert_eq!((event.sequence, event.kind), (102, EventKind::Deprecated));
+        r.shutdown();
+        assert!(events.recv().await.is_none(), "the stream ends on shutdown");
     }
 
     #[test]
