@@ -6,7 +6,12 @@ use accord_compat::{Bump, Mode, Policy, Schema, check, diff, rule};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
-fn leaf() -> impl Strategy<Value = Value> {
+fn leaf(d2020: bool) -> impl Strategy<Value = Value> {
+    let shared = if d2020 {
+        "#/$defs/shared"
+    } else {
+        "#/definitions/shared"
+    };
     prop_oneof![
         Just(json!(true)),
         Just(json!(false)),
@@ -19,13 +24,13 @@ fn leaf() -> impl Strategy<Value = Value> {
         Just(json!({"type": ["string", "null"]})),
         prop::collection::vec(0u8..4, 1..4).prop_map(|v| json!({"enum": v})),
         (0u8..3).prop_map(|n| json!({"const": n})),
-        Just(json!({"$ref": "#/definitions/shared"})),
+        Just(json!({ "$ref": shared })),
         Just(json!({"type": "string", "title": "named", "description": "d"})),
     ]
 }
 
-fn schema() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(4, 40, 4, |inner| {
+fn schema(d2020: bool) -> impl Strategy<Value = Value> {
+    leaf(d2020).prop_recursive(4, 40, 4, move |inner| {
         let names = prop::sample::select(vec!["a", "b", "c", "d"]);
         prop_oneof![
             (
@@ -46,12 +51,24 @@ fn schema() -> impl Strategy<Value = Value> {
                 }),
             (inner.clone(), 0u32..3).prop_map(|(items, min)| json!({"type": "array", "items": items, "minItems": min})),
             (prop::collection::vec(inner.clone(), 1..3), prop_oneof![Just(json!(false)), inner.clone()])
-                .prop_map(|(tuple, more)| json!({"type": "array", "items": tuple, "additionalItems": more})),
+                .prop_map(move |(tuple, more)| if d2020 {
+                    json!({"type": "array", "prefixItems": tuple, "items": more})
+                } else {
+                    json!({"type": "array", "items": tuple, "additionalItems": more})
+                }),
+            (inner.clone(), any::<bool>()).prop_map(move |(rest, objects)| match (d2020, objects) {
+                (true, true) => json!({"type": "object", "properties": {"a": {"type": "string"}}, "unevaluatedProperties": rest}),
+                (true, false) => json!({"type": "array", "prefixItems": [{"type": "string"}], "unevaluatedItems": rest, "contains": {"type": "string"}, "minContains": 1}),
+                (false, _) => json!({"type": "array", "contains": rest}),
+            }),
             (prop::sample::select(vec!["allOf", "anyOf", "oneOf"]), prop::collection::vec(inner.clone(), 1..4))
                 .prop_map(|(k, subs)| json!({ k: subs })),
             inner.clone().prop_map(|s| json!({"not": s})),
             (inner.clone(), inner.clone()).prop_map(|(t, e)| json!({"if": {"required": ["a"]}, "then": t, "else": e})),
-            (inner.clone(), inner).prop_map(|(p, c)| json!({"type": "object", "propertyNames": {"maxLength": 3}, "patternProperties": {"^x": p}, "dependencies": {"a": c}})),
+            (inner.clone(), inner).prop_map(move |(p, c)| {
+                let deps = if d2020 { "dependentSchemas" } else { "dependencies" };
+                json!({"type": "object", "propertyNames": {"maxLength": 3}, "patternProperties": {"^x": p}, deps: {"a": c}, "dependentRequired": {"b": ["a"]}})
+            }),
         ]
     })
 }
@@ -59,15 +76,27 @@ fn schema() -> impl Strategy<Value = Value> {
 /// A whole document: the generated schema plus the definition that `$ref`
 /// leaves point at (itself recursive through the root).
 fn document() -> impl Strategy<Value = Value> {
-    (schema(), leaf()).prop_map(|(s, shared)| {
-        let shared = json!({"anyOf": [shared, {"$ref": "#"}]});
-        match s {
-            Value::Object(mut m) => {
-                m.insert("definitions".into(), json!({ "shared": shared }));
-                Value::Object(m)
+    any::<bool>().prop_flat_map(|d2020| {
+        (schema(d2020), leaf(d2020)).prop_map(move |(s, shared)| {
+            let shared = json!({"anyOf": [shared, {"$ref": "#"}]});
+            let defs = if d2020 { "$defs" } else { "definitions" };
+            let mut m = match s {
+                Value::Object(m) => m,
+                other => {
+                    let mut m = Map::new();
+                    m.insert("allOf".into(), json!([other]));
+                    m
+                }
+            };
+            m.insert(defs.into(), json!({ "shared": shared }));
+            if d2020 {
+                m.insert(
+                    "$schema".into(),
+                    json!("https://json-schema.org/draft/2020-12/schema"),
+                );
             }
-            other => json!({"allOf": [other], "definitions": { "shared": shared }}),
-        }
+            Value::Object(m)
+        })
     })
 }
 
