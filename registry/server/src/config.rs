@@ -10,6 +10,8 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 pub const DEFAULT_MAX_SCHEMA_BYTES: usize = 1024 * 1024;
 /// Default of `--max-schema-depth`.
 pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 64;
+/// Default of `--max-ref-hops`.
+pub const DEFAULT_MAX_REF_HOPS: usize = 32;
 /// Default of `--max-batch-size`.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 1000;
 
@@ -75,6 +77,13 @@ pub struct Limits {
     #[arg(long, env = "ACCORD_MAX_SCHEMA_DEPTH", default_value_t = DEFAULT_MAX_SCHEMA_DEPTH)]
     pub max_schema_depth: usize,
 
+    /// Longest accepted chain of `$ref`s pointing straight at another `$ref`.
+    ///
+    /// References resolve only inside the document; this bounds the work a
+    /// hostile chain of them can cause.
+    #[arg(long, env = "ACCORD_MAX_REF_HOPS", default_value_t = DEFAULT_MAX_REF_HOPS)]
+    pub max_ref_hops: usize,
+
     /// Most selectors in one BatchGetContracts call.
     #[arg(long, env = "ACCORD_MAX_BATCH_SIZE", default_value_t = DEFAULT_MAX_BATCH_SIZE)]
     pub max_batch_size: usize,
@@ -86,7 +95,19 @@ impl Default for Limits {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             max_schema_bytes: DEFAULT_MAX_SCHEMA_BYTES,
             max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
+            max_ref_hops: DEFAULT_MAX_REF_HOPS,
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits the engine applies when it parses a published schema.
+    pub fn schema(&self) -> accord_compat::Limits {
+        accord_compat::Limits {
+            max_bytes: self.max_schema_bytes,
+            max_depth: self.max_schema_depth,
+            max_ref_hops: self.max_ref_hops,
         }
     }
 }

@@ -23,6 +23,7 @@ pub fn status(err: Error) -> Status {
         Error::Refused(decision) => accord_proto::details::violation_status(message, &violation(&decision)),
         Error::FailedPrecondition { .. } => Status::failed_precondition(message),
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
+        Error::SchemaLimit(_) => Status::resource_exhausted(message),
         Error::Storage(e) => {
             tracing::error!(error = %e, "storage failure");
             Status::internal("internal storage failure; the server log has the details")

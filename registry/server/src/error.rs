@@ -51,6 +51,9 @@ pub enum Error {
         /// What the request had (or at least had).
         actual: usize,
     },
+    /// A schema went over a limit of the engine's parser (size, depth, `$ref` hops).
+    #[error("schema refused: {0}")]
+    SchemaLimit(#[source] accord_compat::Error),
     /// The store failed; logged, and answered without its details.
     #[error("storage failure: {0}")]
     Storage(#[from] StoreError),

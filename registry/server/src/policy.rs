@@ -156,8 +156,17 @@ impl History<'_> {
     }
 }
 
-fn parse_stored(name: &ContractName, stored: &StoredVersion) -> Result<Schema, Error> {
-    Schema::parse(&stored.schema).map_err(|e| Error::FailedPrecondition {
+/// What a stored schema is parsed under: it passed the limits in force when
+/// it was published, and lowering a limit later must not make it unreadable.
+const STORED_LIMITS: accord_compat::Limits = accord_compat::Limits {
+    max_bytes: usize::MAX,
+    max_depth: 120,
+    max_ref_hops: 1024,
+};
+
+/// Parses the schema of a stored version.
+pub fn parse_stored(name: &ContractName, stored: &StoredVersion) -> Result<Schema, Error> {
+    Schema::parse_with(&stored.schema, &STORED_LIMITS).map_err(|e| Error::FailedPrecondition {
         entity: format!("version {name}@{}", stored.record.version),
         reason: format!("the stored schema no longer parses ({e}); it cannot be compared with"),
     })

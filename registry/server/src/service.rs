@@ -26,7 +26,7 @@ use crate::{
         CompatConfig, ContractName, Deprecation, Event, EventKind, StoredVersion, VersionRecord, now_millis,
         parse_version, validate_name,
     },
-    policy::{Decision, Verdict, decide},
+    policy::{Decision, Verdict, decide, parse_stored},
     store::{Batch, Store, StoreError},
 };
 
@@ -280,35 +280,6 @@ fn optional_name(component: &str, contract: &str) -> Result<Option<ContractName>
     }
 }
 
-/// The nesting depth of JSON text, counted up to `limit + 1`.
-fn json_depth(text: &str, limit: usize) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for byte in text.bytes() {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match byte {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                max = max.max(depth);
-                if max > limit {
-                    return max;
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
 fn find_exact<'a>(
     contract: &'a ContractIndex,
     name: &ContractName,
@@ -471,25 +442,15 @@ impl Registry {
             "" => None,
             v => Some(parse_version(v)?),
         };
-        let limits = self.inner.limits;
-        if input.schema.len() > limits.max_schema_bytes {
-            return Err(Error::LimitExceeded {
-                what: "schema size in bytes",
-                limit: limits.max_schema_bytes,
-                actual: input.schema.len(),
-            });
-        }
-        let depth = json_depth(input.schema, limits.max_schema_depth);
-        if depth > limits.max_schema_depth {
-            return Err(Error::LimitExceeded {
-                what: "schema nesting depth",
-                limit: limits.max_schema_depth,
-                actual: depth,
-            });
-        }
-        let schema = Schema::parse(input.schema).map_err(|e| Error::InvalidArgument {
-            what: "schema",
-            reason: e.to_string(),
+        let schema = Schema::parse_with(input.schema, &self.inner.limits.schema()).map_err(|e| {
+            if e.is_limit() {
+                Error::SchemaLimit(e)
+            } else {
+                Error::InvalidArgument {
+                    what: "schema",
+                    reason: e.to_string(),
+                }
+            }
         })?;
         let fingerprint = accord_compat::fingerprint(schema.value());
         Ok((name, version, schema, fingerprint))
@@ -725,14 +686,8 @@ impl Registry {
         let mut config = index.config_for(&name).config;
         config.mode = mode.unwrap_or(config.mode);
         config.policy = policy.unwrap_or(config.policy);
-        let parse = |stored: &StoredVersion| {
-            Schema::parse(&stored.schema).map_err(|e| Error::FailedPrecondition {
-                entity: format!("version {name}@{}", stored.record.version),
-                reason: format!("the stored schema no longer parses: {e}"),
-            })
-        };
-        let old = parse(find_exact(entry, &name, &from, false)?)?;
-        let new = parse(find_exact(entry, &name, &to, false)?)?;
+        let old = parse_stored(&name, find_exact(entry, &name, &from, false)?)?;
+        let new = parse_stored(&name, find_exact(entry, &name, &to, false)?)?;
         let report = accord_compat::check(&new, &[&old], config.mode, config.policy);
         Ok(DiffOutcome {
             compatible: report.compatible,
@@ -1194,13 +1149,6 @@ mod tests {
             schema,
             version,
         }
-    }
-
-    #[test]
-    fn depth_counts_nesting_outside_strings() {
-        assert_eq!(json_depth(r#"{"a":[{"b":"[[[{{{"}]}"#, 100), 3);
-        assert_eq!(json_depth(r#"{"a":"\"[["}"#, 100), 1);
-        assert_eq!(json_depth(&"[".repeat(10_000), 5), 6);
     }
 
     #[tokio::test]

@@ -43,6 +43,8 @@ fn help_explains_every_flag_and_its_environment_variable() {
         "--max-schema-bytes",
         "--max-schema-depth",
         "ACCORD_MAX_SCHEMA_DEPTH",
+        "--max-ref-hops",
+        "--shutdown-grace-secs",
         "export",
         "import",
     ] {
