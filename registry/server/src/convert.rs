@@ -9,7 +9,9 @@ use crate::{
     error::Error,
     model::{CompatConfig, Event, EventKind, StoredVersion, VersionRecord},
     policy::{Decision, Found, Verdict},
-    service::{ComponentSummary, ConfigView, ContractSummary, DiffOutcome, PageRequest, Published},
+    service::{
+        ComponentSummary, ConfigView, ContractSummary, DiffOutcome, PageRequest, PublishInput, Published,
+    },
 };
 
 /// The gRPC status of a domain error. Exhaustive, with no catch-all arm, so
@@ -32,6 +34,26 @@ pub fn status(err: Error) -> Status {
             tracing::error!(error = %e, "internal failure");
             Status::internal("internal failure; the server log has the details")
         }
+    }
+}
+
+/// The domain input of a publish request.
+pub fn publish_input(r: &pb::PublishContractRequest) -> PublishInput<'_> {
+    PublishInput {
+        component: &r.component,
+        contract: &r.contract,
+        schema: &r.schema,
+        version: &r.version,
+    }
+}
+
+/// The domain input of a check request: the same as a publish.
+pub fn check_input(r: &pb::CheckCompatibilityRequest) -> PublishInput<'_> {
+    PublishInput {
+        component: &r.component,
+        contract: &r.contract,
+        schema: &r.schema,
+        version: &r.version,
     }
 }
 

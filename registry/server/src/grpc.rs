@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status, codegen::BoxStream};
 
 use crate::{
     convert::{self, status},
-    service::{PublishInput, Registry},
+    service::Registry,
 };
 
 /// The adapter over a [`Registry`].
@@ -41,13 +41,11 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::PublishContractRequest>,
     ) -> Reply<pb::PublishContractResponse> {
         let r = request.into_inner();
-        let input = PublishInput {
-            component: &r.component,
-            contract: &r.contract,
-            schema: &r.schema,
-            version: &r.version,
-        };
-        let published = self.registry.publish(input).await.map_err(status)?;
+        let published = self
+            .registry
+            .publish(convert::publish_input(&r))
+            .await
+            .map_err(status)?;
         Ok(Response::new(convert::published(&published)))
     }
 
@@ -56,13 +54,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::CheckCompatibilityRequest>,
     ) -> Reply<pb::CheckCompatibilityResponse> {
         let r = request.into_inner();
-        let input = PublishInput {
-            component: &r.component,
-            contract: &r.contract,
-            schema: &r.schema,
-            version: &r.version,
-        };
-        let decision = self.registry.check(input).map_err(status)?;
+        let decision = self.registry.check(convert::check_input(&r)).map_err(status)?;
         Ok(Response::new(convert::checked(&decision)))
     }
 
