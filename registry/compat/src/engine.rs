@@ -353,6 +353,9 @@ impl<'a> Engine<'a> {
             }
         }
         rules::combined::sizes(self, oc, os.len(), nc, ns.len());
+        if o_synthetic && n_synthetic && oc == nc && self.pair_parts(os, ns) {
+            return;
+        }
 
         // Every old subschema against every new one; an edge where the pair
         // is compatible. The best pairing is a maximum matching of the edges.
@@ -493,6 +496,31 @@ impl<'a> Engine<'a> {
             }
             self.emit(&rules::combined::COMBINED_TYPE_SUBSCHEMAS_CHANGED, None, msg);
         }
+    }
+
+    /// The parts Accord made of a schema with keywords of several kinds
+    /// (or of a `type` list) are of one kind each: when both versions have
+    /// the same kinds, parts pair by kind and every finding inside them is
+    /// reported where it is, breaking or not, rather than as an unmatched
+    /// subschema. `false` when the kinds differ.
+    fn pair_parts(&mut self, os: &[Id], ns: &[Id]) -> bool {
+        if os.len() != ns.len() {
+            return false;
+        }
+        let class_old: Vec<u8> = os.iter().map(|&a| self.kind_old(a).class()).collect();
+        let mut class_new: Vec<Option<u8>> = ns.iter().map(|&b| Some(self.kind_new(b).class())).collect();
+        let mut pairs = Vec::with_capacity(os.len());
+        for (i, c) in class_old.iter().enumerate() {
+            let Some(j) = class_new.iter().position(|x| *x == Some(*c)) else {
+                return false;
+            };
+            class_new[j] = None;
+            pairs.push((os[i], ns[j]));
+        }
+        for (a, b) in pairs {
+            self.compare(a, b);
+        }
+        true
     }
 
     fn not(&mut self, a: Id, b: Id) {

@@ -60,7 +60,10 @@ its two policies:
   once, and subschemas are paired by a maximum matching regardless of order.
   The paths of those made-up parts name the keyword itself (`#/enum`), where
   Confluent's name an `allOf` the document does not have (`#/allOf/1/enum`),
-  so that every path points at a place in the schema file.
+  so that every path points at a place in the schema file. When both
+  versions have parts of the same kinds, the parts pair by kind and what
+  changed inside them is reported where it is (`ENUM_ARRAY_NARROWED` at
+  `#/enum`, not an unmatched subschema).
 - `$ref` is followed inside the document (`#`, JSON pointers,
   `definitions`/`$defs`, `$id`-anchored, `$anchor`), so inlining a definition
   is no change. Recursive schemas terminate: a pair of schemas met again

@@ -414,3 +414,21 @@ fn annotations_next_to_a_ref_are_compared_where_they_are_written() {
         assert!(diff(&doc("first", 5), &doc("first", 5), Policy::Strict).is_empty());
     }
 }
+
+#[test]
+fn parts_of_one_schema_pair_by_kind_and_report_where_they_break() {
+    let status = |values: Value| schema(json!({"properties": {"s": {"type": "string", "enum": values}}}));
+    let (two, three) = (status(json!(["a", "b"])), status(json!(["a", "b", "c"])));
+    assert_eq!(
+        rules_of(&three, &two),
+        ["ENUM_ARRAY_NARROWED #/properties/s/enum"]
+    );
+    let r = check(&three, &[&two], Mode::Forward, Policy::Strict);
+    assert!(!r.compatible);
+    assert_eq!(r.findings[0].rule, "ENUM_ARRAY_NARROWED");
+    let nullable = |max: u32| schema(json!({"type": ["string", "null"], "maxLength": max}));
+    assert_eq!(
+        rules_of(&nullable(5), &nullable(3)),
+        ["MAX_LENGTH_DECREASED #/maxLength"]
+    );
+}
