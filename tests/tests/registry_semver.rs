@@ -219,6 +219,25 @@ async fn forward_mode_refuses_what_old_readers_would_reject() {
 }
 
 #[tokio::test]
+async fn full_mode_needs_both_directions() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    // Adding a property to a closed object: new readers accept old
+    // documents, old readers reject new ones.
+    let backward = check(&mut client, WITH_NOTE, "1.1.0").await;
+    assert!(backward.accepted, "{}", backward.message);
+    set_mode(&mut client, CompatibilityMode::Full).await;
+    let full = check(&mut client, WITH_NOTE, "1.1.0").await;
+    assert!(!full.accepted, "{}", full.message);
+    assert_eq!(full.verdict, Verdict::Incompatible as i32);
+    assert_eq!(full.smallest_acceptable_version, "2.0.0");
+    // An annotation is fine both ways.
+    let annotated = check(&mut client, DESCRIBED, "1.0.1").await;
+    assert!(annotated.accepted, "{}", annotated.message);
+}
+
+#[tokio::test]
 async fn check_answers_exactly_as_publish_and_stores_nothing() {
     let server = TestServer::start().await;
     let mut client = server.client().await;
