@@ -99,7 +99,17 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     cache_dir: Option<PathBuf>,
     on_retry: Option<RetryHook>,
-    token: Option<String>,
+    token: Option<Secret>,
+}
+
+/// A token kept out of `Debug` output, which ends up in logs.
+#[derive(Clone)]
+struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// A function told of every retry, e.g. to count them in metrics.
@@ -158,7 +168,7 @@ impl ClientBuilder {
     /// metadata, for registries that require one. Not sent by
     /// [`Client::raw`].
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(token.into());
+        self.token = Some(Secret(token.into()));
         self
     }
 
@@ -185,7 +195,7 @@ impl ClientBuilder {
     }
 
     fn authorization(&self) -> Result<Option<MetadataValue<Ascii>>, Error> {
-        let Some(token) = &self.token else {
+        let Some(Secret(token)) = &self.token else {
             return Ok(None);
         };
         if token.is_empty() {
@@ -196,7 +206,10 @@ impl ClientBuilder {
         }
         // The token itself never appears in the error: it is a secret.
         MetadataValue::try_from(format!("Bearer {token}"))
-            .map(Some)
+            .map(|mut value| {
+                value.set_sensitive(true);
+                Some(value)
+            })
             .map_err(|_| Error::InvalidSetting {
                 setting: "token",
                 reason: "a token may hold only visible ASCII characters".into(),
@@ -860,6 +873,9 @@ mod tests {
         assert_eq!(unary.metadata().get("authorization").unwrap(), "Bearer s3cret");
         let stream = client.stream_request(());
         assert_eq!(stream.metadata().get("authorization").unwrap(), "Bearer s3cret");
+        assert!(!format!("{client:?}").contains("s3cret"), "{client:?}");
+        let builder = ClientBuilder::new("x").token("s3cret");
+        assert!(!format!("{builder:?}").contains("s3cret"), "{builder:?}");
         let open = ClientBuilder::new("127.0.0.1:1").build().unwrap();
         assert!(open.request(()).metadata().get("authorization").is_none());
 
