@@ -226,7 +226,8 @@ impl ClientBuilder {
 
     /// A client that connects on its first call (and reconnects as needed).
     /// Fails only on an invalid address, so that a service can start while
-    /// the registry is down.
+    /// the registry is down. Must be called within a Tokio runtime, where
+    /// the connection's background task runs.
     pub fn build(self) -> Result<Client, Error> {
         let authorization = self.authorization()?;
         let channel = self.endpoint()?.connect_lazy();

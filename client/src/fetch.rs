@@ -153,9 +153,6 @@ impl Client {
             let result = result.and_then(|c| verify(&c).map(|()| c));
             match result {
                 Ok(contract) => {
-                    if let Some(cache) = &cache {
-                        store(cache, selector, &contract).await;
-                    }
                     fetched.push(FetchedContract {
                         selector: selector.clone(),
                         contract,
@@ -189,6 +186,17 @@ impl Client {
                     reasons.push(e.to_string());
                 }
             }
+        }
+        if let Some(cache) = &cache {
+            // Each write waits on the disk; issued together they share the
+            // file system's journal commits instead of queueing one by one.
+            futures::future::join_all(
+                fetched
+                    .iter()
+                    .filter(|f| !f.stale)
+                    .map(|f| store(cache, &f.selector, &f.contract)),
+            )
+            .await;
         }
         if missing.is_empty() {
             Ok(ContractSet { contracts: fetched })
