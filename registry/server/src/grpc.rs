@@ -54,7 +54,11 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::CheckCompatibilityRequest>,
     ) -> Reply<pb::CheckCompatibilityResponse> {
         let r = request.into_inner();
-        let decision = self.registry.check(convert::check_input(&r)).map_err(status)?;
+        let decision = self
+            .registry
+            .check(convert::check_input(&r))
+            .await
+            .map_err(status)?;
         Ok(Response::new(convert::checked(&decision)))
     }
 

@@ -55,6 +55,15 @@ pub struct PublishInput<'a> {
     pub version: &'a str,
 }
 
+/// A validated publish or check request.
+struct Parsed {
+    name: ContractName,
+    version: Option<Version>,
+    schema: Schema,
+    fingerprint: String,
+    text: Arc<str>,
+}
+
 /// The outcome of a successful publish.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -433,46 +442,77 @@ impl Registry {
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
     }
 
-    fn parse_input(
-        &self,
-        input: PublishInput<'_>,
-    ) -> Result<(ContractName, Option<Version>, Schema, String), Error> {
+    /// Validates and parses a request off the async runtime: the engine's
+    /// parse (meta-schema validation included) is linear in the schema size,
+    /// which may be large.
+    async fn parse_input(&self, input: PublishInput<'_>) -> Result<Parsed, Error> {
         let name = ContractName::new(input.component, input.contract)?;
         let version = match input.version.trim() {
             "" => None,
             v => Some(parse_version(v)?),
         };
-        let schema = Schema::parse_with(input.schema, &self.inner.limits.schema()).map_err(|e| {
-            if e.is_limit() {
-                Error::SchemaLimit(e)
-            } else {
-                Error::InvalidArgument {
-                    what: "schema",
-                    reason: e.to_string(),
+        let text: Arc<str> = Arc::from(input.schema);
+        let limits = self.inner.limits.schema();
+        let parsed = text.clone();
+        let (schema, fingerprint) = tokio::task::spawn_blocking(move || {
+            let schema = Schema::parse_with(&parsed, &limits).map_err(|e| {
+                if e.is_limit() {
+                    Error::SchemaLimit(e)
+                } else {
+                    Error::InvalidArgument {
+                        what: "schema",
+                        reason: e.to_string(),
+                    }
                 }
-            }
-        })?;
-        let fingerprint = accord_compat::fingerprint(schema.value());
-        Ok((name, version, schema, fingerprint))
+            })?;
+            let fingerprint = accord_compat::fingerprint(schema.value());
+            Ok::<_, Error>((schema, fingerprint))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("schema parse task failed: {e}")))??;
+        Ok(Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            text,
+        })
     }
 
     /// Answers exactly as [`Registry::publish`] would decide, storing nothing.
-    pub fn check(&self, input: PublishInput<'_>) -> Result<Decision, Error> {
-        let (name, version, schema, fingerprint) = self.parse_input(input)?;
-        let index = self.inner.index.load();
-        let config = index.config_for(&name).config;
-        let history = index
-            .contract(&name)
-            .map(|c| c.versions.as_slice())
-            .unwrap_or(&[]);
-        decide(&name, history, &schema, &fingerprint, version, config)
+    pub async fn check(&self, input: PublishInput<'_>) -> Result<Decision, Error> {
+        let Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            ..
+        } = self.parse_input(input).await?;
+        let inner = self.inner.clone();
+        // The comparison is CPU work too; it reads a snapshot and waits on nobody.
+        tokio::task::spawn_blocking(move || {
+            let index = inner.index.load();
+            let config = index.config_for(&name).config;
+            let history = index
+                .contract(&name)
+                .map(|c| c.versions.as_slice())
+                .unwrap_or(&[]);
+            decide(&name, history, &schema, &fingerprint, version, config)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("check task failed: {e}")))?
     }
 
     /// Publishes a version: the decision of [`Registry::check`], then one
     /// durable commit when it is accepted.
     pub async fn publish(&self, input: PublishInput<'_>) -> Result<Published, Error> {
-        let (name, version, schema, fingerprint) = self.parse_input(input)?;
-        let text: Arc<str> = Arc::from(input.schema);
+        let Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            text,
+        } = self.parse_input(input).await?;
         self.write(move |inner, writer| {
             let index = inner.index.load();
             let config = index.config_for(&name).config;
@@ -1064,6 +1104,15 @@ impl Inner {
         next.last_sequence = sequence;
         self.index.store(Arc::new(next));
         for e in batch.events {
+            tracing::info!(
+                sequence = e.sequence,
+                kind = ?e.kind,
+                component = %e.component,
+                contract = %e.contract,
+                version = %e.version,
+                hard = e.hard,
+                "registry changed"
+            );
             // No receiver is not an error: nobody is watching.
             let _ = self.events.send(Arc::new(e));
         }
