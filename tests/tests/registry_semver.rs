@@ -246,6 +246,15 @@ async fn check_answers_exactly_as_publish_and_stores_nothing() {
     assert_eq!(first.verdict, Verdict::Accepted as i32);
     assert_eq!(first.version, "1.0.0");
     assert_eq!(first.fingerprint.len(), 64);
+    let nothing = client
+        .get_contract(accord_proto::v1::GetContractRequest {
+            component: "orders".into(),
+            contract: "placed".into(),
+            version: String::new(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(nothing.code(), Code::NotFound, "a check stores nothing");
     publish(&mut client, BASE, "1.0.0").await.unwrap();
 
     for (schema, version) in [
