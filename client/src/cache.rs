@@ -15,6 +15,7 @@ use std::{
     fs,
     io::Write,
     path::{Path, PathBuf},
+    sync::atomic::{AtomicU64, Ordering},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -179,12 +180,11 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> Result<(), Error> 
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    // Unique per process and call, so concurrent writers never share one.
-    let temp = dir.join(format!(".{file_name}.{}.{nanos}.tmp", std::process::id()));
+    // Unique per process and call, so concurrent writers (threads here,
+    // or another process on the same directory) never share one.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let serial = NEXT.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{file_name}.{}.{serial}.tmp", std::process::id()));
     let result = (|| {
         let mut file = fs::File::create(&temp).map_err(io(&temp))?;
         file.write_all(bytes).map_err(io(&temp))?;
@@ -278,5 +278,20 @@ mod tests {
         let name = "orders/order-placed".parse().unwrap();
         let copy = cache.load(&name, &VersionSelector::Latest).unwrap().unwrap();
         assert_eq!(copy.contract.version.to_string(), "1.1.0");
+        // Writers of the same copy at the same time each use their own
+        // temporary file; the last rename wins and nothing is torn.
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let cache = cache.clone();
+                std::thread::spawn(move || {
+                    cache.store(&VersionSelector::Latest, &sample(&format!("1.{i}.0"), "{}"))
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        assert!(cache.load(&name, &VersionSelector::Latest).unwrap().is_some());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
