@@ -42,6 +42,10 @@ pub struct Config {
     /// Size limits applied to requests.
     #[command(flatten)]
     pub limits: Limits,
+
+    /// Access control and TLS.
+    #[command(flatten)]
+    pub security: crate::auth::Security,
 }
 
 impl Config {
@@ -52,6 +56,7 @@ impl Config {
             data_dir: data_dir.into(),
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             limits: Limits::default(),
+            security: crate::auth::Security::default(),
         }
     }
 }

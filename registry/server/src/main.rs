@@ -70,6 +70,91 @@ enum Command {
         #[arg(long, short)]
         input: Option<PathBuf>,
     },
+    /// Manage the bearer tokens of a token file (--auth-file).
+    ///
+    /// A running server that uses the file picks up every change on its next
+    /// call: no restart needed.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Add a token and print it, once: only its salted hash is stored.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord-registry token create --auth-file tokens.json --name ci-orders --role publisher --scope orders\n",
+        "  accord-registry token create --auth-file tokens.json --name ops --role admin"
+    ))]
+    Create {
+        /// The token file (created if missing).
+        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+        auth_file: PathBuf,
+        /// A unique name for the token, recorded in the audit log.
+        #[arg(long)]
+        name: String,
+        /// reader (get, list, diff, check, watch), publisher (+ publish,
+        /// deprecate) or admin (+ config set, delete, restore, audit).
+        #[arg(long)]
+        role: accord_registry::auth::Role,
+        /// Limit the token to components matching this pattern (`*` = any
+        /// characters); repeat for several. None: every component.
+        #[arg(long, value_name = "PATTERN")]
+        scope: Vec<String>,
+    },
+    /// List the tokens: name, role, scopes, creation time.
+    List {
+        /// The token file.
+        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+        auth_file: PathBuf,
+    },
+    /// Remove a token: calls made with it are refused from then on.
+    Revoke {
+        /// The token file.
+        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+        auth_file: PathBuf,
+        /// The token's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<()> {
+    use accord_registry::auth::tokens;
+    match command {
+        TokenCommand::Create {
+            auth_file,
+            name,
+            role,
+            scope,
+        } => {
+            let token = tokens::create(&auth_file, &name, role, &scope)?;
+            // Only the token on stdout, so that a script can capture it.
+            println!("{token}");
+            eprintln!(
+                "token {name:?} ({role}) added to {}; it is not shown again",
+                auth_file.display()
+            );
+        }
+        TokenCommand::List { auth_file } => {
+            let file = tokens::TokenFile::load(&auth_file)?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "NAME\tROLE\tSCOPES\tCREATED")?;
+            for t in &file.tokens {
+                let scopes = if t.scopes.is_empty() {
+                    "*".to_owned()
+                } else {
+                    t.scopes.join(",")
+                };
+                writeln!(out, "{}\t{}\t{}\t{}", t.name, t.role, scopes, t.created_at)?;
+            }
+        }
+        TokenCommand::Revoke { auth_file, name } => {
+            tokens::revoke(&auth_file, &name)?;
+            eprintln!("token {name:?} revoked");
+        }
+    }
+    Ok(())
 }
 
 fn init_logging(format: LogFormat) {
@@ -93,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log_format);
     match cli.command {
+        Some(Command::Token(command)) => token(command),
         None => serve(cli.serve).await,
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Export { data_dir, output }) => {

@@ -7,6 +7,8 @@
 //! - `schemas`: fingerprint → schema text, stored once per fingerprint.
 //! - `configs`: empty key (global) or `component \0 contract` → [`CompatConfig`].
 //! - `events`: big-endian sequence → [`Event`].
+//! - `audit`: big-endian time in µs, then a big-endian unique id →
+//!   [`AuditRecord`] ([`AuditLog`]; not part of exports).
 //!
 //! Every value starts with the format-version byte, then JSON (or UTF-8 text
 //! for schemas), so a future format can be told apart value by value.
@@ -19,7 +21,10 @@ use sled::{
     transaction::{ConflictableTransactionError, TransactionError},
 };
 
-use crate::model::{CompatConfig, ContractName, Event, VersionRecord};
+use crate::{
+    auth::audit::AuditRecord,
+    model::{CompatConfig, ContractName, Event, VersionRecord},
+};
 
 /// The format this code reads and writes.
 pub const FORMAT_VERSION: u8 = 1;
@@ -347,6 +352,72 @@ impl Store for SledStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+impl SledStore {
+    /// The audit log kept in this store's database.
+    pub fn audit_log(&self) -> Result<AuditLog, StoreError> {
+        Ok(AuditLog {
+            tree: self.db.open_tree("audit")?,
+            db: self.db.clone(),
+        })
+    }
+}
+
+/// The audit log: write attempts in time order, durable once appended.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    db: sled::Db,
+    tree: sled::Tree,
+}
+
+/// The key after which a page of the audit log continues.
+pub type AuditKey = [u8; 16];
+
+impl AuditLog {
+    /// Appends `record` and flushes it to disk before returning.
+    pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
+        // The id breaks ties between entries of the same microsecond.
+        let id = self.db.generate_id()?;
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&record.time_micros.to_be_bytes());
+        key[8..].copy_from_slice(&id.to_be_bytes());
+        self.tree.insert(key, encode(record)?)?;
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Up to `limit` entries at or after `since_micros`, after the key
+    /// `after` when continuing a page, in time order, with their keys.
+    pub fn page(
+        &self,
+        since_micros: u64,
+        after: Option<AuditKey>,
+        limit: usize,
+    ) -> Result<Vec<(AuditKey, AuditRecord)>, StoreError> {
+        use std::ops::Bound;
+        let mut since = [0u8; 16];
+        since[..8].copy_from_slice(&since_micros.to_be_bytes());
+        let start = match after {
+            Some(key) if key > since => Bound::Excluded(key),
+            _ => Bound::Included(since),
+        };
+        let mut out = Vec::new();
+        for item in self
+            .tree
+            .range::<AuditKey, _>((start, Bound::Unbounded))
+            .take(limit)
+        {
+            let (key, value) = item?;
+            let key: AuditKey = key.as_ref().try_into().map_err(|_| StoreError::Corrupt {
+                tree: "audit",
+                key: format!("{key:?}"),
+                reason: "key is not 16 bytes".into(),
+            })?;
+            out.push((key, decode("audit", &key, &value)?));
+        }
+        Ok(out)
     }
 }
 

@@ -1,0 +1,448 @@
+//! Access control, TLS and audit.
+//!
+//! - [`tokens`]: the token file (`--auth-file`): salted hashes of named
+//!   bearer tokens with a role and scopes; create, revoke, and a
+//!   [`tokens::TokenSource`] that reads the file again when it changes.
+//! - [`audit`]: the records of the audit log (stored by
+//!   [`crate::store::AuditLog`]).
+//! - [`Gate`]: authenticates a call's `authorization` metadata, authorizes
+//!   it by role and scope, and records every write attempt in the audit log.
+//! - [`Security`]: the flags (`--auth-file`, `--tls-cert`, `--tls-key`,
+//!   `--tls-client-ca`) and the server's TLS settings built from them.
+//!
+//! Roles are ordered: a `reader` gets, lists, diffs, checks and watches; a
+//! `publisher` also publishes and deprecates; an `admin` also changes
+//! settings, deletes, restores and reads the audit log. Scopes are
+//! component name patterns where `*` stands for any run of characters.
+
+pub mod audit;
+pub mod tokens;
+
+use std::{fmt, future::Future, path::PathBuf, sync::Arc, time::SystemTime};
+
+use serde::{Deserialize, Serialize};
+use tonic::{Status, metadata::MetadataMap};
+
+use crate::store::AuditLog;
+use audit::{AuditRecord, code_name};
+use tokens::TokenSource;
+
+/// Failures of access-control settings and files.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// The token file cannot be read, parsed or written.
+    #[error("token file {}: {reason}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A name, scope or role given by the operator is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// A TLS file cannot be read or is not usable.
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The operating system gave no random bytes.
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
+}
+
+/// What a token may do. Each role includes the ones before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Get, list, diff, check, watch.
+    Reader,
+    /// A reader that also publishes and deprecates.
+    Publisher,
+    /// A publisher that also changes settings, deletes, restores and reads
+    /// the audit log.
+    Admin,
+}
+
+impl Role {
+    /// The role's name as written in the token file and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Publisher => "publisher",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = AuthError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reader" => Ok(Role::Reader),
+            "publisher" => Ok(Role::Publisher),
+            "admin" => Ok(Role::Admin),
+            other => Err(AuthError::Invalid(format!(
+                "unknown role {other:?}: expected reader, publisher or admin"
+            ))),
+        }
+    }
+}
+
+/// Checks a scope pattern: a component name in which `*` may stand for any
+/// run of characters (`orders`, `billing-*`, `*`).
+pub fn validate_pattern(pattern: &str) -> Result<(), AuthError> {
+    let valid = !pattern.is_empty()
+        && pattern.len() <= crate::model::MAX_NAME_LEN
+        && pattern
+            .chars()
+            .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '-' | '*'));
+    if valid {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "invalid scope {pattern:?}: a component name (lowercase letters, digits, '.', '_', '-') \
+             where '*' stands for any run of characters"
+        )))
+    }
+}
+
+/// Whether `name` matches `pattern`, where `*` matches any run of
+/// characters. Linear backtracking over the last `*`, so a hostile pattern
+/// cannot make it exponential.
+pub fn pattern_matches(pattern: &str, name: &str) -> bool {
+    let (p, n) = (pattern.as_bytes(), name.as_bytes());
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if pi < p.len() && p[pi] == n[ni] {
+            pi += 1;
+            ni += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// Who made a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's name, or `anonymous` on an open registry.
+    pub name: String,
+    /// What it may do.
+    pub role: Role,
+    /// The component patterns it is limited to; empty: all.
+    pub scopes: Vec<String>,
+}
+
+/// The principal of every call on a registry without a token file.
+pub const ANONYMOUS: &str = "anonymous";
+/// The principal recorded for a call without a valid token.
+pub const UNAUTHENTICATED: &str = "unauthenticated";
+
+impl Principal {
+    /// Whether the principal's scopes cover `component` (`None`: something
+    /// that is not one component, which only an unscoped token covers).
+    pub fn covers(&self, component: Option<&str>) -> bool {
+        if self.scopes.is_empty() {
+            return true;
+        }
+        component.is_some_and(|c| self.scopes.iter().any(|p| pattern_matches(p, c)))
+    }
+
+    /// Allows the call when the principal has at least `role` and its scopes
+    /// cover `component` (`None`: the call is not about one component, which
+    /// only an unscoped token may make). The denial names what is missing.
+    pub fn allow(&self, action: &str, role: Role, component: Option<&str>) -> Result<(), Status> {
+        if self.role < role {
+            return Err(Status::permission_denied(format!(
+                "{action} needs the {role} role; token {:?} has the {} role",
+                self.name, self.role
+            )));
+        }
+        if !self.covers(component) {
+            let scopes = self.scopes.join(", ");
+            return Err(Status::permission_denied(match component {
+                Some(c) => format!(
+                    "{action} on component {c:?} is outside the scopes of token {:?} ({scopes})",
+                    self.name
+                ),
+                None => format!(
+                    "{action} without a component needs an unscoped token; token {:?} is limited to {scopes}",
+                    self.name
+                ),
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// The access-control flags of the server.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Security {
+    /// Token file: require a bearer token on every call but health and reflection.
+    ///
+    /// Created and managed with `accord-registry token create|list|revoke`; it
+    /// holds salted hashes only. Changes are picked up by a running server on
+    /// the next call. Without it the registry is open to anyone who can reach it.
+    #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+    pub auth_file: Option<PathBuf>,
+
+    /// PEM certificate chain: serve over TLS (with --tls-key).
+    #[arg(long, env = "ACCORD_TLS_CERT", value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "ACCORD_TLS_KEY", value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificates: require a client certificate signed by one of them.
+    ///
+    /// Needs --tls-cert. Clients without such a certificate are refused during
+    /// the TLS handshake.
+    #[arg(long, env = "ACCORD_TLS_CLIENT_CA", value_name = "PEM", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+}
+
+fn read_pem(what: &str, path: &std::path::Path) -> Result<Vec<u8>, AuthError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| AuthError::Tls(format!("cannot read the {what} {}: {e}", path.display())))?;
+    if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(AuthError::Tls(format!(
+            "the {what} {} is not PEM",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+impl Security {
+    /// The server's TLS settings, when `--tls-cert` is given.
+    pub fn server_tls(&self) -> Result<Option<tonic::transport::ServerTlsConfig>, AuthError> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            if self.tls_cert.is_some() || self.tls_key.is_some() || self.tls_client_ca.is_some() {
+                return Err(AuthError::Tls(
+                    "--tls-cert and --tls-key go together, and --tls-client-ca needs them".into(),
+                ));
+            }
+            return Ok(None);
+        };
+        let identity = tonic::transport::Identity::from_pem(
+            read_pem("certificate", cert)?,
+            read_pem("private key", key)?,
+        );
+        let mut tls = tonic::transport::ServerTlsConfig::new().identity(identity);
+        if let Some(ca) = &self.tls_client_ca {
+            tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read_pem(
+                "client CA certificate",
+                ca,
+            )?));
+        }
+        Ok(Some(tls))
+    }
+}
+
+/// Authentication, authorization and audit for the gRPC adapter.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    tokens: Option<Arc<TokenSource>>,
+    audit: AuditLog,
+}
+
+impl Gate {
+    /// A gate that lets every call through as `anonymous` and audits writes.
+    pub fn open(audit: AuditLog) -> Self {
+        Self { tokens: None, audit }
+    }
+
+    /// A gate that requires a token from `source`.
+    pub fn with_tokens(source: TokenSource, audit: AuditLog) -> Self {
+        Self {
+            tokens: Some(Arc::new(source)),
+            audit,
+        }
+    }
+
+    /// The audit log.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Who made the call: UNAUTHENTICATED when a token is required and the
+    /// call has none, or one that no entry of the token file matches.
+    pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
+        let Some(source) = &self.tokens else {
+            return Ok(Principal {
+                name: ANONYMOUS.into(),
+                role: Role::Admin,
+                scopes: Vec::new(),
+            });
+        };
+        let header = metadata.get("authorization").ok_or_else(|| {
+            Status::unauthenticated("this registry requires a bearer token in the authorization metadata")
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| {
+                Status::unauthenticated("the authorization metadata must be \"Bearer <token>\"")
+            })?;
+        let file = source.current().map_err(|e| {
+            tracing::error!(error = %e, "the token file cannot be used: refusing calls");
+            Status::unavailable("the registry cannot read its token file; the server log has the details")
+        })?;
+        let entry = file
+            .find(token)
+            .ok_or_else(|| Status::unauthenticated("the bearer token is not valid (unknown or revoked)"))?;
+        Ok(Principal {
+            name: entry.name.clone(),
+            role: entry.role,
+            scopes: entry.scopes.clone(),
+        })
+    }
+
+    /// Runs a write `call` when `caller` may make it with `role` on
+    /// `component` (empty: the global settings), and records the attempt
+    /// and its outcome in the audit log either way. `call` is not started
+    /// when the attempt is refused.
+    pub async fn write<T>(
+        &self,
+        caller: Result<Principal, Status>,
+        action: &'static str,
+        role: Role,
+        component: &str,
+        target: String,
+        call: impl Future<Output = Result<T, Status>>,
+    ) -> Result<T, Status> {
+        let component = (!component.is_empty()).then_some(component);
+        let (principal, result) = match caller {
+            Err(refused) => (UNAUTHENTICATED.to_owned(), Err(refused)),
+            Ok(principal) => match principal.allow(action, role, component) {
+                Err(refused) => (principal.name, Err(refused)),
+                Ok(()) => (principal.name, call.await),
+            },
+        };
+        let (outcome, message) = match &result {
+            Ok(_) => ("OK", String::new()),
+            Err(status) => (code_name(status.code()), status.message().to_owned()),
+        };
+        let record = AuditRecord {
+            time_micros: audit::micros(SystemTime::now()),
+            principal,
+            action: action.to_owned(),
+            target,
+            allowed: result.is_ok(),
+            outcome: outcome.to_owned(),
+            message,
+        };
+        // The write itself is done (or refused) by now: a failure to record
+        // it must not turn into the call's answer, but it must be seen.
+        if let Err(e) = self.audit.append(&record).await {
+            tracing::error!(error = %e, ?record, "cannot record an audit entry");
+        }
+        result
+    }
+}
+
+/// The audit target of a call on `component/contract[@version]`, or
+/// `global` when neither is named.
+pub fn target(component: &str, contract: &str, version: &str) -> String {
+    match (component.is_empty() && contract.is_empty(), version.is_empty()) {
+        (true, _) => "global".to_owned(),
+        (false, true) => format!("{component}/{contract}"),
+        (false, false) => format!("{component}/{contract}@{version}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_whole_names_with_stars() {
+        assert!(pattern_matches("orders", "orders"));
+        assert!(!pattern_matches("orders", "orders-eu"));
+        assert!(!pattern_matches("orders", "order"));
+        assert!(pattern_matches("billing-*", "billing-eu"));
+        assert!(pattern_matches("billing-*", "billing-"));
+        assert!(!pattern_matches("billing-*", "billing"));
+        assert!(!pattern_matches("billing-*", "xbilling-eu"));
+        assert!(pattern_matches("*", "anything"));
+        assert!(pattern_matches("*-eu", "orders-eu"));
+        assert!(pattern_matches("a*b*c", "axxbyyc"));
+        assert!(!pattern_matches("a*b*c", "axxbyy"));
+        let hostile = "*a".repeat(30);
+        assert!(!pattern_matches(&hostile, &"a".repeat(29)));
+    }
+
+    #[test]
+    fn scope_patterns_are_validated() {
+        assert!(validate_pattern("billing-*").is_ok());
+        assert!(validate_pattern("").is_err());
+        assert!(validate_pattern("Orders").is_err());
+        assert!(validate_pattern("orders/x").is_err());
+    }
+
+    fn principal(role: Role, scopes: &[&str]) -> Principal {
+        Principal {
+            name: "t".into(),
+            role,
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn denials_name_the_missing_role_or_scope() {
+        let reader = principal(Role::Reader, &[]);
+        let err = reader
+            .allow("PublishContract", Role::Publisher, Some("orders"))
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::PermissionDenied);
+        assert!(err.message().contains("publisher role"), "{}", err.message());
+        let scoped = principal(Role::Admin, &["orders", "billing-*"]);
+        assert!(
+            scoped
+                .allow("DeleteContract", Role::Admin, Some("billing-eu"))
+                .is_ok()
+        );
+        let err = scoped
+            .allow("DeleteContract", Role::Admin, Some("payments"))
+            .unwrap_err();
+        assert!(err.message().contains("\"payments\""), "{}", err.message());
+        assert!(err.message().contains("orders, billing-*"), "{}", err.message());
+        let err = scoped
+            .allow("SetCompatibilityConfig", Role::Admin, None)
+            .unwrap_err();
+        assert!(err.message().contains("unscoped"), "{}", err.message());
+        assert!(principal(Role::Admin, &[]).allow("X", Role::Admin, None).is_ok());
+    }
+
+    #[test]
+    fn roles_parse_and_order() {
+        assert_eq!("publisher".parse::<Role>().unwrap(), Role::Publisher);
+        assert!("root".parse::<Role>().unwrap_err().to_string().contains("root"));
+        assert!(Role::Reader < Role::Publisher && Role::Publisher < Role::Admin);
+    }
+
+    #[test]
+    fn targets_name_what_was_acted_on() {
+        assert_eq!(target("", "", ""), "global");
+        assert_eq!(target("orders", "placed", ""), "orders/placed");
+        assert_eq!(target("orders", "placed", "1.0.0"), "orders/placed@1.0.0");
+    }
+}
