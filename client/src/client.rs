@@ -14,7 +14,7 @@ use futures::{StreamExt, stream::BoxStream};
 use semver::Version;
 use tonic::{
     metadata::{Ascii, MetadataValue},
-    transport::{Channel, Endpoint},
+    transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity},
 };
 
 use crate::{
@@ -100,6 +100,7 @@ pub struct ClientBuilder {
     cache_dir: Option<PathBuf>,
     on_retry: Option<RetryHook>,
     token: Option<Secret>,
+    tls: TlsSettings,
 }
 
 /// A token kept out of `Debug` output, which ends up in logs.
@@ -109,6 +110,25 @@ struct Secret(String);
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("<redacted>")
+    }
+}
+
+/// TLS settings of an `https://` registry.
+#[derive(Clone, Default)]
+struct TlsSettings {
+    ca_pem: Option<Vec<u8>>,
+    identity_pem: Option<(Vec<u8>, Vec<u8>)>,
+    domain: Option<String>,
+}
+
+impl std::fmt::Debug for TlsSettings {
+    // The client key is a secret: say only what is configured.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsSettings")
+            .field("ca", &self.ca_pem.is_some())
+            .field("identity", &self.identity_pem.is_some())
+            .field("domain", &self.domain)
+            .finish()
     }
 }
 
@@ -142,6 +162,7 @@ impl ClientBuilder {
             cache_dir: None,
             on_retry: None,
             token: None,
+            tls: TlsSettings::default(),
         }
     }
 
@@ -172,6 +193,28 @@ impl ClientBuilder {
         self
     }
 
+    /// The CA certificate(s), PEM, that an `https://` registry's certificate
+    /// must chain to. Required for `https://`: this client trusts no system
+    /// roots, so that what it trusts is always said explicitly.
+    pub fn tls_ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.tls.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// A client certificate and its private key, PEM, for registries that
+    /// verify client certificates.
+    pub fn tls_identity_pem(mut self, cert: impl Into<Vec<u8>>, key: impl Into<Vec<u8>>) -> Self {
+        self.tls.identity_pem = Some((cert.into(), key.into()));
+        self
+    }
+
+    /// The name to verify the registry's certificate against, when it is not
+    /// the URL's host.
+    pub fn tls_domain(mut self, domain: impl Into<String>) -> Self {
+        self.tls.domain = Some(domain.into());
+        self
+    }
+
     /// Where [`Client::fetch_contracts`] keeps its last good copies.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
@@ -186,12 +229,47 @@ impl ClientBuilder {
     }
 
     fn endpoint(&self) -> Result<Endpoint, Error> {
-        Endpoint::from_shared(self.url.clone())
+        let endpoint = Endpoint::from_shared(self.url.clone())
             .map(|e| e.connect_timeout(self.connect_timeout))
             .map_err(|e| Error::InvalidUrl {
                 url: self.url.clone(),
                 reason: error_chain(&e),
-            })
+            })?;
+        let https = endpoint.uri().scheme_str() == Some("https");
+        let tls = &self.tls;
+        let configured = tls.ca_pem.is_some() || tls.identity_pem.is_some() || tls.domain.is_some();
+        if !https {
+            if configured {
+                return Err(Error::InvalidSetting {
+                    setting: "tls",
+                    reason: format!(
+                        "TLS settings are given but {} is not an https:// address",
+                        self.url
+                    ),
+                });
+            }
+            return Ok(endpoint);
+        }
+        let Some(ca) = &tls.ca_pem else {
+            return Err(Error::InvalidSetting {
+                setting: "tls_ca",
+                reason: format!(
+                    "{} is https:// but no CA certificate is given to verify it",
+                    self.url
+                ),
+            });
+        };
+        let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some((cert, key)) = &tls.identity_pem {
+            config = config.identity(Identity::from_pem(cert, key));
+        }
+        if let Some(domain) = &tls.domain {
+            config = config.domain_name(domain.clone());
+        }
+        endpoint.tls_config(config).map_err(|e| Error::InvalidSetting {
+            setting: "tls",
+            reason: error_chain(&e),
+        })
     }
 
     fn authorization(&self) -> Result<Option<MetadataValue<Ascii>>, Error> {
@@ -890,5 +968,34 @@ mod tests {
         );
         assert!(!err.to_string().contains("bad"), "the token leaks: {err}");
         assert!(ClientBuilder::new("127.0.0.1:1").token("").build().is_err());
+    }
+
+    #[tokio::test]
+    async fn tls_settings_need_an_https_address_and_https_needs_a_ca() {
+        let err = ClientBuilder::new("http://127.0.0.1:1")
+            .tls_ca_pem("pem")
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::InvalidSetting { setting: "tls", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("not an https:// address"), "{err}");
+        let err = ClientBuilder::new("https://127.0.0.1:1").build().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidSetting {
+                    setting: "tls_ca",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let key = format!(
+            "{:?}",
+            ClientBuilder::new("https://x:1").tls_identity_pem("c", "SECRETKEY")
+        );
+        assert!(!key.contains("SECRETKEY"), "the key leaks: {key}");
     }
 }
