@@ -6,8 +6,14 @@
 //! - [`TestServer::start_on`]: the same on a given address, to restart a
 //!   stopped server where its clients expect it.
 //! - [`TestServer::start_with`]: the same with adjusted settings (limits).
-//! - [`TestServer::url`]: the `http://` address to give to clients.
+//! - [`TestServer::start_tls`]: the same over TLS; the harness reaches it
+//!   with the given client TLS settings.
+//! - [`TestServer::url`]: the `http://` (or `https://`) address to give to
+//!   clients.
 //! - [`TestServer::client`]: a generated `RegistryService` client.
+//! - [`pki`]: a certificate authority generated in the test, for TLS.
+
+pub mod pki;
 
 use std::net::SocketAddr;
 
@@ -25,6 +31,7 @@ pub struct TestServer {
     data_dir: tempfile::TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    tls: Option<tonic::transport::ClientTlsConfig>,
 }
 
 impl TestServer {
@@ -43,7 +50,18 @@ impl TestServer {
     /// by `adjust` (e.g. smaller limits).
     pub async fn start_with(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        Self::serve(listener, data_dir, adjust).await
+        Self::serve(listener, data_dir, adjust, None).await
+    }
+
+    /// Starts a server whose settings (`adjust`) make it serve TLS; the
+    /// harness's own channels (health, [`TestServer::client`]) use `tls`.
+    pub async fn start_tls(
+        data_dir: tempfile::TempDir,
+        adjust: impl FnOnce(&mut Config),
+        tls: tonic::transport::ClientTlsConfig,
+    ) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        Self::serve(listener, data_dir, adjust, Some(tls)).await
     }
 
     /// Starts a server on a given address and data directory: a restart of a
@@ -52,13 +70,14 @@ impl TestServer {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("bind {addr} again: {e}"));
-        Self::serve(listener, data_dir, |_| {}).await
+        Self::serve(listener, data_dir, |_| {}, None).await
     }
 
     async fn serve(
         listener: TcpListener,
         data_dir: tempfile::TempDir,
         adjust: impl FnOnce(&mut Config),
+        tls: Option<tonic::transport::ClientTlsConfig>,
     ) -> Self {
         let addr = listener.local_addr().expect("local address");
         let mut config = Config::new(addr, data_dir.path());
@@ -76,6 +95,7 @@ impl TestServer {
             data_dir,
             shutdown: Some(tx),
             task: Some(task),
+            tls,
         };
         server.wait_serving().await;
         server
@@ -94,18 +114,21 @@ impl TestServer {
         assert_eq!(status, ServingStatus::Serving as i32, "server is not SERVING");
     }
 
-    /// The server's address as an `http://` URL.
+    /// The server's address as an `http://` URL, `https://` over TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// A gRPC channel to the server.
     pub async fn channel(&self) -> tonic::transport::Channel {
-        tonic::transport::Endpoint::from_shared(self.url())
-            .expect("valid url")
-            .connect()
-            .await
-            .expect("connect to the test server")
+        let mut endpoint = tonic::transport::Endpoint::from_shared(self.url()).expect("valid url");
+        if let Some(tls) = &self.tls {
+            endpoint = endpoint
+                .tls_config(tls.clone())
+                .expect("valid client TLS settings");
+        }
+        endpoint.connect().await.expect("connect to the test server")
     }
 
     /// A client of the registry service.
