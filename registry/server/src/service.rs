@@ -962,6 +962,19 @@ impl Registry {
     }
 }
 
+/// Sends one event to a watcher; false when it is gone or the registry is
+/// stopping (a watcher that does not read must not hold up a shutdown).
+async fn deliver(
+    tx: &mpsc::Sender<Result<Event, Error>>,
+    shutdown: &mut watch::Receiver<bool>,
+    event: Event,
+) -> bool {
+    tokio::select! {
+        sent = tx.send(Ok(event)) => sent.is_ok(),
+        _ = shutdown.wait_for(|stopping| *stopping) => false,
+    }
+}
+
 async fn watch_loop(
     registry: Weak<Inner>,
     mut live: broadcast::Receiver<Arc<Event>>,
@@ -1001,27 +1014,28 @@ async fn watch_loop(
             }
             for e in chunk {
                 last = e.sequence;
-                if wanted(&e) && tx.send(Ok(e)).await.is_err() {
+                if wanted(&e) && !deliver(&tx, &mut shutdown, e).await {
                     return;
                 }
             }
         }
         // Follow the live feed until it skips ahead of us.
         loop {
-            tokio::select! {
-                _ = shutdown.changed() => return,
+            let received = tokio::select! {
+                _ = shutdown.wait_for(|stopping| *stopping) => return,
                 () = tx.closed() => return,
-                received = live.recv() => match received {
-                    Ok(e) if e.sequence <= last => {}
-                    Ok(e) if e.sequence == last + 1 => {
-                        last = e.sequence;
-                        if wanted(&e) && tx.send(Ok((*e).clone())).await.is_err() {
-                            return;
-                        }
+                received = live.recv() => received,
+            };
+            match received {
+                Ok(e) if e.sequence <= last => {}
+                Ok(e) if e.sequence == last + 1 => {
+                    last = e.sequence;
+                    if wanted(&e) && !deliver(&tx, &mut shutdown, (*e).clone()).await {
+                        return;
                     }
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => break,
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => break,
+                Err(broadcast::error::RecvError::Closed) => return,
             }
         }
     }
@@ -1278,6 +1292,27 @@ mod tests {
         assert_eq!((event.sequence, event.kind), (102, EventKind::Deprecated));
         r.shutdown();
         assert!(events.recv().await.is_none(), "the stream ends on shutdown");
+    }
+
+    #[tokio::test]
+    async fn a_watcher_that_does_not_read_does_not_hold_up_a_shutdown() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = registry(dir.path());
+        for patch in 0..200 {
+            let schema = format!(r#"{{"type":"object","title":"{patch}"}}"#);
+            r.publish(input(&schema, &format!("1.0.{patch}"))).await.unwrap();
+        }
+        // Its replay alone is more than the stream buffers.
+        let mut events = r.watch(0, "").unwrap();
+        assert_eq!(events.recv().await.unwrap().unwrap().sequence, 1);
+        r.shutdown();
+        let mut received = 1;
+        while let Some(event) = events.recv().await {
+            event.unwrap();
+            received += 1;
+        }
+        // The stream ended with what was already buffered, not after all 200.
+        assert!(received < 200, "{received}");
     }
 
     #[test]
