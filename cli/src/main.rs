@@ -1,6 +1,7 @@
 //! `accord`: the command-line interface of the Accord contract registry.
 //!
 //! - `main.rs`: the command line (clap), dispatch and exit codes.
+//! - [`access`]: the token and TLS settings of registry calls, and `audit`.
 //! - [`offline`]: `check --against` and `diff OLD NEW` through the engine.
 //! - [`online`]: the commands that talk to a registry through `accord-client`.
 //! - [`manifest`]: `accord.toml`, contracts as code.
@@ -9,6 +10,7 @@
 //! - [`rules`]: rule metadata for SARIF.
 //! - [`locate`]: the line of a JSON pointer in a schema file, for annotations.
 
+mod access;
 mod locate;
 mod manifest;
 mod offline;
@@ -52,6 +54,49 @@ struct Cli {
             http://registry.internal:50051. Offline commands ignore it."
     )]
     registry: String,
+
+    /// Bearer token for a registry that requires one.
+    #[arg(
+        long,
+        env = "ACCORD_TOKEN",
+        hide_env_values = true,
+        global = true,
+        long_help = "Bearer token sent with every registry call, as created by \
+            `accord-registry token create`. Prefer the ACCORD_TOKEN environment variable: \
+            a flag shows in the process list."
+    )]
+    token: Option<String>,
+
+    /// CA certificate (PEM) to verify an https:// registry.
+    #[arg(
+        long,
+        env = "ACCORD_TLS_CA",
+        value_name = "PEM",
+        global = true,
+        long_help = "PEM file of the CA certificate(s) that an https:// registry's certificate \
+            must chain to. Required with an https:// --registry; no system roots are trusted."
+    )]
+    tls_ca: Option<PathBuf>,
+
+    /// Client certificate (PEM), for a registry that verifies clients.
+    #[arg(
+        long,
+        env = "ACCORD_CLIENT_CERT",
+        value_name = "PEM",
+        global = true,
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+
+    /// Private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        env = "ACCORD_CLIENT_KEY",
+        value_name = "PEM",
+        global = true,
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
 
     /// Never colour the output.
     #[arg(
@@ -329,6 +374,20 @@ enum Command {
         #[arg(long)]
         component: Option<String>,
     },
+
+    /// List the write attempts the registry recorded, accepted and refused (admin).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord audit --since 24h\n",
+        "  accord audit --since 2026-11-27T09:00:00Z --format json"
+    ))]
+    Audit {
+        /// Only attempts at or after this time: RFC 3339, or a duration before now.
+        ///
+        /// e.g. 2026-11-27T09:00:00Z, or 90m, 24h, 7d. Without it, the whole log.
+        #[arg(long, value_name = "TIME", value_parser = access::parse_since)]
+        since: Option<std::time::SystemTime>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -461,6 +520,12 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let registry = cli.registry;
+    access::configure(access::Access {
+        token: cli.token,
+        tls_ca: cli.tls_ca,
+        tls_cert: cli.tls_cert,
+        tls_key: cli.tls_key,
+    });
     let format = cli.format;
     let takes_reports = matches!(
         cli.command,
@@ -592,6 +657,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Watch { from, component } => {
             online::block_on(online::watch(&registry, from, component.as_deref(), json))
         }
+        Command::Audit { since } => online::block_on(access::audit(&registry, since, json)),
     }
 }
 

@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::{
     Outcome,
+    access::connect,
     locate::Lines,
     manifest::Manifest,
     offline,
@@ -31,12 +32,6 @@ pub fn block_on<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
         .build()
         .context("cannot start the async runtime")?
         .block_on(future)
-}
-
-/// Connects now, so that an unreachable registry is reported once, naming
-/// the address, before any work is done.
-async fn connect(url: &str) -> Result<Client> {
-    Ok(Client::connect(url).await?)
 }
 
 /// Parses `component/contract`, with the naming rules checked here.

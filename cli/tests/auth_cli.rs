@@ -1,0 +1,213 @@
+//! The real `accord` binary against a registry that requires tokens, and
+//! one served over TLS: --token / ACCORD_TOKEN, --tls-ca, `accord audit`.
+
+mod common;
+
+use std::process::Command;
+
+use accord_registry::auth::{Role, tokens};
+use accord_tests::{TestServer, pki::TestCa};
+use common::{Run, Workdir};
+
+const V1: &str = r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#;
+
+async fn run(cmd: Command) -> Run {
+    let out = tokio::process::Command::from(cmd)
+        .output()
+        .await
+        .expect("run accord");
+    Run::from(out)
+}
+
+/// `accord --registry URL args…` with no token or TLS settings inherited.
+fn accord(work: &Workdir, url: &str, args: &[&str]) -> Command {
+    let mut full = vec!["--registry", url];
+    full.extend_from_slice(args);
+    let mut cmd = work.cmd(&full);
+    for var in [
+        "ACCORD_TOKEN",
+        "ACCORD_TLS_CA",
+        "ACCORD_CLIENT_CERT",
+        "ACCORD_CLIENT_KEY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens.json");
+    let reader = tokens::create(&file, "dashboard", Role::Reader, &[]).unwrap();
+    let publisher = tokens::create(&file, "ci", Role::Publisher, &["orders".into()]).unwrap();
+    let admin = tokens::create(&file, "ops", Role::Admin, &[]).unwrap();
+    let auth_file = file.clone();
+    let server = TestServer::start_with(tempfile::tempdir().unwrap(), move |c| {
+        c.security.auth_file = Some(auth_file);
+    })
+    .await;
+    let url = server.url();
+    let work = Workdir::new();
+    work.write("v1.json", V1);
+
+    let none = run(accord(&work, &url, &["publish", "orders/placed", "v1.json"])).await;
+    let none = none.expect_code(2);
+    assert!(none.stderr.contains("bearer token"), "{}", none.stderr);
+
+    let mut as_reader = accord(&work, &url, &["publish", "orders/placed", "v1.json"]);
+    as_reader.env("ACCORD_TOKEN", &reader);
+    let denied = run(as_reader).await.expect_code(2);
+    assert!(denied.stderr.contains("publisher role"), "{}", denied.stderr);
+    assert!(
+        !denied.stderr.contains(&reader),
+        "the token leaks: {}",
+        denied.stderr
+    );
+
+    let out_of_scope = run(accord(
+        &work,
+        &url,
+        &["--token", &publisher, "publish", "billing/invoice", "v1.json"],
+    ))
+    .await
+    .expect_code(2);
+    assert!(
+        out_of_scope.stderr.contains("\"billing\""),
+        "{}",
+        out_of_scope.stderr
+    );
+
+    let mut as_ci = accord(
+        &work,
+        &url,
+        &["publish", "orders/placed", "v1.json", "--version", "1.0.0"],
+    );
+    as_ci.env("ACCORD_TOKEN", &publisher);
+    run(as_ci).await.expect_code(0);
+    let got = run(accord(&work, &url, &["--token", &reader, "get", "orders/placed"]))
+        .await
+        .expect_code(0);
+    assert_eq!(got.stdout.trim(), V1);
+
+    let denied = run(accord(&work, &url, &["--token", &publisher, "audit"]))
+        .await
+        .expect_code(2);
+    assert!(denied.stderr.contains("admin role"), "{}", denied.stderr);
+    let text = run(accord(
+        &work,
+        &url,
+        &["--token", &admin, "audit", "--since", "1h"],
+    ))
+    .await
+    .expect_code(0);
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", text.stdout);
+    assert!(
+        lines[0].contains("unauthenticated  PublishContract  orders/placed  UNAUTHENTICATED"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("dashboard  PublishContract  orders/placed  PERMISSION_DENIED"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("ci  PublishContract  billing/invoice  PERMISSION_DENIED"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[3].contains("ci  PublishContract  orders/placed@1.0.0  OK"),
+        "{}",
+        lines[3]
+    );
+
+    let json = run(accord(
+        &work,
+        &url,
+        &["--token", &admin, "audit", "--format", "json"],
+    ))
+    .await
+    .expect_code(0)
+    .json();
+    let entries = json["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 4);
+    assert_eq!(entries[3]["principal"], "ci");
+    assert_eq!(entries[3]["allowed"], true);
+    assert_eq!(entries[1]["outcome"], "PERMISSION_DENIED");
+
+    let future = run(accord(
+        &work,
+        &url,
+        &["--token", &admin, "audit", "--since", "2999-01-01T00:00:00Z"],
+    ))
+    .await
+    .expect_code(0);
+    assert!(future.stdout.is_empty(), "{}", future.stdout);
+    let bad = run(accord(
+        &work,
+        &url,
+        &["--token", &admin, "audit", "--since", "yesterday"],
+    ))
+    .await
+    .expect_code(2);
+    assert!(bad.stderr.contains("yesterday"), "{}", bad.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_registry_with_tls_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("accord test CA");
+    let issued = ca.issue("registry", &["127.0.0.1", "localhost"]);
+    let cert = dir.path().join("server.pem");
+    let key = dir.path().join("server.key");
+    let ca_file = dir.path().join("ca.pem");
+    std::fs::write(&cert, &issued.cert_pem).unwrap();
+    std::fs::write(&key, &issued.key_pem).unwrap();
+    std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+    let harness = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca.cert_pem()));
+    let server = TestServer::start_tls(
+        tempfile::tempdir().unwrap(),
+        move |c| {
+            c.security.tls_cert = Some(cert);
+            c.security.tls_key = Some(key);
+        },
+        harness,
+    )
+    .await;
+    let url = server.url();
+    let work = Workdir::new();
+    work.write("v1.json", V1);
+    let ca_path = ca_file.to_str().unwrap();
+
+    run(accord(
+        &work,
+        &url,
+        &["--tls-ca", ca_path, "publish", "orders/placed", "v1.json"],
+    ))
+    .await
+    .expect_code(0);
+    let mut env_ca = accord(&work, &url, &["get", "orders/placed"]);
+    env_ca.env("ACCORD_TLS_CA", ca_path);
+    assert_eq!(run(env_ca).await.expect_code(0).stdout.trim(), V1);
+
+    let no_ca = run(accord(&work, &url, &["get", "orders/placed"]))
+        .await
+        .expect_code(2);
+    assert!(no_ca.stderr.contains("CA certificate"), "{}", no_ca.stderr);
+    let missing = run(accord(
+        &work,
+        &url,
+        &["--tls-ca", "absent.pem", "get", "orders/placed"],
+    ))
+    .await
+    .expect_code(2);
+    assert!(missing.stderr.contains("absent.pem"), "{}", missing.stderr);
+    let plain = format!("http://{}", server.addr());
+    run(accord(&work, &plain, &["get", "orders/placed"]))
+        .await
+        .expect_code(2);
+}
