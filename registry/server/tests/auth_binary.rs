@@ -130,6 +130,7 @@ fn serve(data_dir: &Path, extra: &[&str]) -> (Child, String, Vec<String>) {
         .expect("spawn accord-registry serve");
     let Some(stderr) = child.stderr.take() else {
         let _ = child.kill();
+        let _ = child.wait();
         panic!("no stderr to read the log from");
     };
     let mut lines = BufReader::new(stderr);
