@@ -10,6 +10,8 @@
 //! - [`check`]: a new schema against earlier versions under a mode.
 //! - [`rules()`], [`rule`], [`RuleInfo`]: every rule with its metadata.
 //! - [`fingerprint`]: SHA-256 of the canonical JSON.
+//! - [`soundness`], [`Soundness`]: documents the old schema accepts, checked
+//!   against the new one (the converse of a witness).
 //!
 //! Modules:
 //! - `parse`: limits, JSON, meta-schema validation, then `model`.
@@ -18,6 +20,8 @@
 //! - `engine`: pairs old and new elements once and calls the rules.
 //! - `rules`: one file per rule family (metadata and leaf checks) and the
 //!   sorted registry.
+//! - `witness`: documents that show a break (verified with the `jsonschema`
+//!   crate) and the soundness probe.
 
 #![deny(missing_docs)]
 
@@ -25,8 +29,10 @@ mod engine;
 mod model;
 mod parse;
 pub mod rules;
+mod witness;
 
 pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
+pub use witness::Soundness;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -290,6 +296,9 @@ impl Default for Limits {
 pub struct Schema {
     value: Value,
     arena: std::sync::Arc<model::Arena>,
+    /// The validator that checks witnesses, compiled on first use and then
+    /// shared by every finding and every clone.
+    compiled: std::sync::Arc<std::sync::OnceLock<witness::Compiled>>,
 }
 
 impl Schema {
@@ -328,7 +337,12 @@ impl Schema {
         Ok(Self {
             value,
             arena: std::sync::Arc::new(arena),
+            compiled: Default::default(),
         })
+    }
+
+    fn compiled(&self) -> &witness::Compiled {
+        self.compiled.get_or_init(|| witness::Compiled::new(&self.value))
     }
 
     /// The JSON document.
@@ -340,6 +354,48 @@ impl Schema {
 /// Runs the comparison `old` → `new`; paths are in the roles of the call.
 fn compare(old: &Schema, new: &Schema, policy: Policy) -> Vec<engine::Raw> {
     engine::Engine::run(&old.arena, &new.arena, policy).0
+}
+
+/// A verified document that `accepting` accepts and `rejecting` rejects,
+/// located at the finding's paths (raw engine syntax, in those roles).
+/// `budget` is shared by all the findings of one call, so that a pair with
+/// thousands of findings costs a bounded amount of validation.
+fn witness_of(
+    accepting: &Schema,
+    rejecting: &Schema,
+    raw: &engine::Raw,
+    budget: &mut usize,
+) -> Option<Value> {
+    witness::witness(
+        (&accepting.value, accepting.compiled()),
+        (&rejecting.value, rejecting.compiled()),
+        &raw.old_path,
+        &raw.new_path,
+        budget,
+    )
+}
+
+/// Generates `documents` documents (plus the boundary values of both
+/// schemas) that `old` accepts, seeded by `seed`, and checks that `new`
+/// accepts them too. For a pair [`check`] calls backward compatible, every
+/// counterexample is either an engine bug or a deliberate agreement with
+/// Confluent that the rule table documents.
+///
+/// ```
+/// use accord_compat::{Schema, soundness};
+/// let old = Schema::parse(r#"{"type":"integer"}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"number"}"#).unwrap();
+/// let report = soundness(&old, &new, 50, 7);
+/// assert!(report.accepted_by_old > 0);
+/// assert!(report.counterexamples.is_empty());
+/// ```
+pub fn soundness(old: &Schema, new: &Schema, documents: usize, seed: u64) -> Soundness {
+    witness::probe(
+        (&old.value, old.compiled()),
+        (&new.value, new.compiled()),
+        documents,
+        seed,
+    )
 }
 
 fn pointer(path: &str) -> String {
@@ -384,17 +440,23 @@ fn sort(findings: &mut [Finding]) {
 /// assert!(!findings[0].compatible);
 /// ```
 pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Vec<Finding> {
+    let mut budget = witness::MAX_VALIDATIONS;
     let mut findings: Vec<Finding> = compare(old, new, policy)
         .into_iter()
-        .map(|r| Finding {
-            rule: r.rule.id.to_string(),
-            old_path: pointer(&r.old_path),
-            new_path: pointer(&r.new_path),
-            message: r.message,
-            compatible: r.rule.compatible(policy),
-            direction: Direction::Backward,
-            against: None,
-            witness: None,
+        .map(|r| {
+            let compatible = r.rule.compatible(policy);
+            Finding {
+                witness: (!compatible)
+                    .then(|| witness_of(old, new, &r, &mut budget))
+                    .flatten(),
+                rule: r.rule.id.to_string(),
+                old_path: pointer(&r.old_path),
+                new_path: pointer(&r.new_path),
+                message: r.message,
+                compatible,
+                direction: Direction::Backward,
+                against: None,
+            }
         })
         .collect();
     sort(&mut findings);
@@ -438,31 +500,44 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
         Mode::Full | Mode::FullTransitive => (true, true),
     };
     let mut findings = Vec::new();
+    let mut budget = witness::MAX_VALIDATIONS;
     for i in targets {
         let old = earlier[i];
         if backward {
-            findings.extend(compare(old, new, policy).into_iter().map(|r| Finding {
-                rule: r.rule.id.to_string(),
-                old_path: pointer(&r.old_path),
-                new_path: pointer(&r.new_path),
-                message: r.message,
-                compatible: mode == Mode::None || r.rule.compatible(policy),
-                direction: Direction::Backward,
-                against: Some(i),
-                witness: None,
+            findings.extend(compare(old, new, policy).into_iter().map(|r| {
+                let compatible = mode == Mode::None || r.rule.compatible(policy);
+                Finding {
+                    witness: (!compatible)
+                        .then(|| witness_of(old, new, &r, &mut budget))
+                        .flatten(),
+                    rule: r.rule.id.to_string(),
+                    old_path: pointer(&r.old_path),
+                    new_path: pointer(&r.new_path),
+                    message: r.message,
+                    compatible,
+                    direction: Direction::Backward,
+                    against: Some(i),
+                }
             }));
         }
         if forward {
             // The new schema plays the old role here: swap the paths back.
-            findings.extend(compare(new, old, policy).into_iter().map(|r| Finding {
-                rule: r.rule.id.to_string(),
-                old_path: pointer(&r.new_path),
-                new_path: pointer(&r.old_path),
-                message: r.message,
-                compatible: r.rule.compatible(policy),
-                direction: Direction::Forward,
-                against: Some(i),
-                witness: None,
+            // The witness is a document the new schema accepts and the old
+            // one rejects: the roles of this comparison.
+            findings.extend(compare(new, old, policy).into_iter().map(|r| {
+                let compatible = r.rule.compatible(policy);
+                Finding {
+                    witness: (!compatible)
+                        .then(|| witness_of(new, old, &r, &mut budget))
+                        .flatten(),
+                    rule: r.rule.id.to_string(),
+                    old_path: pointer(&r.new_path),
+                    new_path: pointer(&r.old_path),
+                    message: r.message,
+                    compatible,
+                    direction: Direction::Forward,
+                    against: Some(i),
+                }
             }));
         }
     }

@@ -100,6 +100,23 @@ of `$ref`s that never reaches a schema is an error. The comparison has a
 work bound (pairs of subschemas compared) and a depth bound; hitting either
 gives the conservative finding `COMPARISON_LIMIT_EXCEEDED`.
 
+## Witnesses
+
+Each breaking finding carries, when one can be built, a *witness*: a small
+document that the reader's old view accepts and the new one rejects (for a
+backward finding: the old schema accepts it, the new one rejects it; for a
+forward finding the other way round), with the change at the finding's
+place and the rest the smallest values the schema allows. Every witness is
+checked with a JSON Schema validator before it is shown; one that fails is
+dropped, and the finding then has none. The rules below that say *may come
+without a witness* are those where Confluent's checker, which Accord
+follows, reports a change that can leave the accepted documents unchanged.
+
+The converse is checked too: for pairs the engine calls compatible,
+documents the old schema accepts are generated and the new schema must
+accept them all. The rules marked *compatible by agreement with Confluent*
+are where that is knowingly not so.
+
 ## Rules
 "#;
 
@@ -142,6 +159,16 @@ fn generate() -> String {
         }
         if !r.note.is_empty() {
             let _ = writeln!(out, "- Differs from Confluent: {}", r.note);
+        }
+        if !r.no_witness.is_empty() {
+            let _ = writeln!(out, "- May come without a witness: {}", r.no_witness);
+        }
+        if !r.unsound.is_empty() {
+            let _ = writeln!(
+                out,
+                "- Compatible by agreement with Confluent, not by proof: {}",
+                r.unsound
+            );
         }
     }
     out

@@ -66,7 +66,8 @@ declare_rules! { "array";
         r#"{"type":"array","items":[{"type":"string"}],"additionalItems":false}"# => r#"{"type":"array","items":[{"type":"string"}]}"#;
     ADDITIONAL_ITEMS_REMOVED (false, false, Validation, Confluent)
         "Items past the tuple are now forbidden (`additionalItems: false`; 2020-12: `items: false`)."
-        r#"{"additionalItems":true}"# => r#"{"additionalItems":false}"#;
+        r#"{"additionalItems":true}"# => r#"{"additionalItems":false}"#,
+        no_witness = "`additionalItems` only applies after a tuple `items`; without one the change accepts and rejects the same documents, though Confluent reports it.";
     ADDITIONAL_ITEMS_EXTENDED (true, true, Validation, Confluent)
         "The schema that constrained items past the tuple was removed."
         r#"{"type":"array","items":[{"type":"string"}],"additionalItems":{"type":"number"}}"# => r#"{"type":"array","items":[{"type":"string"}]}"#;

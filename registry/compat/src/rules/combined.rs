@@ -10,7 +10,8 @@ declare_rules! { "combined";
         r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"#;
     COMBINED_TYPE_CHANGED (false, false, Validation, Confluent)
         "The combining keyword changed to one that may accept less (e.g. `anyOf` to `oneOf`)."
-        r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"#;
+        r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"#,
+        no_witness = "when no document matches two alternatives at once, `anyOf` and `oneOf` accept the same documents.";
     PRODUCT_TYPE_EXTENDED (false, false, Validation, Confluent)
         "An `allOf` gained a subschema: one more constraint to meet."
         r#"{"allOf":[{"type":"string"}]}"# => r#"{"allOf":[{"type":"string"},{"maxLength":5}]}"#;
@@ -26,7 +27,8 @@ declare_rules! { "combined";
     COMBINED_TYPE_SUBSCHEMAS_CHANGED (false, false, Validation, Confluent)
         "Some subschemas of an `allOf`/`anyOf`/`oneOf` have no compatible counterpart in the other version."
         r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#,
-        note = "Like Confluent, the findings inside a pair that does not match are not listed; Accord's message names, for each unmatched subschema, its closest counterpart and the first thing that breaks there.";
+        note = "Like Confluent, the findings inside a pair that does not match are not listed; Accord's message names, for each unmatched subschema, its closest counterpart and the first thing that breaks there.",
+        no_witness = "when the subschemas of the accepting version contradict each other (an `allOf` of a string enum and `type: number`), it accepts no document at all.";
     NOT_TYPE_EXTENDED (false, false, Validation, Confluent)
         "The schema inside `not` now accepts more, so the whole rejects more."
         r#"{"not":{"type":"integer"}}"# => r#"{"not":{"type":"number"}}"#;

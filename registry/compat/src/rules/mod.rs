@@ -65,6 +65,13 @@ pub struct RuleInfo {
     pub example_new: &'static str,
     /// Where Accord's behaviour differs from Confluent's, and why; empty if it does not.
     pub note: &'static str,
+    /// Why a breaking finding of this rule may come without a witness
+    /// document; empty when one is always expected.
+    pub no_witness: &'static str,
+    /// Why documents the old schema accepts may be rejected by the new one
+    /// although the rule calls the change compatible (a deliberate agreement
+    /// with Confluent); empty when the rule is sound.
+    pub unsound: &'static str,
 }
 
 impl RuleInfo {
@@ -80,7 +87,8 @@ impl RuleInfo {
 /// Declares a family's rules as statics plus the family list `ALL`.
 macro_rules! declare_rules {
     ($family:literal; $( $name:ident ($strict:literal, $lenient:literal, $kind:ident, $origin:ident)
-        $purpose:literal $old:literal => $new:literal $(, note = $note:literal)? ; )* ) => {
+        $purpose:literal $old:literal => $new:literal $(, note = $note:literal)?
+        $(, no_witness = $no_witness:literal)? $(, unsound = $unsound:literal)? ; )* ) => {
         $(
             pub(crate) static $name: $crate::rules::RuleInfo = $crate::rules::RuleInfo {
                 id: stringify!($name),
@@ -93,6 +101,8 @@ macro_rules! declare_rules {
                 example_old: $old,
                 example_new: $new,
                 note: concat!("" $(, $note)?),
+                no_witness: concat!("" $(, $no_witness)?),
+                unsound: concat!("" $(, $unsound)?),
             };
         )*
         /// Every rule of this family.

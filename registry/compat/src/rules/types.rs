@@ -17,10 +17,12 @@ declare_rules! { "types";
     TYPE_NARROWED (false, false, Validation, Confluent)
         "The type now accepts less: `number` became `integer`, or an explicit `type` was added to a schema whose other keywords let any type through."
         r#"{"type":"number"}"# => r#"{"type":"integer"}"#,
-        note = "Accord also reports adding an explicit `type` to a schema that only had keywords of that type, which Confluent does not compare.";
+        note = "Accord also reports adding an explicit `type` to a schema that only had keywords of that type, which Confluent does not compare.",
+        no_witness = "the narrower type may already have been imposed elsewhere (a `patternProperties` entry that matches the property), so the two versions accept the same documents.";
     TYPE_CHANGED (false, false, Validation, Confluent)
         "The schema now describes another kind of value (e.g. `string` became `number`)."
-        r#"{"type":"string"}"# => r#"{"type":"number"}"#;
+        r#"{"type":"string"}"# => r#"{"type":"number"}"#,
+        no_witness = "Confluent reads the kind of a schema from its keywords, so a change of keywords that leaves the accepted documents alone is still reported: `{\"properties\": {}}` against `{}`, a `dependencies` entry that can only reject what both versions reject, `additionalItems` without a tuple `items`.";
 }
 
 /// `type: <name>` given or not: without it, values of other types pass.
