@@ -13,7 +13,8 @@ declare_rules! { "object";
         note = "Like Confluent, Accord reports `required` changes only for properties both versions define.";
     REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED (true, true, Validation, Confluent)
         "A property both versions define became required, and it has a default."
-        r#"{"properties":{"a":{"type":"string","default":"x"}}}"# => r#"{"properties":{"a":{"type":"string","default":"x"}},"required":["a"]}"#;
+        r#"{"properties":{"a":{"type":"string","default":"x"}}}"# => r#"{"properties":{"a":{"type":"string","default":"x"}},"required":["a"]}"#,
+        unsound = "Like Confluent, a new required property that has a `default` is accepted: a reader fills the default in when the property is missing. A validator does not, so documents without the property are rejected by the new schema.";
     REQUIRED_ATTRIBUTE_REMOVED (true, true, Validation, Confluent)
         "A property both versions define is no longer required."
         r#"{"properties":{"a":{"type":"string"}},"required":["a"]}"# => r#"{"properties":{"a":{"type":"string"}}}"#;

@@ -1,0 +1,267 @@
+//! Soundness, the converse of witnesses: for pairs the engine calls
+//! compatible, documents the old schema accepts must all be accepted by the
+//! new one. A counterexample is allowed only where a finding of the pair
+//! belongs to a rule that documents why (`RuleInfo::unsound`, shown in
+//! docs/rules.md); any other is an engine bug.
+//!
+//! The run is short by default and prints its counts. A longer run:
+//! `ACCORD_SOUNDNESS_DOCS=2000 PROPTEST_CASES=2000 cargo test --release -p
+//! accord-compat --test soundness -- --nocapture` (see BENCHMARKS.md).
+
+mod common;
+
+use accord_compat::{Mode, Policy, Schema, check, rule, rules, soundness};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+/// Random documents drawn per pair, on top of both schemas' boundary values.
+fn documents() -> usize {
+    std::env::var("ACCORD_SOUNDNESS_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+#[derive(Default)]
+struct Counts {
+    pairs: usize,
+    documents: usize,
+    accepted_by_old: usize,
+    agreed: usize,
+    bugs: Vec<String>,
+}
+
+impl Counts {
+    /// Probes one pair if the engine calls it compatible in `mode`; returns
+    /// whether it did.
+    fn probe(&mut self, id: &str, old: &Value, new: &Value, mode: Mode, seed: u64) -> bool {
+        let (Ok(o), Ok(n)) = (Schema::from_value(old.clone()), Schema::from_value(new.clone())) else {
+            return false;
+        };
+        let report = check(&n, &[&o], mode, Policy::Strict);
+        if !report.compatible {
+            return false;
+        }
+        // FORWARD reads the new schema's documents with the old one.
+        let (accepting, reading) = match mode {
+            Mode::Forward => (&n, &o),
+            _ => (&o, &n),
+        };
+        let s = soundness(accepting, reading, documents(), seed);
+        assert!(!s.skipped, "{id}: a schema did not compile for validation");
+        self.pairs += 1;
+        self.documents += s.generated;
+        self.accepted_by_old += s.accepted_by_old;
+        if let Some(doc) = s.counterexamples.first() {
+            let excused = report
+                .findings
+                .iter()
+                .filter_map(|f| rule(&f.rule))
+                .find(|r| !r.unsound.is_empty());
+            let blind_spot = undeclared_required(reading.value(), accepting.value(), reading.value());
+            match (excused, blind_spot) {
+                (Some(r), _) => {
+                    eprintln!("{id} ({mode}): {doc} breaks, as {} documents", r.id);
+                    self.agreed += 1;
+                }
+                (None, Some(name)) => {
+                    eprintln!(
+                        "{id} ({mode}): {doc} breaks: `required` names {name:?}, which not both \
+                         versions define (a documented blind spot, docs/rules.md)"
+                    );
+                    self.agreed += 1;
+                }
+                (None, None) => self.bugs.push(format!(
+                    "{id} ({mode}): {} accepts {doc}, {} rejects it, yet the engine found {:?}",
+                    accepting.value(),
+                    reading.value(),
+                    report.findings.iter().map(|f| &f.rule).collect::<Vec<_>>()
+                )),
+            }
+        }
+        true
+    }
+
+    fn finish(self, what: &str) {
+        eprintln!(
+            "{what}: {} compatible pairs, {} documents generated, {} accepted by the old schema, \
+             {} counterexamples documented as agreements with Confluent, {} unexplained",
+            self.pairs,
+            self.documents,
+            self.accepted_by_old,
+            self.agreed,
+            self.bugs.len()
+        );
+        assert!(
+            self.bugs.is_empty(),
+            "{what}: documents the old schema accepts and the new one rejects:\n{}",
+            self.bugs.join("\n")
+        );
+    }
+}
+
+/// A name the reading schema requires somewhere that not both versions
+/// define in `properties`: Confluent compares `required` only for
+/// properties both versions define, and Accord follows it (docs/rules.md:
+/// the note on `REQUIRED_ATTRIBUTE_ADDED`, and "Keywords Confluent does not
+/// compare").
+fn undeclared_required(reading: &Value, a: &Value, b: &Value) -> Option<String> {
+    fn walk<'v>(v: &'v Value, out: &mut Vec<(&'static str, &'v str)>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("required", Value::Array(names)) => {
+                            out.extend(names.iter().filter_map(Value::as_str).map(|n| ("req", n)));
+                        }
+                        ("properties", Value::Object(props)) => {
+                            out.extend(props.keys().map(|n| ("def", n.as_str())));
+                        }
+                        _ => {}
+                    }
+                    walk(x, out);
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let (mut required, mut in_a, mut in_b) = (Vec::new(), Vec::new(), Vec::new());
+    walk(reading, &mut required);
+    walk(a, &mut in_a);
+    walk(b, &mut in_b);
+    let defines = |list: &[(&str, &str)], n: &str| list.iter().any(|(k, d)| *k == "def" && *d == n);
+    required
+        .iter()
+        .filter(|(kind, _)| *kind == "req")
+        .map(|(_, n)| *n)
+        .find(|n| !(defines(&in_a, n) && defines(&in_b, n)))
+        .map(str::to_string)
+}
+
+#[test]
+fn a_rule_documented_as_unsound_is_compatible_somewhere() {
+    for r in rules() {
+        if !r.unsound.is_empty() {
+            assert!(
+                r.strict_compatible || r.lenient_compatible,
+                "{} is never compatible, so soundness cannot fail because of it",
+                r.id
+            );
+        }
+    }
+}
+
+#[test]
+fn corpus_pairs_called_compatible_accept_every_old_document() {
+    let Some(dir) = common::corpus_dir() else {
+        return;
+    };
+    let mut counts = Counts::default();
+    for (k, (file, i, case)) in common::cases(&dir).into_iter().enumerate() {
+        for mode in [Mode::Backward, Mode::Forward] {
+            counts.probe(
+                &format!("{file}#{i}"),
+                &case["original_schema"],
+                &case["update_schema"],
+                mode,
+                k as u64 + 1,
+            );
+        }
+    }
+    assert!(counts.pairs > 50, "only {} compatible corpus pairs", counts.pairs);
+    assert!(
+        counts.accepted_by_old > counts.pairs,
+        "too few valid documents were generated"
+    );
+    counts.finish("conformance corpus");
+}
+
+#[test]
+fn rule_examples_called_compatible_accept_every_old_document() {
+    let mut counts = Counts::default();
+    for (k, r) in rules().iter().enumerate() {
+        if r.example_old.is_empty() {
+            continue;
+        }
+        let old: Value = serde_json::from_str(r.example_old).expect("example is JSON");
+        let new: Value = serde_json::from_str(r.example_new).expect("example is JSON");
+        counts.probe(r.id, &old, &new, Mode::Backward, k as u64 + 1);
+    }
+    assert!(counts.pairs > 20, "only {} compatible examples", counts.pairs);
+    counts.finish("rule table examples");
+}
+
+#[test]
+fn the_probe_finds_a_break_the_engine_is_told_about() {
+    // A pair the engine rightly calls breaking: the probe, run on it
+    // directly, must find documents that show it.
+    let old = Schema::from_value(json!({"type":"object","properties":{"a":{"type":"integer","maximum":10}}}))
+        .unwrap();
+    let new = Schema::from_value(json!({"type":"object","properties":{"a":{"type":"integer","maximum":5}}}))
+        .unwrap();
+    let s = soundness(&old, &new, 32, 3);
+    assert!(!s.counterexamples.is_empty(), "{s:?}");
+    let a = s.counterexamples[0]["a"].as_i64().expect("an integer a");
+    assert!((6..=10).contains(&a), "{s:?}");
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({})),
+        (0u32..6).prop_map(|n| json!({"type": "string", "maxLength": n})),
+        (0u32..4).prop_map(|n| json!({"type": "string", "minLength": n})),
+        (-3i32..3).prop_map(|n| json!({"type": "integer", "minimum": n})),
+        (-3i32..3).prop_map(|n| json!({"type": "number", "exclusiveMaximum": n})),
+        (1u32..4).prop_map(|n| json!({"type": "integer", "multipleOf": n})),
+        Just(json!({"type": "boolean"})),
+        Just(json!({"type": ["string", "null"]})),
+        Just(json!({"type": "string", "format": "date"})),
+        prop::collection::vec(0u8..4, 1..4).prop_map(|v| json!({"enum": v})),
+        (0u8..3).prop_map(|n| json!({"const": n})),
+    ]
+}
+
+fn schema() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 24, 3, |inner| {
+        let names = prop::sample::select(vec!["a", "b", "c"]);
+        prop_oneof![
+            (
+                prop::collection::btree_map(names.clone(), inner.clone(), 0..3),
+                prop::collection::btree_set(names, 0..2),
+                prop_oneof![Just(json!(true)), Just(json!(false)), inner.clone()],
+            )
+                .prop_map(|(props, required, additional)| json!({
+                    "type": "object", "properties": props, "required": required,
+                    "additionalProperties": additional
+                })),
+            (inner.clone(), 0u32..3, 2u32..5).prop_map(|(items, min, max)| json!({
+                "type": "array", "items": items, "minItems": min, "maxItems": max
+            })),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"anyOf": v})),
+            prop::collection::vec(inner, 1..3).prop_map(|v| json!({"allOf": v})),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
+
+    /// Generated pairs (an old schema and a second, related one): whenever
+    /// the engine calls the change backward compatible, the new schema
+    /// accepts every generated document the old one accepts.
+    #[test]
+    fn generated_pairs_called_compatible_accept_every_old_document(
+        old in schema(), new in schema(), seed in 1u64..u64::MAX
+    ) {
+        let mut counts = Counts::default();
+        counts.probe("generated", &old, &new, Mode::Backward, seed);
+        // The new schema compared with a relaxed copy of itself gives a
+        // compatible pair far more often than two unrelated schemas.
+        let relaxed = json!({"anyOf": [new.clone(), old.clone()]});
+        counts.probe("generated (widened)", &new, &relaxed, Mode::Backward, seed);
+        prop_assert!(counts.bugs.is_empty(), "{}", counts.bugs.join("\n"));
+    }
+}
