@@ -110,17 +110,29 @@ fn gate(config: &Config, audit: store::AuditLog) -> Result<auth::Gate, auth::Aut
 /// tonic refuses a request above the decoding limit with OUT_OF_RANGE; the
 /// registry answers every exceeded limit with RESOURCE_EXHAUSTED, as gRPC
 /// recommends for an oversized message.
+///
+/// tonic also answers a request it cannot decode (a `string` field that is
+/// not UTF-8, a truncated message) with INTERNAL, which tells the caller the
+/// server is at fault; the fault is the request's, so it becomes
+/// INVALID_ARGUMENT with tonic's message, which names the field.
 fn oversized_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::Response<B> {
     let headers = response.headers_mut();
-    let out_of_range = headers
-        .get("grpc-status")
-        .is_some_and(|code| code.as_bytes() == b"11");
-    let oversized = headers
+    let code = headers.get("grpc-status").map(|code| code.as_bytes().to_vec());
+    let message = headers
         .get("grpc-message")
         .and_then(|m| m.to_str().ok())
-        .is_some_and(|m| m.contains("length%20too%20large") || m.contains("length too large"));
-    if out_of_range && oversized {
-        headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+        .unwrap_or_default();
+    let oversized = message.contains("length%20too%20large") || message.contains("length too large");
+    let undecodable = message.starts_with("failed%20to%20decode%20Protobuf%20message")
+        || message.starts_with("failed to decode Protobuf message");
+    match code.as_deref() {
+        Some(b"11") if oversized => {
+            headers.insert("grpc-status", http::HeaderValue::from_static("8"));
+        }
+        Some(b"13") if undecodable => {
+            headers.insert("grpc-status", http::HeaderValue::from_static("3"));
+        }
+        _ => {}
     }
     response
 }
