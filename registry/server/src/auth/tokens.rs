@@ -9,7 +9,7 @@ use std::{
     fmt,
     io::Write,
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -272,10 +272,13 @@ struct Loaded {
 }
 
 /// The token file of a running server, read again when it changes on disk.
+///
+/// Calls read the current snapshot without a lock; a change swaps in a new
+/// one (two calls that both see the change both read the file, harmlessly).
 #[derive(Debug)]
 pub struct TokenSource {
     path: PathBuf,
-    loaded: Mutex<Loaded>,
+    loaded: arc_swap::ArcSwap<Loaded>,
 }
 
 impl TokenSource {
@@ -285,7 +288,7 @@ impl TokenSource {
         let (stamp, file) = Self::read(path)?;
         Ok(Self {
             path: path.to_owned(),
-            loaded: Mutex::new(Loaded {
+            loaded: arc_swap::ArcSwap::from_pointee(Loaded {
                 stamp,
                 file: Arc::new(file),
             }),
@@ -316,20 +319,18 @@ impl TokenSource {
             path: self.path.clone(),
             reason: e.to_string(),
         })?;
-        let stamp = Stamp::of(&meta);
-        let mut loaded = self
-            .loaded
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if loaded.stamp != stamp {
-            let (stamp, file) = Self::read(&self.path)?;
-            tracing::info!(path = %self.path.display(), tokens = file.tokens.len(), "token file reloaded");
-            *loaded = Loaded {
-                stamp,
-                file: Arc::new(file),
-            };
+        let loaded = self.loaded.load();
+        if loaded.stamp == Stamp::of(&meta) {
+            return Ok(loaded.file.clone());
         }
-        Ok(loaded.file.clone())
+        let (stamp, file) = Self::read(&self.path)?;
+        tracing::info!(path = %self.path.display(), tokens = file.tokens.len(), "token file reloaded");
+        let file = Arc::new(file);
+        self.loaded.store(Arc::new(Loaded {
+            stamp,
+            file: file.clone(),
+        }));
+        Ok(file)
     }
 }
 
