@@ -57,8 +57,8 @@ impl RegistryService for RegistryGrpc {
                 .map_err(status)?;
             Ok(Response::new(convert::published(&published)))
         };
-        let gate = &self.gate;
-        gate.write(caller, "PublishContract", Role::Publisher, &r.component, to, call)
+        self.gate
+            .write(caller, "PublishContract", Role::Publisher, &r.component, to, call)
             .await
     }
 
@@ -219,16 +219,16 @@ impl RegistryService for RegistryGrpc {
                 inherited,
             }))
         };
-        let gate = &self.gate;
-        gate.write(
-            caller,
-            "SetCompatibilityConfig",
-            Role::Admin,
-            &r.component,
-            to,
-            call,
-        )
-        .await
+        self.gate
+            .write(
+                caller,
+                "SetCompatibilityConfig",
+                Role::Admin,
+                &r.component,
+                to,
+                call,
+            )
+            .await
     }
 
     async fn deprecate_version(
@@ -248,16 +248,16 @@ impl RegistryService for RegistryGrpc {
                 contract: Some(convert::record(&version.record)),
             }))
         };
-        let gate = &self.gate;
-        gate.write(
-            caller,
-            "DeprecateVersion",
-            Role::Publisher,
-            &r.component,
-            to,
-            call,
-        )
-        .await
+        self.gate
+            .write(
+                caller,
+                "DeprecateVersion",
+                Role::Publisher,
+                &r.component,
+                to,
+                call,
+            )
+            .await
     }
 
     async fn delete_contract(
@@ -277,8 +277,8 @@ impl RegistryService for RegistryGrpc {
                 versions: versions.iter().map(ToString::to_string).collect(),
             }))
         };
-        let gate = &self.gate;
-        gate.write(caller, "DeleteContract", Role::Admin, &r.component, to, call)
+        self.gate
+            .write(caller, "DeleteContract", Role::Admin, &r.component, to, call)
             .await
     }
 
@@ -299,8 +299,8 @@ impl RegistryService for RegistryGrpc {
                 version: version.to_string(),
             }))
         };
-        let gate = &self.gate;
-        gate.write(caller, "DeleteVersion", Role::Admin, &r.component, to, call)
+        self.gate
+            .write(caller, "DeleteVersion", Role::Admin, &r.component, to, call)
             .await
     }
 
@@ -321,8 +321,8 @@ impl RegistryService for RegistryGrpc {
                 versions: versions.iter().map(ToString::to_string).collect(),
             }))
         };
-        let gate = &self.gate;
-        gate.write(caller, "RestoreContract", Role::Admin, &r.component, to, call)
+        self.gate
+            .write(caller, "RestoreContract", Role::Admin, &r.component, to, call)
             .await
     }
 
