@@ -211,3 +211,67 @@ async fn an_https_registry_with_tls_ca() {
         .await
         .expect_code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_verifies_clients_gets_the_certificate_from_tls_cert() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("accord test CA");
+    let clients = TestCa::new("accord client CA");
+    let server_cert = ca.issue("registry", &["127.0.0.1"]);
+    let client_cert = clients.issue("ci", &["ci.example"]);
+    let path = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cert = path("server.pem", &server_cert.cert_pem);
+    let key = path("server.key", &server_cert.key_pem);
+    let client_ca = path("client-ca.pem", &clients.cert_pem());
+    let ca_file = path("ca.pem", &ca.cert_pem());
+    let ci_cert = path("ci.pem", &client_cert.cert_pem);
+    let ci_key = path("ci.key", &client_cert.key_pem);
+    let harness = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca.cert_pem()))
+        .identity(tonic::transport::Identity::from_pem(
+            &client_cert.cert_pem,
+            &client_cert.key_pem,
+        ));
+    let server = TestServer::start_tls(
+        tempfile::tempdir().unwrap(),
+        move |c| {
+            c.security.tls_cert = Some(cert);
+            c.security.tls_key = Some(key);
+            c.security.tls_client_ca = Some(client_ca);
+        },
+        harness,
+    )
+    .await;
+    let url = server.url();
+    let work = Workdir::new();
+    let (ca_path, ci_cert, ci_key) = (
+        ca_file.to_str().unwrap(),
+        ci_cert.to_str().unwrap(),
+        ci_key.to_str().unwrap(),
+    );
+    let with_cert = [
+        "--tls-ca",
+        ca_path,
+        "--tls-cert",
+        ci_cert,
+        "--tls-key",
+        ci_key,
+        "list",
+    ];
+    run(accord(&work, &url, &with_cert)).await.expect_code(0);
+    run(accord(&work, &url, &["--tls-ca", ca_path, "list"]))
+        .await
+        .expect_code(2);
+    let half = run(accord(
+        &work,
+        &url,
+        &["--tls-ca", ca_path, "--tls-cert", ci_cert, "list"],
+    ))
+    .await
+    .expect_code(2);
+    assert!(half.stderr.contains("--tls-key"), "{}", half.stderr);
+}

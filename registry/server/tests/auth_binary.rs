@@ -24,6 +24,27 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
+fn help_lists_the_access_control_flags_and_commands() {
+    let serve = text(&run(&["serve", "--help"]).stdout);
+    for flag in [
+        "--auth-file",
+        "ACCORD_AUTH_FILE",
+        "--tls-cert",
+        "--tls-key",
+        "--tls-client-ca",
+    ] {
+        assert!(serve.contains(flag), "serve --help lacks {flag}:\n{serve}");
+    }
+    let token = text(&run(&["token", "create", "--help"]).stdout);
+    for needle in ["--name", "--role", "--scope", "reader", "publisher", "admin"] {
+        assert!(
+            token.contains(needle),
+            "token create --help lacks {needle}:\n{token}"
+        );
+    }
+}
+
+#[test]
 fn tokens_are_created_listed_and_revoked_and_only_hashes_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("tokens.json");
