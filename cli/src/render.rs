@@ -218,8 +218,23 @@ fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -
     if !context.is_empty() {
         writeln!(out, "      {DIM}{}{DIM:#}", context.join(", "))?;
     }
-    if let Some(witness) = &f.witness {
-        writeln!(out, "      {DIM}for example:{DIM:#} {witness}")?;
+    match (&f.witness, f.compatible) {
+        (Some(witness), _) => {
+            let (accepts, rejects) = if f.direction == "forward" {
+                ("new", "old")
+            } else {
+                ("old", "new")
+            };
+            writeln!(
+                out,
+                "      {DIM}for example, the {accepts} schema accepts and the {rejects} one rejects:{DIM:#} {witness}"
+            )?;
+        }
+        (None, false) => writeln!(
+            out,
+            "      {DIM}no document could be built to show the break{DIM:#}"
+        )?,
+        (None, true) => {}
     }
     Ok(())
 }

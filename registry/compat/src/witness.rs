@@ -135,7 +135,7 @@ impl<'a> Reader<'a> {
                     // whatever covers undeclared ones here.
                     let s = child(t)
                         .and_then(|p| p.get(name))
-                        .unwrap_or_else(|| undeclared(here, name));
+                        .unwrap_or_else(|| undeclared(here, name, &mut Patterns::default()));
                     steps.push((Step::Key(name.to_string()), here));
                     node = s;
                     i += 2;
@@ -200,12 +200,36 @@ impl<'a> Reader<'a> {
 
 static TRUE: Value = Value::Bool(true);
 
+/// Compiled `patternProperties` expressions, shared by one search. Only the
+/// first few distinct expressions are compiled: a schema with thousands of
+/// them, or with expressions costly to compile, costs a bounded amount.
+#[derive(Default)]
+struct Patterns(std::collections::HashMap<String, Option<regex::Regex>>);
+
+impl Patterns {
+    const MAX: usize = 64;
+
+    fn matches(&mut self, pattern: &str, name: &str) -> bool {
+        if !self.0.contains_key(pattern) {
+            if self.0.len() >= Self::MAX {
+                return false;
+            }
+            let compiled = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().ok();
+            self.0.insert(pattern.to_string(), compiled);
+        }
+        self.0
+            .get(pattern)
+            .and_then(Option::as_ref)
+            .is_some_and(|r| r.is_match(name))
+    }
+}
+
 /// The schema an undeclared property `name` meets in `node`: a matching
 /// `patternProperties` entry, else `additionalProperties`, else anything.
-fn undeclared<'a>(node: &'a Value, name: &str) -> &'a Value {
-    if let Some(Value::Object(patterns)) = node.get("patternProperties") {
-        for (pattern, schema) in patterns {
-            if regex::Regex::new(pattern).is_ok_and(|r| r.is_match(name)) {
+fn undeclared<'a>(node: &'a Value, name: &str, patterns: &mut Patterns) -> &'a Value {
+    if let Some(Value::Object(entries)) = node.get("patternProperties") {
+        for (pattern, schema) in entries.iter().take(Patterns::MAX) {
+            if patterns.matches(pattern, name) {
                 return schema;
             }
         }
@@ -384,6 +408,7 @@ struct Sampler<'a> {
     rng: u64,
     /// Most values returned at the outermost level.
     top_cap: usize,
+    patterns: Patterns,
 }
 
 impl<'a> Sampler<'a> {
@@ -393,6 +418,7 @@ impl<'a> Sampler<'a> {
             visits: 0,
             rng: 0,
             top_cap: MAX_SAMPLES,
+            patterns: Patterns::default(),
         }
     }
 
@@ -737,6 +763,10 @@ impl<'a> Sampler<'a> {
         };
         let (pa, pb) = (props(a_parts), props(b_parts));
         let (ra, rb) = (required(a_parts), required(b_parts));
+        if ra.len() > MAX_PROPERTIES || pa.len() + pb.len() > 4 * MAX_PROPERTIES {
+            // Too large for a witness anyway: keep the work small.
+            return vec![Value::Object(Map::new())];
+        }
         let mut names: Vec<String> = Vec::new();
         let mentioned = mentioned_names(a_parts.iter().chain(b_parts).copied());
         for n in ra
@@ -771,8 +801,14 @@ impl<'a> Sampler<'a> {
         };
         let mut values: Vec<(String, Vec<Value>)> = Vec::new();
         for n in &names {
-            let x = find(&pa, n).or_else(|| a_parts.iter().map(|p| undeclared(p, n)).find(|s| **s != TRUE));
-            let y = find(&pb, n).or_else(|| b_parts.iter().map(|p| undeclared(p, n)).find(|s| **s != TRUE));
+            let mut covered = |parts: &[&'a Value]| {
+                parts
+                    .iter()
+                    .map(|p| undeclared(p, n, &mut self.patterns))
+                    .find(|s| **s != TRUE)
+            };
+            let x = find(&pa, n).or_else(|| covered(a_parts));
+            let y = find(&pb, n).or_else(|| covered(b_parts));
             let mut s = self.samples(x, y, depth + 1);
             s.truncate(10);
             values.push((n.clone(), s));
@@ -878,10 +914,10 @@ fn mentioned_names<'a>(parts: impl Iterator<Item = &'a Value>) -> Vec<String> {
                 .map(str::to_string)
                 .collect()
         };
-        out.extend(strings(p.get("required")));
+        out.extend(strings(p.get("required")).into_iter().take(MAX_PROPERTIES));
         for key in ["dependencies", "dependentRequired", "dependentSchemas"] {
             if let Some(Value::Object(d)) = p.get(key) {
-                for (name, v) in d {
+                for (name, v) in d.iter().take(MAX_PROPERTIES) {
                     out.push(name.clone());
                     out.extend(strings(Some(v)));
                     if v.is_object() {
@@ -891,7 +927,7 @@ fn mentioned_names<'a>(parts: impl Iterator<Item = &'a Value>) -> Vec<String> {
             }
         }
         if let Some(Value::Object(patterns)) = p.get("patternProperties") {
-            out.extend(patterns.keys().map(|k| literal_of(k)));
+            out.extend(patterns.keys().take(MAX_PROPERTIES).map(|k| literal_of(k)));
         }
         for key in ["if", "then", "else"] {
             if let Some(v) = p.get(key) {
@@ -1129,6 +1165,31 @@ mod tests {
         let w = find(old, new, "/properties/n/minimum", "/properties/n/minimum").expect("a witness");
         let n = w["n"].as_i64().expect("an integer at n");
         assert!((0..5).contains(&n), "{w}");
+    }
+
+    #[test]
+    fn thousands_of_patterns_and_properties_stay_bounded() {
+        let mut patterns = Map::new();
+        let mut properties = Map::new();
+        for i in 0..3000 {
+            patterns.insert(format!("^p{i}(a|b)*$"), json!({"type": "integer"}));
+            properties.insert(format!("q{i}"), json!({"type": "string"}));
+        }
+        let required: Vec<String> = (0..3000).map(|i| format!("q{i}")).collect();
+        let old = json!({"type":"object","patternProperties":patterns,"properties":properties.clone(),"required":required});
+        let mut new = old.clone();
+        new["properties"]["q0"] = json!({"type": "string", "maxLength": 0});
+        // Whatever is found must still be verified: a witness, if any, is
+        // accepted by the old schema and rejected by the new one.
+        if let Some(w) = find(
+            old.clone(),
+            new.clone(),
+            "/properties/q0/maxLength",
+            "/properties/q0/maxLength",
+        ) {
+            assert!(Compiled::new(&old).accepts(&w) == Some(true));
+            assert!(Compiled::new(&new).accepts(&w) == Some(false));
+        }
     }
 
     #[test]
