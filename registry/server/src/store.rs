@@ -13,7 +13,11 @@
 //! Every value starts with the format-version byte, then JSON (or UTF-8 text
 //! for schemas), so a future format can be told apart value by value.
 
-use std::{fmt, path::Path, sync::Arc};
+use std::{
+    fmt,
+    path::Path,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sled::{
@@ -123,6 +127,17 @@ pub struct SledStore {
     schemas: sled::Tree,
     configs: sled::Tree,
     events: sled::Tree,
+    /// Held by every transaction and flush of this database, the audit
+    /// log's included. sled 0.34 deadlocks when a transaction runs while
+    /// another thread flushes (seen under 16 concurrent publishers: the
+    /// transaction waits for the flushing threads' shared lock, and they
+    /// for a buffer the blocked writer holds); one at a time, it cannot.
+    gate: Arc<Mutex<()>>,
+}
+
+/// Takes the gate even when a thread panicked holding it: it guards no data.
+fn enter(gate: &Mutex<()>) -> MutexGuard<'_, ()> {
+    gate.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -186,6 +201,7 @@ impl SledStore {
             configs: db.open_tree("configs")?,
             events: db.open_tree("events")?,
             db,
+            gate: Arc::default(),
         };
         match store.meta.get(FORMAT_KEY)? {
             Some(found) => {
@@ -294,6 +310,7 @@ impl Store for SledStore {
             events.push((event.sequence.to_be_bytes(), encode(event)?));
         }
 
+        let _gate = enter(&self.gate);
         let result: Result<(), TransactionError<()>> =
             (&self.versions, &self.schemas, &self.configs, &self.events).transaction(|(tv, ts, tc, te)| {
                 for (key, value) in &schemas {
@@ -350,6 +367,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
+        let _gate = enter(&self.gate);
         self.db.flush()?;
         Ok(())
     }
@@ -361,6 +379,7 @@ impl SledStore {
         Ok(AuditLog {
             tree: self.db.open_tree("audit")?,
             db: self.db.clone(),
+            gate: self.gate.clone(),
         })
     }
 }
@@ -370,6 +389,7 @@ impl SledStore {
 pub struct AuditLog {
     db: sled::Db,
     tree: sled::Tree,
+    gate: Arc<Mutex<()>>,
 }
 
 /// The key after which a page of the audit log continues.
@@ -378,14 +398,23 @@ pub type AuditKey = [u8; 16];
 impl AuditLog {
     /// Appends `record` and flushes it to disk before returning.
     pub async fn append(&self, record: &AuditRecord) -> Result<(), StoreError> {
-        // The id breaks ties between entries of the same microsecond.
-        let id = self.db.generate_id()?;
-        let mut key = [0u8; 16];
-        key[..8].copy_from_slice(&record.time_micros.to_be_bytes());
-        key[8..].copy_from_slice(&id.to_be_bytes());
-        self.tree.insert(key, encode(record)?)?;
-        self.db.flush_async().await?;
-        Ok(())
+        let value = encode(record)?;
+        let time = record.time_micros;
+        let log = self.clone();
+        // The gate is a blocking lock and a flush blocks: off the runtime.
+        tokio::task::spawn_blocking(move || {
+            let _gate = enter(&log.gate);
+            // The id breaks ties between entries of the same microsecond.
+            let id = log.db.generate_id()?;
+            let mut key = [0u8; 16];
+            key[..8].copy_from_slice(&time.to_be_bytes());
+            key[8..].copy_from_slice(&id.to_be_bytes());
+            log.tree.insert(key, value)?;
+            log.db.flush()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| StoreError::Engine(format!("audit append task failed: {e}")))?
     }
 
     /// Up to `limit` entries at or after `since_micros`, after the key
