@@ -347,14 +347,15 @@ async fn bad_names_are_refused_naming_the_name() {
 async fn bad_versions_and_requirements_are_refused_or_not_found() {
     let (server, mut client) = server().await;
     for version in [
-        "1.0", "v1.0.1", "01.0.1", "1.0.0.1", "1.0.x", "1.0.1-", "-1.0.0", "latest",
+        "1.0", "v1.0.1", "01.0.1", "1.0.0.1", "1.0.x", "1.0.1-", "-1.0.0", "latest", " 1.0.1", "1.0.1 ",
+        "\t1.0.1", "1.0.1\n",
     ] {
         let what = format!("publish of version {version:?}");
         refused(
             &what,
             publish(&mut client, "orders", "placed", GOOD, version).await,
             Code::InvalidArgument,
-            &["version"],
+            &["version", &format!("{version:?}")],
         );
         still_serving(&server, &mut client, &what).await;
     }
@@ -363,17 +364,33 @@ async fn bad_versions_and_requirements_are_refused_or_not_found() {
         contract: "placed".into(),
         version: version.into(),
     };
-    for requirement in [">>1", "^", "1.0.0 ||| 2", "~>1.0", "=x"] {
+    // Whitespace around a version or requirement is refused even when the
+    // trimmed text would match: the first publish below stores 1.0.1.
+    publish(&mut client, "orders", "placed", GOOD, "1.0.1")
+        .await
+        .expect("1.0.1 is published");
+    for requirement in [
+        ">>1",
+        "^",
+        "1.0.0 ||| 2",
+        "~>1.0",
+        "=x",
+        " 1.0.1",
+        "1.0.1 ",
+        " ^1",
+        "^1\t",
+        " ",
+    ] {
         let what = format!("requirement {requirement:?}");
         refused(
             &what,
             client.get_contract(get(requirement)).await,
             Code::InvalidArgument,
-            &["version"],
+            &["version", &format!("{requirement:?}")],
         );
         still_serving(&server, &mut client, &what).await;
     }
-    for requirement in ["^2", ">=1.1, <2", "2.0.0", "~0.9", "1.0.1"] {
+    for requirement in ["^2", ">=1.1, <2", "2.0.0", "~0.9", "1.0.2"] {
         let what = format!("requirement {requirement:?} that matches nothing");
         refused(
             &what,

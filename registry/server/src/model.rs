@@ -77,6 +77,7 @@ impl fmt::Display for ContractName {
 /// gives `1.0.0+a` and `1.0.0+b` the same precedence, so two such versions
 /// could not be told apart by a requirement.
 pub fn parse_version(text: &str) -> Result<semver::Version, Error> {
+    refuse_surrounding_whitespace("version", text)?;
     let version = semver::Version::parse(text).map_err(|e| Error::InvalidArgument {
         what: "version",
         reason: format!("version {text:?} is not a SemVer 2.0 version (MAJOR.MINOR.PATCH[-PRE]): {e}"),
@@ -91,6 +92,19 @@ pub fn parse_version(text: &str) -> Result<semver::Version, Error> {
         });
     }
     Ok(version)
+}
+
+/// Refuses a version or requirement with whitespace around it. The semver
+/// crate tolerates it, but a version is an identifier: `" 1.0.1"` stored or
+/// matched as `1.0.1` would make two spellings of one version.
+pub fn refuse_surrounding_whitespace(what: &'static str, text: &str) -> Result<(), Error> {
+    if text.trim() != text {
+        return Err(Error::InvalidArgument {
+            what,
+            reason: format!("{what} {text:?} has whitespace around it; give it exactly, e.g. \"1.4.0\""),
+        });
+    }
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch, the registry's clock.
@@ -228,7 +242,17 @@ mod tests {
     fn versions_are_semver_without_build_metadata() {
         assert_eq!(parse_version("1.2.3").ok(), Some(semver::Version::new(1, 2, 3)));
         assert!(parse_version("2.0.0-rc.1").is_ok());
-        for bad in ["", "1", "1.2", "v1.2.3", "1.2.3+build", "01.2.3"] {
+        for bad in [
+            "",
+            "1",
+            "1.2",
+            "v1.2.3",
+            "1.2.3+build",
+            "01.2.3",
+            " 1.2.3",
+            "1.2.3\n",
+            "\t1.2.3",
+        ] {
             assert!(parse_version(bad).is_err(), "{bad}");
         }
     }

@@ -24,7 +24,7 @@ use crate::{
     error::Error,
     model::{
         CompatConfig, ContractName, Deprecation, Event, EventKind, StoredVersion, VersionRecord, now_millis,
-        parse_version, validate_name,
+        parse_version, refuse_surrounding_whitespace, validate_name,
     },
     policy::{Decision, Verdict, decide, parse_stored},
     store::{Batch, Store, StoreError},
@@ -311,7 +311,7 @@ fn resolve<'a>(
     name: &ContractName,
     selector: &str,
 ) -> Result<&'a StoredVersion, Error> {
-    let selector = selector.trim();
+    refuse_surrounding_whitespace("version", selector)?;
     if selector.is_empty() {
         return contract
             .visible()
@@ -447,7 +447,7 @@ impl Registry {
     /// which may be large.
     async fn parse_input(&self, input: PublishInput<'_>) -> Result<Parsed, Error> {
         let name = ContractName::new(input.component, input.contract)?;
-        let version = match input.version.trim() {
+        let version = match input.version {
             "" => None,
             v => Some(parse_version(v)?),
         };
@@ -902,7 +902,7 @@ impl Registry {
         version: &str,
     ) -> Result<Vec<Version>, Error> {
         let name = ContractName::new(component, contract)?;
-        let version = match version.trim() {
+        let version = match version {
             "" => None,
             v => Some(parse_version(v)?),
         };
