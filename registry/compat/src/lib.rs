@@ -4,6 +4,8 @@
 //! Public surface (kept stable for the registry, client and CLI):
 //! - [`Schema`]: a parsed, checked schema document ([`Schema::parse`],
 //!   [`Schema::parse_with`] and its [`Limits`]).
+//! - [`Draft`]: the JSON Schema drafts read; [`Limits::default_draft`] is
+//!   the one for documents without `$schema`.
 //! - [`Mode`], [`Policy`], [`Bump`], [`Direction`]: the vocabulary of DESIGN.md.
 //! - [`Finding`]: one difference, with rule id, paths and verdict.
 //! - [`diff`]: the raw differences old → new (the backward comparison).
@@ -31,6 +33,7 @@ mod parse;
 pub mod rules;
 mod witness;
 
+pub use model::{Draft, UnknownDraft};
 pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
 pub use witness::Soundness;
 
@@ -278,6 +281,10 @@ pub struct Limits {
     /// Longest accepted chain of `$ref`s that point straight at another
     /// `$ref`. Default 32.
     pub max_ref_hops: usize,
+    /// The draft a document without `$schema` is read in, by the engine and
+    /// by the validator that checks witnesses. Default draft-07, as
+    /// Confluent Schema Registry reads such documents.
+    pub default_draft: Draft,
 }
 
 impl Default for Limits {
@@ -286,6 +293,7 @@ impl Default for Limits {
             max_bytes: 4 * 1024 * 1024,
             max_depth: 64,
             max_ref_hops: 32,
+            default_draft: Draft::D7,
         }
     }
 }
@@ -296,6 +304,9 @@ impl Default for Limits {
 pub struct Schema {
     value: Value,
     arena: std::sync::Arc<model::Arena>,
+    /// The draft the document is read in: its `$schema`'s, or the default
+    /// it was parsed under.
+    draft: Draft,
     /// The validator that checks witnesses, compiled on first use and then
     /// shared by every finding and every clone.
     compiled: std::sync::Arc<std::sync::OnceLock<witness::Compiled>>,
@@ -333,16 +344,24 @@ impl Schema {
 
     /// Wraps a JSON value as a schema under `limits`.
     pub fn from_value_with(value: Value, limits: &Limits) -> Result<Self, Error> {
-        let arena = parse::build(&value, limits)?;
+        let (arena, draft) = parse::build(&value, limits)?;
         Ok(Self {
             value,
             arena: std::sync::Arc::new(arena),
+            draft,
             compiled: Default::default(),
         })
     }
 
     fn compiled(&self) -> &witness::Compiled {
-        self.compiled.get_or_init(|| witness::Compiled::new(&self.value))
+        self.compiled
+            .get_or_init(|| witness::Compiled::new(&self.value, self.draft))
+    }
+
+    /// The draft the document is read in: the one its `$schema` names, or
+    /// [`Limits::default_draft`] when it has none.
+    pub fn draft(&self) -> Draft {
+        self.draft
     }
 
     /// The JSON document.
@@ -584,6 +603,56 @@ mod tests {
         assert_eq!("FULL".parse::<Mode>(), Ok(Mode::Full));
         assert!("sideways".parse::<Mode>().is_err());
         assert_eq!("Lenient".parse::<Policy>(), Ok(Policy::Lenient));
+    }
+
+    #[test]
+    fn the_default_draft_decides_how_a_document_without_schema_is_read() {
+        let in_draft = |draft: Draft| Limits {
+            default_draft: draft,
+            ..Limits::default()
+        };
+        let below = r#"{"type":"number","maximum":10,"exclusiveMaximum":true}"#;
+        // Draft-07 made `exclusiveMaximum` a number: the boolean is refused.
+        assert_eq!(Limits::default().default_draft, Draft::D7);
+        let err = Schema::parse(below).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidSchema { message, .. } if message.contains("true")),
+            "{err:?}"
+        );
+        // Draft-4 reads it as "strictly below 10": 10 itself is the witness,
+        // which only a validator compiled in draft-4 can confirm.
+        let old = Schema::parse_with(r#"{"type":"number","maximum":10}"#, &in_draft(Draft::D4)).unwrap();
+        let new = Schema::parse_with(below, &in_draft(Draft::D4)).unwrap();
+        assert_eq!(new.draft(), Draft::D4);
+        let findings = diff(&old, &new, Policy::Strict);
+        let broken: Vec<_> = findings.iter().filter(|f| !f.compatible).collect();
+        assert_eq!(broken.len(), 1, "{findings:?}");
+        let witness = broken[0].witness.as_ref().and_then(Value::as_f64);
+        assert_eq!(witness, Some(10.0), "{:?}", broken[0]);
+        // `$schema` wins over the default.
+        let named = r#"{"$schema":"http://json-schema.org/draft-07/schema#","exclusiveMaximum":10}"#;
+        let named = Schema::parse_with(named, &in_draft(Draft::D4)).unwrap();
+        assert_eq!(named.draft(), Draft::D7);
+    }
+
+    #[test]
+    fn drafts_parse_by_number_and_by_uri() {
+        for (text, draft) in [
+            ("4", Draft::D4),
+            ("06", Draft::D6),
+            ("draft-07", Draft::D7),
+            ("2019-09", Draft::D2019),
+            ("2020-12", Draft::D2020),
+            ("http://json-schema.org/draft-04/schema#", Draft::D4),
+            ("https://json-schema.org/draft/2019-09/schema", Draft::D2019),
+        ] {
+            assert_eq!(text.parse::<Draft>(), Ok(draft), "{text}");
+            assert_eq!(draft.to_string().parse::<Draft>(), Ok(draft));
+        }
+        for bad in ["", "5", "2021-01", " 7", "draft"] {
+            let err = bad.parse::<Draft>().unwrap_err();
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+        }
     }
 
     #[test]

@@ -14,14 +14,80 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// Index of a node in its [`Arena`].
 pub(crate) type Id = usize;
 
-/// The JSON Schema drafts Accord reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Draft {
+/// The JSON Schema drafts Accord reads, oldest first.
+///
+/// A document's `$schema` picks its draft; [`crate::Limits::default_draft`]
+/// is the one a document without `$schema` is read in.
+///
+/// ```
+/// use accord_compat::Draft;
+/// assert_eq!("4".parse::<Draft>(), Ok(Draft::D4));
+/// assert_eq!("https://json-schema.org/draft/2020-12/schema".parse::<Draft>(), Ok(Draft::D2020));
+/// assert_eq!(Draft::default(), Draft::D7);
+/// assert!("5".parse::<Draft>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Draft {
+    /// Draft 4 (`http://json-schema.org/draft-04/schema#`).
     D4,
+    /// Draft 6 (`http://json-schema.org/draft-06/schema#`).
     D6,
+    /// Draft 7 (`http://json-schema.org/draft-07/schema#`), the default, as
+    /// in Confluent Schema Registry.
+    #[default]
     D7,
+    /// Draft 2019-09 (`https://json-schema.org/draft/2019-09/schema`).
     D2019,
+    /// Draft 2020-12 (`https://json-schema.org/draft/2020-12/schema`).
     D2020,
+}
+
+/// A draft name that [`Draft`]'s `FromStr` does not know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownDraft(pub String);
+
+impl std::fmt::Display for UnknownDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown JSON Schema draft {:?}; expected 4, 6, 7, 2019-09, 2020-12 or a draft's meta-schema URI",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownDraft {}
+
+impl std::str::FromStr for Draft {
+    type Err = UnknownDraft;
+
+    /// Reads `4`, `6`, `7`, `2019-09`, `2020-12` (also `draft-07`,
+    /// `draft7` …) or a draft's meta-schema URI.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let short = s.strip_prefix("draft").unwrap_or(s);
+        let short = short.strip_prefix('-').unwrap_or(short);
+        let draft = match short {
+            "4" | "04" => Some(Draft::D4),
+            "6" | "06" => Some(Draft::D6),
+            "7" | "07" => Some(Draft::D7),
+            "2019-09" => Some(Draft::D2019),
+            "2020-12" => Some(Draft::D2020),
+            _ => Draft::from_uri(s),
+        };
+        draft.ok_or_else(|| UnknownDraft(s.to_owned()))
+    }
+}
+
+impl std::fmt::Display for Draft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Draft::D4 => "4",
+            Draft::D6 => "6",
+            Draft::D7 => "7",
+            Draft::D2019 => "2019-09",
+            Draft::D2020 => "2020-12",
+        })
+    }
 }
 
 impl Draft {

@@ -73,10 +73,10 @@ fn depth_of(value: &Value, max: usize) -> Option<usize> {
     None
 }
 
-/// The draft a document is written in: its `$schema`, or draft-07.
-fn draft_of(value: &Value) -> Result<Draft, Error> {
+/// The draft a document is written in: its `$schema`, or `default`.
+fn draft_of(value: &Value, default: Draft) -> Result<Draft, Error> {
     match value.get("$schema") {
-        None => Ok(Draft::D7),
+        None => Ok(default),
         Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| Error::InvalidSchema {
             path: "#/$schema".into(),
             message: format!("unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"),
@@ -105,8 +105,9 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
     })
 }
 
-/// Checks a JSON value and reads it into the engine's form.
-pub(crate) fn build(value: &Value, limits: &Limits) -> Result<Arena, Error> {
+/// Checks a JSON value and reads it into the engine's form; also returns
+/// the draft it was read in.
+pub(crate) fn build(value: &Value, limits: &Limits) -> Result<(Arena, Draft), Error> {
     if !matches!(value, Value::Object(_) | Value::Bool(_)) {
         return Err(Error::InvalidSchema {
             path: "#".into(),
@@ -120,9 +121,9 @@ pub(crate) fn build(value: &Value, limits: &Limits) -> Result<Arena, Error> {
             max: limits.max_depth,
         });
     }
-    let draft = draft_of(value)?;
+    let draft = draft_of(value, limits.default_draft)?;
     meta_validate(value, draft)?;
-    Loader::load(value, draft, limits.max_ref_hops)
+    Ok((Loader::load(value, draft, limits.max_ref_hops)?, draft))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! level, nesting, size of a witness, validations per finding) so that a
 //! hostile schema costs a fixed amount of work.
 
+use crate::model::Draft;
 use serde_json::{Map, Value, json};
 
 /// Most values the sampler returns for one place.
@@ -48,13 +49,20 @@ impl std::fmt::Debug for Compiled {
 }
 
 impl Compiled {
-    /// Compiles `schema`; a schema without `$schema` is read as draft-07, and
-    /// `format` is asserted, as the engine reads both.
-    pub(crate) fn new(schema: &Value) -> Self {
-        let mut options = jsonschema::options().should_validate_formats(true);
-        if schema.get("$schema").is_none() {
-            options = options.with_draft(jsonschema::Draft::Draft7);
-        }
+    /// Compiles `schema` in `draft` (the one the engine read it in, so that a
+    /// document without `$schema` means the same to both), with `format`
+    /// asserted, as the engine reads it.
+    pub(crate) fn new(schema: &Value, draft: Draft) -> Self {
+        let draft = match draft {
+            Draft::D4 => jsonschema::Draft::Draft4,
+            Draft::D6 => jsonschema::Draft::Draft6,
+            Draft::D7 => jsonschema::Draft::Draft7,
+            Draft::D2019 => jsonschema::Draft::Draft201909,
+            Draft::D2020 => jsonschema::Draft::Draft202012,
+        };
+        let options = jsonschema::options()
+            .should_validate_formats(true)
+            .with_draft(draft);
         Compiled(options.build(schema).ok())
     }
 
@@ -1129,7 +1137,7 @@ mod tests {
     use super::*;
 
     fn find(old: Value, new: Value, old_path: &str, new_path: &str) -> Option<Value> {
-        let (co, cn) = (Compiled::new(&old), Compiled::new(&new));
+        let (co, cn) = (Compiled::new(&old, Draft::D7), Compiled::new(&new, Draft::D7));
         witness(
             (&old, &co),
             (&new, &cn),
@@ -1187,8 +1195,8 @@ mod tests {
             "/properties/q0/maxLength",
             "/properties/q0/maxLength",
         ) {
-            assert!(Compiled::new(&old).accepts(&w) == Some(true));
-            assert!(Compiled::new(&new).accepts(&w) == Some(false));
+            assert!(Compiled::new(&old, Draft::D7).accepts(&w) == Some(true));
+            assert!(Compiled::new(&new, Draft::D7).accepts(&w) == Some(false));
         }
     }
 

@@ -61,8 +61,9 @@ impl Config {
     }
 }
 
-/// Limits that keep hostile or mistaken requests from exhausting the server;
-/// going over one is answered with RESOURCE_EXHAUSTED.
+/// Limits that keep hostile or mistaken requests from exhausting the server
+/// (going over one is answered with RESOURCE_EXHAUSTED), and how the engine
+/// reads a schema without `$schema`.
 #[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Limits {
     /// Largest accepted gRPC request, in bytes.
@@ -92,6 +93,17 @@ pub struct Limits {
     /// Most selectors in one BatchGetContracts call.
     #[arg(long, env = "ACCORD_MAX_BATCH_SIZE", default_value_t = DEFAULT_MAX_BATCH_SIZE)]
     pub max_batch_size: usize,
+
+    /// JSON Schema draft of a schema without `$schema`: 4, 6, 7, 2019-09 or 2020-12.
+    ///
+    /// A schema that names its draft in `$schema` is always read in that
+    /// draft. One without it is read in this one, as Confluent Schema
+    /// Registry reads it in draft-07 by default. The setting applies to
+    /// stored versions too when they are compared with, so changing it on a
+    /// registry that holds schemas without `$schema` changes what they mean.
+    /// Also accepts a draft's meta-schema URI.
+    #[arg(long, env = "ACCORD_DEFAULT_DRAFT", default_value_t = accord_compat::Draft::D7)]
+    pub default_draft: accord_compat::Draft,
 }
 
 impl Default for Limits {
@@ -102,6 +114,7 @@ impl Default for Limits {
             max_schema_depth: DEFAULT_MAX_SCHEMA_DEPTH,
             max_ref_hops: DEFAULT_MAX_REF_HOPS,
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
+            default_draft: accord_compat::Draft::D7,
         }
     }
 }
@@ -113,6 +126,7 @@ impl Limits {
             max_bytes: self.max_schema_bytes,
             max_depth: self.max_schema_depth,
             max_ref_hops: self.max_ref_hops,
+            default_draft: self.default_draft,
         }
     }
 }

@@ -119,6 +119,8 @@ fn bump_name(bump: Bump) -> &'static str {
 /// The versions of one contract, as the decision sees them.
 struct History<'a> {
     all: &'a [StoredVersion],
+    /// The server's draft for schemas without `$schema`.
+    default_draft: accord_compat::Draft,
 }
 
 impl History<'_> {
@@ -162,11 +164,21 @@ const STORED_LIMITS: accord_compat::Limits = accord_compat::Limits {
     max_bytes: usize::MAX,
     max_depth: 120,
     max_ref_hops: 1024,
+    default_draft: accord_compat::Draft::D7,
 };
 
-/// Parses the schema of a stored version.
-pub fn parse_stored(name: &ContractName, stored: &StoredVersion) -> Result<Schema, Error> {
-    Schema::parse_with(&stored.schema, &STORED_LIMITS).map_err(|e| Error::FailedPrecondition {
+/// Parses the schema of a stored version; one without `$schema` is read in
+/// `default_draft`, the server's setting, as a new schema is.
+pub fn parse_stored(
+    name: &ContractName,
+    stored: &StoredVersion,
+    default_draft: accord_compat::Draft,
+) -> Result<Schema, Error> {
+    let limits = accord_compat::Limits {
+        default_draft,
+        ..STORED_LIMITS
+    };
+    Schema::parse_with(&stored.schema, &limits).map_err(|e| Error::FailedPrecondition {
         entity: format!("version {name}@{}", stored.record.version),
         reason: format!("the stored schema no longer parses ({e}); it cannot be compared with"),
     })
@@ -182,8 +194,12 @@ pub fn decide(
     fingerprint: &str,
     asked: Option<Version>,
     config: CompatConfig,
+    default_draft: accord_compat::Draft,
 ) -> Result<Decision, Error> {
-    let history = History { all: history };
+    let history = History {
+        all: history,
+        default_draft,
+    };
     let version = match asked {
         Some(v) => v,
         None => assign(name, &history, new, fingerprint, config)?,
@@ -214,7 +230,7 @@ fn assign(
     let earlier = earlier_in_line(history, line, &latest.record.version, true, config);
     let schemas = earlier
         .iter()
-        .map(|v| parse_stored(name, v))
+        .map(|v| parse_stored(name, v, history.default_draft))
         .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<&Schema> = schemas.iter().collect();
     let report = accord_compat::check(new, &refs, config.mode, config.policy);
@@ -327,7 +343,7 @@ fn decide_version(
 
     let schemas = against
         .iter()
-        .map(|v| parse_stored(name, v))
+        .map(|v| parse_stored(name, v, history.default_draft))
         .collect::<Result<Vec<_>, _>>()?;
     let refs: Vec<&Schema> = schemas.iter().collect();
     let report = accord_compat::check(new, &refs, config.mode, config.policy);
@@ -434,7 +450,16 @@ mod tests {
         let name = ContractName::new("orders", "placed").unwrap();
         let new = Schema::parse(schema).unwrap();
         let fp = accord_compat::fingerprint(new.value());
-        decide(&name, history, &new, &fp, asked.map(v), CompatConfig::default()).unwrap()
+        decide(
+            &name,
+            history,
+            &new,
+            &fp,
+            asked.map(v),
+            CompatConfig::default(),
+            accord_compat::Draft::D7,
+        )
+        .unwrap()
     }
 
     const A: &str = r#"{"type":"object"}"#;
@@ -546,10 +571,28 @@ mod tests {
         let new = Schema::parse(A).unwrap();
         let fp = "other";
         let mut config = CompatConfig::default();
-        let d = decide(&name, &history, &new, fp, Some(v("1.3.0")), config).unwrap();
+        let d = decide(
+            &name,
+            &history,
+            &new,
+            fp,
+            Some(v("1.3.0")),
+            config,
+            accord_compat::Draft::D7,
+        )
+        .unwrap();
         assert_eq!(d.checked_against, vec![v("1.2.0")]);
         config.mode = Mode::BackwardTransitive;
-        let d = decide(&name, &history, &new, fp, Some(v("1.3.0")), config).unwrap();
+        let d = decide(
+            &name,
+            &history,
+            &new,
+            fp,
+            Some(v("1.3.0")),
+            config,
+            accord_compat::Draft::D7,
+        )
+        .unwrap();
         assert_eq!(d.checked_against, vec![v("1.0.0"), v("1.1.0"), v("1.2.0")]);
     }
 }

@@ -497,7 +497,15 @@ impl Registry {
                 .contract(&name)
                 .map(|c| c.versions.as_slice())
                 .unwrap_or(&[]);
-            decide(&name, history, &schema, &fingerprint, version, config)
+            decide(
+                &name,
+                history,
+                &schema,
+                &fingerprint,
+                version,
+                config,
+                inner.limits.default_draft,
+            )
         })
         .await
         .map_err(|e| Error::Internal(format!("check task failed: {e}")))?
@@ -520,7 +528,15 @@ impl Registry {
                 .contract(&name)
                 .map(|c| c.versions.as_slice())
                 .unwrap_or(&[]);
-            let decision = decide(&name, history, &schema, &fingerprint, version, config)?;
+            let decision = decide(
+                &name,
+                history,
+                &schema,
+                &fingerprint,
+                version,
+                config,
+                inner.limits.default_draft,
+            )?;
             match decision.verdict {
                 Verdict::Accepted => {}
                 Verdict::AlreadyPublished => {
@@ -726,8 +742,9 @@ impl Registry {
         let mut config = index.config_for(&name).config;
         config.mode = mode.unwrap_or(config.mode);
         config.policy = policy.unwrap_or(config.policy);
-        let old = parse_stored(&name, find_exact(entry, &name, &from, false)?)?;
-        let new = parse_stored(&name, find_exact(entry, &name, &to, false)?)?;
+        let draft = self.inner.limits.default_draft;
+        let old = parse_stored(&name, find_exact(entry, &name, &from, false)?, draft)?;
+        let new = parse_stored(&name, find_exact(entry, &name, &to, false)?, draft)?;
         let report = accord_compat::check(&new, &[&old], config.mode, config.policy);
         Ok(DiffOutcome {
             compatible: report.compatible,

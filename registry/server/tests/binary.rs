@@ -44,6 +44,8 @@ fn help_explains_every_flag_and_its_environment_variable() {
         "--max-schema-depth",
         "ACCORD_MAX_SCHEMA_DEPTH",
         "--max-ref-hops",
+        "--default-draft",
+        "ACCORD_DEFAULT_DRAFT",
         "--shutdown-grace-secs",
         "export",
         "import",
@@ -52,6 +54,25 @@ fn help_explains_every_flag_and_its_environment_variable() {
     }
     // The long help says more than the one-liners.
     assert!(help.contains("costs nothing"), "{help}");
+}
+
+#[test]
+fn an_unknown_default_draft_is_refused_naming_it_and_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let output = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--default-draft",
+        "5",
+        "--data-dir",
+        data_dir.to_str().expect("temp paths are UTF-8"),
+    ]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(err.contains("\"5\"") && err.contains("2019-09"), "{err}");
+    assert!(!data_dir.exists(), "a refused flag must not create the store");
 }
 
 /// Starts `serve` on an ephemeral port and returns the process and the
