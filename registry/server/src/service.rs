@@ -4,13 +4,17 @@
 //! Reads are served from an immutable in-memory [`Index`] behind an
 //! `ArcSwap`: a reader loads the current snapshot and never waits on disk or
 //! on a writer. Writes are serialised by one mutex (held off the async
-//! runtime, in `spawn_blocking`): each decides against the current snapshot,
-//! commits one durable store batch, then swaps in a new snapshot and
-//! broadcasts its events. Snapshots share everything they did not change
-//! (components, contracts and schema texts are behind `Arc`s).
+//! runtime, in `spawn_blocking`): each decides against the writers' latest
+//! snapshot (which includes writes not yet on disk), applies one store batch
+//! and builds the next snapshot, then leaves the lock and waits for a flush
+//! that covers its batch (group commit: writers that arrive during a flush
+//! share the next one). Only then is the snapshot swapped in for readers and
+//! its events broadcast, so a reader or watcher never sees a change that a
+//! crash could still take back. Snapshots share everything they did not
+//! change (components, contracts and schema texts are behind `Arc`s).
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{Arc, Mutex, Weak},
 };
 
@@ -27,7 +31,7 @@ use crate::{
         parse_version, refuse_surrounding_whitespace, validate_name,
     },
     policy::{Decision, Verdict, decide, parse_stored},
-    store::{Batch, Store, StoreError},
+    store::{Batch, Store, StoreError, Ticket},
 };
 
 /// Default number of items in a page.
@@ -244,6 +248,19 @@ struct SchemaRef {
 #[derive(Debug, Default)]
 struct Writer {
     schemas: HashMap<String, SchemaRef>,
+    /// The snapshot writers decide against: every applied batch, durable or
+    /// not, so that of two writers the second sees the first's change.
+    head: Arc<Index>,
+    /// The store ticket of the last batch applied.
+    ticket: Ticket,
+}
+
+/// An applied batch whose snapshot and events wait for its flush.
+#[derive(Debug)]
+struct Pending {
+    ticket: Ticket,
+    index: Arc<Index>,
+    events: Vec<Event>,
 }
 
 #[derive(Debug)]
@@ -251,6 +268,8 @@ struct Inner {
     store: Box<dyn Store>,
     index: ArcSwap<Index>,
     writer: Mutex<Writer>,
+    /// Applied batches in ticket order, not yet visible to readers.
+    pending: Mutex<VecDeque<Pending>>,
     events: broadcast::Sender<Arc<Event>>,
     shutdown: watch::Sender<bool>,
     limits: Limits,
@@ -260,6 +279,12 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct Registry {
     inner: Arc<Inner>,
+}
+
+/// Locks a mutex even when a thread panicked holding it: the queue it
+/// guards is changed in single steps.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn event(kind: EventKind, name: Option<&ContractName>, version: String) -> Event {
@@ -384,11 +409,14 @@ impl Registry {
         }
         let (events, _) = broadcast::channel(LIVE_CAPACITY);
         let (shutdown, _) = watch::channel(false);
+        let index = Arc::new(index);
+        writer.head = index.clone();
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
-                index: ArcSwap::from_pointee(index),
+                index: ArcSwap::new(index),
                 writer: Mutex::new(writer),
+                pending: Mutex::default(),
                 events,
                 shutdown,
                 limits,
@@ -423,20 +451,32 @@ impl Registry {
         self.inner.limits
     }
 
-    /// Runs `f` under the write lock, off the async runtime.
+    /// Runs `f` under the write lock, off the async runtime, then waits
+    /// (outside the lock) until everything `f` saw or wrote is durable and
+    /// visible to readers.
     async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Inner, &mut Writer) -> Result<T, Error> + Send + 'static,
     ) -> Result<T, Error> {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            // A writer that panicked did so before its commit or after its
-            // index swap (nothing in between can panic), so the state is whole.
-            let mut writer = inner
-                .writer
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            f(&inner, &mut writer)
+            let (outcome, ticket) = {
+                // A writer that panicked did so before its batch was applied
+                // or after the head moved past it (nothing in between can
+                // panic), so the state is whole.
+                let mut writer = inner
+                    .writer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let outcome = f(&inner, &mut writer);
+                (outcome, writer.ticket)
+            };
+            // Even a refusal or an idempotent success waits: it may rest on a
+            // batch of another writer that is not on disk yet, and must not
+            // be answered before that batch is.
+            inner.store.sync(ticket)?;
+            inner.reveal(ticket);
+            outcome
         })
         .await
         .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
@@ -522,7 +562,7 @@ impl Registry {
             text,
         } = self.parse_input(input).await?;
         self.write(move |inner, writer| {
-            let index = inner.index.load();
+            let index = writer.head.clone();
             let config = index.config_for(&name).config;
             let history = index
                 .contract(&name)
@@ -581,9 +621,8 @@ impl Registry {
                 batch.schemas.push((fingerprint.clone(), text));
             }
             inner.commit(writer, batch)?;
-            let version = inner
-                .index
-                .load()
+            let version = writer
+                .head
                 .contract(&name)
                 .and_then(|c| c.versions.iter().find(|v| v.record.version == record.version))
                 .cloned()
@@ -790,7 +829,7 @@ impl Registry {
             });
         }
         self.write(move |inner, writer| {
-            let index = inner.index.load();
+            let index = writer.head.clone();
             let current = match &name {
                 None => index.global,
                 Some(n) => index.config_for(n).config,
@@ -849,7 +888,7 @@ impl Registry {
         let version = parse_version(version)?;
         let message = message.to_owned();
         self.write(move |inner, writer| {
-            let index = inner.index.load();
+            let index = writer.head.clone();
             let entry = index
                 .contract(&name)
                 .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
@@ -869,9 +908,8 @@ impl Registry {
                     ..Batch::default()
                 },
             )?;
-            inner
-                .index
-                .load()
+            writer
+                .head
                 .contract(&name)
                 .and_then(|c| c.versions.iter().find(|v| v.record.version == version))
                 .cloned()
@@ -924,7 +962,7 @@ impl Registry {
             v => Some(parse_version(v)?),
         };
         self.write(move |inner, writer| {
-            let index = inner.index.load();
+            let index = writer.head.clone();
             let entry = index
                 .contract(&name)
                 .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
@@ -1011,8 +1049,16 @@ async fn watch_loop(
                 return;
             };
             let after = last;
-            let chunk =
-                tokio::task::spawn_blocking(move || inner.store.events_after(after, REPLAY_CHUNK)).await;
+            // Events applied but not yet durable stay in the store until
+            // their writer reveals them: a watcher must not see them first.
+            let visible = inner.index.load().last_sequence;
+            let chunk = tokio::task::spawn_blocking(move || {
+                inner.store.events_after(after, REPLAY_CHUNK).map(|mut chunk| {
+                    chunk.retain(|e| e.sequence <= visible);
+                    chunk
+                })
+            })
+            .await;
             let chunk = match chunk {
                 Ok(Ok(chunk)) => chunk,
                 Ok(Err(e)) => {
@@ -1059,10 +1105,11 @@ async fn watch_loop(
 }
 
 impl Inner {
-    /// Commits `batch` durably, then swaps in the index that includes it and
-    /// broadcasts its events. Event sequences and times are assigned here.
+    /// Applies `batch` and moves the writers' head to the index that
+    /// includes it; readers and watchers get both once it is durable
+    /// ([`Inner::reveal`]). Event sequences and times are assigned here.
     fn commit(&self, writer: &mut Writer, mut batch: Batch) -> Result<(), Error> {
-        let current = self.index.load_full();
+        let current = writer.head.clone();
         let mut sequence = current.last_sequence;
         let now = now_millis();
         for e in &mut batch.events {
@@ -1070,7 +1117,7 @@ impl Inner {
             e.sequence = sequence;
             e.time = now;
         }
-        self.store.commit(&batch)?;
+        let ticket = self.store.apply(&batch)?;
 
         for (fingerprint, text) in &batch.schemas {
             writer
@@ -1133,8 +1180,43 @@ impl Inner {
             }
         }
         next.last_sequence = sequence;
-        self.index.store(Arc::new(next));
-        for e in batch.events {
+        let next = Arc::new(next);
+        writer.head = next.clone();
+        writer.ticket = ticket;
+        // Pushed under the write lock, so the queue is in ticket order.
+        lock(&self.pending).push_back(Pending {
+            ticket,
+            index: next,
+            events: batch.events,
+        });
+        Ok(())
+    }
+
+    /// Makes every applied batch up to `ticket` (which must be durable)
+    /// visible: swaps in the newest of their snapshots and broadcasts their
+    /// events, in order, whichever writer gets here first.
+    fn reveal(&self, ticket: Ticket) {
+        let mut pending = lock(&self.pending);
+        let mut newest = None;
+        let mut events = Vec::new();
+        while pending.front().is_some_and(|p| p.ticket <= ticket) {
+            let Some(done) = pending.pop_front() else {
+                break;
+            };
+            newest = Some(done.index);
+            events.extend(done.events);
+        }
+        // Under the queue's lock, so snapshots are swapped and events sent
+        // in ticket order; the snapshot first, so that a watcher told of a
+        // change can read it.
+        if let Some(index) = newest {
+            self.index.store(index);
+        }
+        self.announce(events);
+    }
+
+    fn announce(&self, events: Vec<Event>) {
+        for e in events {
             tracing::info!(
                 sequence = e.sequence,
                 kind = ?e.kind,
@@ -1147,7 +1229,6 @@ impl Inner {
             // No receiver is not an error: nobody is watching.
             let _ = self.events.send(Arc::new(e));
         }
-        Ok(())
     }
 
     /// Deletes one version or (`version` None) all of a contract's.
@@ -1158,7 +1239,7 @@ impl Inner {
         version: Option<&Version>,
         hard: bool,
     ) -> Result<Vec<Version>, Error> {
-        let index = self.index.load();
+        let index = writer.head.clone();
         let entry = index
             .contract(name)
             .filter(|c| !c.versions.is_empty())

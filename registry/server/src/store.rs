@@ -12,11 +12,16 @@
 //!
 //! Every value starts with the format-version byte, then JSON (or UTF-8 text
 //! for schemas), so a future format can be told apart value by value.
+//!
+//! Durability is by group commit ([`Durability`]): a write (a transaction or
+//! an audit append) is applied and numbered, and its caller then waits until
+//! a flush that started after it has completed. Writers that arrive while a
+//! flush runs share the next one, so one `fsync` serves many writes.
 
 use std::{
     fmt,
     path::Path,
-    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError},
 };
 
 use serde::{Serialize, de::DeserializeOwned};
@@ -103,13 +108,26 @@ pub struct Batch {
     pub events: Vec<Event>,
 }
 
-/// Durable storage of the registry. Implementations must make [`Store::commit`]
-/// atomic and durable before it returns.
+/// The number of a write in the order it was applied; [`Store::sync`] on it
+/// returns once it is on disk.
+pub type Ticket = u64;
+
+/// Durable storage of the registry. [`Store::apply`] is atomic; a batch is
+/// durable once [`Store::sync`] on its ticket has returned.
 pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Reads everything but the event log.
     fn load(&self) -> Result<Contents, StoreError>;
+    /// Applies `batch` atomically; it is durable after [`Store::sync`] on
+    /// the ticket returned, not before.
+    fn apply(&self, batch: &Batch) -> Result<Ticket, StoreError>;
+    /// Returns once a flush that started after the write `ticket` was
+    /// applied has completed (at once when one already has).
+    fn sync(&self, ticket: Ticket) -> Result<(), StoreError>;
     /// Applies `batch` atomically and durably.
-    fn commit(&self, batch: &Batch) -> Result<(), StoreError>;
+    fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+        let ticket = self.apply(batch)?;
+        self.sync(ticket)
+    }
     /// Up to `limit` events with a sequence greater than `after`, in order.
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError>;
     /// Whether the store holds nothing at all.
@@ -127,17 +145,142 @@ pub struct SledStore {
     schemas: sled::Tree,
     configs: sled::Tree,
     events: sled::Tree,
-    /// Held by every transaction and flush of this database, the audit
-    /// log's included. sled 0.34 deadlocks when a transaction runs while
-    /// another thread flushes (seen under 16 concurrent publishers: the
-    /// transaction waits for the flushing threads' shared lock, and they
-    /// for a buffer the blocked writer holds); one at a time, it cannot.
-    gate: Arc<Mutex<()>>,
+    /// Shared with the audit log: its writes and flushes take the same turns.
+    durability: Arc<Durability>,
 }
 
-/// Takes the gate even when a thread panicked holding it: it guards no data.
-fn enter(gate: &Mutex<()>) -> MutexGuard<'_, ()> {
-    gate.lock().unwrap_or_else(PoisonError::into_inner)
+/// Locks a mutex even when a thread panicked holding it: every state it
+/// guards is updated in single steps that a panic cannot leave half done.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many writes may go ahead of a flush that is waiting for its turn, so
+/// that a steady stream of writes cannot hold durability back for ever.
+const WRITES_BEFORE_FLUSH: usize = 256;
+
+/// Group commit over one sled database.
+///
+/// Every transaction, audit insert and flush of the database takes a turn
+/// (`turn`): sled 0.34 deadlocks when a transaction runs while another
+/// thread flushes (seen under 16 concurrent publishers: the transaction
+/// waits for the flushing threads' shared lock, and they for a buffer the
+/// blocked writer holds); one at a time, it cannot. Writes waiting for a
+/// turn go before a flush that waits (up to [`WRITES_BEFORE_FLUSH`] of
+/// them), so that the flush covers them all. One flusher at a time (the
+/// first waiter that finds none running) flushes for everyone; the others
+/// wait on `flushed`.
+#[derive(Debug, Default)]
+pub struct Durability {
+    turn: Mutex<Turns>,
+    turn_free: Condvar,
+    flush: Mutex<Flushes>,
+    flushed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Turns {
+    busy: bool,
+    writes_waiting: usize,
+    flush_waiting: bool,
+    /// Writes that went ahead of the flush now waiting.
+    passed: usize,
+}
+
+#[derive(Debug, Default)]
+struct Flushes {
+    /// The ticket of the last write applied.
+    applied: Ticket,
+    /// Every write up to this ticket is on disk.
+    durable: Ticket,
+    running: bool,
+}
+
+/// A turn on the database, given back when dropped.
+struct Turn<'a>(&'a Durability);
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.turn).busy = false;
+        self.0.turn_free.notify_all();
+    }
+}
+
+impl Durability {
+    fn write_turn(&self) -> Turn<'_> {
+        let mut turns = lock(&self.turn);
+        turns.writes_waiting += 1;
+        while turns.busy || (turns.flush_waiting && turns.passed >= WRITES_BEFORE_FLUSH) {
+            turns = self.turn_free.wait(turns).unwrap_or_else(PoisonError::into_inner);
+        }
+        turns.writes_waiting -= 1;
+        if turns.flush_waiting {
+            turns.passed += 1;
+        }
+        turns.busy = true;
+        Turn(self)
+    }
+
+    fn flush_turn(&self) -> Turn<'_> {
+        let mut turns = lock(&self.turn);
+        turns.flush_waiting = true;
+        turns.passed = 0;
+        while turns.busy || (turns.writes_waiting > 0 && turns.passed < WRITES_BEFORE_FLUSH) {
+            turns = self.turn_free.wait(turns).unwrap_or_else(PoisonError::into_inner);
+        }
+        turns.flush_waiting = false;
+        turns.busy = true;
+        Turn(self)
+    }
+
+    /// Runs `write` in a turn and numbers it.
+    fn write<T>(&self, write: impl FnOnce() -> Result<T, StoreError>) -> Result<(T, Ticket), StoreError> {
+        let _turn = self.write_turn();
+        let out = write()?;
+        // Numbered inside the turn, so tickets follow the order of writes
+        // and a flush (which has the turn) covers every ticket it reads.
+        let mut flushes = lock(&self.flush);
+        flushes.applied += 1;
+        Ok((out, flushes.applied))
+    }
+
+    /// Returns once every write up to `ticket` is on disk, flushing
+    /// `db` when no flush that covers it is running.
+    fn sync(&self, db: &sled::Db, ticket: Ticket) -> Result<(), StoreError> {
+        let mut flushes = lock(&self.flush);
+        loop {
+            if flushes.durable >= ticket {
+                return Ok(());
+            }
+            if !flushes.running {
+                flushes.running = true;
+                drop(flushes);
+                let outcome = {
+                    let _turn = self.flush_turn();
+                    // No write runs during the turn: this flush covers
+                    // every ticket up to `target`.
+                    let target = lock(&self.flush).applied;
+                    db.flush().map(|_| target)
+                };
+                flushes = lock(&self.flush);
+                flushes.running = false;
+                if let Ok(target) = outcome {
+                    flushes.durable = flushes.durable.max(target);
+                }
+                self.flushed.notify_all();
+                // A failed flush is this caller's error; the others try
+                // again themselves.
+                outcome?;
+                continue;
+            }
+            flushes = self.flushed.wait(flushes).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// The ticket of the last write applied.
+    fn applied(&self) -> Ticket {
+        lock(&self.flush).applied
+    }
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
@@ -201,7 +344,7 @@ impl SledStore {
             configs: db.open_tree("configs")?,
             events: db.open_tree("events")?,
             db,
-            gate: Arc::default(),
+            durability: Arc::default(),
         };
         match store.meta.get(FORMAT_KEY)? {
             Some(found) => {
@@ -275,7 +418,7 @@ impl Store for SledStore {
         Ok(contents)
     }
 
-    fn commit(&self, batch: &Batch) -> Result<(), StoreError> {
+    fn apply(&self, batch: &Batch) -> Result<Ticket, StoreError> {
         // Encode before the transaction: its closure may run more than once
         // and must not fail for reasons other than conflicts.
         let mut versions = Vec::new();
@@ -310,40 +453,46 @@ impl Store for SledStore {
             events.push((event.sequence.to_be_bytes(), encode(event)?));
         }
 
-        let _gate = enter(&self.gate);
-        let result: Result<(), TransactionError<()>> =
-            (&self.versions, &self.schemas, &self.configs, &self.events).transaction(|(tv, ts, tc, te)| {
-                for (key, value) in &schemas {
-                    ts.insert(key.as_slice(), value.as_slice())?;
-                }
-                for fp in &batch.removed_schemas {
-                    ts.remove(fp.as_bytes())?;
-                }
-                for key in &removed_versions {
-                    tv.remove(key.as_slice())?;
-                }
-                for (key, value) in &versions {
-                    tv.insert(key.as_slice(), value.as_slice())?;
-                }
-                for (key, value) in &configs {
-                    match value {
-                        Some(v) => tc.insert(key.as_slice(), v.as_slice())?,
-                        None => tc.remove(key.as_slice())?,
-                    };
-                }
-                for (key, value) in &events {
-                    te.insert(&key[..], value.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            });
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Storage(e)) => return Err(e.into()),
-            Err(TransactionError::Abort(())) => return Err(StoreError::Engine("transaction aborted".into())),
-        }
+        let ((), ticket) = self.durability.write(|| {
+            let result: Result<(), TransactionError<()>> =
+                (&self.versions, &self.schemas, &self.configs, &self.events).transaction(
+                    |(tv, ts, tc, te)| {
+                        for (key, value) in &schemas {
+                            ts.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        for fp in &batch.removed_schemas {
+                            ts.remove(fp.as_bytes())?;
+                        }
+                        for key in &removed_versions {
+                            tv.remove(key.as_slice())?;
+                        }
+                        for (key, value) in &versions {
+                            tv.insert(key.as_slice(), value.as_slice())?;
+                        }
+                        for (key, value) in &configs {
+                            match value {
+                                Some(v) => tc.insert(key.as_slice(), v.as_slice())?,
+                                None => tc.remove(key.as_slice())?,
+                            };
+                        }
+                        for (key, value) in &events {
+                            te.insert(&key[..], value.as_slice())?;
+                        }
+                        Ok::<(), ConflictableTransactionError<()>>(())
+                    },
+                );
+            match result {
+                Ok(()) => Ok(()),
+                Err(TransactionError::Storage(e)) => Err(e.into()),
+                Err(TransactionError::Abort(())) => Err(StoreError::Engine("transaction aborted".into())),
+            }
+        })?;
+        Ok(ticket)
+    }
+
+    fn sync(&self, ticket: Ticket) -> Result<(), StoreError> {
         // sled acknowledges a transaction before it is on disk.
-        self.db.flush()?;
-        Ok(())
+        self.durability.sync(&self.db, ticket)
     }
 
     fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
@@ -367,9 +516,7 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<(), StoreError> {
-        let _gate = enter(&self.gate);
-        self.db.flush()?;
-        Ok(())
+        self.durability.sync(&self.db, self.durability.applied())
     }
 }
 
@@ -379,7 +526,7 @@ impl SledStore {
         Ok(AuditLog {
             tree: self.db.open_tree("audit")?,
             db: self.db.clone(),
-            gate: self.gate.clone(),
+            durability: self.durability.clone(),
         })
     }
 }
@@ -389,7 +536,7 @@ impl SledStore {
 pub struct AuditLog {
     db: sled::Db,
     tree: sled::Tree,
-    gate: Arc<Mutex<()>>,
+    durability: Arc<Durability>,
 }
 
 /// The key after which a page of the audit log continues.
@@ -401,17 +548,18 @@ impl AuditLog {
         let value = encode(record)?;
         let time = record.time_micros;
         let log = self.clone();
-        // The gate is a blocking lock and a flush blocks: off the runtime.
+        // Waiting for a turn and for a flush blocks: off the runtime.
         tokio::task::spawn_blocking(move || {
-            let _gate = enter(&log.gate);
-            // The id breaks ties between entries of the same microsecond.
-            let id = log.db.generate_id()?;
-            let mut key = [0u8; 16];
-            key[..8].copy_from_slice(&time.to_be_bytes());
-            key[8..].copy_from_slice(&id.to_be_bytes());
-            log.tree.insert(key, value)?;
-            log.db.flush()?;
-            Ok(())
+            let ((), ticket) = log.durability.write(|| {
+                // The id breaks ties between entries of the same microsecond.
+                let id = log.db.generate_id()?;
+                let mut key = [0u8; 16];
+                key[..8].copy_from_slice(&time.to_be_bytes());
+                key[8..].copy_from_slice(&id.to_be_bytes());
+                log.tree.insert(key, value)?;
+                Ok(())
+            })?;
+            log.durability.sync(&log.db, ticket)
         })
         .await
         .map_err(|e| StoreError::Engine(format!("audit append task failed: {e}")))?
@@ -547,6 +695,72 @@ mod tests {
         assert!(contents.versions.is_empty());
         assert!(contents.schemas.is_empty());
         assert!(contents.configs.is_empty());
+    }
+
+    #[test]
+    fn concurrent_transactions_and_audit_appends_are_all_durable_once_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let writers = 8;
+        let each = 25;
+        {
+            let store = Arc::new(SledStore::open(dir.path()).unwrap());
+            let log = store.audit_log().unwrap();
+            let threads: Vec<_> = (0..writers)
+                .map(|w| {
+                    let store = store.clone();
+                    let log = log.clone();
+                    std::thread::spawn(move || {
+                        for i in 0..each {
+                            let version = format!("{w}.{i}.0");
+                            store
+                                .commit(&Batch {
+                                    versions: vec![record(&version, "f1")],
+                                    ..Batch::default()
+                                })
+                                .unwrap();
+                            // An audit insert between transactions, as a
+                            // served publish does, takes the same turns.
+                            let ((), ticket) = log
+                                .durability
+                                .write(|| {
+                                    log.tree.insert(version.as_bytes(), &b"\x01{}"[..])?;
+                                    Ok(())
+                                })
+                                .unwrap();
+                            log.durability.sync(&log.db, ticket).unwrap();
+                        }
+                    })
+                })
+                .collect();
+            for t in threads {
+                t.join().unwrap();
+            }
+            let flushes = lock(&store.durability.flush);
+            assert_eq!(flushes.applied, (2 * writers * each) as Ticket);
+            assert_eq!(flushes.durable, flushes.applied);
+            assert!(!flushes.running);
+        }
+        let store = SledStore::open(dir.path()).unwrap();
+        assert_eq!(store.load().unwrap().versions.len(), writers * each);
+        assert_eq!(store.audit_log().unwrap().tree.len(), writers * each);
+    }
+
+    #[test]
+    fn a_sync_returns_at_once_for_a_durable_ticket_and_flushes_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let ticket = store
+            .apply(&Batch {
+                versions: vec![record("1.0.0", "f1")],
+                ..Batch::default()
+            })
+            .unwrap();
+        assert_eq!(lock(&store.durability.flush).durable, 0);
+        store.sync(ticket).unwrap();
+        assert_eq!(lock(&store.durability.flush).durable, ticket);
+        store.sync(ticket).unwrap();
+        store.sync(0).unwrap();
+        assert_eq!(lock(&store.durability.flush).applied, ticket);
     }
 
     #[test]
