@@ -1312,6 +1312,95 @@ mod tests {
         }
     }
 
+    /// A sled store whose flushes wait until the test opens them, and
+    /// that reports each wait.
+    #[derive(Debug)]
+    struct HeldFlushes {
+        store: SledStore,
+        open: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        waiting: Mutex<std::sync::mpsc::Sender<Ticket>>,
+    }
+
+    impl Store for HeldFlushes {
+        fn load(&self) -> Result<crate::store::Contents, StoreError> {
+            self.store.load()
+        }
+        fn apply(&self, batch: &Batch) -> Result<Ticket, StoreError> {
+            self.store.apply(batch)
+        }
+        fn sync(&self, ticket: Ticket) -> Result<(), StoreError> {
+            let _ = lock(&self.waiting).send(ticket);
+            let (open, opened) = &*self.open;
+            let mut open = lock(open);
+            while !*open {
+                open = opened.wait(open).unwrap();
+            }
+            drop(open);
+            self.store.sync(ticket)
+        }
+        fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+            self.store.events_after(after, limit)
+        }
+        fn is_empty(&self) -> Result<bool, StoreError> {
+            self.store.is_empty()
+        }
+        fn flush(&self) -> Result<(), StoreError> {
+            self.store.flush()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_publish_is_neither_answered_nor_visible_before_its_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let (waiting, waits) = std::sync::mpsc::channel();
+        let store = HeldFlushes {
+            store: SledStore::open(dir.path()).unwrap(),
+            open: open.clone(),
+            waiting: Mutex::new(waiting),
+        };
+        let r = Registry::open(Box::new(store), Limits::default()).unwrap();
+        let publish = |r: &Registry| {
+            let r = r.clone();
+            tokio::spawn(async move { r.publish(input(r#"{"type":"object"}"#, "1.0.0")).await })
+        };
+        let first = publish(&r);
+        let (waits, ticket) = tokio::task::spawn_blocking(move || {
+            let ticket = waits.recv().unwrap();
+            (waits, ticket)
+        })
+        .await
+        .unwrap();
+        assert_eq!(ticket, 1);
+        // Applied, not flushed: readers do not see it yet.
+        assert!(matches!(
+            r.get("orders", "placed", "1.0.0"),
+            Err(Error::NotFound { .. })
+        ));
+        // The same publish again is decided against the applied version,
+        // and its answer waits for that version's flush too.
+        let second = publish(&r);
+        let again = tokio::task::spawn_blocking(move || waits.recv().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(again, 1);
+        assert!(!first.is_finished() && !second.is_finished());
+        assert!(r.get("orders", "placed", "").is_err());
+
+        *lock(&open.0) = true;
+        open.1.notify_all();
+        let first = first.await.unwrap().unwrap();
+        let second = second.await.unwrap().unwrap();
+        assert!(first.created);
+        assert!(!second.created);
+        assert_eq!(second.version.record.version, Version::new(1, 0, 0));
+        assert_eq!(
+            r.get("orders", "placed", "").unwrap().record.version,
+            Version::new(1, 0, 0)
+        );
+        assert_eq!(r.inner.index.load().last_sequence, 1);
+    }
+
     #[tokio::test]
     async fn a_restart_rebuilds_the_same_index() {
         let dir = tempfile::tempdir().unwrap();
