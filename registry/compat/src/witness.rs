@@ -946,16 +946,12 @@ fn mentioned_names<'a>(parts: impl Iterator<Item = &'a Value>) -> Vec<String> {
     out
 }
 
+/// Drops repeated values, keeping the first. Keyed by the JSON text (object
+/// keys serialize sorted), so large sample objects are hashed once instead of
+/// compared with every value kept before them.
 fn dedup(values: &mut Vec<Value>) {
-    let mut seen: Vec<Value> = Vec::new();
-    values.retain(|v| {
-        if seen.contains(v) {
-            false
-        } else {
-            seen.push(v.clone());
-            true
-        }
-    });
+    let mut seen = std::collections::HashSet::new();
+    values.retain(|v| seen.insert(v.to_string()));
 }
 
 /// Puts `leaf` at `steps` inside the smallest documents `sampler`'s first
