@@ -218,6 +218,7 @@ impl Requests {
             component: component.clone(),
             contract: contract.clone(),
             version: String::new(),
+            ..Default::default()
         }
     }
 
@@ -234,6 +235,7 @@ impl Requests {
                     }
                 })
                 .collect(),
+            ..Default::default()
         }
     }
 
@@ -245,6 +247,7 @@ impl Requests {
             contract: contract.clone(),
             schema: schemas::schema(component, contract, self.shape.versions),
             version: String::new(),
+            ..Default::default()
         }
     }
 
@@ -568,6 +571,7 @@ async fn startup(
                 .list_components(pb::ListComponentsRequest {
                     page_size: 1000,
                     page_token: String::new(),
+                    ..Default::default()
                 })
                 .await?
                 .into_inner();
@@ -578,6 +582,7 @@ async fn startup(
                         component: component.name.clone(),
                         page_size: 1000,
                         page_token: String::new(),
+                        ..Default::default()
                     })
                     .await?
                     .into_inner();
@@ -596,6 +601,7 @@ async fn startup(
                         component,
                         contract,
                         version: String::new(),
+                        ..Default::default()
                     })
                     .await
                     .map(drop)

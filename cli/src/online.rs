@@ -341,6 +341,7 @@ fn state_name(state: VersionState) -> &'static str {
         VersionState::Active => "active",
         VersionState::Deprecated => "deprecated",
         VersionState::Deleted => "deleted",
+        VersionState::Erased => "erased",
     }
 }
 

@@ -39,6 +39,9 @@ struct Entry {
     state: VersionState,
     deprecation_message: Option<String>,
     fetched_at_unix_ms: u64,
+    /// The draft the registry recorded (short name); absent in older copies.
+    #[serde(default)]
+    draft: Option<String>,
 }
 
 /// A copy read back from the cache.
@@ -94,6 +97,7 @@ impl ContractCache {
             schema: contract.schema.clone(),
             state: contract.state,
             deprecation_message: contract.deprecation_message.clone(),
+            draft: contract.draft.map(|d| d.to_string()),
             fetched_at_unix_ms: SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -164,6 +168,8 @@ impl ContractCache {
                 deprecated_at: None,
                 deleted_at: None,
                 bump: None,
+                draft: entry.draft.as_deref().and_then(|d| d.parse().ok()),
+                published_by: None,
             },
             fetched_at: UNIX_EPOCH + Duration::from_millis(entry.fetched_at_unix_ms),
         }))
@@ -219,6 +225,8 @@ mod tests {
             deprecated_at: None,
             deleted_at: None,
             bump: None,
+            draft: None,
+            published_by: None,
         }
     }
 

@@ -4,7 +4,10 @@
 use std::{
     future::Future,
     path::PathBuf,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant, SystemTime},
 };
 
@@ -299,6 +302,7 @@ impl ClientBuilder {
             inner: RegistryServiceClient::new(channel),
             authorization,
             settings: Arc::new(self),
+            seen: Arc::default(),
         }
     }
 
@@ -368,6 +372,10 @@ pub struct Client {
     inner: RegistryServiceClient<Channel>,
     authorization: Option<MetadataValue<Ascii>>,
     settings: Arc<ClientBuilder>,
+    /// The highest event sequence a write of this client (or any clone)
+    /// produced: reads ask the registry for at least this one, so that a
+    /// client reads its own writes whichever replica answers.
+    seen: Arc<AtomicU64>,
 }
 
 type Grpc = RegistryServiceClient<Channel>;
@@ -396,6 +404,18 @@ impl Client {
     /// The retry policy in force.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.settings.retry
+    }
+
+    /// The highest event sequence this client's writes produced (0: none
+    /// yet). Every read asks the registry to have applied at least this one.
+    pub fn last_sequence(&self) -> u64 {
+        self.seen.load(Ordering::Acquire)
+    }
+
+    /// Makes later reads wait for `sequence` (e.g. one a write reply gave
+    /// another process).
+    pub fn observe_sequence(&self, sequence: u64) {
+        self.seen.fetch_max(sequence, Ordering::AcqRel);
     }
 
     /// The generated gRPC client, for what this crate does not wrap.
@@ -491,6 +511,7 @@ impl Client {
                 async move { c.publish_contract(r).await }
             })
             .await?;
+        self.observe_sequence(reply.sequence);
         PublishOutcome::from_wire(reply)
     }
 
@@ -503,6 +524,7 @@ impl Client {
         version: Option<&Version>,
     ) -> Result<CheckOutcome, Error> {
         let message = pb::CheckCompatibilityRequest {
+            min_sequence: self.last_sequence(),
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             schema: schema.to_owned(),
@@ -524,6 +546,7 @@ impl Client {
         selector: &VersionSelector,
     ) -> Result<ContractVersion, Error> {
         let message = pb::GetContractRequest {
+            min_sequence: self.last_sequence(),
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             version: selector.to_wire(),
@@ -545,6 +568,7 @@ impl Client {
         wanted: &[(ContractName, VersionSelector)],
     ) -> Result<Vec<Result<ContractVersion, Error>>, Error> {
         let message = pb::BatchGetContractsRequest {
+            min_sequence: self.last_sequence(),
             selectors: wanted
                 .iter()
                 .map(|(name, selector)| pb::ContractSelector {
@@ -628,6 +652,7 @@ impl Client {
     pub async fn list_components(&self) -> Result<Vec<ComponentSummary>, Error> {
         self.all_pages(|page_token| async move {
             let message = pb::ListComponentsRequest {
+                min_sequence: self.last_sequence(),
                 page_size: 0,
                 page_token,
             };
@@ -655,6 +680,7 @@ impl Client {
         crate::name::check_part("component", component)?;
         self.all_pages(|page_token| async move {
             let message = pb::ListContractsRequest {
+                min_sequence: self.last_sequence(),
                 component: component.to_owned(),
                 page_size: 0,
                 page_token,
@@ -684,6 +710,7 @@ impl Client {
     ) -> Result<Vec<ContractVersion>, Error> {
         self.all_pages(|page_token| async move {
             let message = pb::ListVersionsRequest {
+                min_sequence: self.last_sequence(),
                 component: name.component().to_owned(),
                 contract: name.contract().to_owned(),
                 page_size: 0,
@@ -716,6 +743,7 @@ impl Client {
         config: Option<CompatibilityConfig>,
     ) -> Result<DiffOutcome, Error> {
         let message = pb::DiffVersionsRequest {
+            min_sequence: self.last_sequence(),
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             from_version: from.to_string(),
@@ -735,6 +763,7 @@ impl Client {
     /// The settings in force for `name`, or the global ones for `None`.
     pub async fn get_config(&self, name: Option<&ContractName>) -> Result<ConfigSetting, Error> {
         let message = pb::GetCompatibilityConfigRequest {
+            min_sequence: self.last_sequence(),
             component: name.map(|n| n.component().to_owned()).unwrap_or_default(),
             contract: name.map(|n| n.contract().to_owned()).unwrap_or_default(),
         };
@@ -744,7 +773,10 @@ impl Client {
                 async move { c.get_compatibility_config(r).await }
             })
             .await?;
-        config_setting(reply.config, reply.inherited)
+        config_setting(
+            reply.config,
+            [reply.inherited, reply.mode_inherited, reply.policy_inherited],
+        )
     }
 
     /// Changes the settings of `name`, or the global ones for `None`.
@@ -767,7 +799,11 @@ impl Client {
                 async move { c.set_compatibility_config(r).await }
             })
             .await?;
-        config_setting(reply.config, reply.inherited)
+        self.observe_sequence(reply.sequence);
+        config_setting(
+            reply.config,
+            [reply.inherited, reply.mode_inherited, reply.policy_inherited],
+        )
     }
 
     /// Marks `name@version` deprecated with `message` (why, and what to use
@@ -790,6 +826,7 @@ impl Client {
                 async move { c.deprecate_version(r).await }
             })
             .await?;
+        self.observe_sequence(reply.sequence);
         ContractVersion::from_wire_opt(reply.contract)
     }
 
@@ -808,6 +845,7 @@ impl Client {
                 async move { c.delete_contract(r).await }
             })
             .await?;
+        self.observe_sequence(reply.sequence);
         versions_from_wire(&reply.versions)
     }
 
@@ -830,6 +868,7 @@ impl Client {
                 async move { c.delete_version(r).await }
             })
             .await?;
+        self.observe_sequence(reply.sequence);
         crate::name::parse_wire_version(&reply.version, "deleted version")?.ok_or_else(|| {
             Error::InvalidResponse {
                 message: "the deleted version is missing".into(),
@@ -855,6 +894,7 @@ impl Client {
                 async move { c.restore_contract(r).await }
             })
             .await?;
+        self.observe_sequence(reply.sequence);
         versions_from_wire(&reply.versions)
     }
 
@@ -880,21 +920,42 @@ impl Client {
     }
 
     /// Streams registry events with a sequence above `after_sequence`
-    /// (0: from the start), of one component or of all. Opening the stream
-    /// is retried like a read; once open it runs until the registry ends it
-    /// or the connection drops (an `Err` item), after which a caller resumes
-    /// from the last sequence it saw.
+    /// (0: from the start), of one component or of all the caller may see.
+    /// See [`Client::watch_from`].
     pub async fn watch(
         &self,
         after_sequence: u64,
         component: Option<&str>,
     ) -> Result<BoxStream<'static, Result<Event, Error>>, Error> {
-        if let Some(component) = component {
+        let components: Vec<String> = component.into_iter().map(str::to_owned).collect();
+        self.watch_from(after_sequence, "", &components).await
+    }
+
+    /// Streams registry events with a sequence above `after_sequence`
+    /// (0: from the start) of the given components (none: every component
+    /// the caller may see — a token scoped to some components sees theirs).
+    /// `epoch` is the [`Event::epoch`] of the resume point, or empty: a
+    /// resume point from another history of the registry (restored from a
+    /// backup, or recreated) is then refused with
+    /// [`Error::FailedPrecondition`] rather than silently skipping events.
+    ///
+    /// Opening the stream is retried like a read; once open it runs until
+    /// the registry ends it or the connection drops (an `Err` item), after
+    /// which a caller resumes from the last sequence it saw.
+    pub async fn watch_from(
+        &self,
+        after_sequence: u64,
+        epoch: &str,
+        components: &[String],
+    ) -> Result<BoxStream<'static, Result<Event, Error>>, Error> {
+        for component in components {
             crate::name::check_part("component", component)?;
         }
         let message = pb::WatchEventsRequest {
             after_sequence,
-            component: component.unwrap_or_default().to_owned(),
+            component: String::new(),
+            components: components.to_vec(),
+            epoch: epoch.to_owned(),
         };
         // No deadline on the request itself: it would end a healthy stream.
         // The per-call timeout bounds only the wait for the stream to open.
@@ -908,7 +969,7 @@ impl Client {
         Ok(stream
             .map(move |item| match item {
                 Ok(reply) => match reply.event {
-                    Some(event) => Event::from_wire(event),
+                    Some(event) => Event::from_wire(event, reply.epoch),
                     None => Err(Error::InvalidResponse {
                         message: "a watch message without an event".into(),
                     }),
@@ -919,13 +980,19 @@ impl Client {
     }
 }
 
-fn config_setting(config: Option<pb::CompatibilityConfig>, inherited: bool) -> Result<ConfigSetting, Error> {
+/// `inherited`: whole, mode, policy.
+fn config_setting(
+    config: Option<pb::CompatibilityConfig>,
+    inherited: [bool; 3],
+) -> Result<ConfigSetting, Error> {
     let config = config.ok_or_else(|| Error::InvalidResponse {
         message: "the answer has no compatibility config".into(),
     })?;
     Ok(ConfigSetting {
         config: CompatibilityConfig::from_wire(config)?,
-        inherited,
+        inherited: inherited[0],
+        mode_inherited: inherited[1],
+        policy_inherited: inherited[2],
     })
 }
 

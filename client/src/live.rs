@@ -3,7 +3,7 @@
 //! after the last event it handled.
 
 use std::{
-    sync::{Arc, RwLock},
+    sync::{Arc, Mutex, RwLock},
     time::{Duration, SystemTime},
 };
 
@@ -27,6 +27,10 @@ pub struct LiveStatus {
     pub connections: u64,
     /// How many times a contract of the set was replaced.
     pub updates: u64,
+    /// True once the registry refused the stream for good (the token was
+    /// revoked or lacks the rights): the follower stopped, the contracts
+    /// stay as they are, and [`LiveContracts::error`] says why.
+    pub stopped: bool,
 }
 
 /// An in-memory set of contracts kept current through the registry's event
@@ -40,10 +44,18 @@ pub struct LiveStatus {
 /// the fetch it called for succeeded. Cached (stale) copies are refreshed
 /// each time the stream opens. A contract that the registry no longer
 /// serves keeps its last copy, with a warning logged.
+///
+/// Only the components of the initial set are watched, so a token scoped to
+/// them is enough. A resume point the registry no longer knows (a store
+/// restored from a backup) makes the follower fetch every contract again and
+/// follow from the registry's current history. A refusal that retrying
+/// cannot cure (UNAUTHENTICATED, PERMISSION_DENIED, INVALID_ARGUMENT) stops
+/// the follower: [`LiveStatus::stopped`] and [`LiveContracts::error`] say so.
 #[derive(Debug)]
 pub struct LiveContracts {
     contracts: Arc<RwLock<Vec<FetchedContract>>>,
     status: watch::Receiver<LiveStatus>,
+    error: Arc<Mutex<Option<String>>>,
     task: JoinHandle<()>,
 }
 
@@ -56,23 +68,41 @@ impl LiveContracts {
 
     /// Follows the events with a sequence above `after_sequence`.
     pub fn start_after(client: Client, initial: ContractSet, after_sequence: u64) -> Self {
-        let contracts = Arc::new(RwLock::new(initial.into_vec()));
+        let initial = initial.into_vec();
+        let mut components: Vec<String> = initial
+            .iter()
+            .map(|c| c.contract.name.component().to_owned())
+            .collect();
+        components.sort();
+        components.dedup();
+        let contracts = Arc::new(RwLock::new(initial));
         let (tx, status) = watch::channel(LiveStatus {
             last_sequence: after_sequence,
             ..LiveStatus::default()
         });
+        let error = Arc::new(Mutex::new(None));
         let follower = Follower {
             cache: client.cache_dir().map(ContractCache::new),
             client,
             contracts: contracts.clone(),
             status: tx,
+            components,
+            epoch: Mutex::new(String::new()),
+            error: error.clone(),
         };
         let task = tokio::spawn(follower.run());
         Self {
             contracts,
             status,
+            error,
             task,
         }
+    }
+
+    /// Why the follower stopped (see [`LiveStatus::stopped`]), or the last
+    /// error it is retrying after; `None` while all is well.
+    pub fn error(&self) -> Option<String> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The current copy of the first contract held under `name`.
@@ -114,6 +144,19 @@ struct Follower {
     cache: Option<ContractCache>,
     contracts: Arc<RwLock<Vec<FetchedContract>>>,
     status: watch::Sender<LiveStatus>,
+    /// The components of the held contracts: the only ones watched.
+    components: Vec<String>,
+    /// The history the last event handled belongs to.
+    epoch: Mutex<String>,
+    error: Arc<Mutex<Option<String>>>,
+}
+
+/// Whether retrying cannot cure `e`: the follower stops.
+fn is_permanent(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Unauthenticated { .. } | Error::PermissionDenied { .. } | Error::InvalidArgument { .. }
+    )
 }
 
 impl Follower {
@@ -128,18 +171,39 @@ impl Follower {
             .build()
     }
 
+    fn set_error(&self, error: Option<String>) {
+        *self.error.lock().unwrap_or_else(|p| p.into_inner()) = error;
+    }
+
     async fn run(self) {
         let mut backoff = self.backoff();
         loop {
             match self.follow().await {
                 Ok(()) => {
                     backoff = self.backoff();
+                    self.set_error(None);
                     tracing::info!("the registry ended the event stream; reopening");
+                }
+                Err((e, _)) if is_permanent(&e) => {
+                    tracing::error!(error = %e, "the registry refuses the contract event stream: no more updates");
+                    self.set_error(Some(e.to_string()));
+                    self.status.send_modify(|s| s.stopped = true);
+                    return;
+                }
+                Err((e @ Error::FailedPrecondition { .. }, _)) => {
+                    // The resume point is from another history: start over.
+                    tracing::warn!(error = %e, "the registry's history changed: fetching every contract again");
+                    self.set_error(Some(e.to_string()));
+                    if self.refresh_all().await.is_ok() {
+                        self.epoch.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                        self.status.send_modify(|s| s.last_sequence = 0);
+                    }
                 }
                 Err((e, progressed)) => {
                     if progressed {
                         backoff = self.backoff();
                     }
+                    self.set_error(Some(e.to_string()));
                     tracing::warn!(error = %e, "contract event stream broken; reopening");
                 }
             }
@@ -152,8 +216,15 @@ impl Follower {
     /// stream ends. On error, says whether any progress was made.
     async fn follow(&self) -> Result<(), (Error, bool)> {
         let after = self.status.borrow().last_sequence;
-        let mut stream = self.client.watch(after, None).await.map_err(|e| (e, false))?;
+        let epoch = self.epoch.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let epoch = if after == 0 { String::new() } else { epoch };
+        let mut stream = self
+            .client
+            .watch_from(after, &epoch, &self.components)
+            .await
+            .map_err(|e| (e, false))?;
         self.status.send_modify(|s| s.connections += 1);
+        self.set_error(None);
         self.refresh_stale().await;
         let mut progressed = false;
         while let Some(item) = stream.next().await {
@@ -174,6 +245,7 @@ impl Follower {
             }
             self.handle(&event).await.map_err(|e| (e, progressed))?;
             progressed = true;
+            *self.epoch.lock().unwrap_or_else(|p| p.into_inner()) = event.epoch.clone();
             self.status.send_modify(|s| s.last_sequence = event.sequence);
         }
         Ok(())
@@ -297,6 +369,8 @@ mod tests {
                 deprecated_at: None,
                 deleted_at: None,
                 bump: None,
+                draft: None,
+                published_by: None,
             },
             stale: false,
             fetched_at: SystemTime::now(),
@@ -314,6 +388,7 @@ mod tests {
             message: String::new(),
             config: None,
             hard: false,
+            epoch: String::new(),
         }
     }
 

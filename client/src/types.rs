@@ -3,10 +3,10 @@
 //! Conversions are strict: an enum value or a version the client cannot read
 //! is an [`Error::InvalidResponse`], never a silent default.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use accord_compat::{Bump, Direction, Mode, Policy};
-use accord_proto::v1 as pb;
+use accord_compat::{Bump, Direction, Draft, Mode, Policy};
+use accord_proto::{v1 as pb, wire};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
@@ -18,13 +18,9 @@ fn bad(message: String) -> Error {
 
 /// Reads a [`Bump`] from its wire value.
 pub(crate) fn bump_from_wire(value: i32) -> Result<Bump, Error> {
-    match pb::Bump::try_from(value) {
-        Ok(pb::Bump::None) => Ok(Bump::None),
-        Ok(pb::Bump::Patch) => Ok(Bump::Patch),
-        Ok(pb::Bump::Minor) => Ok(Bump::Minor),
-        Ok(pb::Bump::Major) => Ok(Bump::Major),
-        _ => Err(bad(format!("unknown bump value {value}"))),
-    }
+    wire::bump_from_wire(value)
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad(format!("unknown bump value {value}")))
 }
 
 /// The lowercase name of a bump, e.g. `major`.
@@ -39,76 +35,39 @@ pub fn bump_name(bump: Bump) -> &'static str {
 
 /// Reads an optional [`Bump`]: unspecified is `None`.
 fn opt_bump_from_wire(value: i32) -> Result<Option<Bump>, Error> {
-    if value == pb::Bump::Unspecified as i32 {
-        Ok(None)
-    } else {
-        bump_from_wire(value).map(Some)
-    }
+    wire::bump_from_wire(value).map_err(|e| bad(e.to_string()))
 }
 
 pub(crate) fn mode_from_wire(value: i32) -> Result<Mode, Error> {
-    use pb::CompatibilityMode as M;
-    match M::try_from(value) {
-        Ok(M::None) => Ok(Mode::None),
-        Ok(M::Backward) => Ok(Mode::Backward),
-        Ok(M::BackwardTransitive) => Ok(Mode::BackwardTransitive),
-        Ok(M::Forward) => Ok(Mode::Forward),
-        Ok(M::ForwardTransitive) => Ok(Mode::ForwardTransitive),
-        Ok(M::Full) => Ok(Mode::Full),
-        Ok(M::FullTransitive) => Ok(Mode::FullTransitive),
-        _ => Err(bad(format!("unknown compatibility mode value {value}"))),
-    }
+    wire::mode_from_wire(value)
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad(format!("unknown compatibility mode value {value}")))
 }
 
 pub(crate) fn mode_to_wire(mode: Mode) -> i32 {
-    use pb::CompatibilityMode as M;
-    (match mode {
-        Mode::None => M::None,
-        Mode::Backward => M::Backward,
-        Mode::BackwardTransitive => M::BackwardTransitive,
-        Mode::Forward => M::Forward,
-        Mode::ForwardTransitive => M::ForwardTransitive,
-        Mode::Full => M::Full,
-        Mode::FullTransitive => M::FullTransitive,
-    }) as i32
+    wire::mode_to_wire(mode) as i32
 }
 
 pub(crate) fn policy_from_wire(value: i32) -> Result<Policy, Error> {
-    match pb::CompatibilityPolicy::try_from(value) {
-        Ok(pb::CompatibilityPolicy::Strict) => Ok(Policy::Strict),
-        Ok(pb::CompatibilityPolicy::Lenient) => Ok(Policy::Lenient),
-        _ => Err(bad(format!("unknown compatibility policy value {value}"))),
-    }
+    wire::policy_from_wire(value)
+        .map_err(|e| bad(e.to_string()))?
+        .ok_or_else(|| bad(format!("unknown compatibility policy value {value}")))
 }
 
 pub(crate) fn policy_to_wire(policy: Policy) -> i32 {
-    (match policy {
-        Policy::Strict => pb::CompatibilityPolicy::Strict,
-        Policy::Lenient => pb::CompatibilityPolicy::Lenient,
-    }) as i32
+    wire::policy_to_wire(policy) as i32
 }
 
 fn direction_from_wire(value: i32) -> Result<Direction, Error> {
-    match pb::Direction::try_from(value) {
-        Ok(pb::Direction::Backward) => Ok(Direction::Backward),
-        Ok(pb::Direction::Forward) => Ok(Direction::Forward),
-        _ => Err(bad(format!("unknown direction value {value}"))),
-    }
+    wire::direction_from_wire(value).map_err(|e| bad(e.to_string()))
 }
 
 fn time_from_wire(t: Option<prost_types::Timestamp>) -> Option<SystemTime> {
-    let t = t?;
-    let secs = u64::try_from(t.seconds).ok()?;
-    let nanos = u32::try_from(t.nanos).ok()?;
-    UNIX_EPOCH.checked_add(Duration::new(secs, nanos))
+    wire::timestamp_to_time(t)
 }
 
 pub(crate) fn time_to_wire(t: SystemTime) -> prost_types::Timestamp {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    prost_types::Timestamp {
-        seconds: i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        nanos: i32::try_from(d.subsec_nanos()).unwrap_or(0),
-    }
+    wire::time_to_timestamp(t)
 }
 
 fn name_from_wire(component: &str, contract: &str) -> Result<ContractName, Error> {
@@ -150,6 +109,10 @@ pub struct ConfigSetting {
     /// True when the contract has no settings of its own and inherits the
     /// global ones.
     pub inherited: bool,
+    /// True when the mode is the global one (the contract does not set it).
+    pub mode_inherited: bool,
+    /// True when the policy is the global one (the contract does not set it).
+    pub policy_inherited: bool,
 }
 
 /// A change of compatibility settings: fields left `None` are kept.
@@ -268,6 +231,8 @@ pub enum VersionState {
     Deprecated,
     /// Soft-deleted: hidden from reads, restorable.
     Deleted,
+    /// Hard-deleted: the schema is erased; the version number stays taken.
+    Erased,
 }
 
 impl VersionState {
@@ -276,6 +241,7 @@ impl VersionState {
             Ok(pb::VersionState::Active) => Ok(VersionState::Active),
             Ok(pb::VersionState::Deprecated) => Ok(VersionState::Deprecated),
             Ok(pb::VersionState::Deleted) => Ok(VersionState::Deleted),
+            Ok(pb::VersionState::Erased) => Ok(VersionState::Erased),
             _ => Err(bad(format!("unknown version state value {value}"))),
         }
     }
@@ -305,6 +271,12 @@ pub struct ContractVersion {
     /// The bump it made over its predecessor (`None` for a first version
     /// when the registry does not say).
     pub bump: Option<Bump>,
+    /// The draft the schema was read under when it was published (its
+    /// `$schema`, or the registry's default draft then); `None` when the
+    /// registry did not record it.
+    pub draft: Option<Draft>,
+    /// The token that published it; `None` when the registry did not record it.
+    pub published_by: Option<String>,
 }
 
 impl ContractVersion {
@@ -320,6 +292,8 @@ impl ContractVersion {
             created_at: time_from_wire(c.created_at),
             deprecated_at: time_from_wire(c.deprecated_at),
             deleted_at: time_from_wire(c.deleted_at),
+            draft: wire::draft_from_wire(&c.draft).map_err(|e| bad(e.to_string()))?,
+            published_by: non_empty(c.published_by),
         })
     }
 
@@ -349,6 +323,9 @@ pub struct PublishOutcome {
     pub findings: Vec<Finding>,
     /// The bump the change requires.
     pub required_bump: Bump,
+    /// The sequence of the event the publish produced (or of the state it
+    /// rested on): reads that pass it see the publish on any replica.
+    pub sequence: u64,
 }
 
 impl PublishOutcome {
@@ -359,6 +336,7 @@ impl PublishOutcome {
             predecessor_version: parse_wire_version(&r.predecessor_version, "predecessor version")?,
             findings: findings_from_wire(r.findings)?,
             required_bump: bump_from_wire(r.required_bump)?,
+            sequence: r.sequence,
         })
     }
 }
@@ -519,10 +497,13 @@ pub struct Event {
     pub config: Option<CompatibilityConfig>,
     /// For deletions: whether it was a hard delete.
     pub hard: bool,
+    /// The history the sequence belongs to: give it back with the sequence
+    /// to resume watching ([`crate::Client::watch_from`]).
+    pub epoch: String,
 }
 
 impl Event {
-    pub(crate) fn from_wire(e: pb::Event) -> Result<Self, Error> {
+    pub(crate) fn from_wire(e: pb::Event, epoch: String) -> Result<Self, Error> {
         let name = if e.component.is_empty() && e.contract.is_empty() {
             None
         } else {
@@ -538,6 +519,7 @@ impl Event {
             message: e.message,
             config: e.config.map(CompatibilityConfig::from_wire).transpose()?,
             hard: e.hard,
+            epoch,
         })
     }
 }

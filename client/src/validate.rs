@@ -1,6 +1,7 @@
 //! Payload validation: a contract's schema compiled once into a
 //! [`Validator`], reused for every document.
 
+use accord_compat::Draft;
 use serde_json::Value;
 
 use crate::{ContractVersion, Error};
@@ -33,8 +34,9 @@ impl std::fmt::Display for ValidationIssue {
 ///
 /// References are resolved only inside the schema document: a `$ref` to
 /// anything else makes [`Validator::compile`] fail, as nothing is ever
-/// fetched. A schema without `$schema` is read as draft-07, as the registry
-/// does.
+/// fetched. A schema without `$schema` is read in the draft the registry
+/// recorded when the version was published ([`ContractVersion::draft`]),
+/// and as draft-07 when it recorded none or the schema did not come from it.
 ///
 /// ```
 /// use accord_client::Validator;
@@ -68,15 +70,36 @@ impl Validator {
     /// Compiles the schema of a fetched contract.
     pub fn compile(contract: &ContractVersion) -> Result<Self, Error> {
         let schema = contract.schema_json()?;
-        Self::from_schema(format!("{}@{}", contract.name, contract.version), &schema)
+        Self::from_schema_in(
+            format!("{}@{}", contract.name, contract.version),
+            &schema,
+            contract.draft.unwrap_or_default(),
+        )
     }
 
-    /// Compiles a schema document; `label` names it in errors.
+    /// Compiles a schema document, read as draft-07 when it has no
+    /// `$schema`; `label` names it in errors.
     pub fn from_schema(label: impl Into<String>, schema: &Value) -> Result<Self, Error> {
+        Self::from_schema_in(label, schema, Draft::D7)
+    }
+
+    /// Compiles a schema document, read in `default_draft` when it has no
+    /// `$schema`; `label` names it in errors.
+    pub fn from_schema_in(
+        label: impl Into<String>,
+        schema: &Value,
+        default_draft: Draft,
+    ) -> Result<Self, Error> {
         let label = label.into();
         let mut options = jsonschema::options().offline();
         if schema.get("$schema").is_none() {
-            options = options.with_draft(jsonschema::Draft::Draft7);
+            options = options.with_draft(match default_draft {
+                Draft::D4 => jsonschema::Draft::Draft4,
+                Draft::D6 => jsonschema::Draft::Draft6,
+                Draft::D7 => jsonschema::Draft::Draft7,
+                Draft::D2019 => jsonschema::Draft::Draft201909,
+                Draft::D2020 => jsonschema::Draft::Draft202012,
+            });
         }
         let inner = options.build(schema).map_err(|e| Error::InvalidSchema {
             contract: label.clone(),
@@ -161,6 +184,11 @@ mod tests {
         // Draft-07 ignores prefixItems.
         let d7 = Validator::from_schema("t", &json!({"prefixItems": [{"type": "integer"}]})).unwrap();
         assert!(d7.is_valid(&json!(["x"])));
+        // The draft the registry recorded applies to a schema without `$schema`.
+        let recorded =
+            Validator::from_schema_in("t", &json!({"prefixItems": [{"type": "integer"}]}), Draft::D2020)
+                .unwrap();
+        assert!(!recorded.is_valid(&json!(["x"])));
     }
 
     #[test]

@@ -4,6 +4,14 @@
 //!   from `proto/accord/v1/*.proto` at build time (no `protoc` needed).
 //! - [`FILE_DESCRIPTOR_SET`]: the encoded descriptors, for gRPC reflection.
 //! - [`v1::Bump`], [`v1::CompatibilityMode`] … are plain prost enums.
+//! - [`names`]: the rules of component and contract names, versions and
+//!   version selectors, shared by the server, the client and the CLI.
+//! - [`wire`]: the engine's enums and times ⇄ their API form, shared by the
+//!   server and the client.
+//! - [`details`]: the rich error model of a refused publish.
+
+pub mod names;
+pub mod wire;
 
 /// Messages and services of the `accord.v1` package.
 #[allow(missing_docs, missing_debug_implementations, clippy::all, clippy::pedantic)]
@@ -45,20 +53,26 @@ pub mod details {
 
     /// A `FAILED_PRECONDITION` status carrying `violation` as its details.
     pub fn violation_status(message: impl Into<String>, violation: &CompatibilityViolation) -> tonic::Status {
+        violation_status_with(tonic::Code::FailedPrecondition, message, violation)
+    }
+
+    /// A status of `code` carrying `violation` as its details: an
+    /// ALREADY_EXISTS refusal still reports the change it was asked to make.
+    pub fn violation_status_with(
+        code: tonic::Code,
+        message: impl Into<String>,
+        violation: &CompatibilityViolation,
+    ) -> tonic::Status {
         let message = message.into();
         let envelope = RpcStatus {
-            code: tonic::Code::FailedPrecondition as i32,
+            code: code as i32,
             message: message.clone(),
             details: vec![prost_types::Any {
                 type_url: VIOLATION_TYPE_URL.to_owned(),
                 value: violation.encode_to_vec(),
             }],
         };
-        tonic::Status::with_details(
-            tonic::Code::FailedPrecondition,
-            message,
-            envelope.encode_to_vec().into(),
-        )
+        tonic::Status::with_details(code, message, envelope.encode_to_vec().into())
     }
 
     /// The [`CompatibilityViolation`] carried by `status`, if any.

@@ -102,6 +102,7 @@ async fn get(
                 component: component.into(),
                 contract: contract.into(),
                 version: String::new(),
+                ..Default::default()
             },
         ))
         .await
@@ -149,6 +150,7 @@ async fn every_call(client: &mut Client, token: &str, who: &str) -> Vec<(&'stati
         contract: "placed".into(),
         schema: schema("placed"),
         version: String::new(),
+        ..Default::default()
     };
     out.push((
         "check",
@@ -157,11 +159,13 @@ async fn every_call(client: &mut Client, token: &str, who: &str) -> Vec<(&'stati
     let watch = WatchEventsRequest {
         after_sequence: 0,
         component: "orders".into(),
+        ..Default::default()
     };
     out.push(("watch", client.watch_events(with(t, watch)).await.map(drop)));
     let config = GetCompatibilityConfigRequest {
         component: "orders".into(),
         contract: "placed".into(),
+        ..Default::default()
     };
     out.push((
         "config get",
@@ -399,8 +403,33 @@ async fn scopes_limit_tokens_to_matching_components() {
         .unwrap()
         .into_inner();
     assert_eq!(all.components.len(), 3);
-    let err = client
+    // Watching without naming components gives a scoped token the events of
+    // its scopes only (not the global settings change, not billing's).
+    let mut stream = client
         .watch_events(with(Some(&orders), WatchEventsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream.message().await.unwrap().unwrap().event.unwrap();
+    assert_eq!((first.component.as_str(), first.sequence), ("orders", 1));
+    // Its next event, if it saw any other, would come before this one.
+    publish(&mut client, Some(&orders), "orders", "placed", "1.0.1")
+        .await
+        .unwrap();
+    let next = stream.message().await.unwrap().unwrap().event.unwrap();
+    assert_eq!(
+        (next.component.as_str(), next.version.as_str()),
+        ("orders", "1.0.1")
+    );
+    // Naming a component outside its scopes is refused.
+    let err = client
+        .watch_events(with(
+            Some(&orders),
+            WatchEventsRequest {
+                components: vec!["billing-eu".into()],
+                ..Default::default()
+            },
+        ))
         .await
         .map(drop)
         .unwrap_err();

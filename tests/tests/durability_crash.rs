@@ -178,6 +178,7 @@ async fn verify(
                     page_size: 1000,
                     page_token: page_token.clone(),
                     include_deleted: true,
+                    ..Default::default()
                 })
                 .await
             {
@@ -215,6 +216,7 @@ async fn verify(
                 component: "crash".into(),
                 contract: contract(writer),
                 version: version(n),
+                ..Default::default()
             })
             .await
             .unwrap_or_else(|e| panic!("round {round}: listed {writer}@{n} cannot be read: {e}"))

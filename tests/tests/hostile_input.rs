@@ -63,6 +63,7 @@ async fn still_serving(server: &TestServer, client: &mut Client, after: &str) {
             component: "orders".into(),
             contract: "placed".into(),
             version: "1.0.0".into(),
+            ..Default::default()
         })
         .await
         .unwrap_or_else(|e| panic!("GetContract after {after}: {e}"))
@@ -132,6 +133,7 @@ async fn invalid_utf8_is_an_invalid_argument() {
                 component: "orders".into(),
                 contract: "utf8".into(),
                 version: String::new(),
+                ..Default::default()
             })
             .await,
         Code::NotFound,
@@ -184,6 +186,7 @@ async fn documents_that_are_not_json_schemas_are_refused_with_the_reason() {
                     contract: "placed".into(),
                     schema: (*schema).into(),
                     version: String::new(),
+                    ..Default::default()
                 })
                 .await,
             Code::InvalidArgument,
@@ -253,6 +256,7 @@ async fn a_remote_ref_is_refused_and_never_fetched() {
                     contract: "placed".into(),
                     schema: schema.clone(),
                     version: String::new(),
+                    ..Default::default()
                 })
                 .await,
             Code::InvalidArgument,
@@ -330,6 +334,7 @@ async fn bad_names_are_refused_naming_the_name() {
                     component: component.into(),
                     contract: contract.into(),
                     version: String::new(),
+                    ..Default::default()
                 })
                 .await;
             refused(&format!("get with {what}"), read, Code::InvalidArgument, &[role]);
@@ -363,6 +368,7 @@ async fn bad_versions_and_requirements_are_refused_or_not_found() {
         component: "orders".into(),
         contract: "placed".into(),
         version: version.into(),
+        ..Default::default()
     };
     // Whitespace around a version or requirement is refused even when the
     // trimmed text would match: the first publish below stores 1.0.1.
@@ -407,6 +413,7 @@ async fn bad_versions_and_requirements_are_refused_or_not_found() {
                 component: "orders".into(),
                 contract: "nowhere".into(),
                 version: String::new(),
+                ..Default::default()
             })
             .await,
         Code::NotFound,

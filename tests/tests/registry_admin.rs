@@ -40,6 +40,7 @@ async fn get(
             component: "orders".into(),
             contract: contract.into(),
             version: version.into(),
+            ..Default::default()
         })
         .await?
         .into_inner()
@@ -76,6 +77,7 @@ async fn settings_default_to_backward_strict_and_a_contract_overrides_the_global
             "orders".into()
         },
         contract: contract.into(),
+        ..Default::default()
     };
     let global = client
         .get_compatibility_config(get_config(""))
@@ -130,11 +132,20 @@ async fn settings_default_to_backward_strict_and_a_contract_overrides_the_global
         .await
         .unwrap()
         .into_inner();
+    // The contract set only its policy: its mode follows the global one,
+    // its own policy stays.
+    let config = own.config.unwrap();
     assert_eq!(
-        own.config.unwrap().mode,
-        CompatibilityMode::Full as i32,
-        "the contract's own mode wins"
+        config.mode,
+        CompatibilityMode::None as i32,
+        "the unset mode follows the global one"
     );
+    assert_eq!(
+        config.policy,
+        CompatibilityPolicy::Lenient as i32,
+        "the contract's own policy wins"
+    );
+    assert!(!own.inherited && own.mode_inherited && !own.policy_inherited);
 
     let cleared = client
         .set_compatibility_config(SetCompatibilityConfigRequest {
@@ -153,6 +164,7 @@ async fn settings_default_to_backward_strict_and_a_contract_overrides_the_global
         .get_compatibility_config(GetCompatibilityConfigRequest {
             component: "orders".into(),
             contract: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -332,8 +344,24 @@ async fn a_hard_delete_erases_for_good() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
-    // Erased, so the number is free again.
-    publish(&mut client, "placed", "c", "1.0.1").await;
+    // Erased, but the number stays taken: neither the same content nor
+    // another may be published as 1.0.1 again.
+    for title in ["b", "c"] {
+        let err = client
+            .publish_contract(PublishContractRequest {
+                component: "orders".into(),
+                contract: "placed".into(),
+                schema: schema(title),
+                version: "1.0.1".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+        assert!(err.message().contains("hard-deleted"), "{}", err.message());
+    }
+    let err = get(&mut client, "placed", "1.0.1").await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(err.message().contains("never reused"), "{}", err.message());
     client
         .delete_contract(DeleteContractRequest {
             component: "orders".into(),
@@ -342,11 +370,28 @@ async fn a_hard_delete_erases_for_good() {
         })
         .await
         .unwrap();
-    let err = client
+    // What is left are tombstones: listed with the deleted versions, never served.
+    let listed = client
         .list_versions(ListVersionsRequest {
             component: "orders".into(),
             contract: "placed".into(),
             include_deleted: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.versions.len(), 2);
+    assert!(
+        listed
+            .versions
+            .iter()
+            .all(|v| v.state == accord_proto::v1::VersionState::Erased as i32 && v.schema.is_empty())
+    );
+    let err = client
+        .list_versions(ListVersionsRequest {
+            component: "orders".into(),
+            contract: "placed".into(),
             ..Default::default()
         })
         .await
@@ -466,6 +511,7 @@ async fn a_watcher_resumes_after_a_reconnect_and_misses_nothing() {
         .watch_events(WatchEventsRequest {
             after_sequence: second.sequence,
             component: "orders".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -506,6 +552,7 @@ async fn watch_streams_end_cleanly_when_the_server_stops_and_resume_after_a_rest
         .watch_events(WatchEventsRequest {
             after_sequence: 1,
             component: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()

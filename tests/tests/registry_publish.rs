@@ -41,6 +41,7 @@ async fn get(client: &mut Client, contract: &str, version: &str) -> Result<Strin
             component: "orders".into(),
             contract: contract.into(),
             version: version.into(),
+            ..Default::default()
         })
         .await?
         .into_inner();
@@ -65,6 +66,7 @@ async fn publish_then_get_returns_the_schema_as_published() {
             component: "orders".into(),
             contract: "placed".into(),
             version: "1.0.0".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -152,6 +154,7 @@ async fn republishing_the_same_content_is_idempotent_and_other_content_conflicts
             component: "orders".into(),
             contract: "placed".into(),
             version: "1.0.0".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -259,6 +262,7 @@ async fn limits_answer_resource_exhausted() {
     let err = client
         .batch_get_contracts(BatchGetContractsRequest {
             selectors: vec![selector.clone(), selector.clone(), selector.clone()],
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -300,6 +304,7 @@ async fn batch_get_answers_each_selector_on_its_own() {
                 selector("missing", ""),
                 selector("Bad", ""),
             ],
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -346,6 +351,7 @@ async fn listings_page_through_components_contracts_and_versions() {
             .list_components(ListComponentsRequest {
                 page_size: 2,
                 page_token: token.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -496,6 +502,7 @@ async fn a_restart_on_the_same_data_dir_keeps_everything() {
             contract: "placed".into(),
             schema: titled("t").clone(),
             version: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap()

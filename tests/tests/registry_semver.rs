@@ -50,6 +50,7 @@ async fn check(client: &mut Client, schema: &str, version: &str) -> CheckCompati
             contract: "placed".into(),
             schema: schema.into(),
             version: version.into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -251,6 +252,7 @@ async fn check_answers_exactly_as_publish_and_stores_nothing() {
             component: "orders".into(),
             contract: "placed".into(),
             version: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -331,6 +333,7 @@ async fn diff_compares_two_stored_versions() {
         to_version: to.into(),
         mode: mode as i32,
         policy: CompatibilityPolicy::Unspecified as i32,
+        ..Default::default()
     };
     let minor = client
         .diff_versions(diff("1.0.0", "1.1.0", CompatibilityMode::Unspecified))

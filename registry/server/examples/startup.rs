@@ -17,7 +17,7 @@ use std::{path::Path, sync::Arc, time::Instant};
 use accord_registry::{
     Limits, Registry,
     model::{ContractName, Event, EventKind, VersionRecord},
-    store::{Batch, SledStore, Store},
+    store::{Batch, Store, sled::SledStore},
 };
 
 const CONTRACTS: usize = 1000;
@@ -28,9 +28,15 @@ fn schema(contract: usize, version: usize) -> String {
     )
 }
 
-fn fill(dir: &Path, versions: usize) -> Result<(), Box<dyn std::error::Error>> {
+async fn commit(store: &SledStore, batch: Batch) -> Result<(), Box<dyn std::error::Error>> {
+    let applied = store.apply(batch).await?;
+    store.sync(applied.ticket).await?;
+    Ok(())
+}
+
+async fn fill(dir: &Path, versions: usize) -> Result<(), Box<dyn std::error::Error>> {
     let store = SledStore::open(dir)?;
-    if !store.is_empty()? {
+    if !store.is_empty().await? {
         return Err(format!("{} is not empty", dir.display()).into());
     }
     let per_contract = versions.div_ceil(CONTRACTS);
@@ -38,8 +44,8 @@ fn fill(dir: &Path, versions: usize) -> Result<(), Box<dyn std::error::Error>> {
     let mut batch = Batch::default();
     for contract in 0..CONTRACTS {
         let name = ContractName::new(
-            &format!("component-{}", contract / 10),
-            &format!("contract-{contract}"),
+            format!("component-{}", contract / 10),
+            format!("contract-{contract}"),
         )?;
         for minor in 0..per_contract {
             if sequence as usize >= versions {
@@ -50,18 +56,9 @@ fn fill(dir: &Path, versions: usize) -> Result<(), Box<dyn std::error::Error>> {
             let fingerprint = accord_compat::fingerprint(&value);
             sequence += 1;
             let version = semver::Version::new(1, minor as u64, 0);
-            batch.events.push(Event {
-                sequence,
-                kind: EventKind::Published,
-                time: 0,
-                component: name.component.clone(),
-                contract: name.contract.clone(),
-                version: version.to_string(),
-                fingerprint: fingerprint.clone(),
-                message: String::new(),
-                config: None,
-                hard: false,
-            });
+            let mut event = Event::new(EventKind::Published, Some(&name), version.to_string());
+            event.fingerprint = fingerprint.clone();
+            batch.events.push(event);
             batch.versions.push(VersionRecord {
                 name: name.clone(),
                 version,
@@ -70,14 +67,17 @@ fn fill(dir: &Path, versions: usize) -> Result<(), Box<dyn std::error::Error>> {
                 bump: None,
                 deprecated: None,
                 deleted_at: None,
+                draft: None,
+                published_by: String::new(),
+                erased: None,
             });
             batch.schemas.push((fingerprint, Arc::from(text.as_str())));
         }
         if batch.versions.len() >= 1000 {
-            store.commit(&std::mem::take(&mut batch))?;
+            commit(&store, std::mem::take(&mut batch)).await?;
         }
     }
-    store.commit(&batch)?;
+    commit(&store, batch).await?;
     println!("filled {} with {sequence} versions", dir.display());
     Ok(())
 }
@@ -88,10 +88,10 @@ fn resident_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn open(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
+async fn open(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     // The registry first, so that the memory figure is its own.
     let started = Instant::now();
-    let registry = Registry::open(Box::new(SledStore::open(dir)?), Limits::default())?;
+    let registry = Registry::open(Arc::new(SledStore::open(dir)?), Limits::default()).await?;
     let startup = started.elapsed();
     let resident = resident_kib();
     let versions = registry.version_count();
@@ -105,7 +105,7 @@ fn open(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             .path(dir.join("db"))
             .cache_capacity(32 << 20)
             .open()?;
-        for tree in ["versions", "schemas", "configs"] {
+        for tree in ["versions", "schemas", "settings", "revisions"] {
             for item in db.open_tree(tree)?.iter() {
                 let (key, value) = item?;
                 bytes += key.len() + value.len();
@@ -131,11 +131,12 @@ fn open(dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
-        ["fill", dir, count] => fill(Path::new(dir), count.parse()?),
-        ["open", dir] => open(Path::new(dir)),
+        ["fill", dir, count] => fill(Path::new(dir), count.parse()?).await,
+        ["open", dir] => open(Path::new(dir)).await,
         _ => Err("usage: startup fill DIR VERSIONS | startup open DIR".into()),
     }
 }

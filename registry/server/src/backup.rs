@@ -14,9 +14,13 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    model::{CompatConfig, ContractName, Event, VersionRecord, validate_name},
-    store::{Batch, FORMAT_VERSION, Store, StoreError},
+    model::{CompatConfig, ContractName, Event, Settings, VersionRecord},
+    store::{Batch, Store, StoreError},
 };
+
+/// The export format this build writes: 2 adds settings that inherit field
+/// by field, tombstones, drafts and epochs. Exports of format 1 are read too.
+pub const EXPORT_FORMAT: u8 = 2;
 
 /// Records committed per store transaction during an import.
 const IMPORT_CHUNK: usize = 1000;
@@ -27,15 +31,23 @@ const IMPORT_CHUNK: usize = 1000;
 pub enum Record {
     /// The first line.
     Header {
-        /// The store format of the export.
+        /// The export format.
         format: u8,
     },
-    /// Settings; no contract for the global ones.
+    /// Settings (format 1): both fields, no contract for the global ones.
     Config {
         /// The contract, if not global.
         contract: Option<ContractName>,
         /// The settings.
         config: CompatConfig,
+    },
+    /// Settings (format 2): for a contract, unset fields follow the global
+    /// ones; no contract for the global ones.
+    Settings {
+        /// The contract, if not global.
+        contract: Option<ContractName>,
+        /// The settings.
+        settings: Settings,
     },
     /// A schema text.
     Schema {
@@ -44,7 +56,7 @@ pub enum Record {
         /// The text as published.
         text: String,
     },
-    /// A version.
+    /// A version (a tombstone, when erased).
     Version(VersionRecord),
     /// An event.
     Event(Event),
@@ -68,7 +80,7 @@ pub enum BackupError {
         reason: String,
     },
     /// Import only fills an empty store, so that the result is exact.
-    #[error("the target store is not empty; import into a new data directory")]
+    #[error("the target store is not empty; import into a new data directory or database")]
     NotEmpty,
 }
 
@@ -90,19 +102,34 @@ fn write_record(out: &mut dyn Write, record: &Record) -> Result<(), BackupError>
 }
 
 /// Writes the whole store to `out` as JSON lines.
-pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupError> {
-    let contents = store.load()?;
+pub async fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupError> {
+    let snapshot = store.load().await?;
     let mut counts = Counts::default();
     write_record(
         out,
         &Record::Header {
-            format: FORMAT_VERSION,
+            format: EXPORT_FORMAT,
         },
     )?;
-    for (contract, config) in contents.configs {
-        write_record(out, &Record::Config { contract, config })?;
+    if let Some(global) = snapshot.global {
+        write_record(
+            out,
+            &Record::Settings {
+                contract: None,
+                settings: Settings::full(global),
+            },
+        )?;
     }
-    for (fingerprint, text) in contents.schemas {
+    for (contract, settings) in snapshot.settings {
+        write_record(
+            out,
+            &Record::Settings {
+                contract: Some(contract),
+                settings,
+            },
+        )?;
+    }
+    for (fingerprint, text) in snapshot.schemas {
         counts.schemas += 1;
         write_record(
             out,
@@ -112,13 +139,13 @@ pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupEr
             },
         )?;
     }
-    for version in contents.versions {
+    for version in snapshot.versions {
         counts.versions += 1;
         write_record(out, &Record::Version(version))?;
     }
     let mut after = 0;
     loop {
-        let events = store.events_after(after, IMPORT_CHUNK)?;
+        let events = store.events_after(after, IMPORT_CHUNK).await?;
         let Some(last) = events.last() else { break };
         after = last.sequence;
         for event in events {
@@ -131,9 +158,9 @@ pub fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupEr
 }
 
 /// Fills an empty store from an export. Every line is read and checked
-/// before anything is written.
-pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, BackupError> {
-    if !store.is_empty()? {
+/// before anything is written; events keep their sequences.
+pub async fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, BackupError> {
+    if !store.is_empty().await? {
         return Err(BackupError::NotEmpty);
     }
     let mut records = Vec::new();
@@ -157,19 +184,15 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Back
                 if line_no != 1 {
                     return Err(bad("a header after the first line".into()));
                 }
-                if *format != FORMAT_VERSION {
+                if !(1..=EXPORT_FORMAT).contains(format) {
                     return Err(bad(format!(
-                        "export of store format {format}; this build imports format {FORMAT_VERSION}"
+                        "export of format {format}; this build imports formats 1 to {EXPORT_FORMAT}"
                     )));
                 }
                 continue;
             }
             _ if line_no == 1 => return Err(bad("the first line must be the export header".into())),
-            Record::Config { contract, .. } => {
-                if let Some(name) = contract {
-                    check_name(name).map_err(bad)?;
-                }
-            }
+            Record::Config { .. } | Record::Settings { .. } => {}
             Record::Schema { fingerprint, text } => {
                 let value: serde_json::Value =
                     serde_json::from_str(text).map_err(|e| bad(format!("schema text is not JSON: {e}")))?;
@@ -183,8 +206,7 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Back
                 counts.schemas += 1;
             }
             Record::Version(v) => {
-                check_name(&v.name).map_err(bad)?;
-                if !fingerprints.contains(&v.fingerprint) {
+                if v.erased.is_none() && !fingerprints.contains(&v.fingerprint) {
                     return Err(bad(format!(
                         "version {}@{} uses schema {} that no earlier line holds",
                         v.name, v.version, v.fingerprint
@@ -193,8 +215,11 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Back
                 counts.versions += 1;
             }
             Record::Event(e) => {
-                if e.sequence <= last_sequence {
-                    return Err(bad(format!("event {} is out of sequence", e.sequence)));
+                if e.sequence != last_sequence + 1 {
+                    return Err(bad(format!(
+                        "event {} does not follow event {last_sequence}: the event log must have no gap",
+                        e.sequence
+                    )));
                 }
                 last_sequence = e.sequence;
                 counts.events += 1;
@@ -202,26 +227,55 @@ pub fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts, Back
         }
         records.push(record);
     }
-    for chunk in records.chunks(IMPORT_CHUNK) {
-        let mut batch = Batch::default();
-        for record in chunk {
-            match record {
-                Record::Header { .. } => {}
-                Record::Config { contract, config } => batch.configs.push((contract.clone(), Some(*config))),
-                Record::Schema { fingerprint, text } => batch
-                    .schemas
-                    .push((fingerprint.clone(), Arc::from(text.as_str()))),
-                Record::Version(v) => batch.versions.push(v.clone()),
-                Record::Event(e) => batch.events.push(e.clone()),
+    let texts: std::collections::HashMap<String, Arc<str>> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Schema { fingerprint, text } => Some((fingerprint.clone(), Arc::from(text.as_str()))),
+            _ => None,
+        })
+        .collect();
+    let mut batch = Batch::default();
+    for record in &records {
+        match record {
+            Record::Header { .. } | Record::Schema { .. } => {}
+            Record::Config { contract, config } => batch
+                .settings
+                .push((contract.clone(), Some(Settings::full(*config)))),
+            Record::Settings { contract, settings } => {
+                batch.settings.push((contract.clone(), Some(*settings)))
             }
+            Record::Version(v) => {
+                if v.erased.is_none()
+                    && let Some(text) = texts.get(&v.fingerprint)
+                    && !batch.schemas.iter().any(|(f, _)| f == &v.fingerprint)
+                {
+                    batch.schemas.push((v.fingerprint.clone(), text.clone()));
+                }
+                batch.versions.push(v.clone());
+            }
+            Record::Event(e) => batch.events.push(e.clone()),
         }
-        store.commit(&batch)?;
+        if batch.versions.len() + batch.events.len() + batch.settings.len() >= IMPORT_CHUNK {
+            commit(store, std::mem::take(&mut batch)).await?;
+        }
     }
+    commit(store, batch).await?;
     Ok(counts)
 }
 
-fn check_name(name: &ContractName) -> Result<(), String> {
-    validate_name("component", &name.component)
-        .and_then(|()| validate_name("contract", &name.contract))
-        .map_err(|e| e.to_string())
+/// Applies and syncs one chunk of an import. The store numbers events
+/// itself: an export's gap-free log from 1 gets the same numbers back.
+async fn commit(store: &dyn Store, batch: Batch) -> Result<(), BackupError> {
+    let expected: Vec<u64> = batch.events.iter().map(|e| e.sequence).collect();
+    let applied = store.apply(batch).await?;
+    let got: Vec<u64> = applied.events.iter().map(|e| e.sequence).collect();
+    if got != expected {
+        return Err(BackupError::Store(StoreError::corrupt(
+            "events",
+            format!("{:?}", expected.first()),
+            "the store numbered the imported events differently",
+        )));
+    }
+    store.sync(applied.ticket).await?;
+    Ok(())
 }

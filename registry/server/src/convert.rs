@@ -1,17 +1,16 @@
 //! Conversions between the `accord.v1` messages and the domain types, and
 //! the one mapping of domain errors to gRPC status codes.
 
-use accord_compat::{Bump, Direction, Finding, Mode, Policy};
-use accord_proto::v1 as pb;
+use accord_compat::{Bump, Finding, Mode, Policy};
+use accord_proto::{v1 as pb, wire};
 use tonic::Status;
 
 use crate::{
     error::Error,
-    model::{CompatConfig, Event, EventKind, StoredVersion, VersionRecord},
-    policy::{Decision, Found, Verdict},
-    service::{
-        ComponentSummary, ConfigView, ContractSummary, DiffOutcome, PageRequest, PublishInput, Published,
-    },
+    index::ConfigView,
+    model::{CompatConfig, Decision, Event, EventKind, Found, StoredVersion, Verdict, VersionRecord},
+    page::PageRequest,
+    service::{ComponentSummary, ContractSummary, DiffOutcome, PublishInput, Published},
 };
 
 /// The gRPC status of a domain error. Exhaustive, with no catch-all arm, so
@@ -21,11 +20,16 @@ pub fn status(err: Error) -> Status {
     match err {
         Error::InvalidArgument { .. } => Status::invalid_argument(message),
         Error::NotFound { .. } => Status::not_found(message),
-        Error::AlreadyExists { .. } => Status::already_exists(message),
+        Error::AlreadyExists { decision, .. } => accord_proto::details::violation_status_with(
+            tonic::Code::AlreadyExists,
+            message,
+            &violation(&decision),
+        ),
         Error::Refused(decision) => accord_proto::details::violation_status(message, &violation(&decision)),
         Error::FailedPrecondition { .. } => Status::failed_precondition(message),
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
         Error::SchemaLimit(_) => Status::resource_exhausted(message),
+        Error::Unavailable(_) => Status::unavailable(message),
         Error::Storage(e) => {
             tracing::error!(error = %e, "storage failure");
             Status::internal("internal storage failure; the server log has the details")
@@ -59,66 +63,24 @@ pub fn check_input(r: &pb::CheckCompatibilityRequest) -> PublishInput<'_> {
 
 /// A domain [`Bump`] as the API enum.
 pub fn bump(b: Bump) -> pb::Bump {
-    match b {
-        Bump::None => pb::Bump::None,
-        Bump::Patch => pb::Bump::Patch,
-        Bump::Minor => pb::Bump::Minor,
-        Bump::Major => pb::Bump::Major,
-    }
-}
-
-fn mode_out(m: Mode) -> pb::CompatibilityMode {
-    match m {
-        Mode::None => pb::CompatibilityMode::None,
-        Mode::Backward => pb::CompatibilityMode::Backward,
-        Mode::BackwardTransitive => pb::CompatibilityMode::BackwardTransitive,
-        Mode::Forward => pb::CompatibilityMode::Forward,
-        Mode::ForwardTransitive => pb::CompatibilityMode::ForwardTransitive,
-        Mode::Full => pb::CompatibilityMode::Full,
-        Mode::FullTransitive => pb::CompatibilityMode::FullTransitive,
-    }
+    wire::bump_to_wire(b)
 }
 
 /// An API mode: `None` when unspecified, an error when unknown.
 pub fn mode_in(value: i32) -> Result<Option<Mode>, Status> {
-    let mode = pb::CompatibilityMode::try_from(value)
-        .map_err(|_| Status::invalid_argument(format!("invalid mode: unknown compatibility mode {value}")))?;
-    Ok(match mode {
-        pb::CompatibilityMode::Unspecified => None,
-        pb::CompatibilityMode::None => Some(Mode::None),
-        pb::CompatibilityMode::Backward => Some(Mode::Backward),
-        pb::CompatibilityMode::BackwardTransitive => Some(Mode::BackwardTransitive),
-        pb::CompatibilityMode::Forward => Some(Mode::Forward),
-        pb::CompatibilityMode::ForwardTransitive => Some(Mode::ForwardTransitive),
-        pb::CompatibilityMode::Full => Some(Mode::Full),
-        pb::CompatibilityMode::FullTransitive => Some(Mode::FullTransitive),
-    })
+    wire::mode_from_wire(value).map_err(|e| Status::invalid_argument(format!("invalid mode: {e}")))
 }
 
 /// An API policy: `None` when unspecified, an error when unknown.
 pub fn policy_in(value: i32) -> Result<Option<Policy>, Status> {
-    let policy = pb::CompatibilityPolicy::try_from(value).map_err(|_| {
-        Status::invalid_argument(format!("invalid policy: unknown compatibility policy {value}"))
-    })?;
-    Ok(match policy {
-        pb::CompatibilityPolicy::Unspecified => None,
-        pb::CompatibilityPolicy::Strict => Some(Policy::Strict),
-        pb::CompatibilityPolicy::Lenient => Some(Policy::Lenient),
-    })
-}
-
-fn policy_out(p: Policy) -> pb::CompatibilityPolicy {
-    match p {
-        Policy::Strict => pb::CompatibilityPolicy::Strict,
-        Policy::Lenient => pb::CompatibilityPolicy::Lenient,
-    }
+    wire::policy_from_wire(value).map_err(|e| Status::invalid_argument(format!("invalid policy: {e}")))
 }
 
 /// Settings as the API message.
 pub fn config(c: CompatConfig) -> pb::CompatibilityConfig {
     pb::CompatibilityConfig {
-        mode: mode_out(c.mode) as i32,
-        policy: policy_out(c.policy) as i32,
+        mode: wire::mode_to_wire(c.mode) as i32,
+        policy: wire::policy_to_wire(c.policy) as i32,
     }
 }
 
@@ -134,11 +96,7 @@ fn verdict(v: Verdict) -> pb::Verdict {
 
 /// Unix milliseconds as a protobuf timestamp.
 pub fn timestamp(millis: i64) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: millis.div_euclid(1000),
-        // Always in 0..1e9, so the cast cannot truncate.
-        nanos: (millis.rem_euclid(1000) * 1_000_000) as i32,
-    }
+    wire::millis_to_timestamp(millis)
 }
 
 /// A finding, with the version it was found against (empty when unknown).
@@ -149,10 +107,7 @@ pub fn finding(f: &Finding, against: String) -> pb::Finding {
         new_path: f.new_path.clone(),
         message: f.message.clone(),
         compatible: f.compatible,
-        direction: match f.direction {
-            Direction::Backward => pb::Direction::Backward,
-            Direction::Forward => pb::Direction::Forward,
-        } as i32,
+        direction: wire::direction_to_wire(f.direction) as i32,
         against_version: against,
         witness: f.witness.as_ref().map(ToString::to_string).unwrap_or_default(),
     }
@@ -180,7 +135,9 @@ pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
 
 /// A version record, without its schema text.
 pub fn record(r: &VersionRecord) -> pb::ContractVersion {
-    let state = if r.deleted_at.is_some() {
+    let state = if r.erased.is_some() {
+        pb::VersionState::Erased
+    } else if r.deleted_at.is_some() {
         pb::VersionState::Deleted
     } else if r.deprecated.is_some() {
         pb::VersionState::Deprecated
@@ -188,8 +145,8 @@ pub fn record(r: &VersionRecord) -> pb::ContractVersion {
         pb::VersionState::Active
     };
     pb::ContractVersion {
-        component: r.name.component.clone(),
-        contract: r.name.contract.clone(),
+        component: r.name.component().to_owned(),
+        contract: r.name.contract().to_owned(),
         version: r.version.to_string(),
         fingerprint: r.fingerprint.clone(),
         schema: String::new(),
@@ -203,6 +160,10 @@ pub fn record(r: &VersionRecord) -> pb::ContractVersion {
         deprecated_at: r.deprecated.as_ref().map(|d| timestamp(d.at)),
         deleted_at: r.deleted_at.map(timestamp),
         bump: r.bump.map_or(pb::Bump::Unspecified, bump) as i32,
+        draft: r.draft.map(wire::draft_to_wire).unwrap_or_default().to_owned(),
+        published_by: r.published_by.clone(),
+        erased_at: r.erased.as_ref().map(|t| timestamp(t.at)),
+        erased_by: r.erased.as_ref().map(|t| t.by.clone()).unwrap_or_default(),
     }
 }
 
@@ -215,7 +176,7 @@ pub fn stored(v: &StoredVersion) -> pb::ContractVersion {
 }
 
 /// The reply to a publish.
-pub fn published(p: &Published) -> pb::PublishContractResponse {
+pub fn published(p: &Published, sequence: u64) -> pb::PublishContractResponse {
     pb::PublishContractResponse {
         contract: Some(record(&p.version.record)),
         created: p.created,
@@ -227,6 +188,7 @@ pub fn published(p: &Published) -> pb::PublishContractResponse {
             .unwrap_or_default(),
         findings: p.decision.findings.iter().map(found).collect(),
         required_bump: bump(p.decision.required_bump) as i32,
+        sequence,
     }
 }
 
@@ -294,8 +256,8 @@ pub fn component(c: ComponentSummary) -> pb::ComponentSummary {
 /// A contract summary.
 pub fn contract(c: ContractSummary) -> pb::ContractSummary {
     pb::ContractSummary {
-        component: c.name.component,
-        contract: c.name.contract,
+        component: c.name.component().to_owned(),
+        contract: c.name.contract().to_owned(),
         latest_version: c.latest.map(|v| v.to_string()).unwrap_or_default(),
         version_count: c.version_count,
     }
@@ -311,9 +273,14 @@ pub fn diffed(d: &DiffOutcome, from: &str) -> pb::DiffVersionsResponse {
     }
 }
 
-/// Settings in force with whether they are inherited.
-pub fn config_view(v: ConfigView) -> (Option<pb::CompatibilityConfig>, bool) {
-    (Some(config(v.config)), v.inherited)
+/// The reply to a settings read.
+pub fn config_view(v: ConfigView) -> pb::GetCompatibilityConfigResponse {
+    pb::GetCompatibilityConfigResponse {
+        config: Some(config(v.config)),
+        inherited: v.inherited,
+        mode_inherited: v.mode_inherited,
+        policy_inherited: v.policy_inherited,
+    }
 }
 
 /// A registry event.
@@ -341,14 +308,6 @@ pub fn event(e: &Event) -> pb::Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_split_milliseconds() {
-        let t = timestamp(1_500);
-        assert_eq!((t.seconds, t.nanos), (1, 500_000_000));
-        let t = timestamp(-1);
-        assert_eq!((t.seconds, t.nanos), (-1, 999_000_000));
-    }
 
     #[test]
     fn unknown_enum_values_are_invalid_arguments() {

@@ -1,7 +1,10 @@
 //! Domain errors. Each names the entity it is about; the gRPC adapter maps
 //! them to status codes in one exhaustive `match`.
 
-use crate::{policy::Decision, store::StoreError};
+use crate::{
+    model::{Decision, NameError},
+    store::StoreError,
+};
 
 /// Why a registry operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,12 +26,12 @@ pub enum Error {
         hint: Option<String>,
     },
     /// The version exists with other content; versions never change.
-    #[error("{entity} already exists: {reason}")]
+    #[error("{entity} already exists: {}", .decision.message)]
     AlreadyExists {
         /// e.g. `version orders/order-placed@1.0.0`.
         entity: String,
-        /// Why the request conflicts with it.
-        reason: String,
+        /// The whole decision: the change is still reported.
+        decision: Box<Decision>,
     },
     /// A publish refused by the semver policy; carries the whole decision.
     #[error("{}", .0.message)]
@@ -54,6 +57,11 @@ pub enum Error {
     /// A schema went over a limit of the engine's parser (size, depth, `$ref` hops).
     #[error("schema refused: {0}")]
     SchemaLimit(#[source] accord_compat::Error),
+    /// The registry cannot serve the request now (a replica behind the
+    /// sequence asked for, a contract written too often at once, the
+    /// database away); the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
     /// The store failed; logged, and answered without its details.
     #[error("storage failure: {0}")]
     Storage(#[from] StoreError),
@@ -69,6 +77,15 @@ impl Error {
         Error::NotFound {
             entity: entity.into(),
             hint: None,
+        }
+    }
+}
+
+impl From<NameError> for Error {
+    fn from(e: NameError) -> Self {
+        Error::InvalidArgument {
+            what: e.what,
+            reason: e.reason,
         }
     }
 }

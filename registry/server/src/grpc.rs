@@ -1,16 +1,25 @@
 //! The gRPC adapter of `accord.v1.RegistryService`: each RPC passes the
-//! [`Gate`] (authentication, authorization, and the audit of writes),
-//! converts the request, makes one domain call and converts the reply.
+//! [`Gate`] (authentication, authorization, and the audit of refused
+//! writes), converts the request, makes one domain call and converts the
+//! reply.
+//!
+//! Writes run in a task of their own: once started, a write completes and
+//! is audited even if its caller goes away. Reads that carry a
+//! `min_sequence` wait (at most the call's deadline) until this replica has
+//! applied that far.
+
+use std::{sync::Arc, time::Duration};
 
 use accord_proto::v1::{
     self as pb, registry_service_server::RegistryService, registry_service_server::RegistryServiceServer,
 };
 use tokio_stream::{StreamExt, wrappers::ReceiverStream};
-use tonic::{Request, Response, Status, codegen::BoxStream};
+use tonic::{Request, Response, Status, codegen::BoxStream, metadata::MetadataMap};
 
 use crate::{
-    auth::{Gate, Role, audit::micros, target},
+    auth::{Gate, Principal, Role, audit, target},
     convert::{self, status},
+    model::{Event, validate_name},
     service::Registry,
 };
 
@@ -23,6 +32,9 @@ pub struct RegistryGrpc {
 
 /// Default and largest page of `ListAuditEntries`.
 const AUDIT_PAGE: (usize, usize) = (100, 1000);
+
+/// How long a read with a `min_sequence` waits when the call has no deadline.
+const DEFAULT_SEQUENCE_WAIT: Duration = Duration::from_secs(10);
 
 impl RegistryGrpc {
     /// An adapter serving `registry`, every call through `gate`.
@@ -40,6 +52,32 @@ impl RegistryGrpc {
 
 type Reply<T> = Result<Response<T>, Status>;
 
+/// Runs a write in a task of its own, so that it completes (and is audited)
+/// whatever happens to the call.
+async fn detached<T: Send + 'static>(
+    write: impl Future<Output = Result<T, Status>> + Send + 'static,
+) -> Result<T, Status> {
+    tokio::spawn(write)
+        .await
+        .map_err(|e| status(crate::Error::Internal(format!("write task failed: {e}"))))?
+}
+
+/// The call's deadline (`grpc-timeout`), if it has one.
+fn deadline(metadata: &MetadataMap) -> Option<Duration> {
+    let text = metadata.get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.saturating_mul(3600)),
+        "M" => Duration::from_secs(n.saturating_mul(60)),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
 #[tonic::async_trait]
 impl RegistryService for RegistryGrpc {
     async fn publish_contract(
@@ -48,25 +86,45 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::PublishContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, &r.version);
-        let call = async {
-            let published = self
-                .registry
-                .publish(convert::publish_input(&r))
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, &r.version);
+            this.gate
+                .write(
+                    caller,
+                    "PublishContract",
+                    Role::Publisher,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .publish(convert::publish_input(&r), actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(convert::published(
+                            &written.value,
+                            written.sequence,
+                        )))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            Ok(Response::new(convert::published(&published)))
-        };
-        self.gate
-            .write(caller, "PublishContract", Role::Publisher, &r.component, to, call)
-            .await
+        })
+        .await
     }
 
     async fn check_compatibility(
         &self,
         request: Request<pb::CheckCompatibilityRequest>,
     ) -> Reply<pb::CheckCompatibilityResponse> {
-        let r = self.read(request, "CheckCompatibility", |r| vec![&r.component])?;
+        let r = self
+            .read(
+                request,
+                "CheckCompatibility",
+                |r| vec![&r.component],
+                |r| r.min_sequence,
+            )
+            .await?;
         let decision = self
             .registry
             .check(convert::check_input(&r))
@@ -76,7 +134,9 @@ impl RegistryService for RegistryGrpc {
     }
 
     async fn get_contract(&self, request: Request<pb::GetContractRequest>) -> Reply<pb::GetContractResponse> {
-        let r = self.read(request, "GetContract", |r| vec![&r.component])?;
+        let r = self
+            .read(request, "GetContract", |r| vec![&r.component], |r| r.min_sequence)
+            .await?;
         let version = self
             .registry
             .get(&r.component, &r.contract, &r.version)
@@ -91,9 +151,13 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::BatchGetContractsRequest>,
     ) -> Reply<pb::BatchGetContractsResponse> {
         let selectors = self
-            .read(request, "BatchGetContracts", |r| {
-                r.selectors.iter().map(|s| s.component.as_str()).collect()
-            })?
+            .read(
+                request,
+                "BatchGetContracts",
+                |r| r.selectors.iter().map(|s| s.component.as_str()).collect(),
+                |r| r.min_sequence,
+            )
+            .await?
             .selectors;
         let wanted: Vec<_> = selectors
             .iter()
@@ -114,13 +178,17 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::ListComponentsRequest>,
     ) -> Reply<pb::ListComponentsResponse> {
         let principal = self.gate.authenticate(request.metadata())?;
+        let wait = deadline(request.metadata());
         let r = request.into_inner();
-        let mut page = self
+        self.at_least(r.min_sequence, wait).await?;
+        // A scoped token sees only the components it covers, and the page
+        // is cut after that filter.
+        let page = self
             .registry
-            .list_components(&convert::page(r.page_size, &r.page_token))
+            .list_components(&convert::page(r.page_size, &r.page_token), &|c| {
+                principal.covers(Some(c))
+            })
             .map_err(status)?;
-        // A scoped token sees only the components it covers.
-        page.items.retain(|c| principal.covers(Some(&c.name)));
         Ok(Response::new(pb::ListComponentsResponse {
             components: page.items.into_iter().map(convert::component).collect(),
             next_page_token: page.next_token,
@@ -131,7 +199,14 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::ListContractsRequest>,
     ) -> Reply<pb::ListContractsResponse> {
-        let r = self.read(request, "ListContracts", |r| vec![&r.component])?;
+        let r = self
+            .read(
+                request,
+                "ListContracts",
+                |r| vec![&r.component],
+                |r| r.min_sequence,
+            )
+            .await?;
         let page = self
             .registry
             .list_contracts(&r.component, &convert::page(r.page_size, &r.page_token))
@@ -146,7 +221,14 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::ListVersionsRequest>,
     ) -> Reply<pb::ListVersionsResponse> {
-        let r = self.read(request, "ListVersions", |r| vec![&r.component])?;
+        let r = self
+            .read(
+                request,
+                "ListVersions",
+                |r| vec![&r.component],
+                |r| r.min_sequence,
+            )
+            .await?;
         let page = convert::page(r.page_size, &r.page_token);
         let page = self
             .registry
@@ -162,7 +244,14 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::DiffVersionsRequest>,
     ) -> Reply<pb::DiffVersionsResponse> {
-        let r = self.read(request, "DiffVersions", |r| vec![&r.component])?;
+        let r = self
+            .read(
+                request,
+                "DiffVersions",
+                |r| vec![&r.component],
+                |r| r.min_sequence,
+            )
+            .await?;
         let (mode, policy) = (convert::mode_in(r.mode)?, convert::policy_in(r.policy)?);
         let diff = self
             .registry
@@ -174,6 +263,7 @@ impl RegistryService for RegistryGrpc {
                 mode,
                 policy,
             )
+            .await
             .map_err(status)?;
         Ok(Response::new(convert::diffed(&diff, &r.from_version)))
     }
@@ -183,20 +273,18 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::GetCompatibilityConfigRequest>,
     ) -> Reply<pb::GetCompatibilityConfigResponse> {
         let principal = self.gate.authenticate(request.metadata())?;
+        let wait = deadline(request.metadata());
         let r = request.into_inner();
         // The global settings apply to every component: any reader may see them.
         if !r.component.is_empty() {
             principal.allow("GetCompatibilityConfig", Role::Reader, Some(&r.component))?;
         }
+        self.at_least(r.min_sequence, wait).await?;
         let view = self
             .registry
             .get_config(&r.component, &r.contract)
             .map_err(status)?;
-        let (config, inherited) = convert::config_view(view);
-        Ok(Response::new(pb::GetCompatibilityConfigResponse {
-            config,
-            inherited,
-        }))
+        Ok(Response::new(convert::config_view(view)))
     }
 
     async fn set_compatibility_config(
@@ -205,30 +293,36 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::SetCompatibilityConfigResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, "");
-        let call = async {
-            let (mode, policy) = (convert::mode_in(r.mode)?, convert::policy_in(r.policy)?);
-            let view = self
-                .registry
-                .set_config(&r.component, &r.contract, mode, policy, r.clear)
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, "");
+            this.gate
+                .write(
+                    caller,
+                    "SetCompatibilityConfig",
+                    Role::Admin,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let (mode, policy) = (convert::mode_in(r.mode)?, convert::policy_in(r.policy)?);
+                        let written = this
+                            .registry
+                            .set_config(&r.component, &r.contract, mode, policy, r.clear, actor)
+                            .await
+                            .map_err(status)?;
+                        let view = convert::config_view(written.value);
+                        Ok(Response::new(pb::SetCompatibilityConfigResponse {
+                            config: view.config,
+                            inherited: view.inherited,
+                            mode_inherited: view.mode_inherited,
+                            policy_inherited: view.policy_inherited,
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            let (config, inherited) = convert::config_view(view);
-            Ok(Response::new(pb::SetCompatibilityConfigResponse {
-                config,
-                inherited,
-            }))
-        };
-        self.gate
-            .write(
-                caller,
-                "SetCompatibilityConfig",
-                Role::Admin,
-                &r.component,
-                to,
-                call,
-            )
-            .await
+        })
+        .await
     }
 
     async fn deprecate_version(
@@ -237,27 +331,31 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::DeprecateVersionResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, &r.version);
-        let call = async {
-            let version = self
-                .registry
-                .deprecate(&r.component, &r.contract, &r.version, &r.message)
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, &r.version);
+            this.gate
+                .write(
+                    caller,
+                    "DeprecateVersion",
+                    Role::Publisher,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .deprecate(&r.component, &r.contract, &r.version, &r.message, actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(pb::DeprecateVersionResponse {
+                            contract: Some(convert::record(&written.value.record)),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            Ok(Response::new(pb::DeprecateVersionResponse {
-                contract: Some(convert::record(&version.record)),
-            }))
-        };
-        self.gate
-            .write(
-                caller,
-                "DeprecateVersion",
-                Role::Publisher,
-                &r.component,
-                to,
-                call,
-            )
-            .await
+        })
+        .await
     }
 
     async fn delete_contract(
@@ -266,20 +364,31 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::DeleteContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, "");
-        let call = async {
-            let versions = self
-                .registry
-                .delete_contract(&r.component, &r.contract, r.hard)
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, "");
+            this.gate
+                .write(
+                    caller,
+                    "DeleteContract",
+                    Role::Admin,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .delete_contract(&r.component, &r.contract, r.hard, actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(pb::DeleteContractResponse {
+                            versions: written.value.iter().map(ToString::to_string).collect(),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            Ok(Response::new(pb::DeleteContractResponse {
-                versions: versions.iter().map(ToString::to_string).collect(),
-            }))
-        };
-        self.gate
-            .write(caller, "DeleteContract", Role::Admin, &r.component, to, call)
-            .await
+        })
+        .await
     }
 
     async fn delete_version(
@@ -288,20 +397,31 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::DeleteVersionResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, &r.version);
-        let call = async {
-            let version = self
-                .registry
-                .delete_version(&r.component, &r.contract, &r.version, r.hard)
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, &r.version);
+            this.gate
+                .write(
+                    caller,
+                    "DeleteVersion",
+                    Role::Admin,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .delete_version(&r.component, &r.contract, &r.version, r.hard, actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(pb::DeleteVersionResponse {
+                            version: written.value.to_string(),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            Ok(Response::new(pb::DeleteVersionResponse {
-                version: version.to_string(),
-            }))
-        };
-        self.gate
-            .write(caller, "DeleteVersion", Role::Admin, &r.component, to, call)
-            .await
+        })
+        .await
     }
 
     async fn restore_contract(
@@ -310,41 +430,59 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::RestoreContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let r = request.into_inner();
-        let to = target(&r.component, &r.contract, &r.version);
-        let call = async {
-            let versions = self
-                .registry
-                .restore(&r.component, &r.contract, &r.version)
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, &r.version);
+            this.gate
+                .write(
+                    caller,
+                    "RestoreContract",
+                    Role::Admin,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .restore(&r.component, &r.contract, &r.version, actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(pb::RestoreContractResponse {
+                            versions: written.value.iter().map(ToString::to_string).collect(),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
                 .await
-                .map_err(status)?;
-            Ok(Response::new(pb::RestoreContractResponse {
-                versions: versions.iter().map(ToString::to_string).collect(),
-            }))
-        };
-        self.gate
-            .write(caller, "RestoreContract", Role::Admin, &r.component, to, call)
-            .await
+        })
+        .await
     }
 
     async fn watch_events(
         &self,
         request: Request<pb::WatchEventsRequest>,
     ) -> Reply<BoxStream<pb::WatchEventsResponse>> {
-        // Without a component the stream carries every component's events,
-        // which only an unscoped token may see.
-        let r = self.read(request, "WatchEvents", |r| {
-            (!r.component.is_empty())
-                .then_some(r.component.as_str())
-                .into_iter()
-                .collect()
-        })?;
+        let principal = self.gate.authenticate(request.metadata())?;
+        let r = request.into_inner();
+        let mut components: Vec<String> = r.components.clone();
+        if !r.component.is_empty() {
+            components.push(r.component.clone());
+        }
+        for component in &components {
+            validate_name("component", component).map_err(|e| status(e.into()))?;
+            principal.allow("WatchEvents", Role::Reader, Some(component))?;
+        }
+        // Without components, a scoped token gets its scopes' events.
+        let wanted = event_filter(components, principal);
         let events = self
             .registry
-            .watch(r.after_sequence, &r.component)
+            .watch(r.after_sequence, &r.epoch, wanted)
+            .await
             .map_err(status)?;
-        let stream = ReceiverStream::new(events).map(|e| {
+        let epoch = self.registry.epoch().to_string();
+        let stream = ReceiverStream::new(events).map(move |e| {
             e.map(|e| pb::WatchEventsResponse {
                 event: Some(convert::event(&e)),
+                epoch: epoch.clone(),
             })
             .map_err(status)
         });
@@ -361,7 +499,7 @@ impl RegistryService for RegistryGrpc {
         let r = request.into_inner();
         let since = match r.since {
             None => 0,
-            Some(t) => micros(
+            Some(t) => audit::micros(
                 std::time::SystemTime::try_from(t)
                     .map_err(|e| Status::invalid_argument(format!("invalid since: {e}")))?,
             ),
@@ -376,26 +514,21 @@ impl RegistryService for RegistryGrpc {
             Ok(0) => AUDIT_PAGE.0,
             Ok(n) => n.min(AUDIT_PAGE.1),
         };
-        let after =
-            if r.page_token.is_empty() {
-                None
-            } else {
-                let key = hex::decode(&r.page_token)
-                    .ok()
-                    .and_then(|k| <[u8; 16]>::try_from(k).ok());
-                Some(key.ok_or_else(|| {
-                    Status::invalid_argument(format!("invalid page_token {:?}", r.page_token))
-                })?)
-            };
-        let log = self.gate.audit_log().clone();
-        let mut page = tokio::task::spawn_blocking(move || log.page(since, after, size + 1))
+        let cursor = if r.page_token.is_empty() {
+            None
+        } else {
+            Some(hex::decode(&r.page_token).map_err(|_| {
+                Status::invalid_argument(format!(
+                    "invalid page_token {:?}: pass the next_page_token of the previous page",
+                    crate::page::truncate(&r.page_token)
+                ))
+            })?)
+        };
+        let mut page = self
+            .registry
+            .audit_page(since, cursor, size + 1)
             .await
-            .map_err(|e| {
-                status(crate::Error::Internal(format!(
-                    "reading the audit log failed: {e}"
-                )))
-            })?
-            .map_err(|e| status(crate::Error::Storage(e)))?;
+            .map_err(status)?;
         let next_page_token = if page.len() > size {
             page.truncate(size);
             page.last().map(|(key, _)| hex::encode(key)).unwrap_or_default()
@@ -403,23 +536,38 @@ impl RegistryService for RegistryGrpc {
             String::new()
         };
         Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.iter().map(|(_, record)| record.to_wire()).collect(),
+            entries: page.iter().map(|(_, record)| audit::to_wire(record)).collect(),
             next_page_token,
         }))
     }
 }
 
+/// Which events a watcher gets: those of the components it named, or,
+/// when it named none, those of every component its token covers (all of
+/// them, global settings included, for an unscoped token).
+fn event_filter(components: Vec<String>, principal: Principal) -> crate::service::EventFilter {
+    if !components.is_empty() {
+        return Arc::new(move |e: &Event| components.contains(&e.component));
+    }
+    if principal.scopes.is_empty() {
+        return Arc::new(|_: &Event| true);
+    }
+    Arc::new(move |e: &Event| !e.component.is_empty() && principal.covers(Some(&e.component)))
+}
+
 impl RegistryGrpc {
     /// Authorizes a read by a reader of every component that `components`
-    /// names in the request (none: a call about no one component), then
-    /// hands over the message.
-    fn read<T>(
+    /// names in the request (none: a call about no one component), waits
+    /// for the request's `min_sequence`, then hands over the message.
+    async fn read<T>(
         &self,
         request: Request<T>,
         action: &str,
         components: impl FnOnce(&T) -> Vec<&str>,
+        min_sequence: impl FnOnce(&T) -> u64,
     ) -> Result<T, Status> {
         let principal = self.gate.authenticate(request.metadata())?;
+        let wait = deadline(request.metadata());
         let message = request.into_inner();
         let components = components(&message);
         if components.is_empty() {
@@ -428,6 +576,34 @@ impl RegistryGrpc {
         for component in components {
             principal.allow(action, Role::Reader, Some(component))?;
         }
+        self.at_least(min_sequence(&message), wait).await?;
         Ok(message)
+    }
+
+    async fn at_least(&self, min_sequence: u64, wait: Option<Duration>) -> Result<(), Status> {
+        if min_sequence == 0 {
+            return Ok(());
+        }
+        self.registry
+            .wait_for(min_sequence, wait.unwrap_or(DEFAULT_SEQUENCE_WAIT))
+            .await
+            .map_err(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_are_read_from_grpc_timeout() {
+        let mut metadata = MetadataMap::new();
+        assert_eq!(deadline(&metadata), None);
+        metadata.insert("grpc-timeout", "250m".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_millis(250)));
+        metadata.insert("grpc-timeout", "3S".parse().unwrap());
+        assert_eq!(deadline(&metadata), Some(Duration::from_secs(3)));
+        metadata.insert("grpc-timeout", "x".parse().unwrap());
+        assert_eq!(deadline(&metadata), None);
     }
 }

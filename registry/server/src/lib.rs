@@ -1,21 +1,28 @@
 //! The Accord registry server.
 //!
-//! - [`config`]: the server's settings (flags and environment) and limits.
-//! - [`model`]: names, versions, stored versions, settings and events.
+//! Layers, each using only those above it:
+//! - [`model`]: the vocabulary — names, versions, stored versions and
+//!   tombstones, settings, events, audit records, the publish decision.
+//! - [`store`]: the [`store::Store`] trait and its backends (sled, the
+//!   embedded default; PostgreSQL, shared by replicas): the only code that
+//!   touches a database.
+//! - [`error`]: the domain errors.
 //! - [`policy`]: the semver policy, the one publish decision behind both
 //!   publish and check.
-//! - [`service`]: the domain service over the store and the in-memory index;
-//!   knows nothing of gRPC.
-//! - [`store`]: the [`store::Store`] trait and its sled implementation, the
-//!   only code that touches sled.
+//! - [`index`]: the in-memory snapshot reads are served from, and its pure
+//!   `apply`.
+//! - [`page`]: paging with opaque tokens.
+//! - [`service`]: the domain service over a store and the index (its write
+//!   path and event streams); knows nothing of gRPC.
 //! - [`backup`]: export and import of a store as JSON lines.
-//! - [`error`]: the domain errors.
+//! - [`config`]: the server's settings (flags and environment) and limits.
 //! - [`convert`]: API messages ⇄ domain types, errors → gRPC codes.
+//! - [`auth`]: bearer tokens, roles and scopes, TLS settings, and the audit
+//!   of refused writes.
 //! - [`grpc`]: the gRPC adapter of `accord.v1.RegistryService`.
-//! - [`auth`]: bearer tokens, roles and scopes, TLS settings and the audit
-//!   log of write attempts.
-//! - [`run`]: opens the store, then serves the registry, health and
-//!   reflection on a bound listener until a shutdown future completes.
+//! - [`run`] / [`serve`]: open the store (or take one), then serve the
+//!   registry, health and reflection on a bound listener until a shutdown
+//!   future completes.
 //!
 //! The library never picks a port nor installs signal handlers: the binary
 //! (`src/main.rs`) binds and passes ctrl-c / SIGTERM, tests bind
@@ -29,12 +36,14 @@ pub mod config;
 pub mod convert;
 pub mod error;
 pub mod grpc;
+pub mod index;
 pub mod model;
+pub mod page;
 pub mod policy;
 pub mod service;
 pub mod store;
 
-use std::future::Future;
+use std::{future::Future, sync::Arc};
 
 use tokio::net::TcpListener;
 use tonic::transport::{Server, server::TcpIncoming};
@@ -42,6 +51,7 @@ use tonic::transport::{Server, server::TcpIncoming};
 pub use config::{Config, Limits};
 pub use error::Error;
 pub use service::Registry;
+use store::Store;
 
 /// Errors that stop the server.
 #[derive(Debug, thiserror::Error)]
@@ -60,41 +70,39 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Opens the registry stored in `config.data_dir` and builds its index.
-pub async fn open(config: &Config) -> Result<Registry, Error> {
-    Ok(open_with_audit(config).await?.0)
+/// Opens the store the settings name: PostgreSQL for a `postgres://` URL in
+/// `--store`, else sled in `--data-dir`.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
+    let dir = config.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || store::sled::SledStore::open(&dir))
+        .await
+        .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))??;
+    Ok(Arc::new(store))
 }
 
-/// Opens the registry and the audit log kept in the same database.
-async fn open_with_audit(config: &Config) -> Result<(Registry, store::AuditLog), Error> {
-    let dir = config.data_dir.clone();
-    let limits = config.limits;
-    tokio::task::spawn_blocking(move || {
-        let started = std::time::Instant::now();
-        let store = store::SledStore::open(&dir)?;
-        let audit = store.audit_log()?;
-        let opened = started.elapsed();
-        let registry = Registry::open(Box::new(store), limits)?;
-        tracing::info!(
-            store_open_ms = opened.as_millis(),
-            index_build_ms = (started.elapsed() - opened).as_millis(),
-            versions = registry.version_count(),
-            "registry open"
-        );
-        Ok((registry, audit))
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))?
+/// Opens the registry over `store` and builds its index.
+pub async fn open(store: Arc<dyn Store>, limits: Limits) -> Result<Registry, Error> {
+    let started = std::time::Instant::now();
+    let describe = store.describe();
+    let registry = Registry::open(store, limits).await?;
+    tracing::info!(
+        store = %describe,
+        open_ms = started.elapsed().as_millis() as u64,
+        versions = registry.version_count() as u64,
+        sequence = registry.last_sequence(),
+        "registry open"
+    );
+    Ok(registry)
 }
 
 /// The gate of the configured access control, saying loudly when there is
 /// none.
-fn gate(config: &Config, audit: store::AuditLog) -> Result<auth::Gate, auth::AuthError> {
+fn gate(config: &Config, registry: Registry) -> Result<auth::Gate, auth::AuthError> {
     match &config.security.auth_file {
         Some(path) => {
             let source = auth::tokens::TokenSource::open(path)?;
             tracing::info!(path = %path.display(), "bearer tokens required");
-            Ok(auth::Gate::with_tokens(source, audit))
+            Ok(auth::Gate::with_tokens(source, registry))
         }
         None => {
             tracing::warn!(
@@ -102,7 +110,7 @@ fn gate(config: &Config, audit: store::AuditLog) -> Result<auth::Gate, auth::Aut
                  address may publish, reconfigure and delete contracts; create tokens with \
                  `accord-registry token create` and pass --auth-file"
             );
-            Ok(auth::Gate::open(audit))
+            Ok(auth::Gate::open(registry))
         }
     }
 }
@@ -137,18 +145,31 @@ fn oversized_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::
     response
 }
 
-/// Serves the registry on `listener` until `shutdown` completes, then ends
-/// watch streams, lets in-flight calls finish and flushes the store.
-///
-/// Health says SERVING only once the store is open and the index built;
-/// until then connections wait in the listener's backlog.
+/// Opens the store the settings name and serves the registry on
+/// `listener` until `shutdown` completes (see [`serve`]).
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
-    let (registry, audit) = open_with_audit(&config).await?;
-    let gate = gate(&config, audit)?;
+    let store = open_store(&config).await?;
+    serve(listener, config, store, shutdown).await
+}
+
+/// Serves the registry over `store` on `listener` until `shutdown`
+/// completes, then ends watch streams, lets in-flight calls finish and
+/// flushes the store.
+///
+/// Health says SERVING only once the store is open and the index built;
+/// until then connections wait in the listener's backlog.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    store: Arc<dyn Store>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServeError> {
+    let registry = open(store, config.limits).await?;
+    let gate = gate(&config, registry.clone())?;
     let mut server = Server::builder();
     if let Some(tls) = config.security.server_tls()? {
         server = server.tls_config(tls)?;
@@ -173,7 +194,7 @@ pub async fn run(
         .await;
 
     if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, tls = config.security.tls_cert.is_some(), data_dir = %config.data_dir.display(), "accord-registry listening");
+        tracing::info!(%addr, tls = config.security.tls_cert.is_some(), "accord-registry listening");
     }
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve = server
@@ -210,7 +231,7 @@ pub async fn run(
             }
         }
     };
-    if let Err(e) = registry.flush() {
+    if let Err(e) = registry.flush().await {
         tracing::error!(error = %e, "final flush failed");
     }
     served?;

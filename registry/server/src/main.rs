@@ -186,7 +186,7 @@ async fn main() -> anyhow::Result<()> {
         None => serve(cli.serve).await,
         Some(Command::Serve(config)) => serve(config).await,
         Some(Command::Export { data_dir, output }) => {
-            let store = accord_registry::store::SledStore::open(&data_dir)
+            let store = accord_registry::store::sled::SledStore::open(&data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
             let mut out: Box<dyn Write> = if is_stdio(&output) {
                 Box::new(BufWriter::new(std::io::stdout().lock()))
@@ -196,19 +196,21 @@ async fn main() -> anyhow::Result<()> {
                     File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
                 Box::new(BufWriter::new(file))
             };
-            let counts = accord_registry::backup::export(&store, &mut out)?;
+            let counts = accord_registry::backup::export(&store, &mut out).await?;
             tracing::info!(?counts, "exported");
             Ok(())
         }
         Some(Command::Import { data_dir, input }) => {
-            let store = accord_registry::store::SledStore::open(&data_dir)
+            let store = accord_registry::store::sled::SledStore::open(&data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
             let counts = if is_stdio(&input) {
-                accord_registry::backup::import(&store, &mut std::io::stdin().lock())?
+                let mut text = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text)?;
+                accord_registry::backup::import(&store, &mut text.as_slice()).await?
             } else {
                 let path = input.unwrap_or_default();
                 let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-                accord_registry::backup::import(&store, &mut BufReader::new(file))?
+                accord_registry::backup::import(&store, &mut BufReader::new(file)).await?
             };
             tracing::info!(?counts, "imported");
             Ok(())

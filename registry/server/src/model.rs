@@ -1,111 +1,17 @@
-//! The registry's vocabulary: validated names and versions, stored versions,
-//! compatibility settings and events. Plain data, shared by the service and
-//! the store (which serialises it).
+//! The registry's vocabulary, the bottom layer: names and versions (the
+//! shared rules of [`accord_proto::names`]), stored versions and their
+//! tombstones, compatibility settings, events, audit records and the
+//! publish decision. Plain data: it imports nothing else of this crate.
 
-use std::{fmt, sync::Arc, time::SystemTime};
+use std::{sync::Arc, time::SystemTime};
 
-use accord_compat::{Bump, Mode, Policy};
+use accord_compat::{Bump, Draft, Finding, Mode, Policy};
+pub use accord_proto::names::{
+    ContractName, MAX_NAME_LEN, NameError, VersionSelector, parse_requirement, parse_version,
+    refuse_surrounding_whitespace, validate_name,
+};
+use semver::Version;
 use serde::{Deserialize, Serialize};
-
-use crate::error::Error;
-
-/// The longest component or contract name, in bytes.
-pub const MAX_NAME_LEN: usize = 64;
-
-/// Checks a component or contract name: lowercase ASCII letters, digits,
-/// `.`, `_`, `-`; starts with a letter or a digit; at most 64 bytes.
-/// `what` names the field in the error ("component", "contract").
-pub fn validate_name(what: &'static str, name: &str) -> Result<(), Error> {
-    let invalid = |reason: String| Error::InvalidArgument {
-        what,
-        reason: format!("{what} name {name:?} {reason}"),
-    };
-    let Some(first) = name.chars().next() else {
-        return Err(Error::InvalidArgument {
-            what,
-            reason: format!("{what} name is empty"),
-        });
-    };
-    if name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!(
-            "is {} bytes long; the limit is {MAX_NAME_LEN}",
-            name.len()
-        )));
-    }
-    if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
-        return Err(invalid("must start with a lowercase letter or a digit".into()));
-    }
-    if let Some((at, bad)) = name
-        .char_indices()
-        .find(|(_, c)| !matches!(c, 'a'..='z' | '0'..='9' | '.' | '_' | '-'))
-    {
-        return Err(invalid(format!(
-            "has {bad:?} at byte {at}; allowed are lowercase ASCII letters, digits, '.', '_' and '-'"
-        )));
-    }
-    Ok(())
-}
-
-/// A validated `component/contract` pair.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ContractName {
-    /// The owning component, e.g. `orders`.
-    pub component: String,
-    /// The contract, e.g. `order-placed`.
-    pub contract: String,
-}
-
-impl ContractName {
-    /// Validates both names.
-    pub fn new(component: &str, contract: &str) -> Result<Self, Error> {
-        validate_name("component", component)?;
-        validate_name("contract", contract)?;
-        Ok(Self {
-            component: component.to_owned(),
-            contract: contract.to_owned(),
-        })
-    }
-}
-
-impl fmt::Display for ContractName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.component, self.contract)
-    }
-}
-
-/// Parses an exact SemVer 2.0 version. Build metadata is refused: SemVer
-/// gives `1.0.0+a` and `1.0.0+b` the same precedence, so two such versions
-/// could not be told apart by a requirement.
-pub fn parse_version(text: &str) -> Result<semver::Version, Error> {
-    refuse_surrounding_whitespace("version", text)?;
-    let version = semver::Version::parse(text).map_err(|e| Error::InvalidArgument {
-        what: "version",
-        reason: format!("version {text:?} is not a SemVer 2.0 version (MAJOR.MINOR.PATCH[-PRE]): {e}"),
-    })?;
-    if !version.build.is_empty() {
-        return Err(Error::InvalidArgument {
-            what: "version",
-            reason: format!(
-                "version {text:?} has build metadata (+{}); it is not supported",
-                version.build
-            ),
-        });
-    }
-    Ok(version)
-}
-
-/// Refuses a version or requirement with whitespace around it. The semver
-/// crate tolerates it, but a version is an identifier: `" 1.0.1"` stored or
-/// matched as `1.0.1` would make two spellings of one version.
-pub fn refuse_surrounding_whitespace(what: &'static str, text: &str) -> Result<(), Error> {
-    if text.trim() != text {
-        return Err(Error::InvalidArgument {
-            what,
-            reason: format!("{what} {text:?} has whitespace around it; give it exactly, e.g. \"1.4.0\""),
-        });
-    }
-    Ok(())
-}
 
 /// Milliseconds since the Unix epoch, the registry's clock.
 pub fn now_millis() -> i64 {
@@ -115,7 +21,14 @@ pub fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// The compatibility settings of a contract (or the global default).
+/// Microseconds since the Unix epoch (0 before the epoch).
+pub fn micros(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// The compatibility settings in force: a mode and a policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompatConfig {
     /// What readers may rely on.
@@ -134,6 +47,43 @@ impl Default for CompatConfig {
     }
 }
 
+/// Settings as stored: for a contract, each field left `None` follows the
+/// global setting, so that setting a contract's mode does not pin the
+/// global policy of that moment (and the other way round). The global
+/// settings always have both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The mode, or `None` to follow the global one.
+    #[serde(default)]
+    pub mode: Option<Mode>,
+    /// The policy, or `None` to follow the global one.
+    #[serde(default)]
+    pub policy: Option<Policy>,
+}
+
+impl Settings {
+    /// Both fields set.
+    pub fn full(config: CompatConfig) -> Self {
+        Self {
+            mode: Some(config.mode),
+            policy: Some(config.policy),
+        }
+    }
+
+    /// The settings in force: these over `global`.
+    pub fn over(self, global: CompatConfig) -> CompatConfig {
+        CompatConfig {
+            mode: self.mode.unwrap_or(global.mode),
+            policy: self.policy.unwrap_or(global.policy),
+        }
+    }
+
+    /// Whether neither field is set.
+    pub fn is_empty(self) -> bool {
+        self.mode.is_none() && self.policy.is_none()
+    }
+}
+
 /// A deprecation mark.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deprecation {
@@ -143,6 +93,16 @@ pub struct Deprecation {
     pub at: i64,
 }
 
+/// What is left of a hard-deleted version: the version number stays taken
+/// for ever, with its fingerprint, and the schema text is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// When, in Unix milliseconds.
+    pub at: i64,
+    /// Who erased it (the token's name).
+    pub by: String,
+}
+
 /// One stored version of a contract, without its schema text (stored once
 /// per fingerprint).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +110,7 @@ pub struct VersionRecord {
     /// Which contract.
     pub name: ContractName,
     /// The version.
-    pub version: semver::Version,
+    pub version: Version,
     /// SHA-256 (hex) of the schema's canonical JSON.
     pub fingerprint: String,
     /// When it was published, in Unix milliseconds.
@@ -162,12 +122,44 @@ pub struct VersionRecord {
     pub deprecated: Option<Deprecation>,
     /// Set (Unix milliseconds) when soft-deleted.
     pub deleted_at: Option<i64>,
+    /// The draft the schema was read under when it was published (its
+    /// `$schema`, or the server's default draft then). `None` in records of
+    /// the first store format, which did not keep it.
+    #[serde(default, with = "draft_text")]
+    pub draft: Option<Draft>,
+    /// Who published it (the token's name); empty in records of the first
+    /// store format.
+    #[serde(default)]
+    pub published_by: String,
+    /// Set when hard-deleted: the schema text is erased, the number stays taken.
+    #[serde(default)]
+    pub erased: Option<Tombstone>,
 }
 
 impl VersionRecord {
     /// Whether reads may see it.
     pub fn is_visible(&self) -> bool {
-        self.deleted_at.is_none()
+        self.deleted_at.is_none() && self.erased.is_none()
+    }
+}
+
+/// Drafts are stored by their short names (`7`, `2020-12`).
+mod draft_text {
+    use accord_compat::Draft;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(draft: &Option<Draft>, s: S) -> Result<S::Ok, S::Error> {
+        match draft {
+            Some(d) => s.collect_str(d),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Draft>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => text.parse().map(Some).map_err(serde::de::Error::custom),
+        }
     }
 }
 
@@ -176,7 +168,8 @@ impl VersionRecord {
 pub struct StoredVersion {
     /// The record.
     pub record: VersionRecord,
-    /// The schema as published; shared between versions with the same fingerprint.
+    /// The schema as published, shared between versions with the same
+    /// fingerprint; empty for an erased version.
     pub schema: Arc<str>,
 }
 
@@ -196,7 +189,8 @@ pub enum EventKind {
     ConfigChanged,
 }
 
-/// A durable registry event. Sequences increase by one with each event.
+/// A durable registry event. Sequences increase by one with each event,
+/// across every replica of a shared store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Position in the event log, from 1.
@@ -221,39 +215,182 @@ pub struct Event {
     pub hard: bool,
 }
 
+impl Event {
+    /// An event about `name` (none: the global settings), numbered and
+    /// timed by the store when it is written.
+    pub fn new(kind: EventKind, name: Option<&ContractName>, version: String) -> Self {
+        Self {
+            sequence: 0,
+            kind,
+            time: 0,
+            component: name.map(|n| n.component().to_owned()).unwrap_or_default(),
+            contract: name.map(|n| n.contract().to_owned()).unwrap_or_default(),
+            version,
+            fingerprint: String::new(),
+            message: String::new(),
+            config: None,
+            hard: false,
+        }
+    }
+
+    /// The contract the event is about; `None` for the global settings.
+    pub fn contract_name(&self) -> Option<ContractName> {
+        ContractName::new(self.component.clone(), self.contract.clone()).ok()
+    }
+}
+
+/// One write attempt, as the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// Microseconds since the Unix epoch.
+    pub time_micros: u64,
+    /// The token's name; `anonymous` on an open registry, `unauthenticated`
+    /// when no valid token came with the call.
+    pub principal: String,
+    /// The RPC, e.g. `PublishContract`.
+    pub action: String,
+    /// What it acted on, e.g. `orders/order-placed@1.4.0`, or `global`.
+    pub target: String,
+    /// Whether the call succeeded.
+    pub allowed: bool,
+    /// The gRPC status code name (`OK`, `PERMISSION_DENIED`…).
+    pub outcome: String,
+    /// The refusal's explanation; empty on success.
+    pub message: String,
+}
+
+/// Who asks for a write and what for: the audit record a successful write
+/// commits together with its change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The token's name (`anonymous` on an open registry).
+    pub principal: String,
+    /// The RPC, e.g. `PublishContract`.
+    pub action: &'static str,
+    /// What it acts on, e.g. `orders/order-placed@1.4.0`.
+    pub target: String,
+}
+
+impl Actor {
+    /// An actor for code paths without a caller (tests, tools).
+    pub fn system(action: &'static str) -> Self {
+        Self {
+            principal: "system".into(),
+            action,
+            target: String::new(),
+        }
+    }
+
+    /// The audit record of this actor's attempt.
+    pub fn record(&self, outcome: &str, message: String) -> AuditRecord {
+        AuditRecord {
+            time_micros: micros(SystemTime::now()),
+            principal: self.principal.clone(),
+            action: self.action.to_owned(),
+            target: self.target.clone(),
+            allowed: outcome == "OK",
+            outcome: outcome.to_owned(),
+            message,
+        }
+    }
+}
+
+/// The publish decision (API: `Verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A new version would be stored.
+    Accepted,
+    /// The same version with the same content exists.
+    AlreadyPublished,
+    /// The change breaks readers and the version does not open a new line.
+    Incompatible,
+    /// The version is not above its line, or its bump is smaller than required.
+    VersionTooLow,
+    /// The version exists with other content (or is soft-deleted, or erased).
+    VersionExists,
+}
+
+/// A finding with the version it was found against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    /// The engine's finding.
+    pub finding: Finding,
+    /// The earlier version it compares with.
+    pub against: Version,
+}
+
+/// Everything the registry decided about one publish request.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// The outcome.
+    pub verdict: Verdict,
+    /// One sentence that explains it.
+    pub message: String,
+    /// The version asked for, or assigned when none was.
+    pub version: Version,
+    /// The version compared with (the latest earlier release of the line,
+    /// or of the previous line for a new line).
+    pub predecessor: Option<Version>,
+    /// Every version the schema was checked against.
+    pub checked_against: Vec<Version>,
+    /// The differences found.
+    pub findings: Vec<Found>,
+    /// The smallest bump the change requires.
+    pub required_bump: Bump,
+    /// The bump the version makes over its predecessor (`None` for a first version).
+    pub declared_bump: Option<Bump>,
+    /// The smallest version that would be accepted.
+    pub smallest_acceptable: Version,
+    /// The settings the check ran under.
+    pub config: CompatConfig,
+    /// The fingerprint of the new schema.
+    pub fingerprint: String,
+}
+
+impl Decision {
+    /// Whether publishing would succeed.
+    pub fn is_accepted(&self) -> bool {
+        matches!(self.verdict, Verdict::Accepted | Verdict::AlreadyPublished)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_follow_the_design_rules() {
-        for ok in ["orders", "order-placed", "a", "9lives", "x.y_z-1"] {
-            assert!(validate_name("contract", ok).is_ok(), "{ok}");
-        }
-        let long = "a".repeat(65);
-        for bad in ["", "Orders", "-x", ".x", "a/b", "a b", "é", long.as_str()] {
-            let err = validate_name("contract", bad).expect_err(bad);
-            assert!(err.to_string().contains("contract name"), "{err}");
-        }
-        assert!(validate_name("contract", &"a".repeat(64)).is_ok());
+    fn contract_settings_follow_the_global_ones_where_unset() {
+        let global = CompatConfig {
+            mode: Mode::Full,
+            policy: Policy::Lenient,
+        };
+        let own = Settings {
+            mode: Some(Mode::Forward),
+            policy: None,
+        };
+        assert_eq!(
+            own.over(global),
+            CompatConfig {
+                mode: Mode::Forward,
+                policy: Policy::Lenient
+            }
+        );
+        assert!(Settings::default().is_empty());
     }
 
     #[test]
-    fn versions_are_semver_without_build_metadata() {
-        assert_eq!(parse_version("1.2.3").ok(), Some(semver::Version::new(1, 2, 3)));
-        assert!(parse_version("2.0.0-rc.1").is_ok());
-        for bad in [
-            "",
-            "1",
-            "1.2",
-            "v1.2.3",
-            "1.2.3+build",
-            "01.2.3",
-            " 1.2.3",
-            "1.2.3\n",
-            "\t1.2.3",
-        ] {
-            assert!(parse_version(bad).is_err(), "{bad}");
-        }
+    fn records_of_the_first_format_still_read() {
+        let old = r#"{"name":{"component":"orders","contract":"placed"},"version":"1.0.0",
+            "fingerprint":"f","created_at":1,"bump":null,"deprecated":null,"deleted_at":null}"#;
+        let record: VersionRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(record.name.to_string(), "orders/placed");
+        assert_eq!(record.draft, None);
+        assert!(record.erased.is_none());
+        let mut record = record;
+        record.draft = Some(Draft::D2020);
+        let text = serde_json::to_string(&record).unwrap();
+        assert!(text.contains(r#""draft":"2020-12""#), "{text}");
+        let back: VersionRecord = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, record);
     }
 }

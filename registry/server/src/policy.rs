@@ -10,72 +10,14 @@
 //! is still compared with the latest earlier release so that the answer lists
 //! what broke. Pre-releases are never predecessors.
 
-use accord_compat::{Bump, Finding, Mode, Schema};
+use accord_compat::{Bump, Mode, Schema};
 use semver::Version;
 
+pub use crate::model::{Decision, Found, Verdict};
 use crate::{
     error::Error,
     model::{CompatConfig, ContractName, StoredVersion},
 };
-
-/// The publish decision (API: `Verdict`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// A new version would be stored.
-    Accepted,
-    /// The same version with the same content exists.
-    AlreadyPublished,
-    /// The change breaks readers and the version does not open a new line.
-    Incompatible,
-    /// The version is not above its line, or its bump is smaller than required.
-    VersionTooLow,
-    /// The version exists with other content (or is soft-deleted).
-    VersionExists,
-}
-
-/// A finding with the version it was found against.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Found {
-    /// The engine's finding.
-    pub finding: Finding,
-    /// The earlier version it compares with.
-    pub against: Version,
-}
-
-/// Everything the registry decided about one publish request.
-#[derive(Debug, Clone)]
-pub struct Decision {
-    /// The outcome.
-    pub verdict: Verdict,
-    /// One sentence that explains it.
-    pub message: String,
-    /// The version asked for, or assigned when none was.
-    pub version: Version,
-    /// The version compared with (the latest earlier release of the line,
-    /// or of the previous line for a new line).
-    pub predecessor: Option<Version>,
-    /// Every version the schema was checked against.
-    pub checked_against: Vec<Version>,
-    /// The differences found.
-    pub findings: Vec<Found>,
-    /// The smallest bump the change requires.
-    pub required_bump: Bump,
-    /// The bump the version makes over its predecessor (`None` for a first version).
-    pub declared_bump: Option<Bump>,
-    /// The smallest version that would be accepted.
-    pub smallest_acceptable: Version,
-    /// The settings the check ran under.
-    pub config: CompatConfig,
-    /// The fingerprint of the new schema.
-    pub fingerprint: String,
-}
-
-impl Decision {
-    /// Whether publishing would succeed.
-    pub fn is_accepted(&self) -> bool {
-        matches!(self.verdict, Verdict::Accepted | Verdict::AlreadyPublished)
-    }
-}
 
 /// The compatibility line of a version: its major from 1 on, `0.minor` before.
 pub fn line_of(v: &Version) -> (u64, u64) {
@@ -158,24 +100,26 @@ impl History<'_> {
     }
 }
 
-/// What a stored schema is parsed under: it passed the limits in force when
-/// it was published, and lowering a limit later must not make it unreadable.
+/// What a stored schema is parsed under: no limit. It passed the limits
+/// in force when it was published, and a limit lowered later must not make
+/// it unreadable: stored schemas are always readable, whatever the flags.
 const STORED_LIMITS: accord_compat::Limits = accord_compat::Limits {
     max_bytes: usize::MAX,
-    max_depth: 120,
-    max_ref_hops: 1024,
+    max_depth: usize::MAX,
+    max_ref_hops: usize::MAX,
     default_draft: accord_compat::Draft::D7,
 };
 
-/// Parses the schema of a stored version; one without `$schema` is read in
-/// `default_draft`, the server's setting, as a new schema is.
+/// Parses the schema of a stored version in the draft it was published
+/// under (recorded with it); a version of the first store format, which did
+/// not record it, is read in `default_draft`, the server's setting.
 pub fn parse_stored(
     name: &ContractName,
     stored: &StoredVersion,
     default_draft: accord_compat::Draft,
 ) -> Result<Schema, Error> {
     let limits = accord_compat::Limits {
-        default_draft,
+        default_draft: stored.record.draft.unwrap_or(default_draft),
         ..STORED_LIMITS
     };
     Schema::parse_with(&stored.schema, &limits).map_err(|e| Error::FailedPrecondition {
@@ -294,7 +238,19 @@ fn decide_version(
 
     if let Some(existing) = history.all.iter().find(|v| v.record.version == version) {
         decision.declared_bump = existing.record.bump;
-        if existing.record.deleted_at.is_some() {
+        if let Some(tombstone) = &existing.record.erased {
+            decision.verdict = Verdict::VersionExists;
+            decision.smallest_acceptable = history.first_free_from(version.clone());
+            decision.message = format!(
+                "{name}@{version} was hard-deleted by {} (its number stays taken: a version number is never reused); publish {} or later",
+                if tombstone.by.is_empty() {
+                    "an admin"
+                } else {
+                    tombstone.by.as_str()
+                },
+                decision.smallest_acceptable
+            );
+        } else if existing.record.deleted_at.is_some() {
             decision.verdict = Verdict::VersionExists;
             decision.smallest_acceptable = history.first_free_from(version.clone());
             decision.message = format!(
@@ -441,6 +397,9 @@ mod tests {
                 bump: None,
                 deprecated: None,
                 deleted_at: None,
+                draft: None,
+                published_by: String::new(),
+                erased: None,
             },
             schema: Arc::from(schema),
         }

@@ -10,7 +10,9 @@ use std::{
 use accord_proto::v1::{
     GetContractRequest, PublishContractRequest, registry_service_client::RegistryServiceClient,
 };
-use accord_registry::{Limits, Registry, service::PublishInput, store::SledStore};
+use std::sync::Arc;
+
+use accord_registry::{Limits, Registry, model::Actor, service::PublishInput, store::sled::SledStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_accord-registry");
 
@@ -167,6 +169,7 @@ fn sigterm_stops_the_server_gracefully_and_keeps_acknowledged_writes() {
                 component: "orders".into(),
                 contract: "placed".into(),
                 version: String::new(),
+                ..Default::default()
             })
             .await
             .map(|r| r.into_inner().contract.unwrap_or_default().version)
@@ -199,8 +202,14 @@ fn a_data_dir_of_another_format_is_refused_with_a_clear_error() {
     );
 }
 
+fn actor() -> Actor {
+    Actor::system("test")
+}
+
 async fn fill(dir: &Path) {
-    let registry = Registry::open(Box::new(SledStore::open(dir).unwrap()), Limits::default()).unwrap();
+    let registry = Registry::open(Arc::new(SledStore::open(dir).unwrap()), Limits::default())
+        .await
+        .unwrap();
     let input = |schema, version| PublishInput {
         component: "orders",
         contract: "placed",
@@ -208,27 +217,34 @@ async fn fill(dir: &Path) {
         version,
     };
     registry
-        .publish(input(r#"{"type":"object"}"#, "1.0.0"))
+        .publish(input(r#"{"type":"object"}"#, "1.0.0"), actor())
         .await
         .unwrap();
     registry
-        .publish(input(r#"{"type":"object","title":"t"}"#, "1.0.1"))
+        .publish(input(r#"{"type":"object","title":"t"}"#, "1.0.1"), actor())
         .await
         .unwrap();
     registry
-        .publish(input(r#"{"type":"object"}"#, "2.0.0-rc.1"))
+        .publish(input(r#"{"type":"object"}"#, "2.0.0-rc.1"), actor())
         .await
         .unwrap();
     registry
-        .deprecate("orders", "placed", "1.0.0", "use 1.0.1")
+        .deprecate("orders", "placed", "1.0.0", "use 1.0.1", actor())
         .await
         .unwrap();
     registry
-        .delete_version("orders", "placed", "2.0.0-rc.1", false)
+        .delete_version("orders", "placed", "2.0.0-rc.1", false, actor())
         .await
         .unwrap();
     registry
-        .set_config("orders", "placed", Some(accord_compat::Mode::Full), None, false)
+        .set_config(
+            "orders",
+            "placed",
+            Some(accord_compat::Mode::Full),
+            None,
+            false,
+            actor(),
+        )
         .await
         .unwrap();
 }
@@ -275,7 +291,12 @@ fn export_then_import_into_an_empty_store_reproduces_it_exactly() {
     );
 
     // And it serves the same registry.
-    let copy = Registry::open(Box::new(SledStore::open(&target).unwrap()), Limits::default()).unwrap();
+    let copy = runtime
+        .block_on(Registry::open(
+            Arc::new(SledStore::open(&target).unwrap()),
+            Limits::default(),
+        ))
+        .unwrap();
     let latest = copy.get("orders", "placed", "").unwrap();
     assert_eq!(latest.record.version.to_string(), "1.0.1");
     assert_eq!(&*latest.schema, r#"{"type":"object","title":"t"}"#);
@@ -326,7 +347,12 @@ fn a_damaged_export_is_refused_with_its_line_number_and_nothing_written() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("line 2"), "{}", stderr(&output));
     let store = SledStore::open(&target).unwrap();
-    assert!(accord_registry::store::Store::is_empty(&store).unwrap());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert!(
+        runtime
+            .block_on(accord_registry::store::Store::is_empty(&store))
+            .unwrap()
+    );
 }
 
 #[test]
@@ -358,7 +384,7 @@ fn a_killed_server_keeps_every_acknowledged_publish() {
     let _ = child.wait();
 
     let store = SledStore::open(dir.path()).unwrap();
-    let registry = Registry::open(Box::new(store), Limits::default()).unwrap();
+    let registry = block_on(Registry::open(Arc::new(store), Limits::default())).unwrap();
     for version in &acknowledged {
         let got = registry.get("orders", "placed", version).unwrap();
         let title = format!("v{}", version.trim_start_matches("1.0."));

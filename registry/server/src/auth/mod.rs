@@ -3,10 +3,10 @@
 //! - [`tokens`]: the token file (`--auth-file`): salted hashes of named
 //!   bearer tokens with a role and scopes; create, revoke, and a
 //!   [`tokens::TokenSource`] that reads the file again when it changes.
-//! - [`audit`]: the records of the audit log (stored by
-//!   [`crate::store::AuditLog`]).
+//! - [`audit`]: the wire form of audit records and the names of status codes.
 //! - [`Gate`]: authenticates a call's `authorization` metadata, authorizes
-//!   it by role and scope, and records every write attempt in the audit log.
+//!   it by role and scope, and records refused write attempts in the audit
+//!   log (the registry records the accepted ones with their change).
 //! - [`Security`]: the flags (`--auth-file`, `--tls-cert`, `--tls-key`,
 //!   `--tls-client-ca`) and the server's TLS settings built from them.
 //!
@@ -18,13 +18,13 @@
 pub mod audit;
 pub mod tokens;
 
-use std::{fmt, future::Future, path::PathBuf, sync::Arc, time::SystemTime};
+use std::{fmt, future::Future, path::PathBuf, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 use tonic::{Status, metadata::MetadataMap};
 
-use crate::store::AuditLog;
-use audit::{AuditRecord, code_name};
+use crate::{model::Actor, service::Registry};
+use audit::code_name;
 use tokens::TokenSource;
 
 /// Failures of access-control settings and files.
@@ -255,30 +255,30 @@ impl Security {
     }
 }
 
-/// Authentication, authorization and audit for the gRPC adapter.
+/// Authentication, authorization and the audit of refused writes for the
+/// gRPC adapter. (A write that succeeds is audited by the registry, in the
+/// same transaction as its change.)
 #[derive(Debug, Clone)]
 pub struct Gate {
     tokens: Option<Arc<TokenSource>>,
-    audit: AuditLog,
+    registry: Registry,
 }
 
 impl Gate {
-    /// A gate that lets every call through as `anonymous` and audits writes.
-    pub fn open(audit: AuditLog) -> Self {
-        Self { tokens: None, audit }
-    }
-
-    /// A gate that requires a token from `source`.
-    pub fn with_tokens(source: TokenSource, audit: AuditLog) -> Self {
+    /// A gate that lets every call through as `anonymous`.
+    pub fn open(registry: Registry) -> Self {
         Self {
-            tokens: Some(Arc::new(source)),
-            audit,
+            tokens: None,
+            registry,
         }
     }
 
-    /// The audit log.
-    pub fn audit_log(&self) -> &AuditLog {
-        &self.audit
+    /// A gate that requires a token from `source`.
+    pub fn with_tokens(source: TokenSource, registry: Registry) -> Self {
+        Self {
+            tokens: Some(Arc::new(source)),
+            registry,
+        }
     }
 
     /// Who made the call: UNAUTHENTICATED when a token is required and the
@@ -317,43 +317,58 @@ impl Gate {
     }
 
     /// Runs a write `call` when `caller` may make it with `role` on
-    /// `component` (empty: the global settings), and records the attempt
-    /// and its outcome in the audit log either way. `call` is not started
-    /// when the attempt is refused.
-    pub async fn write<T>(
+    /// `component` (empty: the global settings). `call` gets the [`Actor`]
+    /// the registry audits a success with; a refusal, by the gate or by
+    /// `call`, is audited here. `call` is not started when the attempt is
+    /// refused.
+    pub async fn write<T, F, Fut>(
         &self,
         caller: Result<Principal, Status>,
         action: &'static str,
         role: Role,
         component: &str,
         target: String,
-        call: impl Future<Output = Result<T, Status>>,
-    ) -> Result<T, Status> {
-        let component = (!component.is_empty()).then_some(component);
+        call: F,
+    ) -> Result<T, Status>
+    where
+        F: FnOnce(Actor) -> Fut,
+        Fut: Future<Output = Result<T, Status>>,
+    {
+        let scope = (!component.is_empty()).then_some(component);
         let (principal, result) = match caller {
             Err(refused) => (UNAUTHENTICATED.to_owned(), Err(refused)),
-            Ok(principal) => match principal.allow(action, role, component) {
+            Ok(principal) => match principal.allow(action, role, scope) {
                 Err(refused) => (principal.name, Err(refused)),
-                Ok(()) => (principal.name, call.await),
+                Ok(()) => {
+                    let actor = Actor {
+                        principal: principal.name.clone(),
+                        action,
+                        target: target.clone(),
+                    };
+                    (principal.name, call(actor).await)
+                }
             },
         };
-        let (outcome, message) = match &result {
-            Ok(_) => ("OK", String::new()),
-            Err(status) => (code_name(status.code()), status.message().to_owned()),
-        };
-        let record = AuditRecord {
-            time_micros: audit::micros(SystemTime::now()),
-            principal,
-            action: action.to_owned(),
-            target,
-            allowed: result.is_ok(),
-            outcome: outcome.to_owned(),
-            message,
-        };
-        // The write itself is done (or refused) by now: a failure to record
-        // it must not turn into the call's answer, but it must be seen.
-        if let Err(e) = self.audit.append(&record).await {
-            tracing::error!(error = %e, ?record, "cannot record an audit entry");
+        if let Err(status) = &result {
+            let actor = Actor {
+                principal,
+                action,
+                target,
+            };
+            tracing::warn!(
+                principal = %actor.principal,
+                action,
+                target = %actor.target,
+                code = code_name(status.code()),
+                reason = %crate::page::truncate(status.message()),
+                "write refused"
+            );
+            let record = actor.record(code_name(status.code()), status.message().to_owned());
+            // The write itself is refused by now: a failure to record it
+            // must not turn into the call's answer, but it must be seen.
+            if let Err(e) = self.registry.audit(vec![record]).await {
+                tracing::error!(error = %e, "cannot record an audit entry");
+            }
         }
         result
     }
@@ -361,11 +376,14 @@ impl Gate {
 
 /// The audit target of a call on `component/contract[@version]`, or
 /// `global` when neither is named.
+/// Each part is cut to a bounded length: the target is built before the
+/// request is validated, from what the caller sent.
 pub fn target(component: &str, contract: &str, version: &str) -> String {
+    let cut = crate::page::truncate;
     match (component.is_empty() && contract.is_empty(), version.is_empty()) {
         (true, _) => "global".to_owned(),
-        (false, true) => format!("{component}/{contract}"),
-        (false, false) => format!("{component}/{contract}@{version}"),
+        (false, true) => format!("{}/{}", cut(component), cut(contract)),
+        (false, false) => format!("{}/{}@{}", cut(component), cut(contract), cut(version)),
     }
 }
 
@@ -444,5 +462,7 @@ mod tests {
         assert_eq!(target("", "", ""), "global");
         assert_eq!(target("orders", "placed", ""), "orders/placed");
         assert_eq!(target("orders", "placed", "1.0.0"), "orders/placed@1.0.0");
+        let huge = "x".repeat(3 << 20);
+        assert!(target(&huge, &huge, &huge).len() < 1000);
     }
 }

@@ -1,0 +1,916 @@
+//! The domain service: publish, check, get, list, diff, config, deprecate,
+//! delete, restore and watch. It knows nothing of gRPC.
+//!
+//! - `mod.rs` (this file): the operations.
+//! - [`write`]: the write path (decide against a snapshot outside any lock,
+//!   apply on the condition that nothing decided on changed, reveal in
+//!   sequence order once durable) and following a shared store.
+//! - [`watch`]: event streams.
+//!
+//! Reads are served from an immutable in-memory [`Index`] behind an
+//! `ArcSwap`: a reader loads the current snapshot and never waits on disk
+//! or on a writer.
+
+pub mod watch;
+pub mod write;
+
+use std::{sync::Arc, time::Duration};
+
+use accord_compat::{Bump, Finding, Mode, Policy, Schema};
+use semver::Version;
+use tokio::sync::mpsc;
+
+use self::write::{Inner, Outcome};
+pub use self::{watch::EventFilter, write::Written};
+use crate::{
+    config::Limits,
+    error::Error,
+    index::{ConfigView, ContractIndex, Index, find_exact, resolve},
+    model::{
+        Actor, AuditRecord, CompatConfig, ContractName, Decision, Deprecation, Event, EventKind, Settings,
+        StoredVersion, Tombstone, Verdict, VersionRecord, VersionSelector, now_millis, parse_version,
+        validate_name,
+    },
+    page::{Page, PageRequest, paginate},
+    policy::{decide, parse_stored},
+    store::{AuditCursor, Batch, Store},
+};
+
+/// Live events buffered for watchers; one that falls further behind goes
+/// back to the store. Tiny in tests, so that falling behind is exercised.
+const LIVE_CAPACITY: usize = if cfg!(test) { 4 } else { 1024 };
+
+/// How often a replica of a shared store looks for other replicas' writes
+/// when no notification came.
+const FOLLOW_EVERY: Duration = Duration::from_millis(500);
+
+/// A publish or check request, as received.
+#[derive(Debug, Clone, Copy)]
+pub struct PublishInput<'a> {
+    /// The component name.
+    pub component: &'a str,
+    /// The contract name.
+    pub contract: &'a str,
+    /// The JSON Schema text.
+    pub schema: &'a str,
+    /// The version, or empty to have one assigned.
+    pub version: &'a str,
+}
+
+/// A validated publish or check request.
+struct Parsed {
+    name: ContractName,
+    version: Option<Version>,
+    schema: Arc<Schema>,
+    fingerprint: String,
+    text: Arc<str>,
+}
+
+/// The outcome of a successful publish.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The stored version.
+    pub version: StoredVersion,
+    /// False for an idempotent re-publish.
+    pub created: bool,
+    /// The decision that let it through.
+    pub decision: Decision,
+}
+
+/// A component in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentSummary {
+    /// Its name.
+    pub name: String,
+    /// How many visible contracts it owns.
+    pub contract_count: u32,
+}
+
+/// A contract in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractSummary {
+    /// Its name.
+    pub name: ContractName,
+    /// The latest release, or the latest pre-release when there is no release.
+    pub latest: Option<Version>,
+    /// How many visible versions it has.
+    pub version_count: u32,
+}
+
+/// The comparison of two stored versions.
+#[derive(Debug, Clone)]
+pub struct DiffOutcome {
+    /// No incompatible finding under the settings.
+    pub compatible: bool,
+    /// The differences.
+    pub findings: Vec<Finding>,
+    /// The bump the change requires.
+    pub required_bump: Bump,
+    /// The settings the comparison ran under.
+    pub config: CompatConfig,
+}
+
+/// The registry: cheap to clone, every clone is the same registry.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    inner: Arc<Inner>,
+}
+
+/// Parses a component/contract pair where both empty means "global".
+fn optional_name(component: &str, contract: &str) -> Result<Option<ContractName>, Error> {
+    match (component.is_empty(), contract.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => Ok(Some(ContractName::new(component, contract)?)),
+        _ => Err(Error::InvalidArgument {
+            what: "contract",
+            reason: "give both component and contract, or neither for the global settings".into(),
+        }),
+    }
+}
+
+fn visible_contract<'a>(index: &'a Index, name: &ContractName) -> Result<&'a ContractIndex, Error> {
+    index
+        .contract(name)
+        .filter(|c| c.is_visible())
+        .ok_or_else(|| Error::not_found(format!("contract {name}")))
+}
+
+fn stored_in(index: &Index, name: &ContractName, version: &Version) -> Result<StoredVersion, Error> {
+    index
+        .contract(name)
+        .and_then(|c| c.find(version))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Internal(format!(
+                "version {name}@{version} is missing from the index after its write"
+            ))
+        })
+}
+
+impl Registry {
+    /// Opens the registry over `store`: reads it whole and builds the index.
+    /// A shared store is then followed in the background for as long as the
+    /// registry lives.
+    pub async fn open(store: Arc<dyn Store>, limits: Limits) -> Result<Self, Error> {
+        let snapshot = store.load().await?;
+        let index = tokio::task::spawn_blocking(move || Index::from_snapshot(snapshot))
+            .await
+            .map_err(|e| Error::Internal(format!("building the index failed: {e}")))??;
+        let inner = Arc::new(Inner::new(store, index, limits, LIVE_CAPACITY));
+        let registry = Self { inner };
+        if registry
+            .inner
+            .store
+            .follow(registry.last_sequence())
+            .await?
+            .is_some()
+        {
+            tokio::spawn(follow_loop(Arc::downgrade(&registry.inner)));
+        }
+        Ok(registry)
+    }
+
+    /// Ends every watch stream and the follower; called when the server
+    /// begins to shut down.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// Makes every write durable (they already are once answered; this is
+    /// the last word on shutdown).
+    pub async fn flush(&self) -> Result<(), Error> {
+        Ok(self.inner.store.flush().await?)
+    }
+
+    /// The store, for tools (export) that read it directly.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// How many versions the registry holds, soft-deleted and erased ones included.
+    pub fn version_count(&self) -> usize {
+        self.inner.index.load().version_count()
+    }
+
+    /// The sequence of the last event visible on this replica.
+    pub fn last_sequence(&self) -> u64 {
+        self.inner.index.load().last_sequence
+    }
+
+    /// The store's history id.
+    pub fn epoch(&self) -> Arc<str> {
+        self.inner.index.load().epoch.clone()
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.inner.limits
+    }
+
+    /// Returns once this replica has applied `min_sequence` (0: at once),
+    /// waiting at most `wait`; then UNAVAILABLE, saying how far it is.
+    pub async fn wait_for(&self, min_sequence: u64, wait: Duration) -> Result<(), Error> {
+        if self.last_sequence() >= min_sequence {
+            return Ok(());
+        }
+        match tokio::time::timeout(wait, self.inner.ensure_visible(min_sequence)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Unavailable(format!(
+                "this replica has applied events up to sequence {}, not yet {min_sequence}; retry, or ask another replica",
+                self.last_sequence()
+            ))),
+        }
+    }
+
+    /// Validates and parses a request off the async runtime: the engine's
+    /// parse (meta-schema validation included) is linear in the schema size,
+    /// which may be large.
+    async fn parse_input(&self, input: PublishInput<'_>) -> Result<Parsed, Error> {
+        let name = ContractName::new(input.component, input.contract)?;
+        let version = match input.version {
+            "" => None,
+            v => Some(parse_version(v)?),
+        };
+        let text: Arc<str> = Arc::from(input.schema);
+        let limits = self.inner.limits.schema();
+        let parsed = text.clone();
+        let (schema, fingerprint) = tokio::task::spawn_blocking(move || {
+            let schema = Schema::parse_with(&parsed, &limits).map_err(|e| {
+                if e.is_limit() {
+                    Error::SchemaLimit(e)
+                } else {
+                    Error::InvalidArgument {
+                        what: "schema",
+                        reason: e.to_string(),
+                    }
+                }
+            })?;
+            let fingerprint = accord_compat::fingerprint(schema.value());
+            Ok::<_, Error>((schema, fingerprint))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("schema parse task failed: {e}")))??;
+        Ok(Parsed {
+            name,
+            version,
+            schema: Arc::new(schema),
+            fingerprint,
+            text,
+        })
+    }
+
+    /// Answers exactly as [`Registry::publish`] would decide, storing nothing.
+    pub async fn check(&self, input: PublishInput<'_>) -> Result<Decision, Error> {
+        let Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            ..
+        } = self.parse_input(input).await?;
+        let inner = self.inner.clone();
+        // The comparison is CPU work too; it reads a snapshot and waits on nobody.
+        tokio::task::spawn_blocking(move || {
+            let index = inner.index.load();
+            let config = index.config_for(&name).config;
+            let history = index
+                .contract(&name)
+                .map(|c| c.versions.as_slice())
+                .unwrap_or(&[]);
+            decide(
+                &name,
+                history,
+                &schema,
+                &fingerprint,
+                version,
+                config,
+                inner.limits.default_draft,
+            )
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("check task failed: {e}")))?
+    }
+
+    /// Publishes a version: the decision of [`Registry::check`], then one
+    /// durable commit (with its audit record) when it is accepted.
+    pub async fn publish(&self, input: PublishInput<'_>, actor: Actor) -> Result<Written<Published>, Error> {
+        let Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            text,
+        } = self.parse_input(input).await?;
+        let default_draft = self.inner.limits.default_draft;
+        let principal = actor.principal.clone();
+        let touched = vec![Some(name.clone()), None];
+        self.inner
+            .write(actor, touched, move |index| {
+                let config = index.config_for(&name).config;
+                let history = index
+                    .contract(&name)
+                    .map(|c| c.versions.as_slice())
+                    .unwrap_or(&[]);
+                let decision = decide(
+                    &name,
+                    history,
+                    &schema,
+                    &fingerprint,
+                    version.clone(),
+                    config,
+                    default_draft,
+                )?;
+                match decision.verdict {
+                    Verdict::Accepted => {}
+                    Verdict::AlreadyPublished => {
+                        let existing = stored_in(index, &name, &decision.version)?;
+                        return Ok(Outcome::Done(Published {
+                            version: existing,
+                            created: false,
+                            decision,
+                        }));
+                    }
+                    Verdict::Incompatible | Verdict::VersionTooLow => {
+                        return Err(Error::Refused(Box::new(decision)));
+                    }
+                    Verdict::VersionExists => {
+                        return Err(Error::AlreadyExists {
+                            entity: format!("version {name}@{}", decision.version),
+                            decision: Box::new(decision),
+                        });
+                    }
+                }
+                let record = VersionRecord {
+                    name: name.clone(),
+                    version: decision.version.clone(),
+                    fingerprint: fingerprint.clone(),
+                    created_at: now_millis(),
+                    bump: decision.declared_bump,
+                    deprecated: None,
+                    deleted_at: None,
+                    draft: Some(schema.draft()),
+                    published_by: principal.clone(),
+                    erased: None,
+                };
+                let mut published =
+                    Event::new(EventKind::Published, Some(&name), decision.version.to_string());
+                published.fingerprint = fingerprint.clone();
+                let batch = Batch {
+                    versions: vec![record],
+                    schemas: vec![(fingerprint.clone(), text.clone())],
+                    events: vec![published],
+                    ..Batch::default()
+                };
+                let name = name.clone();
+                Ok(Outcome::Write(
+                    batch,
+                    Box::new(move |index, _| {
+                        Ok(Published {
+                            version: stored_in(index, &name, &decision.version)?,
+                            created: true,
+                            decision,
+                        })
+                    }),
+                ))
+            })
+            .await
+    }
+
+    /// One version: exact, by requirement, or the latest release (`""`).
+    /// The request is validated before anything is looked up.
+    pub fn get(&self, component: &str, contract: &str, selector: &str) -> Result<StoredVersion, Error> {
+        let name = ContractName::new(component, contract)?;
+        let selector = VersionSelector::from_wire(selector)?;
+        let index = self.inner.index.load();
+        resolve(visible_contract(&index, &name)?, &name, &selector).cloned()
+    }
+
+    /// Many [`Registry::get`]s against one snapshot, one result each.
+    pub fn batch_get(
+        &self,
+        selectors: &[(&str, &str, &str)],
+    ) -> Result<Vec<Result<StoredVersion, Error>>, Error> {
+        let limit = self.inner.limits.max_batch_size;
+        if selectors.len() > limit {
+            return Err(Error::LimitExceeded {
+                what: "selectors in one batch",
+                limit,
+                actual: selectors.len(),
+            });
+        }
+        let index = self.inner.index.load();
+        Ok(selectors
+            .iter()
+            .map(|&(component, contract, selector)| {
+                let name = ContractName::new(component, contract)?;
+                let selector = VersionSelector::from_wire(selector)?;
+                resolve(visible_contract(&index, &name)?, &name, &selector).cloned()
+            })
+            .collect())
+    }
+
+    /// Components with at least one visible contract that `may_see` lets
+    /// through, by name. Filtered before paging, so that a page token never
+    /// points past what the caller may see.
+    pub fn list_components(
+        &self,
+        page: &PageRequest,
+        may_see: &dyn Fn(&str) -> bool,
+    ) -> Result<Page<ComponentSummary>, Error> {
+        const LISTING: &str = "components";
+        let size = page.size()?;
+        let after = page.after(LISTING)?;
+        let index = self.inner.index.load();
+        let items = index
+            .components
+            .iter()
+            .filter(|(name, _)| after.as_deref().is_none_or(|a| name.as_str() > a))
+            .filter(|(name, _)| may_see(name))
+            .filter_map(|(name, component)| {
+                let count = component.contracts.values().filter(|c| c.is_visible()).count();
+                (count > 0).then(|| ComponentSummary {
+                    name: name.clone(),
+                    contract_count: u32::try_from(count).unwrap_or(u32::MAX),
+                })
+            });
+        Ok(paginate(items, size, LISTING, |c| c.name.clone()))
+    }
+
+    /// Visible contracts of a component, by name.
+    pub fn list_contracts(
+        &self,
+        component: &str,
+        page: &PageRequest,
+    ) -> Result<Page<ContractSummary>, Error> {
+        validate_name("component", component)?;
+        let listing = format!("contracts/{component}");
+        let size = page.size()?;
+        let after = page.after(&listing)?;
+        let index = self.inner.index.load();
+        let entry = index
+            .components
+            .get(component)
+            .filter(|c| c.contracts.values().any(|c| c.is_visible()))
+            .ok_or_else(|| Error::not_found(format!("component {component}")))?;
+        let items = entry
+            .contracts
+            .iter()
+            .filter(|(name, _)| after.as_deref().is_none_or(|a| name.as_str() > a))
+            .filter(|(_, c)| c.is_visible())
+            .filter_map(|(name, c)| {
+                Some(ContractSummary {
+                    name: ContractName::new(component, name.as_str()).ok()?,
+                    latest: c.latest().map(|v| v.record.version.clone()),
+                    version_count: u32::try_from(c.visible().count()).unwrap_or(u32::MAX),
+                })
+            });
+        Ok(paginate(items, size, &listing, |c| c.name.contract().to_owned()))
+    }
+
+    /// Versions of a contract, oldest first, without soft-deleted ones
+    /// unless asked (erased ones are listed with the deleted, as tombstones).
+    pub fn list_versions(
+        &self,
+        component: &str,
+        contract: &str,
+        include_deleted: bool,
+        page: &PageRequest,
+    ) -> Result<Page<VersionRecord>, Error> {
+        let name = ContractName::new(component, contract)?;
+        let listing = format!("versions/{name}/{include_deleted}");
+        let size = page.size()?;
+        let after = match page.after(&listing)? {
+            None => None,
+            Some(position) => Some(Version::parse(&position).map_err(|_| Error::InvalidArgument {
+                what: "page_token",
+                reason: "the page token was not given by this listing".into(),
+            })?),
+        };
+        let index = self.inner.index.load();
+        let entry = index
+            .contract(&name)
+            .filter(|c| c.is_visible() || (include_deleted && !c.versions.is_empty()))
+            .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
+        let items = entry
+            .versions
+            .iter()
+            .filter(|v| include_deleted || v.record.is_visible())
+            .filter(|v| after.as_ref().is_none_or(|a| v.record.version > *a))
+            .map(|v| v.record.clone());
+        Ok(paginate(items, size, &listing, |v| v.version.to_string()))
+    }
+
+    /// Compares two stored versions under the given settings, or the contract's.
+    pub async fn diff(
+        &self,
+        component: &str,
+        contract: &str,
+        from: &str,
+        to: &str,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+    ) -> Result<DiffOutcome, Error> {
+        let name = ContractName::new(component, contract)?;
+        let (from, to) = (parse_version(from)?, parse_version(to)?);
+        let index = self.inner.index.load_full();
+        let draft = self.inner.limits.default_draft;
+        tokio::task::spawn_blocking(move || {
+            let entry = visible_contract(&index, &name)?;
+            let mut config = index.config_for(&name).config;
+            config.mode = mode.unwrap_or(config.mode);
+            config.policy = policy.unwrap_or(config.policy);
+            let old = parse_stored(&name, find_exact(entry, &name, &from, false)?, draft)?;
+            let new = parse_stored(&name, find_exact(entry, &name, &to, false)?, draft)?;
+            let report = accord_compat::check(&new, &[&old], config.mode, config.policy);
+            Ok(DiffOutcome {
+                compatible: report.compatible,
+                findings: report.findings,
+                required_bump: report.required_bump,
+                config,
+            })
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("diff task failed: {e}")))?
+    }
+
+    /// The settings in force for a contract, or the global ones (both names empty).
+    pub fn get_config(&self, component: &str, contract: &str) -> Result<ConfigView, Error> {
+        let index = self.inner.index.load();
+        Ok(match optional_name(component, contract)? {
+            None => ConfigView {
+                config: index.global,
+                inherited: false,
+                mode_inherited: false,
+                policy_inherited: false,
+            },
+            Some(name) => index.config_for(&name),
+        })
+    }
+
+    /// Changes settings; `None` fields keep their value (for a contract: go
+    /// on following the global one when it had none of its own), `clear`
+    /// drops the contract's own settings (or resets the global ones to the
+    /// defaults).
+    pub async fn set_config(
+        &self,
+        component: &str,
+        contract: &str,
+        mode: Option<Mode>,
+        policy: Option<Policy>,
+        clear: bool,
+        actor: Actor,
+    ) -> Result<Written<ConfigView>, Error> {
+        let name = optional_name(component, contract)?;
+        if clear && (mode.is_some() || policy.is_some()) {
+            return Err(Error::InvalidArgument {
+                what: "config",
+                reason: "clear cannot be combined with a mode or a policy".into(),
+            });
+        }
+        if !clear && mode.is_none() && policy.is_none() {
+            return Err(Error::InvalidArgument {
+                what: "config",
+                reason: "nothing to change: give a mode, a policy, or clear".into(),
+            });
+        }
+        let touched = vec![name.clone()];
+        self.inner
+            .write(actor, touched, move |index| {
+                let stored = match &name {
+                    None if clear => Some(Settings::full(CompatConfig::default())),
+                    None => Some(Settings::full(CompatConfig {
+                        mode: mode.unwrap_or(index.global.mode),
+                        policy: policy.unwrap_or(index.global.policy),
+                    })),
+                    Some(_) if clear => None,
+                    Some(n) => {
+                        let own = index.contract(n).and_then(|c| c.settings).unwrap_or_default();
+                        Some(Settings {
+                            mode: mode.or(own.mode),
+                            policy: policy.or(own.policy),
+                        })
+                    }
+                };
+                let mut changed = Event::new(EventKind::ConfigChanged, name.as_ref(), String::new());
+                let view_config = match (&name, stored) {
+                    (None, Some(s)) => s.over(CompatConfig::default()),
+                    (_, s) => s.unwrap_or_default().over(index.global),
+                };
+                changed.config = Some(view_config);
+                changed.message = match (&name, stored) {
+                    (Some(_), None) => "own settings cleared: inherits the global ones".into(),
+                    _ => format!("mode {}, policy {}", view_config.mode, view_config.policy),
+                };
+                let batch = Batch {
+                    settings: vec![(name.clone(), stored)],
+                    events: vec![changed],
+                    ..Batch::default()
+                };
+                let name = name.clone();
+                Ok(Outcome::Write(
+                    batch,
+                    Box::new(move |index, _| {
+                        Ok(match &name {
+                            None => ConfigView {
+                                config: index.global,
+                                inherited: false,
+                                mode_inherited: false,
+                                policy_inherited: false,
+                            },
+                            Some(n) => index.config_for(n),
+                        })
+                    }),
+                ))
+            })
+            .await
+    }
+
+    /// Marks a visible version deprecated (again: replaces the message).
+    pub async fn deprecate(
+        &self,
+        component: &str,
+        contract: &str,
+        version: &str,
+        message: &str,
+        actor: Actor,
+    ) -> Result<Written<StoredVersion>, Error> {
+        let name = ContractName::new(component, contract)?;
+        let version = parse_version(version)?;
+        let message = message.to_owned();
+        self.inner
+            .write(actor, vec![Some(name.clone())], move |index| {
+                let entry = index
+                    .contract(&name)
+                    .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
+                let mut record = find_exact(entry, &name, &version, false)?.record.clone();
+                record.deprecated = Some(Deprecation {
+                    message: message.clone(),
+                    at: now_millis(),
+                });
+                let mut deprecated = Event::new(EventKind::Deprecated, Some(&name), version.to_string());
+                deprecated.fingerprint = record.fingerprint.clone();
+                deprecated.message = message.clone();
+                let (name, version) = (name.clone(), version.clone());
+                Ok(Outcome::Write(
+                    Batch {
+                        versions: vec![record],
+                        events: vec![deprecated],
+                        ..Batch::default()
+                    },
+                    Box::new(move |index, _| stored_in(index, &name, &version)),
+                ))
+            })
+            .await
+    }
+
+    /// Deletes every version of a contract: hidden (restorable) unless
+    /// `hard`, which erases the schema texts and keeps tombstones.
+    pub async fn delete_contract(
+        &self,
+        component: &str,
+        contract: &str,
+        hard: bool,
+        actor: Actor,
+    ) -> Result<Written<Vec<Version>>, Error> {
+        let name = ContractName::new(component, contract)?;
+        let by = actor.principal.clone();
+        self.inner
+            .write(actor, vec![Some(name.clone())], move |index| {
+                delete(index, &name, None, hard, &by)
+            })
+            .await
+    }
+
+    /// Deletes one version: hidden (restorable) unless `hard`, which erases
+    /// its schema text and keeps a tombstone: the number is never reused.
+    pub async fn delete_version(
+        &self,
+        component: &str,
+        contract: &str,
+        version: &str,
+        hard: bool,
+        actor: Actor,
+    ) -> Result<Written<Version>, Error> {
+        let name = ContractName::new(component, contract)?;
+        let version = parse_version(version)?;
+        let by = actor.principal.clone();
+        let written = self
+            .inner
+            .write(actor, vec![Some(name.clone())], move |index| {
+                delete(index, &name, Some(&version), hard, &by)
+            })
+            .await?;
+        let Written { value, sequence } = written;
+        let version = value
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("a delete removed nothing".into()))?;
+        Ok(Written {
+            value: version,
+            sequence,
+        })
+    }
+
+    /// Brings back soft-deleted versions: one, or all of them (`version`
+    /// empty). Erased versions cannot come back.
+    pub async fn restore(
+        &self,
+        component: &str,
+        contract: &str,
+        version: &str,
+        actor: Actor,
+    ) -> Result<Written<Vec<Version>>, Error> {
+        let name = ContractName::new(component, contract)?;
+        let version = match version {
+            "" => None,
+            v => Some(parse_version(v)?),
+        };
+        self.inner
+            .write(actor, vec![Some(name.clone())], move |index| {
+                let entry = index
+                    .contract(&name)
+                    .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
+                let mut batch = Batch::default();
+                for stored in &entry.versions {
+                    let record = &stored.record;
+                    if record.deleted_at.is_none()
+                        || record.erased.is_some()
+                        || version.as_ref().is_some_and(|v| *v != record.version)
+                    {
+                        continue;
+                    }
+                    let mut restored = record.clone();
+                    restored.deleted_at = None;
+                    let mut event = Event::new(EventKind::Restored, Some(&name), record.version.to_string());
+                    event.fingerprint = record.fingerprint.clone();
+                    batch.events.push(event);
+                    batch.versions.push(restored);
+                }
+                if batch.versions.is_empty() {
+                    let entity = match &version {
+                        Some(v) => format!("soft-deleted version {name}@{v}"),
+                        None => format!("soft-deleted versions of contract {name}"),
+                    };
+                    return Err(Error::not_found(entity));
+                }
+                let versions: Vec<Version> = batch.versions.iter().map(|r| r.version.clone()).collect();
+                Ok(Outcome::Write(batch, Box::new(move |_, _| Ok(versions))))
+            })
+            .await
+    }
+
+    /// Streams events with a sequence above `after` that `wanted` lets
+    /// through: first the stored ones, then live ones, until the receiver is
+    /// dropped or the registry shuts down. `epoch` (when given) must be this
+    /// store's: a resume point from another history (a store restored from a
+    /// backup, or recreated) is refused, never silently skipped.
+    pub async fn watch(
+        &self,
+        after: u64,
+        epoch: &str,
+        wanted: EventFilter,
+    ) -> Result<mpsc::Receiver<Result<Event, Error>>, Error> {
+        let current = self.epoch();
+        if !epoch.is_empty() && epoch != &*current {
+            return Err(Error::FailedPrecondition {
+                entity: "resume point".into(),
+                reason: format!(
+                    "it is from another history of the registry (epoch {epoch:?}, now {current:?}): the store was recreated or restored from a backup; fetch your contracts again and watch from sequence 0"
+                ),
+            });
+        }
+        if after > self.last_sequence() {
+            // A replica may be behind the store: give it a moment.
+            let _ = self.wait_for(after, Duration::from_secs(2)).await;
+            let last = self.last_sequence();
+            if after > last {
+                return Err(Error::FailedPrecondition {
+                    entity: "resume point".into(),
+                    reason: format!(
+                        "sequence {after} is beyond the last event of this registry ({last}): the store was restored from an older backup; fetch your contracts again and watch from sequence 0"
+                    ),
+                });
+            }
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let live = self.inner.events.subscribe();
+        let shutdown = self.inner.shutdown.subscribe();
+        // A watcher must not keep the store open once the server is gone.
+        let registry = Arc::downgrade(&self.inner);
+        tokio::spawn(watch::watch_loop(registry, live, shutdown, tx, after, wanted));
+        Ok(rx)
+    }
+
+    /// Records refused write attempts in the audit log, durably.
+    pub async fn audit(&self, records: Vec<AuditRecord>) -> Result<(), Error> {
+        self.inner.audit(records).await
+    }
+
+    /// A page of the audit log, oldest first, with the cursor of its last entry.
+    pub async fn audit_page(
+        &self,
+        since_micros: u64,
+        cursor: Option<AuditCursor>,
+        limit: usize,
+    ) -> Result<Vec<(AuditCursor, AuditRecord)>, Error> {
+        Ok(self.inner.store.audit_page(since_micros, cursor, limit).await?)
+    }
+}
+
+/// The batch of a delete: soft (hide) or hard (tombstones, texts released).
+fn delete(
+    index: &Index,
+    name: &ContractName,
+    version: Option<&Version>,
+    hard: bool,
+    by: &str,
+) -> Result<Outcome<Vec<Version>>, Error> {
+    let entry = index
+        .contract(name)
+        .filter(|c| c.versions.iter().any(|v| v.record.erased.is_none()))
+        .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
+    let targets: Vec<&StoredVersion> = match version {
+        Some(v) => vec![find_exact(entry, name, v, hard)?],
+        // A soft delete hides what is visible; a hard one erases what is left.
+        None => entry
+            .versions
+            .iter()
+            .filter(|v| v.record.erased.is_none() && (hard || v.record.is_visible()))
+            .collect(),
+    };
+    if targets.is_empty() {
+        return Err(Error::NotFound {
+            entity: format!("contract {name}"),
+            hint: Some("every version is already soft-deleted".into()),
+        });
+    }
+    let mut batch = Batch::default();
+    let now = now_millis();
+    for stored in &targets {
+        let record = &stored.record;
+        let mut deleted = Event::new(EventKind::Deleted, Some(name), record.version.to_string());
+        deleted.fingerprint = record.fingerprint.clone();
+        deleted.hard = hard;
+        batch.events.push(deleted);
+        let mut changed = record.clone();
+        if hard {
+            changed.erased = Some(Tombstone {
+                at: now,
+                by: by.to_owned(),
+            });
+            if !batch.released_schemas.contains(&record.fingerprint) {
+                batch.released_schemas.push(record.fingerprint.clone());
+            }
+        } else {
+            changed.deleted_at = Some(now);
+        }
+        batch.versions.push(changed);
+    }
+    if hard && version.is_none() && entry.settings.is_some() {
+        batch.settings.push((Some(name.clone()), None));
+    }
+    let versions = targets
+        .iter()
+        .map(|v| v.record.version.clone())
+        .collect::<Vec<_>>();
+    Ok(Outcome::Write(batch, Box::new(move |_, _| Ok(versions))))
+}
+
+/// Follows a shared store for as long as the registry lives: on each
+/// notification, and at least every [`FOLLOW_EVERY`] in case one was lost.
+async fn follow_loop(registry: std::sync::Weak<Inner>) {
+    let mut failing = false;
+    loop {
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
+        let mut shutdown = inner.shutdown.subscribe();
+        if *shutdown.borrow() {
+            return;
+        }
+        match inner.follow().await {
+            Ok(()) => {
+                if failing {
+                    tracing::info!("following the shared store again");
+                }
+                failing = false;
+            }
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "cannot follow the shared store; reads go on from memory");
+                }
+                failing = true;
+            }
+        }
+        let store = inner.store.clone();
+        drop(inner);
+        tokio::select! {
+            () = store.changed() => {}
+            () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
