@@ -12,8 +12,15 @@
 //!   clients.
 //! - [`TestServer::client`]: a generated `RegistryService` client.
 //! - [`pki`]: a certificate authority generated in the test, for TLS.
+//! - [`postgres`]: a database of its own for each test, on the PostgreSQL
+//!   server that `ACCORD_TEST_POSTGRES_URL` names.
+//! - [`process`]: the real `accord-registry` binary as a child process.
+//! - [`proxy`]: a TCP proxy a test can cut, to take a database away.
 
 pub mod pki;
+pub mod postgres;
+pub mod process;
+pub mod proxy;
 
 use std::net::SocketAddr;
 

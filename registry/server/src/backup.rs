@@ -103,7 +103,13 @@ fn write_record(out: &mut dyn Write, record: &Record) -> Result<(), BackupError>
 
 /// Writes the whole store to `out` as JSON lines.
 pub async fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupError> {
-    let snapshot = store.load().await?;
+    let mut snapshot = store.load().await?;
+    // The same order from either store, so that exports compare line by line.
+    snapshot.schemas.sort_by(|a, b| a.0.cmp(&b.0));
+    snapshot.settings.sort_by(|a, b| a.0.cmp(&b.0));
+    snapshot
+        .versions
+        .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
     let mut counts = Counts::default();
     write_record(
         out,

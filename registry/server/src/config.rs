@@ -28,9 +28,20 @@ pub struct Config {
     /// Directory of the embedded store (created if missing).
     ///
     /// Holds one database; only one server may use it at a time. Back it up
-    /// with `accord-registry export` while no server runs on it.
+    /// with `accord-registry export` while no server runs on it. Ignored
+    /// with --store.
     #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
     pub data_dir: PathBuf,
+
+    /// A PostgreSQL database to keep the registry in, shared by replicas.
+    ///
+    /// `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE`. Any number of
+    /// registry processes may serve the same database, on any hosts; each
+    /// answers reads from memory and follows the others' writes. The tables
+    /// are created (or migrated) at start-up. Without it, the embedded store
+    /// in --data-dir is used.
+    #[arg(long, env = "ACCORD_STORE", value_name = "URL")]
+    pub store: Option<String>,
 
     /// Seconds to let in-flight calls finish after SIGINT or SIGTERM.
     ///
@@ -54,6 +65,7 @@ impl Config {
         Self {
             listen,
             data_dir: data_dir.into(),
+            store: None,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             limits: Limits::default(),
             security: crate::auth::Security::default(),

@@ -30,6 +30,12 @@ pub fn status(err: Error) -> Status {
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
         Error::SchemaLimit(_) => Status::resource_exhausted(message),
         Error::Unavailable(_) => Status::unavailable(message),
+        Error::Storage(crate::store::StoreError::Unavailable(e)) => {
+            tracing::warn!(error = %e, "the store is unavailable");
+            Status::unavailable(
+                "the registry's database cannot be reached; reads are served from memory, retry writes later",
+            )
+        }
         Error::Storage(e) => {
             tracing::error!(error = %e, "storage failure");
             Status::internal("internal storage failure; the server log has the details")

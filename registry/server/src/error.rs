@@ -63,7 +63,7 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
     /// The store failed; logged, and answered without its details.
-    #[error("storage failure: {0}")]
+    #[error(transparent)]
     Storage(#[from] StoreError),
     /// A failure of the server itself (a crashed task); logged, answered
     /// without details.

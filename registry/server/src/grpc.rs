@@ -580,14 +580,16 @@ impl RegistryGrpc {
         Ok(message)
     }
 
-    async fn at_least(&self, min_sequence: u64, wait: Option<Duration>) -> Result<(), Status> {
+    async fn at_least(&self, min_sequence: u64, deadline: Option<Duration>) -> Result<(), Status> {
         if min_sequence == 0 {
             return Ok(());
         }
-        self.registry
-            .wait_for(min_sequence, wait.unwrap_or(DEFAULT_SEQUENCE_WAIT))
-            .await
-            .map_err(status)
+        // Answer before the caller gives up, so that it learns why.
+        let wait = match deadline {
+            Some(d) => d.saturating_sub((d / 5).min(Duration::from_millis(100))),
+            None => DEFAULT_SEQUENCE_WAIT,
+        };
+        self.registry.wait_for(min_sequence, wait).await.map_err(status)
     }
 }
 

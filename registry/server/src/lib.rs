@@ -73,11 +73,30 @@ pub enum ServeError {
 /// Opens the store the settings name: PostgreSQL for a `postgres://` URL in
 /// `--store`, else sled in `--data-dir`.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
-    let dir = config.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || store::sled::SledStore::open(&dir))
-        .await
-        .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))??;
-    Ok(Arc::new(store))
+    match &config.store {
+        Some(url) => Ok(Arc::new(open_postgres(url).await?)),
+        None => {
+            let dir = config.data_dir.clone();
+            let store = tokio::task::spawn_blocking(move || store::sled::SledStore::open(&dir))
+                .await
+                .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))??;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// Opens the PostgreSQL store at `url`, refusing anything else.
+pub async fn open_postgres(url: &str) -> Result<store::postgres::PostgresStore, Error> {
+    if !store::postgres::is_postgres_url(url) {
+        return Err(Error::InvalidArgument {
+            what: "store",
+            reason: format!(
+                "--store takes a postgres://USER@HOST:PORT/DATABASE URL, not {:?}; without --store the embedded store in --data-dir is used",
+                page::truncate(url)
+            ),
+        });
+    }
+    Ok(store::postgres::PostgresStore::open(url).await?)
 }
 
 /// Opens the registry over `store` and builds its index.
@@ -97,12 +116,24 @@ pub async fn open(store: Arc<dyn Store>, limits: Limits) -> Result<Registry, Err
 
 /// The gate of the configured access control, saying loudly when there is
 /// none.
-fn gate(config: &Config, registry: Registry) -> Result<auth::Gate, auth::AuthError> {
+async fn gate(config: &Config, registry: Registry) -> Result<auth::Gate, ServeError> {
+    if config.security.auth_db {
+        let Some(url) = &config.store else {
+            return Err(auth::AuthError::Invalid(
+                "--auth-db keeps tokens in the PostgreSQL store: it needs --store postgres://…".into(),
+            )
+            .into());
+        };
+        let store = open_postgres(url).await?;
+        let tokens = auth::DatabaseTokens::open(store).await?;
+        tracing::info!("bearer tokens required, from the database");
+        return Ok(auth::Gate::with_tokens(auth::Tokens::Database(tokens), registry));
+    }
     match &config.security.auth_file {
         Some(path) => {
             let source = auth::tokens::TokenSource::open(path)?;
             tracing::info!(path = %path.display(), "bearer tokens required");
-            Ok(auth::Gate::with_tokens(source, registry))
+            Ok(auth::Gate::with_tokens(auth::Tokens::File(source), registry))
         }
         None => {
             tracing::warn!(
@@ -169,7 +200,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
     let registry = open(store, config.limits).await?;
-    let gate = gate(&config, registry.clone())?;
+    let gate = gate(&config, registry.clone()).await?;
     let mut server = Server::builder();
     if let Some(tls) = config.security.server_tls()? {
         server = server.tls_config(tls)?;
@@ -192,6 +223,24 @@ pub async fn serve(
     health_reporter
         .set_service_status("", tonic_health::ServingStatus::Serving)
         .await;
+
+    // Health follows the store: NOT_SERVING while a shared store is out of
+    // reach, SERVING again once this replica has caught up.
+    let mut serving = registry.serving();
+    let reporter = health_reporter.clone();
+    let health_task = tokio::spawn(async move {
+        while serving.changed().await.is_ok() {
+            let status = if *serving.borrow_and_update() {
+                tonic_health::ServingStatus::Serving
+            } else {
+                tonic_health::ServingStatus::NotServing
+            };
+            reporter.set_service_status("", status).await;
+            reporter
+                .set_service_status(accord_proto::SERVICE_NAME, status)
+                .await;
+        }
+    });
 
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, tls = config.security.tls_cert.is_some(), "accord-registry listening");
@@ -231,6 +280,7 @@ pub async fn serve(
             }
         }
     };
+    health_task.abort();
     if let Err(e) = registry.flush().await {
         tracing::error!(error = %e, "final flush failed");
     }

@@ -4,10 +4,18 @@ use std::{
     fs::File,
     io::{BufReader, BufWriter, Write},
     path::PathBuf,
+    process::ExitCode,
+    sync::Arc,
 };
 
+use accord_registry::store::{Store, sled::SledStore};
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success (serve: stopped cleanly on SIGINT or SIGTERM)
+  2  an error, described in one line on standard error";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,7 +24,12 @@ use clap::{Parser, Subcommand, ValueEnum};
     about = "The Accord contract registry server",
     long_about = "The Accord contract registry server.\n\n\
         Without a subcommand it serves (same as `serve`). Every flag has an \
-        ACCORD_* environment fallback; a flag given on the command line wins.",
+        ACCORD_* environment fallback; a flag given on the command line wins.\n\n\
+        The registry keeps its data in an embedded store in --data-dir (the \
+        default: nothing to install), or in a PostgreSQL database given with \
+        --store postgres://USER@HOST:PORT/DB, which any number of replicas \
+        may serve together.",
+    after_help = EXIT_CODES,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -40,6 +53,29 @@ enum LogFormat {
     Json,
 }
 
+/// Which store a tool works on: a PostgreSQL database, or the embedded one.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// Directory of the embedded store.
+    #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
+    data_dir: PathBuf,
+    /// A PostgreSQL store instead: postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, env = "ACCORD_STORE", value_name = "URL")]
+    store: Option<String>,
+}
+
+impl StoreArgs {
+    async fn open(&self) -> anyhow::Result<Arc<dyn Store>> {
+        match &self.store {
+            Some(url) => Ok(Arc::new(accord_registry::open_postgres(url).await?)),
+            None => {
+                let store = SledStore::open(&self.data_dir)?;
+                Ok(Arc::new(store))
+            }
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the registry (the default).
@@ -47,13 +83,27 @@ enum Command {
     /// Stops on SIGINT or SIGTERM: stops accepting, lets in-flight calls
     /// finish, ends watch streams, flushes the store.
     Serve(accord_registry::Config),
+    /// Create or migrate the tables of a PostgreSQL store, then exit.
+    ///
+    /// `serve` does it too at start-up; both take an advisory lock, so that
+    /// replicas starting together take turns.
+    #[command(
+        after_help = "Example:\n  accord-registry migrate --store postgres://accord@db.internal:5432/accord"
+    )]
+    Migrate {
+        /// The PostgreSQL database: postgres://USER@HOST:PORT/DATABASE.
+        #[arg(long, env = "ACCORD_STORE", value_name = "URL")]
+        store: String,
+    },
     /// Write the whole store as JSON lines (backup, migration).
     ///
-    /// No server may be running on the data directory.
+    /// For the embedded store, no server may be running on the data
+    /// directory. The output imports into either store: exporting from
+    /// --data-dir and importing into --store postgres://… moves a registry
+    /// to PostgreSQL.
     Export {
-        /// Directory of the store to read.
-        #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        from: StoreArgs,
         /// File to write; standard output when absent or `-`.
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -63,19 +113,31 @@ enum Command {
     /// The whole input is checked before anything is written; a store that
     /// already holds data is refused, so that the result equals the export.
     Import {
-        /// Directory of the store to fill (created if missing, must be empty).
-        #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        into: StoreArgs,
         /// File to read; standard input when absent or `-`.
         #[arg(long, short)]
         input: Option<PathBuf>,
     },
-    /// Manage the bearer tokens of a token file (--auth-file).
+    /// Manage bearer tokens: in a token file (--auth-file), or in a
+    /// PostgreSQL store's database (--store, for replicas started with --auth-db).
     ///
-    /// A running server that uses the file picks up every change on its next
-    /// call: no restart needed.
+    /// A running server picks up every change by itself: on its next call
+    /// (file), or within a few seconds (database).
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// Where tokens are kept.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+struct TokenPlace {
+    /// The token file (created if missing by `create`).
+    #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+    auth_file: Option<PathBuf>,
+    /// The PostgreSQL store whose database keeps the tokens.
+    #[arg(long, env = "ACCORD_STORE", value_name = "URL")]
+    store: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,12 +146,11 @@ enum TokenCommand {
     #[command(after_help = concat!(
         "Examples:\n",
         "  accord-registry token create --auth-file tokens.json --name ci-orders --role publisher --scope orders\n",
-        "  accord-registry token create --auth-file tokens.json --name ops --role admin"
+        "  accord-registry token create --store postgres://accord@db:5432/accord --name ops --role admin"
     ))]
     Create {
-        /// The token file (created if missing).
-        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
-        auth_file: PathBuf,
+        #[command(flatten)]
+        place: TokenPlace,
         /// A unique name for the token, recorded in the audit log.
         #[arg(long)]
         name: String,
@@ -104,40 +165,57 @@ enum TokenCommand {
     },
     /// List the tokens: name, role, scopes, creation time.
     List {
-        /// The token file.
-        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
-        auth_file: PathBuf,
+        #[command(flatten)]
+        place: TokenPlace,
     },
     /// Remove a token: calls made with it are refused from then on.
     Revoke {
-        /// The token file.
-        #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
-        auth_file: PathBuf,
+        #[command(flatten)]
+        place: TokenPlace,
         /// The token's name.
         #[arg(long)]
         name: String,
     },
 }
 
-fn token(command: TokenCommand) -> anyhow::Result<()> {
+async fn token(command: TokenCommand) -> anyhow::Result<()> {
     use accord_registry::auth::tokens;
+    let place = match &command {
+        TokenCommand::Create { place, .. }
+        | TokenCommand::List { place }
+        | TokenCommand::Revoke { place, .. } => place,
+    };
+    let database = match &place.store {
+        Some(url) => Some(accord_registry::open_postgres(url).await?),
+        None => None,
+    };
+    let file = place.auth_file.clone().unwrap_or_default();
     match command {
         TokenCommand::Create {
-            auth_file,
-            name,
-            role,
-            scope,
+            name, role, scope, ..
         } => {
-            let token = tokens::create(&auth_file, &name, role, &scope)?;
+            let (token, whereto) = match &database {
+                Some(db) => {
+                    let (token, entry) = tokens::issue(&db.tokens().await?, &name, role, &scope)?;
+                    if !db.add_token(&entry).await? {
+                        anyhow::bail!("a token named {name:?} already exists; revoke it first to replace it");
+                    }
+                    (token, db.describe())
+                }
+                None => (
+                    tokens::create(&file, &name, role, &scope)?,
+                    file.display().to_string(),
+                ),
+            };
             // Only the token on stdout, so that a script can capture it.
             println!("{token}");
-            eprintln!(
-                "token {name:?} ({role}) added to {}; it is not shown again",
-                auth_file.display()
-            );
+            eprintln!("token {name:?} ({role}) added to {whereto}; it is not shown again");
         }
-        TokenCommand::List { auth_file } => {
-            let file = tokens::TokenFile::load(&auth_file)?;
+        TokenCommand::List { .. } => {
+            let file = match &database {
+                Some(db) => db.tokens().await?,
+                None => tokens::TokenFile::load(&file)?,
+            };
             let mut out = std::io::stdout().lock();
             writeln!(out, "NAME\tROLE\tSCOPES\tCREATED")?;
             for t in &file.tokens {
@@ -149,8 +227,15 @@ fn token(command: TokenCommand) -> anyhow::Result<()> {
                 writeln!(out, "{}\t{}\t{}\t{}", t.name, t.role, scopes, t.created_at)?;
             }
         }
-        TokenCommand::Revoke { auth_file, name } => {
-            tokens::revoke(&auth_file, &name)?;
+        TokenCommand::Revoke { name, .. } => {
+            match &database {
+                Some(db) => {
+                    if !db.revoke_token(&name).await? {
+                        anyhow::bail!("no token named {name:?} in {}", db.describe());
+                    }
+                }
+                None => tokens::revoke(&file, &name)?,
+            }
             eprintln!("token {name:?} revoked");
         }
     }
@@ -177,42 +262,84 @@ fn is_stdio(path: &Option<PathBuf>) -> bool {
     path.as_ref().is_none_or(|p| p.as_os_str() == "-")
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// One line: the error and its causes, each said once.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Some(Command::Token(command)) => token(command),
+        Some(Command::Token(command)) => token(command).await,
         None => serve(cli.serve).await,
         Some(Command::Serve(config)) => serve(config).await,
-        Some(Command::Export { data_dir, output }) => {
-            let store = accord_registry::store::sled::SledStore::open(&data_dir)
-                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+        Some(Command::Migrate { store }) => {
+            let store = accord_registry::open_postgres(&store).await?;
+            eprintln!("{} is ready", store.describe());
+            Ok(())
+        }
+        Some(Command::Export { from, output }) => {
+            let store = from.open().await?;
             let mut out: Box<dyn Write> = if is_stdio(&output) {
-                Box::new(BufWriter::new(std::io::stdout().lock()))
+                Box::new(BufWriter::new(std::io::stdout()))
             } else {
                 let path = output.unwrap_or_default();
                 let file =
                     File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
                 Box::new(BufWriter::new(file))
             };
-            let counts = accord_registry::backup::export(&store, &mut out).await?;
-            tracing::info!(?counts, "exported");
+            let counts = accord_registry::backup::export(store.as_ref(), &mut out).await?;
+            tracing::info!(
+                schemas = counts.schemas as u64,
+                versions = counts.versions as u64,
+                events = counts.events as u64,
+                "exported"
+            );
             Ok(())
         }
-        Some(Command::Import { data_dir, input }) => {
-            let store = accord_registry::store::sled::SledStore::open(&data_dir)
-                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?;
+        Some(Command::Import { into, input }) => {
+            let store = into.open().await?;
             let counts = if is_stdio(&input) {
                 let mut text = Vec::new();
                 std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text)?;
-                accord_registry::backup::import(&store, &mut text.as_slice()).await?
+                accord_registry::backup::import(store.as_ref(), &mut text.as_slice()).await?
             } else {
                 let path = input.unwrap_or_default();
                 let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-                accord_registry::backup::import(&store, &mut BufReader::new(file)).await?
+                accord_registry::backup::import(store.as_ref(), &mut BufReader::new(file)).await?
             };
-            tracing::info!(?counts, "imported");
+            store.flush().await?;
+            tracing::info!(
+                schemas = counts.schemas as u64,
+                versions = counts.versions as u64,
+                events = counts.events as u64,
+                "imported"
+            );
             Ok(())
         }
     }

@@ -197,9 +197,23 @@ pub struct Security {
     ///
     /// Created and managed with `accord-registry token create|list|revoke`; it
     /// holds salted hashes only. Changes are picked up by a running server on
-    /// the next call. Without it the registry is open to anyone who can reach it.
-    #[arg(long, env = "ACCORD_AUTH_FILE", value_name = "FILE")]
+    /// the next call. Without it (or --auth-db) the registry is open to anyone
+    /// who can reach it.
+    #[arg(
+        long,
+        env = "ACCORD_AUTH_FILE",
+        value_name = "FILE",
+        conflicts_with = "auth_db"
+    )]
     pub auth_file: Option<PathBuf>,
+
+    /// Require a bearer token on every call, from the PostgreSQL store's database.
+    ///
+    /// Every replica then authenticates the same tokens. Manage them with
+    /// `accord-registry token create|list|revoke --store URL`; a running
+    /// replica sees a change within a few seconds. Needs --store postgres://….
+    #[arg(long, env = "ACCORD_AUTH_DB")]
+    pub auth_db: bool,
 
     /// PEM certificate chain: serve over TLS (with --tls-key).
     #[arg(long, env = "ACCORD_TLS_CERT", value_name = "PEM", requires = "tls_key")]
@@ -260,8 +274,84 @@ impl Security {
 /// same transaction as its change.)
 #[derive(Debug, Clone)]
 pub struct Gate {
-    tokens: Option<Arc<TokenSource>>,
+    tokens: Option<Arc<Tokens>>,
     registry: Registry,
+}
+
+/// Where the tokens of a registry that requires them come from.
+#[derive(Debug)]
+pub enum Tokens {
+    /// A token file (`--auth-file`), read again when it changes.
+    File(TokenSource),
+    /// The shared store's database (`--auth-db`), read again when a replica
+    /// announces a change, and at least every few seconds.
+    Database(DatabaseTokens),
+}
+
+impl Tokens {
+    /// The tokens in force.
+    pub fn current(&self) -> Result<Arc<tokens::TokenFile>, AuthError> {
+        match self {
+            Tokens::File(source) => source.current(),
+            Tokens::Database(source) => Ok(source.current.load_full()),
+        }
+    }
+}
+
+/// How often tokens kept in the database are read again when no
+/// notification came: the longest a revoked token may still be honoured.
+pub const DATABASE_TOKENS_REFRESH: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Tokens kept in a PostgreSQL store, followed in the background.
+pub struct DatabaseTokens {
+    current: Arc<arc_swap::ArcSwap<tokens::TokenFile>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl fmt::Debug for DatabaseTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseTokens")
+            .field("tokens", &self.current.load().tokens.len())
+            .finish()
+    }
+}
+
+impl Drop for DatabaseTokens {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl DatabaseTokens {
+    /// Reads the tokens of `store` and follows its changes.
+    pub async fn open(store: crate::store::postgres::PostgresStore) -> Result<Self, AuthError> {
+        let first = store
+            .tokens()
+            .await
+            .map_err(|e| AuthError::Invalid(format!("cannot read the tokens from the database: {e}")))?;
+        let current = Arc::new(arc_swap::ArcSwap::from_pointee(first));
+        let follower = current.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = store.tokens_changed() => {}
+                    () = tokio::time::sleep(DATABASE_TOKENS_REFRESH) => {}
+                }
+                match store.tokens().await {
+                    Ok(file) => {
+                        if *follower.load_full() != file {
+                            tracing::info!(tokens = file.tokens.len(), "tokens reloaded from the database");
+                            follower.store(Arc::new(file));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the tokens from the database; keeping the last ones")
+                    }
+                }
+            }
+        });
+        Ok(Self { current, task })
+    }
 }
 
 impl Gate {
@@ -274,7 +364,7 @@ impl Gate {
     }
 
     /// A gate that requires a token from `source`.
-    pub fn with_tokens(source: TokenSource, registry: Registry) -> Self {
+    pub fn with_tokens(source: Tokens, registry: Registry) -> Self {
         Self {
             tokens: Some(Arc::new(source)),
             registry,
@@ -303,8 +393,8 @@ impl Gate {
                 Status::unauthenticated("the authorization metadata must be \"Bearer <token>\"")
             })?;
         let file = source.current().map_err(|e| {
-            tracing::error!(error = %e, "the token file cannot be used: refusing calls");
-            Status::unavailable("the registry cannot read its token file; the server log has the details")
+            tracing::error!(error = %e, "the tokens cannot be read: refusing calls");
+            Status::unavailable("the registry cannot read its tokens; the server log has the details")
         })?;
         let entry = file
             .find(token)

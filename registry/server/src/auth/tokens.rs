@@ -216,22 +216,27 @@ impl TokenFile {
     }
 }
 
-/// Adds a token named `name` to the file at `path` (created if missing) and
-/// returns the token, which is stored nowhere in clear.
-pub fn create(path: &Path, name: &str, role: Role, scopes: &[String]) -> Result<String, AuthError> {
+/// A new token named `name` for a registry whose current tokens are
+/// `existing`: the token itself, shown once, and the entry that stores only
+/// its salted hash.
+pub fn issue(
+    existing: &TokenFile,
+    name: &str,
+    role: Role,
+    scopes: &[String],
+) -> Result<(String, TokenEntry), AuthError> {
     validate_token_name(name)?;
     for scope in scopes {
         validate_pattern(scope)?;
     }
-    let mut file = TokenFile::load_or_new(path)?;
-    if file.tokens.iter().any(|e| e.name == name) {
+    if existing.tokens.iter().any(|e| e.name == name) {
         return Err(AuthError::Invalid(format!(
             "a token named {name:?} already exists; revoke it first to replace it"
         )));
     }
     let id = loop {
         let id = hex::encode(random_bytes::<ID_BYTES>()?);
-        if file.tokens.iter().all(|e| e.id != id) {
+        if existing.tokens.iter().all(|e| e.id != id) {
             break id;
         }
     };
@@ -240,7 +245,7 @@ pub fn create(path: &Path, name: &str, role: Role, scopes: &[String]) -> Result<
         hex::encode(random_bytes::<TOKEN_BYTES>()?)
     );
     let salt = random_bytes::<SALT_BYTES>()?;
-    file.tokens.push(TokenEntry {
+    let entry = TokenEntry {
         name: name.to_owned(),
         id,
         role,
@@ -248,7 +253,16 @@ pub fn create(path: &Path, name: &str, role: Role, scopes: &[String]) -> Result<
         salt: hex::encode(salt),
         hash: hex::encode(digest(&salt, &token)),
         created_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-    });
+    };
+    Ok((token, entry))
+}
+
+/// Adds a token named `name` to the file at `path` (created if missing) and
+/// returns the token, which is stored nowhere in clear.
+pub fn create(path: &Path, name: &str, role: Role, scopes: &[String]) -> Result<String, AuthError> {
+    let mut file = TokenFile::load_or_new(path)?;
+    let (token, entry) = issue(&file, name, role, scopes)?;
+    file.tokens.push(entry);
     file.save(path)?;
     Ok(token)
 }

@@ -197,6 +197,12 @@ impl Registry {
         self.inner.index.load().last_sequence
     }
 
+    /// Whether the store answers, as it changes: false while a shared
+    /// store is out of reach (reads go on from memory, writes fail).
+    pub fn serving(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.serving.subscribe()
+    }
+
     /// The store's history id.
     pub fn epoch(&self) -> Arc<str> {
         self.inner.index.load().epoch.clone()
@@ -891,15 +897,20 @@ async fn follow_loop(registry: std::sync::Weak<Inner>) {
         match inner.follow().await {
             Ok(()) => {
                 if failing {
-                    tracing::info!("following the shared store again");
+                    tracing::info!(
+                        sequence = inner.index.load().last_sequence,
+                        "the shared store answers again: caught up"
+                    );
                 }
                 failing = false;
+                inner.serving.send_if_modified(|s| !std::mem::replace(s, true));
             }
             Err(e) => {
                 if !failing {
-                    tracing::warn!(error = %e, "cannot follow the shared store; reads go on from memory");
+                    tracing::warn!(error = %e, "cannot follow the shared store; reads go on from memory, writes fail until it is back");
                 }
                 failing = true;
+                inner.serving.send_if_modified(|s| std::mem::replace(s, false));
             }
         }
         let store = inner.store.clone();

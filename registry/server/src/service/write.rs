@@ -34,9 +34,9 @@ use crate::{
 
 /// Rounds of decide-and-apply before a write gives up on a contract that
 /// keeps changing under it.
-const MAX_ATTEMPTS: usize = 16;
-/// After this many conflicts, a write queues behind this process's other
-/// writers of the same contract.
+const MAX_ATTEMPTS: usize = 32;
+/// After this many conflicts, a write queues behind the other writers of
+/// the same contract: this process's, and other replicas' of a shared store.
 const QUEUE_AFTER: usize = 2;
 /// How long a write waits for this replica to see a change it conflicted
 /// with before it decides again anyway.
@@ -90,6 +90,9 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<Arc<Event>>,
     /// The last sequence visible to readers.
     pub(crate) visible: watch::Sender<u64>,
+    /// Whether the store answers: false while a shared store is out of
+    /// reach (reads go on from memory, writes fail).
+    pub(crate) serving: watch::Sender<bool>,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) limits: Limits,
     /// One follower of a shared store at a time.
@@ -103,7 +106,9 @@ impl Inner {
         let (events, _) = broadcast::channel(live_capacity);
         let (shutdown, _) = watch::channel(false);
         let (visible, _) = watch::channel(index.last_sequence);
+        let (serving, _) = watch::channel(true);
         Self {
+            serving,
             store,
             index: ArcSwap::from_pointee(index),
             pending: Mutex::default(),
@@ -168,8 +173,10 @@ impl Inner {
                     tracing::debug!(attempt, contract = ?contract, found, "write conflicted: deciding again");
                     self.catch_up(found).await;
                     if attempt >= QUEUE_AFTER && queued.is_none() {
-                        let queue = self.queue_of(touched.first().cloned().flatten());
-                        queued = Some(queue.lock_owned().await);
+                        let name = touched.first().cloned().flatten();
+                        let local = self.queue_of(name.clone()).lock_owned().await;
+                        let shared = self.store.queue(name.as_ref()).await?;
+                        queued = Some((local, shared));
                     }
                 }
                 Err(e) => return Err(e.into()),

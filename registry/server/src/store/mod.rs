@@ -20,6 +20,7 @@
 //! - [`Store::follow`] tells a replica what other replicas changed since a
 //!   sequence (shared stores only); [`Store::changed`] wakes it up.
 
+pub mod postgres;
 pub mod sled;
 
 use std::{fmt, sync::Arc};
@@ -32,6 +33,9 @@ pub enum StoreError {
     /// The database failed (I/O, connection, lock held by another process).
     #[error("database error: {0}")]
     Engine(String),
+    /// Another process holds the embedded store's directory.
+    #[error("another accord-registry is using {0}: stop it, or give this one another --data-dir")]
+    InUse(String),
     /// The database cannot be reached right now; writes wait for it.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
@@ -207,6 +211,15 @@ pub struct Changes {
     pub last_sequence: u64,
 }
 
+/// A place in a store-wide queue of writers, given back when dropped.
+pub struct QueueGuard(pub Box<dyn Send + Sync>);
+
+impl fmt::Debug for QueueGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("QueueGuard")
+    }
+}
+
 /// Where a page of the audit log ends, to continue after it. Opaque to the
 /// caller; each store writes its own.
 pub type AuditCursor = Vec<u8>;
@@ -244,6 +257,15 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// notification), or never for a store only this process writes.
     async fn changed(&self) {
         std::future::pending::<()>().await;
+    }
+
+    /// Queues behind the other writers of `name` (`None`: the global
+    /// settings) in every process sharing the store, until the guard is
+    /// dropped; for a write that keeps losing to others. `None` for a store
+    /// only this process writes (the registry queues its own writers).
+    async fn queue(&self, name: Option<&ContractName>) -> Result<Option<QueueGuard>, StoreError> {
+        let _ = name;
+        Ok(None)
     }
 
     /// Up to `limit` audit records at or after `since_micros`, after

@@ -870,10 +870,7 @@ fn open_error(dir: &Path, e: sled::Error) -> StoreError {
         || text.contains("could not acquire lock")
         || text.contains("Resource temporarily unavailable")
     {
-        StoreError::Engine(format!(
-            "another accord-registry is using {}: stop it, or give this one another --data-dir",
-            dir.display()
-        ))
+        StoreError::InUse(dir.display().to_string())
     } else {
         StoreError::Engine(format!("cannot open the store in {}: {text}", dir.display()))
     }

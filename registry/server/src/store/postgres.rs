@@ -1,0 +1,924 @@
+//! The shared store: a PostgreSQL database that any number of registry
+//! replicas write and follow.
+//!
+//! Tables (created and migrated at start-up under an advisory lock):
+//! - `accord_meta`: `format`, `epoch`.
+//! - `accord_sequence`: one counter row, the last event's sequence. A write
+//!   takes its sequences by updating it in its own transaction, as its last
+//!   statement before commit: the row lock orders writers, so sequences are
+//!   gap-free and commit in order (an identity column would not be: its
+//!   values are taken at insert, and commit in any order).
+//! - `accord_contracts`: one row per contract (and `('', '')` for the global
+//!   settings) with its settings and revision. A write locks the rows of
+//!   what it decided on (`FOR UPDATE` what it changes, `FOR SHARE` the rest)
+//!   and refuses when a revision moved since its decision.
+//! - `accord_schemas`: schema texts by fingerprint.
+//! - `accord_versions`: version records; `live_fingerprint` references the
+//!   schema text while the version is not erased, so a text still used by
+//!   another replica's fresh write cannot be erased (the foreign key check
+//!   waits for that write and refuses the delete).
+//! - `accord_events`: the event log, by sequence.
+//! - `accord_audit`: the audit log; ids are ordered across replicas.
+//! - `accord_tokens`: bearer tokens (salted hashes), when the registry keeps
+//!   them in the database.
+//!
+//! Every write sends `NOTIFY accord_changes` in its transaction; replicas
+//! listen on a dedicated connection only to wake up, and always catch up by
+//! sequence ([`Store::follow`]), so a notification lost while a listener was
+//! disconnected costs nothing but a little delay.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    sync::Arc,
+    time::Duration,
+};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio_postgres::{IsolationLevel, NoTls, error::SqlState};
+
+use super::{Applied, AuditCursor, Batch, Changes, ContractState, Snapshot, Store, StoreError, Ticket};
+use crate::{
+    auth::tokens::{TokenEntry, TokenFile},
+    model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord, now_millis},
+};
+
+/// The schema version of the tables this code reads and writes.
+pub const FORMAT: i64 = 1;
+
+/// The advisory lock key under which replicas create or migrate tables.
+const MIGRATION_LOCK: i64 = 0x6163_636f_7264; // "accord"
+
+/// The notification channel of changes.
+const CHANNEL: &str = "accord_changes";
+/// The notification channel of token changes.
+const TOKENS_CHANNEL: &str = "accord_tokens";
+
+/// Events read per round while following.
+const FOLLOW_CHUNK: i64 = 1000;
+
+/// Connections in the pool of one replica.
+const POOL_SIZE: usize = 16;
+
+const MIGRATION: &str = r"
+CREATE TABLE IF NOT EXISTS accord_meta (
+    key text PRIMARY KEY,
+    value text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accord_sequence (
+    id int PRIMARY KEY CHECK (id = 1),
+    last bigint NOT NULL
+);
+INSERT INTO accord_sequence (id, last) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS accord_contracts (
+    component text NOT NULL,
+    contract text NOT NULL,
+    revision bigint NOT NULL DEFAULT 0,
+    settings text,
+    PRIMARY KEY (component, contract)
+);
+INSERT INTO accord_contracts (component, contract) VALUES ('', '') ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS accord_schemas (
+    fingerprint text PRIMARY KEY,
+    text text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accord_versions (
+    component text NOT NULL,
+    contract text NOT NULL,
+    version text NOT NULL,
+    fingerprint text NOT NULL,
+    live_fingerprint text REFERENCES accord_schemas (fingerprint) ON DELETE RESTRICT,
+    record text NOT NULL,
+    PRIMARY KEY (component, contract, version)
+);
+CREATE INDEX IF NOT EXISTS accord_versions_live ON accord_versions (live_fingerprint);
+CREATE TABLE IF NOT EXISTS accord_events (
+    sequence bigint PRIMARY KEY,
+    component text NOT NULL,
+    contract text NOT NULL,
+    fingerprint text NOT NULL,
+    kind text NOT NULL,
+    event text NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accord_audit (
+    id bigserial PRIMARY KEY,
+    time_micros bigint NOT NULL,
+    record text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accord_audit_time ON accord_audit (time_micros, id);
+CREATE TABLE IF NOT EXISTS accord_tokens (
+    name text PRIMARY KEY,
+    id text NOT NULL UNIQUE,
+    entry text NOT NULL
+);
+";
+
+/// The PostgreSQL implementation of [`Store`].
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Where, for logs: host, port and database, never credentials.
+    describe: String,
+    pool: Pool,
+    /// Woken by notifications (and by the listener reconnecting).
+    changed: Arc<Notify>,
+    /// Woken by token notifications.
+    tokens_changed: Arc<Notify>,
+    listener: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("database", &self.inner.describe)
+            .finish()
+    }
+}
+
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+fn engine(context: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
+    move |e| classify(context, e)
+}
+
+/// Connection failures are [`StoreError::Unavailable`]: the database may
+/// come back. Errors the database reports are [`StoreError::Engine`].
+fn classify(context: &str, e: tokio_postgres::Error) -> StoreError {
+    match e.as_db_error() {
+        Some(db) => StoreError::Engine(format!("{context}: {} ({})", db.message(), db.code().code())),
+        None => {
+            let cause = std::error::Error::source(&e)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default();
+            StoreError::Unavailable(format!("{context}: {e}{cause}"))
+        }
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(format!("no connection to the database: {e}"))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Engine(format!("cannot encode a value: {e}")))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    table: &'static str,
+    key: &str,
+    text: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::corrupt(table, key, e.to_string()))
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn to_u64(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The key columns of a contract (`('', '')` for the global settings).
+fn key_of(name: Option<&ContractName>) -> (String, String) {
+    match name {
+        Some(n) => (n.component().to_owned(), n.contract().to_owned()),
+        None => (String::new(), String::new()),
+    }
+}
+
+fn name_of(component: &str, contract: &str) -> Result<Option<ContractName>, StoreError> {
+    if component.is_empty() && contract.is_empty() {
+        return Ok(None);
+    }
+    ContractName::new(component, contract).map(Some).map_err(|e| {
+        StoreError::corrupt(
+            "accord_contracts",
+            format!("{component}/{contract}"),
+            e.to_string(),
+        )
+    })
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, creates or migrates its tables
+    /// under an advisory lock (so that replicas starting together take
+    /// turns), and starts listening for other replicas' changes.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Engine(format!("invalid PostgreSQL URL: {e}")))?;
+        let describe = describe(&config);
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| StoreError::Engine(format!("cannot build the connection pool: {e}")))?;
+        migrate(&pool, &describe).await?;
+        let changed = Arc::new(Notify::new());
+        let tokens_changed = Arc::new(Notify::new());
+        let listener = tokio::spawn(listen(config, changed.clone(), tokens_changed.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                describe,
+                pool,
+                changed,
+                tokens_changed,
+                listener,
+            }),
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.inner.pool.get().await.map_err(pool_error)
+    }
+
+    /// Removes every table of the registry from the database. For tests and
+    /// for a clean re-import; never called by the server.
+    pub async fn drop_all(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        client
+            .batch_execute(
+                "DROP TABLE IF EXISTS accord_tokens, accord_audit, accord_events, accord_versions, \
+                 accord_schemas, accord_contracts, accord_sequence, accord_meta CASCADE",
+            )
+            .await
+            .map_err(engine("dropping the tables"))
+    }
+
+    /// Every token the database holds.
+    pub async fn tokens(&self) -> Result<TokenFile, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query("SELECT name, entry FROM accord_tokens ORDER BY name", &[])
+            .await
+            .map_err(engine("reading the tokens"))?;
+        let mut file = TokenFile {
+            format: crate::auth::tokens::FILE_FORMAT,
+            tokens: Vec::new(),
+        };
+        for row in rows {
+            let name: String = row.get(0);
+            let entry: String = row.get(1);
+            file.tokens.push(parse("accord_tokens", &name, &entry)?);
+        }
+        file.tokens
+            .sort_by(|a: &TokenEntry, b| a.created_at.cmp(&b.created_at));
+        Ok(file)
+    }
+
+    /// Adds a token; refused when one with the same name exists.
+    pub async fn add_token(&self, entry: &TokenEntry) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let added = client
+            .execute(
+                "INSERT INTO accord_tokens (name, id, entry) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&entry.name, &entry.id, &json(entry)?],
+            )
+            .await
+            .map_err(engine("adding a token"))?;
+        client
+            .batch_execute(&format!("NOTIFY {TOKENS_CHANNEL}"))
+            .await
+            .map_err(engine("announcing a token"))?;
+        Ok(added == 1)
+    }
+
+    /// Removes the token named `name`; false when there is none.
+    pub async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let removed = client
+            .execute("DELETE FROM accord_tokens WHERE name = $1", &[&name])
+            .await
+            .map_err(engine("revoking a token"))?;
+        client
+            .batch_execute(&format!("NOTIFY {TOKENS_CHANNEL}"))
+            .await
+            .map_err(engine("announcing a revocation"))?;
+        Ok(removed == 1)
+    }
+
+    /// Completes when a token may have been added or revoked.
+    pub async fn tokens_changed(&self) {
+        self.inner.tokens_changed.notified().await;
+    }
+
+    async fn apply_once(&self, batch: &Batch) -> Result<Applied, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::ReadCommitted)
+            .start()
+            .await
+            .map_err(engine("starting a transaction"))?;
+        // Lock what the decision rested on, global settings first (the same
+        // order in every transaction, so that two cannot wait on each
+        // other), and refuse when it moved.
+        let changed: BTreeSet<(String, String)> = batch
+            .events
+            .iter()
+            .map(|e| (e.component.clone(), e.contract.clone()))
+            .collect();
+        let mut expected: Vec<(&Option<ContractName>, u64)> =
+            batch.expect.iter().map(|(n, r)| (n, *r)).collect();
+        expected.sort_by_key(|(n, _)| key_of(n.as_ref()));
+        for (name, revision) in expected {
+            let (component, contract) = key_of(name.as_ref());
+            tx.execute(
+                "INSERT INTO accord_contracts (component, contract) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&component, &contract],
+            )
+            .await
+            .map_err(engine("registering a contract"))?;
+            let lock = if changed.contains(&(component.clone(), contract.clone())) {
+                "FOR UPDATE"
+            } else {
+                "FOR SHARE"
+            };
+            let row = tx
+                .query_one(
+                    &format!(
+                        "SELECT revision FROM accord_contracts WHERE component = $1 AND contract = $2 {lock}"
+                    ),
+                    &[&component, &contract],
+                )
+                .await
+                .map_err(engine("locking a contract"))?;
+            let found = to_u64(row.get(0));
+            if found != revision {
+                return Err(StoreError::Conflict {
+                    contract: name.clone(),
+                    expected: revision,
+                    found,
+                });
+            }
+        }
+        for (fingerprint, text) in &batch.schemas {
+            tx.execute(
+                "INSERT INTO accord_schemas (fingerprint, text) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+                &[fingerprint, &text.as_ref()],
+            )
+            .await
+            .map_err(engine("writing a schema"))?;
+        }
+        for record in &batch.versions {
+            let live: Option<&str> = record.erased.is_none().then_some(record.fingerprint.as_str());
+            tx.execute(
+                "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (component, contract, version) DO UPDATE \
+                 SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
+                &[
+                    &record.name.component(),
+                    &record.name.contract(),
+                    &record.version.to_string(),
+                    &record.fingerprint,
+                    &live,
+                    &json(record)?,
+                ],
+            )
+            .await
+            .map_err(|e| {
+                if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+                    // Another replica erased the text between our insert
+                    // and this reference: decide and write again.
+                    StoreError::Conflict {
+                        contract: Some(record.name.clone()),
+                        expected: 0,
+                        found: 0,
+                    }
+                } else {
+                    classify("writing a version", e)
+                }
+            })?;
+        }
+        let mut erased = Vec::new();
+        for fingerprint in &batch.released_schemas {
+            // A version of another replica may be taking the text right
+            // now: the foreign key makes the delete wait for it and fail.
+            tx.batch_execute("SAVEPOINT release")
+                .await
+                .map_err(engine("a savepoint"))?;
+            let deleted = tx
+                .execute(
+                    "DELETE FROM accord_schemas WHERE fingerprint = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM accord_versions WHERE live_fingerprint = $1)",
+                    &[fingerprint],
+                )
+                .await;
+            match deleted {
+                Ok(1) => erased.push(fingerprint.clone()),
+                Ok(_) => {}
+                Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT release")
+                        .await
+                        .map_err(engine("a savepoint"))?;
+                }
+                Err(e) => return Err(classify("erasing a schema", e)),
+            }
+        }
+        for (name, settings) in &batch.settings {
+            let (component, contract) = key_of(name.as_ref());
+            let value = match settings {
+                Some(s) => Some(json(s)?),
+                None => None,
+            };
+            tx.execute(
+                "INSERT INTO accord_contracts (component, contract, settings) VALUES ($1, $2, $3) \
+                 ON CONFLICT (component, contract) DO UPDATE SET settings = EXCLUDED.settings",
+                &[&component, &contract, &value],
+            )
+            .await
+            .map_err(engine("writing settings"))?;
+        }
+        for record in &batch.audit {
+            tx.execute(
+                "INSERT INTO accord_audit (time_micros, record) VALUES ($1, $2)",
+                &[&to_i64(record.time_micros), &json(record)?],
+            )
+            .await
+            .map_err(engine("writing an audit record"))?;
+        }
+        let mut events = batch.events.clone();
+        let mut last = 0;
+        if !events.is_empty() {
+            // Last: the counter row is the one every writer waits on.
+            let n = to_i64(events.len() as u64);
+            let row = tx
+                .query_one(
+                    "UPDATE accord_sequence SET last = last + $1 WHERE id = 1 RETURNING last",
+                    &[&n],
+                )
+                .await
+                .map_err(engine("taking event sequences"))?;
+            last = to_u64(row.get(0));
+            let now = now_millis();
+            let mut revisions: BTreeMap<(String, String), u64> = BTreeMap::new();
+            for (i, event) in events.iter_mut().enumerate() {
+                event.sequence = last - (n as u64) + 1 + i as u64;
+                if event.time == 0 {
+                    event.time = now;
+                }
+                revisions.insert((event.component.clone(), event.contract.clone()), event.sequence);
+                tx.execute(
+                    "INSERT INTO accord_events (sequence, component, contract, fingerprint, kind, event) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[
+                        &to_i64(event.sequence),
+                        &event.component,
+                        &event.contract,
+                        &event.fingerprint,
+                        &json(&event.kind)?,
+                        &json(&*event)?,
+                    ],
+                )
+                .await
+                .map_err(engine("writing an event"))?;
+            }
+            for ((component, contract), revision) in revisions {
+                tx.execute(
+                    "INSERT INTO accord_contracts (component, contract, revision) VALUES ($1, $2, $3) \
+                     ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision",
+                    &[&component, &contract, &to_i64(revision)],
+                )
+                .await
+                .map_err(engine("moving a revision"))?;
+            }
+            tx.batch_execute(&format!("NOTIFY {CHANNEL}"))
+                .await
+                .map_err(engine("notifying replicas"))?;
+        }
+        tx.commit().await.map_err(engine("committing"))?;
+        Ok(Applied {
+            // Committed is durable: a ticket has nothing left to wait for.
+            ticket: last,
+            events,
+            last_sequence: last,
+            erased_schemas: erased,
+        })
+    }
+
+    async fn read_snapshot(&self) -> Result<Snapshot, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(engine("starting a snapshot"))?;
+        let mut snapshot = Snapshot::default();
+        let epoch = tx
+            .query_one("SELECT value FROM accord_meta WHERE key = 'epoch'", &[])
+            .await
+            .map_err(engine("reading the epoch"))?;
+        snapshot.epoch = epoch.get(0);
+        let last = tx
+            .query_one("SELECT last FROM accord_sequence WHERE id = 1", &[])
+            .await
+            .map_err(engine("reading the sequence"))?;
+        snapshot.last_sequence = to_u64(last.get(0));
+        for row in tx
+            .query(
+                "SELECT component, contract, revision, settings FROM accord_contracts",
+                &[],
+            )
+            .await
+            .map_err(engine("reading contracts"))?
+        {
+            let (component, contract): (String, String) = (row.get(0), row.get(1));
+            let name = name_of(&component, &contract)?;
+            let revision = to_u64(row.get(2));
+            let settings: Option<String> = row.get(3);
+            if revision > 0 {
+                snapshot.revisions.push((name.clone(), revision));
+            }
+            if let Some(text) = settings {
+                let settings: Settings =
+                    parse("accord_contracts", &format!("{component}/{contract}"), &text)?;
+                match name {
+                    None => snapshot.global = Some(settings.over(CompatConfig::default())),
+                    Some(name) => snapshot.settings.push((name, settings)),
+                }
+            }
+        }
+        for row in tx
+            .query("SELECT fingerprint, text FROM accord_schemas", &[])
+            .await
+            .map_err(engine("reading schemas"))?
+        {
+            let text: String = row.get(1);
+            snapshot.schemas.push((row.get(0), Arc::from(text)));
+        }
+        for row in tx
+            .query(
+                "SELECT component, contract, version, record FROM accord_versions",
+                &[],
+            )
+            .await
+            .map_err(engine("reading versions"))?
+        {
+            let key = format!(
+                "{}/{}@{}",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1),
+                row.get::<_, String>(2)
+            );
+            let record: VersionRecord = parse("accord_versions", &key, row.get(3))?;
+            snapshot.versions.push(record);
+        }
+        tx.commit().await.map_err(engine("ending a snapshot"))?;
+        Ok(snapshot)
+    }
+
+    async fn read_changes(&self, after: u64) -> Result<Option<Changes>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await
+            .map_err(engine("starting a snapshot"))?;
+        let mut changes = Changes::default();
+        for row in tx
+            .query(
+                "SELECT sequence, event FROM accord_events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                &[&to_i64(after), &FOLLOW_CHUNK],
+            )
+            .await
+            .map_err(engine("reading events"))?
+        {
+            let sequence: i64 = row.get(0);
+            let event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
+            changes.events.push(event);
+        }
+        let Some(last) = changes.events.last() else {
+            tx.commit().await.map_err(engine("ending a snapshot"))?;
+            return Ok(Some(changes));
+        };
+        changes.last_sequence = last.sequence;
+        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut new_texts: BTreeSet<String> = BTreeSet::new();
+        for event in &changes.events {
+            touched.insert((event.component.clone(), event.contract.clone()));
+            if !event.fingerprint.is_empty() {
+                new_texts.insert(event.fingerprint.clone());
+            }
+        }
+        for (component, contract) in &touched {
+            let row = tx
+                .query_opt(
+                    "SELECT revision, settings FROM accord_contracts WHERE component = $1 AND contract = $2",
+                    &[component, contract],
+                )
+                .await
+                .map_err(engine("reading a contract"))?;
+            let (revision, settings) = match row {
+                Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
+                None => (0, None),
+            };
+            let key = format!("{component}/{contract}");
+            let settings: Option<Settings> = settings
+                .map(|t| parse("accord_contracts", &key, &t))
+                .transpose()?;
+            match name_of(component, contract)? {
+                None => {
+                    let global = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
+                    changes.global = Some((global.over(CompatConfig::default()), revision));
+                }
+                Some(name) => {
+                    let mut versions = Vec::new();
+                    for row in tx
+                        .query(
+                            "SELECT version, record FROM accord_versions WHERE component = $1 AND contract = $2",
+                            &[component, contract],
+                        )
+                        .await
+                        .map_err(engine("reading versions"))?
+                    {
+                        let version: String = row.get(0);
+                        let record: VersionRecord = parse("accord_versions", &format!("{key}@{version}"), row.get(1))?;
+                        versions.push(record);
+                    }
+                    versions.sort_by(|a, b| a.version.cmp(&b.version));
+                    changes.contracts.push(ContractState {
+                        name,
+                        versions,
+                        settings,
+                        revision,
+                    });
+                }
+            }
+        }
+        if !new_texts.is_empty() {
+            let wanted: Vec<String> = new_texts.into_iter().collect();
+            for row in tx
+                .query(
+                    "SELECT fingerprint, text FROM accord_schemas WHERE fingerprint = ANY($1)",
+                    &[&wanted],
+                )
+                .await
+                .map_err(engine("reading schemas"))?
+            {
+                let text: String = row.get(1);
+                changes.schemas.push((row.get(0), Arc::from(text)));
+            }
+        }
+        tx.commit().await.map_err(engine("ending a snapshot"))?;
+        Ok(Some(changes))
+    }
+}
+
+/// Host, port and database of a connection, for logs.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".into());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let db = config.get_dbname().unwrap_or("postgres");
+    format!("postgres at {host}:{port}/{db}")
+}
+
+/// Creates the tables, or checks and migrates them, under an advisory lock.
+async fn migrate(pool: &Pool, describe: &str) -> Result<(), StoreError> {
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {describe}: {e}")))?;
+    client
+        .query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(engine("taking the migration lock"))?;
+    let outcome = async {
+        client
+            .batch_execute(MIGRATION)
+            .await
+            .map_err(engine("creating the tables"))?;
+        let format = client
+            .query_opt("SELECT value FROM accord_meta WHERE key = 'format'", &[])
+            .await
+            .map_err(engine("reading the format"))?;
+        match format {
+            None => {
+                let mut bytes = [0u8; 8];
+                getrandom::fill(&mut bytes)
+                    .map_err(|e| StoreError::Engine(format!("no random bytes: {e}")))?;
+                client
+                    .execute(
+                        "INSERT INTO accord_meta (key, value) VALUES ('format', $1), ('epoch', $2)",
+                        &[&FORMAT.to_string(), &hex::encode(bytes)],
+                    )
+                    .await
+                    .map_err(engine("recording the format"))?;
+                tracing::info!(database = describe, "registry tables created");
+            }
+            Some(row) => {
+                let found: String = row.get(0);
+                if found != FORMAT.to_string() {
+                    let found = found.parse::<u8>().unwrap_or(u8::MAX);
+                    return Err(StoreError::FormatMismatch {
+                        found,
+                        expected: FORMAT as u8,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    let unlocked = client
+        .query_one("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(engine("releasing the migration lock"));
+    outcome.and(unlocked.map(drop))
+}
+
+/// Listens for notifications on a dedicated connection, reconnecting with
+/// backoff; wakes `changed` on each, and once after every (re)connection,
+/// since what was sent while it was away is lost.
+async fn listen(config: tokio_postgres::Config, changed: Arc<Notify>, tokens: Arc<Notify>) {
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(message) = messages.next().await {
+                        match message {
+                            Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                                let _ = tx.send(n.channel().to_owned());
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "the notification connection failed");
+                                break;
+                            }
+                        }
+                    }
+                });
+                let listening = client
+                    .batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {TOKENS_CHANNEL}"))
+                    .await;
+                if listening.is_ok() {
+                    delay = Duration::from_millis(100);
+                    changed.notify_waiters();
+                    tokens.notify_waiters();
+                    while let Some(channel) = rx.recv().await {
+                        if channel == TOKENS_CHANNEL {
+                            tokens.notify_waiters();
+                        } else {
+                            changed.notify_waiters();
+                        }
+                    }
+                }
+                driver.abort();
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot connect the notification listener");
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(5));
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn describe(&self) -> String {
+        self.inner.describe.clone()
+    }
+
+    async fn load(&self) -> Result<Snapshot, StoreError> {
+        self.read_snapshot().await
+    }
+
+    async fn apply(&self, batch: Batch) -> Result<Applied, StoreError> {
+        self.apply_once(&batch).await
+    }
+
+    async fn sync(&self, _ticket: Ticket) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, StoreError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT sequence, event FROM accord_events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                &[&to_i64(after), &to_i64(limit as u64)],
+            )
+            .await
+            .map_err(engine("reading events"))?;
+        rows.iter()
+            .map(|row| parse("accord_events", &row.get::<_, i64>(0).to_string(), row.get(1)))
+            .collect()
+    }
+
+    async fn follow(&self, after: u64) -> Result<Option<Changes>, StoreError> {
+        self.read_changes(after).await
+    }
+
+    async fn changed(&self) {
+        self.inner.changed.notified().await;
+    }
+
+    async fn queue(&self, name: Option<&ContractName>) -> Result<Option<super::QueueGuard>, StoreError> {
+        let (component, contract) = key_of(name);
+        let client = self.client().await?;
+        // A session lock on a connection taken out of the pool: closing the
+        // connection (when the guard is dropped) releases it, whatever
+        // happens to this process.
+        client
+            .query_one(
+                "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+                &[&format!("accord-queue/{component}/{contract}")],
+            )
+            .await
+            .map_err(engine("queueing behind the writers of a contract"))?;
+        let connection = deadpool_postgres::Object::take(client);
+        Ok(Some(super::QueueGuard(Box::new(connection))))
+    }
+
+    async fn audit_page(
+        &self,
+        since_micros: u64,
+        cursor: Option<AuditCursor>,
+        limit: usize,
+    ) -> Result<Vec<(AuditCursor, AuditRecord)>, StoreError> {
+        let client = self.client().await?;
+        let (time, id) = match cursor.as_deref() {
+            Some(bytes) if bytes.len() == 16 => {
+                let time = i64::from_be_bytes(bytes[..8].try_into().unwrap_or_default());
+                let id = i64::from_be_bytes(bytes[8..].try_into().unwrap_or_default());
+                (time, id)
+            }
+            Some(_) => return Err(StoreError::Engine("an audit cursor of another store".into())),
+            None => (to_i64(since_micros), -1),
+        };
+        let time = time.max(to_i64(since_micros));
+        let rows = client
+            .query(
+                "SELECT time_micros, id, record FROM accord_audit \
+                 WHERE (time_micros, id) > ($1, $2) ORDER BY time_micros, id LIMIT $3",
+                &[&time, &id, &to_i64(limit as u64)],
+            )
+            .await
+            .map_err(engine("reading the audit log"))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (time, id): (i64, i64) = (row.get(0), row.get(1));
+            let mut cursor = Vec::with_capacity(16);
+            cursor.extend_from_slice(&time.to_be_bytes());
+            cursor.extend_from_slice(&id.to_be_bytes());
+            out.push((cursor, parse("accord_audit", &id.to_string(), row.get(2))?));
+        }
+        Ok(out)
+    }
+
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT (SELECT count(*) FROM accord_versions) + (SELECT count(*) FROM accord_events) \
+                 + (SELECT count(*) FROM accord_contracts WHERE settings IS NOT NULL)",
+                &[],
+            )
+            .await
+            .map_err(engine("counting"))?;
+        Ok(row.get::<_, i64>(0) == 0)
+    }
+}

@@ -1,0 +1,345 @@
+//! The `Store` contract, one suite run against both backends: sled in a
+//! temporary directory and PostgreSQL in a database of its own. Every
+//! expectation here is the trait's documented promise, not either
+//! implementation's behaviour.
+
+use std::sync::Arc;
+
+use accord_registry::{
+    model::{AuditRecord, CompatConfig, ContractName, Event, EventKind, Settings, Tombstone, VersionRecord},
+    store::{Batch, Store, StoreError, postgres::PostgresStore, sled::SledStore},
+};
+use accord_tests::postgres::TestDatabase;
+
+/// A store of one kind, with what keeps it alive (its directory or database).
+type Backend = (&'static str, Arc<dyn Store>, Box<dyn std::any::Any + Send>);
+
+/// A store of each kind.
+async fn stores(test: &str) -> Vec<Backend> {
+    let mut out: Vec<Backend> = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let sled = SledStore::open(dir.path()).unwrap();
+    out.push(("sled", Arc::new(sled), Box::new(dir)));
+    if let Some(db) = TestDatabase::create(test).await {
+        let pg = PostgresStore::open(&db.url).await.unwrap();
+        out.push(("postgres", Arc::new(pg), Box::new(db)));
+    }
+    out
+}
+
+fn name(contract: &str) -> ContractName {
+    ContractName::new("orders", contract).unwrap()
+}
+
+/// The fingerprint of `text`, as the registry computes it.
+fn fp(text: &str) -> String {
+    accord_compat::fingerprint(&serde_json::from_str(text).unwrap())
+}
+
+fn record(contract: &str, version: &str, text: &str) -> VersionRecord {
+    VersionRecord {
+        name: name(contract),
+        version: version.parse().unwrap(),
+        fingerprint: fp(text),
+        created_at: 7,
+        bump: None,
+        deprecated: None,
+        deleted_at: None,
+        draft: Some(accord_compat::Draft::D2020),
+        published_by: "ci".into(),
+        erased: None,
+    }
+}
+
+fn published(contract: &str, version: &str) -> Event {
+    Event::new(EventKind::Published, Some(&name(contract)), version.into())
+}
+
+fn publish_batch(contract: &str, version: &str, text: &str, expect: u64) -> Batch {
+    Batch {
+        expect: vec![(Some(name(contract)), expect)],
+        versions: vec![record(contract, version, text)],
+        schemas: vec![(fp(text), Arc::from(text))],
+        events: vec![published(contract, version)],
+        audit: vec![audit("ci", 10)],
+        ..Batch::default()
+    }
+}
+
+fn audit(principal: &str, time: u64) -> AuditRecord {
+    AuditRecord {
+        time_micros: time,
+        principal: principal.into(),
+        action: "PublishContract".into(),
+        target: "orders/placed".into(),
+        allowed: true,
+        outcome: "OK".into(),
+        message: String::new(),
+    }
+}
+
+async fn commit(store: &dyn Store, batch: Batch) -> Result<accord_registry::store::Applied, StoreError> {
+    let applied = store.apply(batch).await?;
+    store.sync(applied.ticket).await?;
+    Ok(applied)
+}
+
+const A: &str = r#"{"type":"object"}"#;
+const B: &str = r#"{"type":"object","title":"b"}"#;
+
+#[tokio::test]
+async fn what_is_applied_is_loaded_back_with_gap_free_sequences() {
+    for (kind, store, _keep) in stores("loaded_back").await {
+        assert!(store.is_empty().await.unwrap(), "{kind}");
+        let first = commit(store.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        assert_eq!(first.events[0].sequence, 1, "{kind}");
+        let second = commit(
+            store.as_ref(),
+            Batch {
+                settings: vec![
+                    (None, Some(Settings::full(CompatConfig::default()))),
+                    (
+                        Some(name("placed")),
+                        Some(Settings {
+                            mode: Some(accord_compat::Mode::Full),
+                            policy: None,
+                        }),
+                    ),
+                ],
+                events: vec![
+                    Event::new(EventKind::ConfigChanged, None, String::new()),
+                    Event::new(EventKind::ConfigChanged, Some(&name("placed")), String::new()),
+                ],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            second.events.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+            [2, 3],
+            "{kind}"
+        );
+        assert!(
+            second.events.iter().all(|e| e.time > 0),
+            "{kind}: events are timed"
+        );
+        let snapshot = store.load().await.unwrap();
+        assert_eq!(snapshot.versions, vec![record("placed", "1.0.0", A)], "{kind}");
+        assert_eq!(snapshot.schemas.len(), 1, "{kind}");
+        assert_eq!(&*snapshot.schemas[0].1, A, "{kind}");
+        assert_eq!(snapshot.global, Some(CompatConfig::default()), "{kind}");
+        assert_eq!(snapshot.settings.len(), 1, "{kind}");
+        assert_eq!(snapshot.last_sequence, 3, "{kind}");
+        let mut revisions = snapshot.revisions.clone();
+        revisions.sort();
+        assert_eq!(revisions, vec![(None, 2), (Some(name("placed")), 3)], "{kind}");
+        assert!(!snapshot.epoch.is_empty(), "{kind}");
+        let events = store.events_after(1, 10).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+            [2, 3],
+            "{kind}"
+        );
+        assert_eq!(store.events_after(0, 1).await.unwrap().len(), 1, "{kind}");
+        assert!(!store.is_empty().await.unwrap(), "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_batch_decided_on_a_moved_revision_is_refused_whole() {
+    for (kind, store, _keep) in stores("moved_revision").await {
+        commit(store.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        let err = commit(store.as_ref(), publish_batch("placed", "1.1.0", B, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Conflict { expected: 0, found: 1, contract: Some(c) } if *c == name("placed")),
+            "{kind}: {err}"
+        );
+        // Nothing of it was written: no version, no schema, no event, no audit.
+        let snapshot = store.load().await.unwrap();
+        assert_eq!(snapshot.versions.len(), 1, "{kind}");
+        assert_eq!(snapshot.schemas.len(), 1, "{kind}");
+        assert_eq!(snapshot.last_sequence, 1, "{kind}");
+        assert_eq!(store.audit_page(0, None, 10).await.unwrap().len(), 1, "{kind}");
+        // Another contract is not held up by this one's revision.
+        commit(store.as_ref(), publish_batch("other", "1.0.0", B, 0))
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn concurrent_writers_of_one_contract_cannot_both_pass_on_the_same_revision() {
+    for (kind, store, _keep) in stores("concurrent_writers").await {
+        commit(store.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let text = format!(r#"{{"type":"object","title":"{i}"}}"#);
+                    commit(store.as_ref(), publish_batch("placed", "1.1.0", &text, 1)).await
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => panic!("{kind}: {e}"),
+            }
+        }
+        assert_eq!(won, 1, "{kind}: exactly one write passes on revision 1");
+        assert_eq!(store.load().await.unwrap().last_sequence, 2, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn a_released_text_is_erased_only_when_no_live_version_uses_it() {
+    for (kind, store, _keep) in stores("released_text").await {
+        commit(
+            store.as_ref(),
+            Batch {
+                versions: vec![record("placed", "1.0.0", A), record("other", "1.0.0", A)],
+                schemas: vec![(fp(A), Arc::from(A))],
+                events: vec![published("placed", "1.0.0"), published("other", "1.0.0")],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+        let mut erased = record("placed", "1.0.0", A);
+        erased.erased = Some(Tombstone {
+            at: 9,
+            by: "ops".into(),
+        });
+        let applied = commit(
+            store.as_ref(),
+            Batch {
+                versions: vec![erased],
+                released_schemas: vec![fp(A)],
+                events: vec![Event::new(
+                    EventKind::Deleted,
+                    Some(&name("placed")),
+                    "1.0.0".into(),
+                )],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(
+            applied.erased_schemas.is_empty(),
+            "{kind}: other@1.0.0 still uses it"
+        );
+        let mut erased_too = record("other", "1.0.0", A);
+        erased_too.erased = Some(Tombstone {
+            at: 9,
+            by: "ops".into(),
+        });
+        let applied = commit(
+            store.as_ref(),
+            Batch {
+                versions: vec![erased_too],
+                released_schemas: vec![fp(A)],
+                events: vec![Event::new(
+                    EventKind::Deleted,
+                    Some(&name("other")),
+                    "1.0.0".into(),
+                )],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(applied.erased_schemas, vec![fp(A)], "{kind}");
+        let snapshot = store.load().await.unwrap();
+        assert!(snapshot.schemas.is_empty(), "{kind}");
+        assert_eq!(snapshot.versions.len(), 2, "{kind}: the tombstones stay");
+        assert!(snapshot.versions.iter().all(|v| v.erased.is_some()), "{kind}");
+        // The text may be written again by a new version.
+        commit(store.as_ref(), publish_batch("third", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        assert_eq!(store.load().await.unwrap().schemas.len(), 1, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_in_time_order_whatever_the_write_order() {
+    for (kind, store, _keep) in stores("audit_pages").await {
+        commit(
+            store.as_ref(),
+            Batch::audit_only(vec![audit("a", 50), audit("b", 30)]),
+        )
+        .await
+        .unwrap();
+        commit(store.as_ref(), Batch::audit_only(vec![audit("c", 40)]))
+            .await
+            .unwrap();
+        let page = store.audit_page(0, None, 2).await.unwrap();
+        let names: Vec<_> = page.iter().map(|(_, r)| r.principal.as_str()).collect();
+        assert_eq!(names, ["b", "c"], "{kind}");
+        let rest = store.audit_page(0, Some(page[1].0.clone()), 10).await.unwrap();
+        assert_eq!(
+            rest.iter().map(|(_, r)| r.principal.as_str()).collect::<Vec<_>>(),
+            ["a"],
+            "{kind}"
+        );
+        let since = store.audit_page(41, None, 10).await.unwrap();
+        assert_eq!(since.len(), 1, "{kind}");
+        // An audit-only batch moves no sequence.
+        assert_eq!(store.load().await.unwrap().last_sequence, 0, "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn an_export_imports_into_either_store_with_the_same_sequences() {
+    let backends = stores("export_import").await;
+    let (kind, source, _keep) = &backends[0];
+    commit(source.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+        .await
+        .unwrap();
+    commit(source.as_ref(), publish_batch("placed", "1.1.0", B, 1))
+        .await
+        .unwrap();
+    let mut dump = Vec::new();
+    accord_registry::backup::export(source.as_ref(), &mut dump)
+        .await
+        .unwrap();
+    for (target_kind, target, _keep) in stores("export_import_target").await {
+        accord_registry::backup::import(target.as_ref(), &mut dump.as_slice())
+            .await
+            .unwrap();
+        let snapshot = target.load().await.unwrap();
+        assert_eq!(snapshot.last_sequence, 2, "{kind} → {target_kind}");
+        assert_eq!(snapshot.versions.len(), 2, "{kind} → {target_kind}");
+        let events = target.events_after(0, 10).await.unwrap();
+        let original = source.events_after(0, 10).await.unwrap();
+        assert_eq!(
+            events, original,
+            "{kind} → {target_kind}: events keep their numbers and times"
+        );
+        let mut again = Vec::new();
+        accord_registry::backup::export(target.as_ref(), &mut again)
+            .await
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&again),
+            String::from_utf8_lossy(&dump),
+            "{kind} → {target_kind}: the copy exports to the same lines"
+        );
+        let err = accord_registry::backup::import(target.as_ref(), &mut dump.as_slice())
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not empty"), "{err}");
+    }
+}
