@@ -770,8 +770,8 @@ async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
         annotations.stdout
     );
 
-    // Without a version the registry picks 2.0.0: accepted, and the break
-    // is still shown, as a warning.
+    // Without a version a break is refused all the same: the registry
+    // assigns patch and minor versions only, and names the major to announce.
     let dry = env
         .run(&[
             "check",
@@ -782,12 +782,35 @@ async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
             "github",
         ])
         .await
-        .expect_code(0);
-    assert!(dry.stdout.starts_with("::warning file=v2.json"), "{}", dry.stdout);
-    let published = json(
+        .expect_code(1);
+    assert!(
+        dry.stdout.starts_with("::error file=v2.json,line=4,"),
+        "{}",
+        dry.stdout
+    );
+    let unpinned = json(
         &env.run(&["publish", "orders/order-placed", "v2.json", "--format", "json"])
             .await
-            .expect_code(0),
+            .expect_code(1),
+    );
+    assert_eq!(unpinned["registry"]["verdict"], "incompatible");
+    assert_eq!(unpinned["registry"]["smallest_acceptable_version"], "2.0.0");
+    let latest = env.run(&["get", "orders/order-placed"]).await.expect_code(0);
+    assert_eq!(latest.stdout, V1, "nothing was stored");
+
+    // Announced, the break is published.
+    let published = json(
+        &env.run(&[
+            "publish",
+            "orders/order-placed",
+            "v2.json",
+            "--version",
+            "2.0.0",
+            "--format",
+            "json",
+        ])
+        .await
+        .expect_code(0),
     );
     assert_eq!(published["registry"]["version"], "2.0.0");
     assert_eq!(published["registry"]["predecessor_version"], "1.0.0");

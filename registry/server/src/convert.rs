@@ -239,7 +239,13 @@ pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
         findings: d.findings.iter().map(found).collect(),
         required_bump: bump(d.required_bump) as i32,
         smallest_acceptable_version: d.smallest_acceptable.to_string(),
-        version: d.version.to_string(),
+        // A refusal without a version has no version: it names the one to
+        // announce as the smallest acceptable.
+        version: if d.assigned && !d.is_accepted() {
+            String::new()
+        } else {
+            d.version.to_string()
+        },
         predecessor_version: d
             .predecessor
             .as_ref()
