@@ -222,6 +222,7 @@ async fn publish_one(
             smallest_acceptable_version,
             predecessor_version,
             config,
+            ..
         }) => {
             // The smallest acceptable version is a field of its own.
             let explanation = format!(

@@ -45,20 +45,26 @@ pub mod details {
 
     /// A `FAILED_PRECONDITION` status carrying `violation` as its details.
     pub fn violation_status(message: impl Into<String>, violation: &CompatibilityViolation) -> tonic::Status {
+        violation_status_with(tonic::Code::FailedPrecondition, message, violation)
+    }
+
+    /// A status of `code` carrying `violation` as its details (an
+    /// `ALREADY_EXISTS` refusal still says what the change needs).
+    pub fn violation_status_with(
+        code: tonic::Code,
+        message: impl Into<String>,
+        violation: &CompatibilityViolation,
+    ) -> tonic::Status {
         let message = message.into();
         let envelope = RpcStatus {
-            code: tonic::Code::FailedPrecondition as i32,
+            code: code as i32,
             message: message.clone(),
             details: vec![prost_types::Any {
                 type_url: VIOLATION_TYPE_URL.to_owned(),
                 value: violation.encode_to_vec(),
             }],
         };
-        tonic::Status::with_details(
-            tonic::Code::FailedPrecondition,
-            message,
-            envelope.encode_to_vec().into(),
-        )
+        tonic::Status::with_details(code, message, envelope.encode_to_vec().into())
     }
 
     /// The [`CompatibilityViolation`] carried by `status`, if any.

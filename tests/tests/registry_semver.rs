@@ -150,6 +150,7 @@ async fn without_a_version_a_break_is_refused_and_names_the_major_to_announce() 
     assert_eq!(violation.verdict, Verdict::Incompatible as i32);
     assert_eq!(violation.smallest_acceptable_version, "2.0.0");
     assert_eq!(violation.predecessor_version, "1.1.0");
+    assert_eq!(violation.checked_against, ["1.1.0"]);
     assert_eq!(violation.findings, answer.findings);
     let latest = client
         .get_contract(accord_proto::v1::GetContractRequest {
@@ -169,6 +170,36 @@ async fn without_a_version_a_break_is_refused_and_names_the_major_to_announce() 
     set_mode(&mut client, CompatibilityMode::None).await;
     let reply = publish(&mut client, &closed("boolean", ""), "").await.unwrap();
     assert_eq!(reply.contract.unwrap().version, "2.1.0");
+}
+
+#[tokio::test]
+async fn a_taken_version_is_already_exists_and_still_says_what_the_change_needs() {
+    let server = TestServer::start().await;
+    let mut client = server.client().await;
+    publish(&mut client, BASE, "1.0.0").await.unwrap();
+    publish(&mut client, WITH_NOTE, "1.1.0").await.unwrap();
+    let breaking = closed("integer", "");
+
+    let answer = check(&mut client, &breaking, "1.1.0").await;
+    assert_eq!(answer.verdict, Verdict::VersionExists as i32);
+    let err = publish(&mut client, &breaking, "1.1.0").await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+    assert!(err.message().contains("other content"), "{}", err.message());
+    let violation = violation_of(&err).expect("the change travels with ALREADY_EXISTS");
+    assert_eq!(violation.verdict, Verdict::VersionExists as i32);
+    // The next free version, 1.1.1, would be refused for the break: the
+    // answer names the version that will be accepted.
+    assert_eq!(violation.required_bump, Bump::Major as i32);
+    assert_eq!(violation.smallest_acceptable_version, "2.0.0");
+    assert_eq!(violation.predecessor_version, "1.1.0");
+    assert_eq!(violation.checked_against, ["1.1.0"]);
+    assert!(violation.findings.iter().any(|f| !f.compatible), "{violation:?}");
+    assert_eq!(violation.findings, answer.findings);
+    assert_eq!(
+        violation.smallest_acceptable_version,
+        answer.smallest_acceptable_version
+    );
+    publish(&mut client, &breaking, "2.0.0").await.unwrap();
 }
 
 #[tokio::test]
@@ -470,6 +501,9 @@ async fn check_answers_exactly_as_publish_and_stores_nothing() {
                 assert_eq!(answer.fingerprint, stored.fingerprint);
                 assert_eq!(answer.required_bump, reply.required_bump);
                 assert_eq!(answer.findings, reply.findings);
+                assert_eq!(answer.checked_against, reply.checked_against);
+                assert_eq!(answer.message, reply.message);
+                assert_eq!(answer.config, reply.config);
                 assert_eq!(
                     answer.verdict == Verdict::AlreadyPublished as i32,
                     !reply.created,
@@ -485,6 +519,7 @@ async fn check_answers_exactly_as_publish_and_stores_nothing() {
                         violation.smallest_acceptable_version
                     );
                     assert_eq!(answer.findings, violation.findings);
+                    assert_eq!(answer.checked_against, violation.checked_against);
                     assert_eq!(answer.predecessor_version, violation.predecessor_version);
                     assert_eq!(answer.message, status.message());
                 } else {

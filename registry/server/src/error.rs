@@ -30,7 +30,9 @@ pub enum Error {
         /// Why the request conflicts with it.
         reason: String,
     },
-    /// A publish refused by the semver policy; carries the whole decision.
+    /// A publish refused by the semver policy; carries the whole decision
+    /// (a version taken by other content is answered ALREADY_EXISTS, the
+    /// other refusals FAILED_PRECONDITION).
     #[error("{}", .0.message)]
     Refused(Box<Decision>),
     /// The operation does not apply to the current state.

@@ -591,14 +591,8 @@ impl Registry {
                         decision,
                     });
                 }
-                Verdict::Incompatible | Verdict::VersionTooLow => {
+                Verdict::Incompatible | Verdict::VersionTooLow | Verdict::VersionExists => {
                     return Err(Error::Refused(Box::new(decision)));
-                }
-                Verdict::VersionExists => {
-                    return Err(Error::AlreadyExists {
-                        entity: format!("version {name}@{}", decision.version),
-                        reason: decision.message,
-                    });
                 }
             }
             let record = VersionRecord {
