@@ -3,37 +3,11 @@
 
 mod common;
 
-use std::process::Command;
-
 use accord_registry::auth::{Role, tokens};
 use accord_tests::{TestServer, pki::TestCa};
-use common::{Run, Workdir};
+use common::{Workdir, accord, run_async as run};
 
 const V1: &str = r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#;
-
-async fn run(cmd: Command) -> Run {
-    let out = tokio::process::Command::from(cmd)
-        .output()
-        .await
-        .expect("run accord");
-    Run::from(out)
-}
-
-/// `accord --registry URL args…` with no token or TLS settings inherited.
-fn accord(work: &Workdir, url: &str, args: &[&str]) -> Command {
-    let mut full = vec!["--registry", url];
-    full.extend_from_slice(args);
-    let mut cmd = work.cmd(&full);
-    for var in [
-        "ACCORD_TOKEN",
-        "ACCORD_TLS_CA",
-        "ACCORD_CLIENT_CERT",
-        "ACCORD_CLIENT_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
@@ -206,10 +180,19 @@ async fn an_https_registry_with_tls_ca() {
     .await
     .expect_code(2);
     assert!(missing.stderr.contains("absent.pem"), "{}", missing.stderr);
+    // Plain HTTP to the TLS port: the error says to use https://.
     let plain = format!("http://{}", server.addr());
-    run(accord(&work, &plain, &["get", "orders/placed"]))
+    let wrong_scheme = run(accord(&work, &plain, &["get", "orders/placed"]))
         .await
         .expect_code(2);
+    assert!(
+        wrong_scheme.stderr.contains(&format!(
+            "the registry at {plain} speaks TLS: use https://{} (with --tls-ca)",
+            server.addr()
+        )),
+        "{}",
+        wrong_scheme.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
