@@ -225,8 +225,24 @@ async fn check_against_the_registry_answers_as_publish_would() {
     );
     args.pop();
     args.push("sarif");
-    let log = sarif(&env.run(&args).await.expect_code(1).stdout);
-    assert_eq!(log.runs.len(), 1);
+    let log = env.run(&args).await.expect_code(1).stdout;
+    assert_eq!(sarif(&log).runs.len(), 1);
+    // No finding breaks, yet the refusal is a result all the same.
+    let raw: Value = serde_json::from_str(&log).unwrap();
+    let results = raw["runs"][0]["results"].as_array().unwrap();
+    let refused: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "VERSION_REFUSED")
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert_eq!(refused[0]["level"], "error");
+    assert!(
+        refused[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("smallest acceptable version: 1.2.1"),
+        "{log}"
+    );
 
     let text = env.run(&base[..base.len() - 1]).await.expect_code(1);
     assert!(
