@@ -30,6 +30,22 @@ async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
     let none = run(accord(&work, &url, &["publish", "orders/placed", "v1.json"])).await;
     let none = none.expect_code(2);
     assert!(none.stderr.contains("bearer token"), "{}", none.stderr);
+    let report = run(accord(
+        &work,
+        &url,
+        &[
+            "check",
+            "v1.json",
+            "--contract",
+            "orders/placed",
+            "--format",
+            "json",
+        ],
+    ))
+    .await
+    .expect_code(2)
+    .json();
+    assert_eq!(report["error"]["kind"], "unauthenticated", "{report}");
 
     let mut as_reader = accord(&work, &url, &["publish", "orders/placed", "v1.json"]);
     as_reader.env("ACCORD_TOKEN", &reader);
