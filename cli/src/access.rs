@@ -64,6 +64,37 @@ pub async fn connect(url: &str) -> Result<Client> {
     Ok(builder.connect().await?)
 }
 
+/// When a call over plain HTTP failed because the port speaks TLS, the
+/// advice to use https://. Asked only after a failure: the probe sends the
+/// HTTP/2 preface and looks for a TLS record (an alert or a handshake) in
+/// the answer.
+pub fn tls_hint(error: &accord_client::Error, url: &str) -> Option<String> {
+    use std::{
+        io::Read,
+        net::{TcpStream, ToSocketAddrs},
+    };
+    if !matches!(
+        error,
+        accord_client::Error::Rpc { .. }
+            | accord_client::Error::Unreachable { .. }
+            | accord_client::Error::InvalidResponse { .. }
+    ) {
+        return None;
+    }
+    let authority = url.strip_prefix("http://")?.split('/').next()?;
+    let addr = authority.to_socket_addrs().ok()?.next()?;
+    let wait = Duration::from_secs(1);
+    let mut stream = TcpStream::connect_timeout(&addr, wait).ok()?;
+    stream.set_read_timeout(Some(wait)).ok()?;
+    stream.set_write_timeout(Some(wait)).ok()?;
+    stream.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").ok()?;
+    let mut head = [0u8; 2];
+    stream.read_exact(&mut head).ok()?;
+    // Record type 21 (alert) or 22 (handshake), protocol version 3.x.
+    (matches!(head[0], 21 | 22) && head[1] == 3)
+        .then(|| format!("the registry at {url} speaks TLS: use https://{authority} (with --tls-ca)"))
+}
+
 /// Reads `--since`: an RFC 3339 time, or a duration before now (`90m`, `2d`).
 pub fn parse_since(text: &str) -> Result<SystemTime, String> {
     if let Ok(time) = humantime::parse_rfc3339_weak(text) {

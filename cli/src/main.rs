@@ -5,10 +5,12 @@
 //! - [`offline`]: `check --against` and `diff OLD NEW` through the engine.
 //! - [`online`]: the commands that talk to a registry through `accord-client`.
 //! - [`manifest`]: `accord.toml`, contracts as code.
-//! - [`report`]: the shape every check, diff and publish result takes.
+//! - [`report`]: the shape every check, diff and publish result takes,
+//!   errors included, and the exit code of a run.
 //! - [`render`]: text, JSON, GitHub, JUnit and SARIF output.
 //! - [`rules`]: rule metadata for SARIF.
 //! - [`locate`]: the line of a JSON pointer in a schema file, for annotations.
+//! - [`root`]: the repository root that report paths are relative to.
 
 mod access;
 mod locate;
@@ -17,20 +19,33 @@ mod offline;
 mod online;
 mod render;
 mod report;
+mod root;
 mod rules;
 
-use std::{io::Write, path::PathBuf, process::ExitCode};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 use accord_compat::{Mode, Policy};
 use clap::{Args, Parser, Subcommand};
 
-use crate::render::{Format, Kind};
+use crate::{
+    render::{Format, Kind},
+    report::{ErrorOut, RunReport},
+    root::Root,
+};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; the change is compatible
   1  breaking changes found: a check or publish refused, a diff with breaking findings
-  2  any other error: bad input, unreadable file, not found, registry unreachable";
+  2  any other error: bad input, unreadable file, not found, registry unreachable,
+     permission denied (with accord.toml: any contract that could not be checked)
+
+With --format json, junit, sarif or github an error still writes a report that
+carries it; with accord.toml every contract is run and the worst outcome wins.";
 
 /// Work with versioned contracts (JSON Schema) from a terminal or from CI.
 #[derive(Debug, Parser)]
@@ -119,7 +134,11 @@ struct Cli {
             Actions workflow commands pointing at the schema file. junit: JUnit XML, one \
             test case per contract. sarif: SARIF 2.1.0, one result per finding. check, diff \
             and publish take all five; the other commands text or json (watch: one JSON \
-            object per line); get always prints the schema."
+            object per line); get always prints the schema. An error is reported in the \
+            format asked for too (JSON {\"error\": …}, a JUnit <error>, a SARIF \
+            notification, a GitHub ::error), so a report file is never left empty. Paths in \
+            reports are relative to the repository root: GITHUB_WORKSPACE when set, else \
+            the manifest's directory (or the current one for a FILE)."
     )]
     format: Format,
 
@@ -159,7 +178,7 @@ enum Command {
         "  accord check new.json --contract orders/order-placed --version 1.5.0 --format github\n",
         "  accord check                 # every contract of ./accord.toml, against the registry\n",
         "\n",
-        "Exit codes: 0 compatible, 1 incompatible, 2 error."
+        "Exit codes: 0 compatible, 1 incompatible or refused, 2 error."
     ))]
     Check {
         /// The new schema file (none: every contract listed in accord.toml).
@@ -194,7 +213,8 @@ enum Command {
             long,
             requires = "contract",
             long_help = "The version that would be published. Without it the registry \
-                assigns the next version from the required bump, as publish does."
+                assigns the next patch or minor version, as publish does; a change that \
+                needs a major version is refused (exit 1), naming the version to announce."
         )]
         version: Option<String>,
 
@@ -202,7 +222,8 @@ enum Command {
         ///
         /// Used when no schema file is given: one [[contract]] table per contract,
         /// with name (component/contract), schema (a path relative to the manifest)
-        /// and version.
+        /// and version (optional for patch and minor changes). Every contract is
+        /// run, and a summary line counts accepted, refused and errors.
         #[arg(long, default_value = "accord.toml", value_name = "PATH")]
         manifest: PathBuf,
 
@@ -237,10 +258,10 @@ enum Command {
     #[command(after_help = concat!(
         "Examples:\n",
         "  accord publish orders/order-placed order-placed.json --version 1.5.0\n",
-        "  accord publish orders/order-placed order-placed.json    # the registry picks the version\n",
-        "  accord publish               # the contracts of ./accord.toml not yet registered\n",
+        "  accord publish orders/order-placed order-placed.json    # the next patch or minor\n",
+        "  accord publish               # every contract of ./accord.toml not yet registered\n",
         "\n",
-        "Exit codes: 0 published (or already there), 1 refused as incompatible, 2 error."
+        "Exit codes: 0 published (or already there), 1 refused, 2 error."
     ))]
     Publish {
         /// COMPONENT/CONTRACT (none: the contracts listed in accord.toml).
@@ -250,11 +271,13 @@ enum Command {
         #[arg(requires = "name")]
         file: Option<PathBuf>,
 
-        /// The version to publish (default: the next one the change requires).
+        /// The version to publish (default: the next patch or minor one).
         ///
         /// A version whose bump over its predecessor is smaller than the change
         /// requires is refused (exit 1), and the answer names the smallest one
-        /// that would be accepted.
+        /// that would be accepted. Without --version the registry assigns the
+        /// next patch or minor version; a break is never assigned a major one:
+        /// it is refused until --version announces it.
         #[arg(long)]
         version: Option<String>,
 
@@ -262,7 +285,8 @@ enum Command {
         ///
         /// Used when no schema file is given: one [[contract]] table per contract,
         /// with name (component/contract), schema (a path relative to the manifest)
-        /// and version.
+        /// and version (optional for patch and minor changes). Every contract is
+        /// run, and a summary line counts accepted, refused and errors.
         #[arg(long, default_value = "accord.toml", value_name = "PATH")]
         manifest: PathBuf,
     },
@@ -433,14 +457,16 @@ pub enum Outcome {
     Success,
     /// Exit 1: breaking changes, a refusal.
     Breaking,
+    /// Exit 2: an error, already reported.
+    Failed,
 }
 
 impl Outcome {
-    fn of(reports: &[report::CheckReport]) -> Self {
-        if reports.iter().all(|r| r.compatible) {
-            Outcome::Success
-        } else {
-            Outcome::Breaking
+    fn of(run: &RunReport) -> Self {
+        match run.exit_code() {
+            0 => Outcome::Success,
+            1 => Outcome::Breaking,
+            _ => Outcome::Failed,
         }
     }
 }
@@ -452,62 +478,157 @@ fn main() -> ExitCode {
             let _ = e.print();
             // Usage errors are errors like any other (exit 2); --help and
             // --version are successes.
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !e.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            // A CI step that asked for a report gets one, carrying the error.
+            if let Some(format) = format_in_args().filter(|f| *f != Format::Text) {
+                let message = e.to_string();
+                let first = message.lines().next().unwrap_or_default();
+                let error = ErrorOut {
+                    kind: "usage",
+                    message: first.trim_start_matches("error: ").to_owned(),
+                };
+                let _ = emit_report(&RunReport::failed(error, true), format, Kind::Other);
+            }
+            return ExitCode::from(2);
         }
     };
     if cli.no_color {
         anstream::ColorChoice::Never.write_global();
     }
+    let (format, registry) = (cli.format, cli.registry.clone());
     match run(cli) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Breaking) => ExitCode::from(1),
+        Ok(Outcome::Failed) => ExitCode::from(2),
         // A reader that closed the pipe early (`accord watch | head -3`)
         // wanted no more output: that is not a failure to report.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let mut err = anstream::stderr();
-            let style = anstyle::AnsiColor::Red.on_default().bold();
-            let _ = writeln!(err, "{style}error:{style:#} {}", error_chain(&e));
+            let error = ErrorOut::of(&e, Some(&registry));
+            if format != Format::Text {
+                let _ = emit_report(&RunReport::failed(error.clone(), true), format, Kind::Other);
+            }
+            print_error(&error.message);
             ExitCode::from(2)
         }
     }
 }
 
-/// The error and its causes on one line. Transport errors repeat their
-/// cause in their own message, so a cause already said is not said again.
-fn error_chain(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.contains(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
-    line
+/// The `--format` of a command line that clap refused, if it names one.
+fn format_in_args() -> Option<Format> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, arg)| match arg.strip_prefix("--format") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_owned),
+            None => None,
+        })?;
+    <Format as clap::ValueEnum>::from_str(&value, true).ok()
 }
 
-fn print(
-    reports: &[report::CheckReport],
-    format: Format,
-    kind: Kind,
-    single: bool,
-) -> anyhow::Result<Outcome> {
+fn print_error(message: &str) {
+    let mut err = anstream::stderr();
+    let style = anstyle::AnsiColor::Red.on_default().bold();
+    let _ = writeln!(err, "{style}error:{style:#} {message}");
+}
+
+/// Writes `run` to stdout in `format`.
+fn emit_report(run: &RunReport, format: Format, kind: Kind) -> std::io::Result<()> {
     let mut out = anstream::stdout().lock();
-    let written = render::write(&mut out, reports, format, kind, single).and_then(|()| out.flush());
-    match written {
+    render::write(&mut out, run, format, kind).and_then(|()| out.flush())
+}
+
+/// Prints a run of check, diff or publish: the report on stdout, each error
+/// once on stderr; the outcome says how to exit.
+fn report(run: &RunReport, format: Format, kind: Kind) -> anyhow::Result<Outcome> {
+    match emit_report(run, format, kind) {
         // The verdict stands even if nobody read all of it.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         other => other?,
     }
-    Ok(Outcome::of(reports))
+    let mut said = std::collections::HashSet::new();
+    for (_, error) in run.errors() {
+        if said.insert(&error.message) {
+            print_error(&error.message);
+        }
+    }
+    Ok(Outcome::of(run))
+}
+
+/// The run of one contract from the command line: its report, or one that
+/// carries the error that kept it from being checked.
+fn single(result: anyhow::Result<report::CheckReport>, file: &Path, registry: Option<&str>) -> RunReport {
+    let report = result.unwrap_or_else(|e| {
+        let shown = Root::of_cwd().show(file);
+        report::CheckReport::failed(shown.clone(), Some(shown), ErrorOut::of(&e, registry))
+    });
+    RunReport {
+        reports: vec![report],
+        error: None,
+        single: true,
+        file: None,
+    }
+}
+
+/// Every contract of a manifest, checked or published; a manifest that
+/// cannot be read is the run's error.
+fn manifest_run(registry: &str, path: &Path, action: online::Action) -> RunReport {
+    let root = Root::of_manifest(path);
+    match manifest::Manifest::load(path) {
+        Ok(manifest) => RunReport {
+            reports: online::block_on(async {
+                Ok(online::run_targets(registry, &manifest.targets(), action, &root).await)
+            })
+            .unwrap_or_else(|e| {
+                // Only the runtime itself can fail here.
+                vec![report::CheckReport::failed(
+                    root.show(path),
+                    None,
+                    ErrorOut::of(&e, None),
+                )]
+            }),
+            error: None,
+            single: false,
+            file: Some(root.show(path)),
+        },
+        Err(e) => RunReport {
+            file: Some(root.show(path)),
+            ..RunReport::failed(ErrorOut::of(&e, None), false)
+        },
+    }
+}
+
+/// One contract given on the command line, checked or published.
+fn target_run(
+    registry: &str,
+    name: String,
+    file: PathBuf,
+    version: Option<String>,
+    action: online::Action,
+) -> RunReport {
+    let target = online::Target {
+        name,
+        file: file.clone(),
+        version,
+        pin: report::Pin::Flag,
+        origin: String::new(),
+    };
+    let reports = online::block_on(async {
+        Ok(online::run_targets(registry, std::slice::from_ref(&target), action, &Root::of_cwd()).await)
+    });
+    match reports {
+        Ok(reports) => RunReport {
+            reports,
+            error: None,
+            single: true,
+            file: None,
+        },
+        Err(e) => single(Err(e), &file, None),
+    }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -546,78 +667,92 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             version,
             manifest,
             judgement,
-        } => match (file, contract) {
-            (Some(file), None) => {
-                let against: Vec<&std::path::Path> = against.iter().map(PathBuf::as_path).collect();
-                let report = offline::check(
-                    &file,
-                    &against,
-                    judgement.mode.unwrap_or(Mode::Backward),
-                    judgement.policy.unwrap_or_default(),
-                )?;
-                print(&[report], format, Kind::Check, true)
-            }
-            (Some(file), Some(contract)) => {
-                refuse_judgement(&judgement, "check --contract")?;
-                let report =
-                    online::block_on(online::check(&registry, &contract, &file, version.as_deref()))?;
-                print(&[report], format, Kind::Check, true)
-            }
-            (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
-            (None, None) => {
-                refuse_judgement(&judgement, "check with accord.toml")?;
-                let manifest = manifest::Manifest::load(&manifest)?;
-                let reports = online::block_on(online::check_manifest(&registry, &manifest))?;
-                print(&reports, format, Kind::Check, false)
-            }
-        },
-        Command::Diff { args, judgement } => match args.as_slice() {
-            [old, new] => {
-                let report = offline::diff(
-                    old.as_ref(),
-                    new.as_ref(),
-                    judgement.mode.unwrap_or(Mode::Backward),
-                    judgement.policy.unwrap_or_default(),
-                )?;
-                print(&[report], format, Kind::Diff, true)
-            }
-            [name, from, to] => {
-                let report = online::block_on(online::diff(
-                    &registry,
-                    name,
-                    from,
-                    to,
-                    judgement.mode,
-                    judgement.policy,
-                ))?;
-                print(&[report], format, Kind::Diff, true)
-            }
-            _ => anyhow::bail!("diff takes OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO"),
-        },
+        } => {
+            let run = match (file, contract) {
+                (Some(file), None) => {
+                    let against: Vec<&Path> = against.iter().map(PathBuf::as_path).collect();
+                    let checked = offline::check(
+                        &file,
+                        &against,
+                        judgement.mode.unwrap_or(Mode::Backward),
+                        judgement.policy.unwrap_or_default(),
+                    );
+                    single(checked, &file, None)
+                }
+                (Some(file), Some(contract)) => {
+                    refuse_judgement(&judgement, "check --contract")?;
+                    target_run(&registry, contract, file, version, online::Action::Check)
+                }
+                (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
+                (None, None) => {
+                    refuse_judgement(&judgement, "check with accord.toml")?;
+                    manifest_run(&registry, &manifest, online::Action::Check)
+                }
+            };
+            report(&run, format, Kind::Check)
+        }
+        Command::Diff { args, judgement } => {
+            let run = match args.as_slice() {
+                [old, new] => {
+                    let diffed = offline::diff(
+                        old.as_ref(),
+                        new.as_ref(),
+                        judgement.mode.unwrap_or(Mode::Backward),
+                        judgement.policy.unwrap_or_default(),
+                    );
+                    single(diffed, new.as_ref(), None)
+                }
+                [name, from, to] => {
+                    let diffed = online::block_on(online::diff(
+                        &registry,
+                        name,
+                        from,
+                        to,
+                        judgement.mode,
+                        judgement.policy,
+                    ));
+                    let failed = |e: anyhow::Error| {
+                        report::CheckReport::failed(
+                            format!("{name} {from} → {to}"),
+                            None,
+                            ErrorOut::of(&e, Some(&registry)),
+                        )
+                    };
+                    RunReport {
+                        reports: vec![diffed.unwrap_or_else(failed)],
+                        error: None,
+                        single: true,
+                        file: None,
+                    }
+                }
+                _ => anyhow::bail!("diff takes OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO"),
+            };
+            report(&run, format, Kind::Diff)
+        }
         Command::Publish {
             name,
             file,
             version,
             manifest,
-        } => match (name, file) {
-            (Some(name), Some(file)) => {
-                let report = online::block_on(online::publish(&registry, &name, &file, version.as_deref()))?;
-                print(&[report], format, Kind::Publish, true)
-            }
-            (Some(name), None) => {
-                anyhow::bail!("publish {name} needs the schema FILE to publish")
-            }
-            (None, _) => {
-                if version.is_some() {
-                    anyhow::bail!("--version applies to one contract; accord.toml gives each its version");
+        } => {
+            let run = match (name, file) {
+                (Some(name), Some(file)) => {
+                    target_run(&registry, name, file, version, online::Action::Publish)
                 }
-                let manifest = manifest::Manifest::load(&manifest)?;
-                let (reports, outcome) = online::block_on(online::publish_manifest(&registry, &manifest))?;
-                // What was published before a failure is printed all the same.
-                print(&reports, format, Kind::Publish, false)?;
-                outcome
-            }
-        },
+                (Some(name), None) => {
+                    anyhow::bail!("publish {name} needs the schema FILE to publish")
+                }
+                (None, _) => {
+                    if version.is_some() {
+                        anyhow::bail!(
+                            "--version applies to one contract; accord.toml gives each its version"
+                        );
+                    }
+                    manifest_run(&registry, &manifest, online::Action::Publish)
+                }
+            };
+            report(&run, format, Kind::Publish)
+        }
         Command::Get { name, version } => online::block_on(online::get(&registry, &name, version.as_deref())),
         Command::Versions {
             name,

@@ -4,13 +4,15 @@
 //! [[contract]]
 //! name = "orders/order-placed"
 //! schema = "schemas/order-placed.json"   # relative to accord.toml
-//! version = "1.4.0"
+//! version = "1.4.0"                      # optional for patch and minor changes
 //! ```
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+
+use crate::{online::Target, report::Pin};
 
 /// A parsed manifest.
 #[derive(Debug)]
@@ -29,8 +31,9 @@ pub struct Entry {
     /// The schema file resolved against the manifest's directory (so
     /// annotations point at it from where accord runs).
     pub schema: PathBuf,
-    /// The version to publish; empty lets the registry assign it.
-    pub version: String,
+    /// The version to publish; `None` lets the registry assign a patch or
+    /// minor version (a change that needs a major one is refused).
+    pub version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -69,7 +72,7 @@ impl Manifest {
         for (i, entry) in raw.contract.into_iter().enumerate() {
             let at = || format!("{}: contract #{} ({:?})", path.display(), i + 1, entry.name);
             crate::online::parse_name(&entry.name).with_context(at)?;
-            let version = entry.version.clone().unwrap_or_default();
+            let version = entry.version.clone();
             if !seen.insert((entry.name.clone(), version.clone())) {
                 bail!("{}: listed twice", at());
             }
@@ -86,5 +89,19 @@ impl Manifest {
             path: path.to_path_buf(),
             contracts,
         })
+    }
+
+    /// The contracts as targets of a check or publish, in file order.
+    pub fn targets(&self) -> Vec<Target> {
+        self.contracts
+            .iter()
+            .map(|entry| Target {
+                name: entry.name.clone(),
+                file: entry.schema.clone(),
+                version: entry.version.clone(),
+                pin: Pin::Manifest,
+                origin: format!("{}: {}", self.path.display(), entry.name),
+            })
+            .collect()
     }
 }

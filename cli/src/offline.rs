@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 
 use crate::{
     locate::Lines,
-    report::{CheckReport, FindingOut, bump_name},
+    report::{CheckReport, FindingOut, Pin, bump_name},
+    root::Root,
 };
 
 /// Reads and parses a schema file; errors name the file and the problem.
@@ -55,19 +56,22 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
     let report = accord_compat::check(&new_schema, &refs, mode, policy);
     // With a single earlier schema, naming it on every finding is noise.
     let named: &[String] = if names.len() > 1 { &names } else { &[] };
+    let shown = Root::of_cwd().show(new);
     Ok(CheckReport {
-        contract: new.display().to_string(),
-        schema_file: Some(new.display().to_string()),
+        contract: shown.clone(),
+        schema_file: Some(shown),
         compatible: report.compatible,
-        mode: mode.to_string(),
-        policy: policy.to_string(),
-        required_bump: bump_name(report.required_bump).to_owned(),
+        mode: Some(mode.to_string()),
+        policy: Some(policy.to_string()),
+        required_bump: Some(bump_name(report.required_bump).to_owned()),
         findings: report
             .findings
             .iter()
-            .map(|f| FindingOut::from_engine(f, named, &lines))
+            .map(|f| FindingOut::from_engine(f, named, Some(&lines), policy))
             .collect(),
         registry: None,
+        error: None,
+        pin: Pin::default(),
     })
 }
 

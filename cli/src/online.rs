@@ -2,12 +2,12 @@
 
 use std::{
     io::{BufRead, IsTerminal, Write},
-    path::Path,
+    path::{Path, PathBuf},
     time::SystemTime,
 };
 
 use accord_client::{
-    Client, CompatibilityConfig, ConfigChange, ContractName, ContractVersion, Error, EventKind, Version,
+    Bump, Client, CompatibilityConfig, ConfigChange, ContractName, ContractVersion, EventKind, Version,
     VersionSelector, VersionState,
 };
 use accord_compat::{Mode, Policy};
@@ -19,9 +19,9 @@ use crate::{
     Outcome,
     access::connect,
     locate::Lines,
-    manifest::Manifest,
     offline,
-    report::{CheckReport, FindingOut, RegistryDecision, bump_name},
+    report::{CheckReport, ErrorOut, FindingOut, Pin, RegistryDecision, bump_name},
+    root::Root,
 };
 
 /// Runs one command's future on a small runtime: the CLI makes a handful of
@@ -42,7 +42,8 @@ pub fn parse_name(name: &str) -> Result<ContractName> {
     Ok(name.parse::<ContractName>()?)
 }
 
-fn parse_version(text: &str) -> Result<Version> {
+/// Parses a version, naming it when it is not one.
+pub fn parse_version(text: &str) -> Result<Version> {
     Version::parse(text).map_err(|e| anyhow::anyhow!("invalid version {text:?}: {e}"))
 }
 
@@ -57,21 +58,15 @@ fn parse_target(target: &str) -> Result<(ContractName, Option<Version>)> {
     }
 }
 
-fn config_names(config: Option<CompatibilityConfig>) -> (String, String) {
-    config
-        .map(|c| (c.mode.to_string(), c.policy.to_string()))
-        .unwrap_or_default()
+fn config_names(config: Option<CompatibilityConfig>) -> (Option<String>, Option<String>) {
+    (
+        config.map(|c| c.mode.to_string()),
+        config.map(|c| c.policy.to_string()),
+    )
 }
 
-fn findings(list: &[accord_client::Finding], schema: &str) -> Vec<FindingOut> {
-    let lines = Lines::of(schema);
-    list.iter()
-        .map(|f| FindingOut::from_registry(f, &lines))
-        .collect()
-}
-
-fn opt_string<T: ToString>(value: Option<&T>) -> String {
-    value.map(ToString::to_string).unwrap_or_default()
+fn opt_string<T: ToString>(value: Option<&T>) -> Option<String> {
+    value.map(ToString::to_string)
 }
 
 fn timestamp(time: Option<SystemTime>) -> Option<String> {
@@ -86,191 +81,218 @@ fn read_schema(file: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// `accord check FILE --contract C [--version V]`: the publish decision, dry.
-pub async fn check(url: &str, contract: &str, file: &Path, version: Option<&str>) -> Result<CheckReport> {
-    let name = parse_name(contract)?;
-    let version = version.map(parse_version).transpose()?;
-    let schema = read_schema(file)?;
-    let client = connect(url).await?;
-    check_one(&client, &name, file, &schema, version.as_ref()).await
+/// One contract to check or publish, from the command line or accord.toml.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `component/contract`, as given.
+    pub name: String,
+    /// The schema file.
+    pub file: PathBuf,
+    /// The version, as given; `None` lets the registry assign one.
+    pub version: Option<String>,
+    /// Where the version is pinned, for advice.
+    pub pin: Pin,
+    /// What an error about the target's own input is prefixed with (the
+    /// manifest and the entry); empty on the command line.
+    pub origin: String,
 }
 
-async fn check_one(
-    client: &Client,
-    name: &ContractName,
-    file: &Path,
-    schema: &str,
-    version: Option<&Version>,
-) -> Result<CheckReport> {
-    let outcome = client
-        .check(name, schema, version)
-        .await
-        .with_context(|| format!("check {name} ({})", file.display()))?;
-    let (mode, policy) = config_names(outcome.config);
-    Ok(CheckReport {
-        contract: name.to_string(),
-        schema_file: Some(file.display().to_string()),
-        compatible: outcome.accepted,
+/// What is done with each target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A dry run: the publish decision, nothing stored.
+    Check,
+    /// A publish.
+    Publish,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Check => "check",
+            Action::Publish => "publish",
+        }
+    }
+}
+
+struct Prepared {
+    name: ContractName,
+    version: Option<Version>,
+    schema: String,
+}
+
+fn prepare(target: &Target) -> Result<Prepared> {
+    let prepared = (|| {
+        Ok(Prepared {
+            name: parse_name(&target.name)?,
+            version: target.version.as_deref().map(parse_version).transpose()?,
+            schema: read_schema(&target.file)?,
+        })
+    })();
+    if target.origin.is_empty() {
+        prepared
+    } else {
+        prepared.with_context(|| target.origin.clone())
+    }
+}
+
+/// Checks or publishes every target, in order. Whatever fails for one
+/// target (its file, a denial, a refusal) is that target's report, and the
+/// others go on: one problem never hides another.
+pub async fn run_targets(url: &str, targets: &[Target], action: Action, root: &Root) -> Vec<CheckReport> {
+    let prepared: Vec<Result<Prepared>> = targets.iter().map(prepare).collect();
+    // Connect once, and only when there is something to send.
+    let client = if prepared.iter().any(Result::is_ok) {
+        Some(connect(url).await.map_err(|e| ErrorOut::of(&e, Some(url))))
+    } else {
+        None
+    };
+    let mut reports = Vec::with_capacity(targets.len());
+    for (target, prepared) in targets.iter().zip(prepared) {
+        let shown = root.show(&target.file);
+        let done = match (prepared, &client) {
+            (Err(e), _) => Err(ErrorOut::of(&e, Some(url))),
+            (Ok(_), Some(Err(e))) => Err(e.clone()),
+            (Ok(p), Some(Ok(client))) => {
+                let what = || format!("{} {} ({shown})", action.name(), p.name);
+                let result = match action {
+                    Action::Check => check_one(client, &p, &shown).await,
+                    Action::Publish => publish_one(client, &p, &shown).await,
+                };
+                result.map_err(|e| ErrorOut::of(&e.context(what()), Some(url)))
+            }
+            (Ok(_), None) => unreachable!("a prepared target means a connection was tried"),
+        };
+        let mut report =
+            done.unwrap_or_else(|error| CheckReport::failed(target.name.clone(), Some(shown.clone()), error));
+        report.pin = target.pin;
+        reports.push(report);
+    }
+    reports
+}
+
+/// What the registry answered about one change, whichever call it came from.
+struct Answer<'a> {
+    config: Option<CompatibilityConfig>,
+    required_bump: Bump,
+    findings: &'a [accord_client::Finding],
+    checked_against: &'a [Version],
+}
+
+/// A report of the registry's answer about `p`.
+fn registry_report(
+    p: &Prepared,
+    shown: &str,
+    answer: Answer<'_>,
+    mut registry: RegistryDecision,
+) -> CheckReport {
+    let Answer {
+        config,
+        required_bump,
+        findings: found,
+        checked_against,
+    } = answer;
+    registry.checked_against = checked_against.iter().map(ToString::to_string).collect();
+    let (mode, policy) = config_names(config);
+    let lines = Lines::of(&p.schema);
+    CheckReport {
+        contract: p.name.to_string(),
+        schema_file: Some(shown.to_owned()),
+        compatible: registry.accepted(),
         mode,
         policy,
-        required_bump: bump_name(outcome.required_bump).to_owned(),
-        findings: findings(&outcome.findings, schema),
-        registry: Some(RegistryDecision {
-            verdict: outcome.verdict.as_str().to_owned(),
-            explanation: outcome.message,
-            version: opt_string(outcome.version.as_ref()),
-            predecessor_version: opt_string(outcome.predecessor_version.as_ref()),
-            smallest_acceptable_version: opt_string(outcome.smallest_acceptable_version.as_ref()),
-            checked_against: outcome.checked_against.iter().map(ToString::to_string).collect(),
-        }),
-    })
-}
-
-struct Planned {
-    name: ContractName,
-    file: std::path::PathBuf,
-    schema: String,
-    version: Option<Version>,
-}
-
-/// Reads every entry of the manifest before any call, so that a bad entry
-/// stops the run before anything is published.
-fn plan(manifest: &Manifest) -> Result<Vec<Planned>> {
-    manifest
-        .contracts
-        .iter()
-        .map(|entry| {
-            let at = || format!("{}: {}", manifest.path.display(), entry.name);
-            Ok(Planned {
-                name: parse_name(&entry.name).with_context(at)?,
-                schema: read_schema(&entry.schema).with_context(at)?,
-                version: (!entry.version.is_empty())
-                    .then(|| parse_version(&entry.version))
-                    .transpose()
-                    .with_context(at)?,
-                file: entry.schema.clone(),
-            })
-        })
-        .collect()
-}
-
-/// `accord check` with accord.toml: every listed contract, dry.
-pub async fn check_manifest(url: &str, manifest: &Manifest) -> Result<Vec<CheckReport>> {
-    let planned = plan(manifest)?;
-    let client = connect(url).await?;
-    let mut reports = Vec::with_capacity(planned.len());
-    for p in &planned {
-        reports.push(check_one(&client, &p.name, &p.file, &p.schema, p.version.as_ref()).await?);
+        required_bump: Some(bump_name(required_bump).to_owned()),
+        findings: found
+            .iter()
+            .map(|f| FindingOut::from_registry(f, Some(&lines), config.map(|c| c.policy)))
+            .collect(),
+        registry: Some(registry),
+        error: None,
+        pin: Pin::default(),
     }
-    Ok(reports)
 }
 
-/// `accord publish NAME FILE [--version V]`.
-pub async fn publish(url: &str, name: &str, file: &Path, version: Option<&str>) -> Result<CheckReport> {
-    let name = parse_name(name)?;
-    let version = version.map(parse_version).transpose()?;
-    let schema = read_schema(file)?;
-    let client = connect(url).await?;
-    publish_one(&client, &name, file, &schema, version.as_ref()).await
+fn non_empty(text: String) -> Option<String> {
+    (!text.trim().is_empty()).then_some(text)
 }
 
-async fn publish_one(
-    client: &Client,
-    name: &ContractName,
-    file: &Path,
-    schema: &str,
-    version: Option<&Version>,
-) -> Result<CheckReport> {
-    let what = || format!("publish {name} ({})", file.display());
-    match client.publish(name, schema, version).await {
+/// The publish decision, dry.
+async fn check_one(client: &Client, p: &Prepared, shown: &str) -> Result<CheckReport> {
+    let outcome = client.check(&p.name, &p.schema, p.version.as_ref()).await?;
+    let accepted = outcome.accepted;
+    let decision = RegistryDecision {
+        verdict: outcome.verdict.as_str().to_owned(),
+        explanation: non_empty(outcome.message),
+        // A refusal is about the version asked for, if any.
+        version: if accepted {
+            opt_string(outcome.version.as_ref())
+        } else {
+            opt_string(p.version.as_ref())
+        },
+        predecessor_version: opt_string(outcome.predecessor_version.as_ref()),
+        smallest_acceptable_version: if accepted {
+            None
+        } else {
+            opt_string(outcome.smallest_acceptable_version.as_ref())
+        },
+        checked_against: Vec::new(),
+    };
+    let answer = Answer {
+        config: outcome.config,
+        required_bump: outcome.required_bump,
+        findings: &outcome.findings,
+        checked_against: &outcome.checked_against,
+    };
+    Ok(registry_report(p, shown, answer, decision))
+}
+
+/// A publish: accepted or refused, the same report as a check of the same
+/// change would give.
+async fn publish_one(client: &Client, p: &Prepared, shown: &str) -> Result<CheckReport> {
+    match client.publish(&p.name, &p.schema, p.version.as_ref()).await {
         Ok(outcome) => {
-            let setting = client
-                .get_config(Some(name))
-                .await
-                .with_context(|| format!("read the settings of {name}"))?;
-            let stored = &outcome.contract.version;
-            let (verdict, explanation) = if outcome.created {
-                ("accepted", format!("published {name}@{stored}"))
+            let verdict = if outcome.created {
+                "accepted"
             } else {
-                (
-                    "already_published",
-                    format!("{name}@{stored} was already published with this content"),
-                )
+                "already_published"
             };
-            Ok(CheckReport {
-                contract: name.to_string(),
-                schema_file: Some(file.display().to_string()),
-                compatible: true,
-                mode: setting.config.mode.to_string(),
-                policy: setting.config.policy.to_string(),
-                required_bump: bump_name(outcome.required_bump).to_owned(),
-                findings: findings(&outcome.findings, schema),
-                registry: Some(RegistryDecision {
-                    verdict: verdict.to_owned(),
-                    explanation,
-                    version: stored.to_string(),
-                    predecessor_version: opt_string(outcome.predecessor_version.as_ref()),
-                    smallest_acceptable_version: String::new(),
-                    checked_against: Vec::new(),
-                }),
-            })
+            let decision = RegistryDecision {
+                verdict: verdict.to_owned(),
+                explanation: non_empty(outcome.message),
+                version: Some(outcome.contract.version.to_string()),
+                predecessor_version: opt_string(outcome.predecessor_version.as_ref()),
+                smallest_acceptable_version: None,
+                checked_against: Vec::new(),
+            };
+            let answer = Answer {
+                config: outcome.config,
+                required_bump: outcome.required_bump,
+                findings: &outcome.findings,
+                checked_against: &outcome.checked_against,
+            };
+            Ok(registry_report(p, shown, answer, decision))
         }
-        Err(Error::Incompatible {
-            verdict,
-            findings: found,
-            required_bump,
-            smallest_acceptable_version,
-            predecessor_version,
-            config,
-        }) => {
-            // The smallest acceptable version is a field of its own.
-            let explanation = format!(
-                "refused ({verdict}): the change requires a {} bump",
-                bump_name(required_bump)
-            );
-            let (mode, policy) = config_names(config);
-            Ok(CheckReport {
-                contract: name.to_string(),
-                schema_file: Some(file.display().to_string()),
-                compatible: false,
-                mode,
-                policy,
-                required_bump: bump_name(required_bump).to_owned(),
-                findings: findings(&found, schema),
-                registry: Some(RegistryDecision {
-                    verdict: verdict.as_str().to_owned(),
-                    explanation,
-                    version: opt_string(version),
-                    predecessor_version: opt_string(predecessor_version.as_ref()),
-                    smallest_acceptable_version: opt_string(smallest_acceptable_version.as_ref()),
-                    checked_against: Vec::new(),
-                }),
-            })
-        }
-        Err(e) => Err(anyhow::Error::new(e).context(what())),
-    }
-}
-
-/// `accord publish` with accord.toml: publishes in order and stops at the
-/// first refusal (exit 1) or error (exit 2). The reports of what was done
-/// come back either way, to be printed before the error.
-pub async fn publish_manifest(url: &str, manifest: &Manifest) -> Result<(Vec<CheckReport>, Result<Outcome>)> {
-    let planned = plan(manifest)?;
-    let client = connect(url).await?;
-    let mut reports = Vec::new();
-    for p in &planned {
-        match publish_one(&client, &p.name, &p.file, &p.schema, p.version.as_ref()).await {
-            Ok(report) => {
-                let refused = !report.compatible;
-                reports.push(report);
-                if refused {
-                    return Ok((reports, Ok(Outcome::Breaking)));
-                }
-            }
-            Err(e) => return Ok((reports, Err(e))),
+        Err(e) => {
+            let Some(refusal) = e.refusal() else {
+                return Err(e.into());
+            };
+            let decision = RegistryDecision {
+                verdict: refusal.verdict.as_str().to_owned(),
+                explanation: non_empty(refusal.message),
+                version: opt_string(p.version.as_ref()),
+                predecessor_version: opt_string(refusal.predecessor_version.as_ref()),
+                smallest_acceptable_version: opt_string(refusal.smallest_acceptable_version.as_ref()),
+                checked_against: Vec::new(),
+            };
+            let answer = Answer {
+                config: refusal.config,
+                required_bump: refusal.required_bump,
+                findings: &refusal.findings,
+                checked_against: &refusal.checked_against,
+            };
+            Ok(registry_report(p, shown, answer, decision))
         }
     }
-    Ok((reports, Ok(Outcome::Success)))
 }
 
 /// `accord diff NAME FROM TO`: two stored versions.
@@ -311,9 +333,16 @@ pub async fn diff(
         compatible: outcome.compatible,
         mode,
         policy,
-        required_bump: bump_name(outcome.required_bump).to_owned(),
-        findings: findings(&outcome.findings, ""),
+        required_bump: Some(bump_name(outcome.required_bump).to_owned()),
+        // Stored versions have no file here: no line to point at.
+        findings: outcome
+            .findings
+            .iter()
+            .map(|f| FindingOut::from_registry(f, None, outcome.config.map(|c| c.policy)))
+            .collect(),
         registry: None,
+        error: None,
+        pin: Pin::default(),
     })
 }
 
@@ -451,7 +480,7 @@ pub async fn list(url: &str, component: Option<&str>, as_json: bool) -> Result<O
                         out,
                         "{}  {}  ({})",
                         c.name,
-                        opt_string(c.latest_version.as_ref()),
+                        opt_string(c.latest_version.as_ref()).unwrap_or_default(),
                         count(c.version_count, "version")
                     )?;
                 }
@@ -495,6 +524,10 @@ fn print_config(
     Ok(())
 }
 
+fn scope_name(name: Option<&ContractName>) -> String {
+    name.map_or_else(|| "(global)".to_owned(), ToString::to_string)
+}
+
 fn optional_name(name: Option<&str>) -> Result<Option<ContractName>> {
     name.map(parse_name).transpose()
 }
@@ -506,7 +539,7 @@ pub async fn config_get(url: &str, name: Option<&str>, as_json: bool) -> Result<
     let setting = client
         .get_config(name.as_ref())
         .await
-        .with_context(|| format!("config get {}", opt_string(name.as_ref())))?;
+        .with_context(|| format!("config get {}", scope_name(name.as_ref())))?;
     print_config(name.as_ref(), setting, as_json)?;
     Ok(Outcome::Success)
 }
@@ -525,7 +558,7 @@ pub async fn config_set(
     let setting = client
         .set_config(name.as_ref(), ConfigChange { mode, policy, clear })
         .await
-        .with_context(|| format!("config set {}", opt_string(name.as_ref())))?;
+        .with_context(|| format!("config set {}", scope_name(name.as_ref())))?;
     print_config(name.as_ref(), setting, as_json)?;
     Ok(Outcome::Success)
 }
@@ -638,12 +671,16 @@ fn kind_name(kind: EventKind) -> &'static str {
 }
 
 /// `accord watch [--from SEQ]`: one line per event, flushed at once so a
-/// pipe reader sees each event as it happens.
+/// pipe reader sees each event as it happens. The registry never ends the
+/// stream by itself: when it ends, the registry went away, and that is an
+/// error that says where to resume.
 pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool) -> Result<Outcome> {
     let client = connect(url).await?;
     let mut stream = client.watch(from, component).await.context("watch")?;
+    let mut last = from;
     while let Some(item) = stream.next().await {
-        let event = item.context("watch")?;
+        let event = item.with_context(|| format!("watch (resume with --from {last})"))?;
+        last = event.sequence;
         let mut out = anstream::stdout().lock();
         let (mode, policy) = config_names(event.config);
         if as_json {
@@ -654,9 +691,9 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
                 "contract": event.name.as_ref().map(ToString::to_string),
                 "version": event.version.as_ref().map(ToString::to_string),
                 "fingerprint": event.fingerprint,
-                "message": event.message,
-                "mode": (!mode.is_empty()).then_some(&mode),
-                "policy": (!policy.is_empty()).then_some(&policy),
+                "message": (!event.message.is_empty()).then_some(&event.message),
+                "mode": mode,
+                "policy": policy,
                 "hard": event.hard,
             });
             serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from)?;
@@ -672,7 +709,9 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
             // The registry's message usually says it all; the settings are
             // spelled out only when it says nothing.
             let mut detail = event.message.trim().to_owned();
-            if detail.is_empty() && !mode.is_empty() {
+            if detail.is_empty()
+                && let (Some(mode), Some(policy)) = (&mode, &policy)
+            {
                 detail = format!("mode {mode}, policy {policy}");
             }
             if event.hard {
@@ -688,5 +727,9 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
         }
         out.flush()?;
     }
-    Ok(Outcome::Success)
+    Err(accord_client::Error::Unreachable {
+        url: url.to_owned(),
+        message: format!("it ended the event stream (stopped or restarted); resume with --from {last}"),
+    }
+    .into())
 }

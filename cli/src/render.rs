@@ -1,12 +1,14 @@
-//! Output formats of check, diff and publish reports: text for a person,
-//! JSON for scripts, GitHub workflow commands, JUnit XML and SARIF 2.1.0.
+//! Output formats of check, diff and publish runs: text for a person, JSON
+//! for scripts, GitHub workflow commands, JUnit XML and SARIF 2.1.0. Every
+//! format carries every outcome, errors included, so that a CI step that
+//! reads the report never gets an empty file.
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
 
-use crate::report::{CheckReport, FindingOut};
+use crate::report::{CheckReport, ErrorOut, FindingOut, Pin, RunReport, Summary};
 
 /// An output format chosen with `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,7 +38,8 @@ impl Format {
     }
 }
 
-/// Which command produced the reports; it words the text headers.
+/// Which command produced the reports; it words the text and names the
+/// JUnit suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// `accord check`.
@@ -45,6 +48,8 @@ pub enum Kind {
     Diff,
     /// `accord publish`.
     Publish,
+    /// Any other command (its errors only are rendered here).
+    Other,
 }
 
 impl Kind {
@@ -53,6 +58,7 @@ impl Kind {
             Kind::Check => "check",
             Kind::Diff => "diff",
             Kind::Publish => "publish",
+            Kind::Other => "run",
         }
     }
 }
@@ -63,113 +69,174 @@ const BUMP: Style = AnsiColor::Yellow.on_default().bold();
 const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
-/// Writes `reports` in `format`. `single` keeps the JSON output a bare report
-/// object when one contract was checked from the command line.
-pub fn write(
-    out: &mut dyn Write,
-    reports: &[CheckReport],
-    format: Format,
-    kind: Kind,
-    single: bool,
-) -> io::Result<()> {
+/// Writes `run` in `format`.
+pub fn write(out: &mut dyn Write, run: &RunReport, format: Format, kind: Kind) -> io::Result<()> {
     match format {
-        Format::Text => text(out, reports, kind),
+        Format::Text => text(out, run, kind),
         Format::Json => {
-            let value = if single && reports.len() == 1 {
-                serde_json::to_value(&reports[0])
-            } else {
-                serde_json::to_value(ReportSet::new(reports))
+            let value = match (&run.reports[..], &run.error) {
+                ([report], None) if run.single => serde_json::to_value(report),
+                ([], Some(error)) if run.single => Ok(json!({ "error": error })),
+                _ => Ok(json!({
+                    "compatible": run.exit_code() == 0,
+                    "summary": run.summary(),
+                    "contracts": run.reports,
+                    "error": run.error,
+                })),
             }
             .map_err(io::Error::other)?;
             serde_json::to_writer_pretty(&mut *out, &value).map_err(io::Error::from)?;
             writeln!(out)
         }
-        Format::Github => github(out, reports),
-        Format::Junit => junit(out, reports, kind),
+        Format::Github => github(out, run),
+        Format::Junit => junit(out, run, kind),
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut *out, &sarif(reports)).map_err(io::Error::from)?;
+            serde_json::to_writer_pretty(&mut *out, &sarif(run)).map_err(io::Error::from)?;
             writeln!(out)
         }
     }
 }
 
-#[derive(serde::Serialize)]
-struct ReportSet<'a> {
-    compatible: bool,
-    contracts: &'a [CheckReport],
-}
-
-impl<'a> ReportSet<'a> {
-    fn new(contracts: &'a [CheckReport]) -> Self {
-        Self {
-            compatible: contracts.iter().all(|r| r.compatible),
-            contracts,
-        }
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
-fn text(out: &mut dyn Write, reports: &[CheckReport], kind: Kind) -> io::Result<()> {
-    for (i, report) in reports.iter().enumerate() {
+/// "3 contracts: 1 accepted, 1 refused, 1 error".
+pub fn summary_line(summary: Summary) -> String {
+    format!(
+        "{}: {} accepted, {} refused, {}",
+        plural(summary.contracts, "contract"),
+        summary.accepted,
+        summary.refused,
+        plural(summary.errors, "error")
+    )
+}
+
+fn text(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
+    // From the command line an error goes to stderr alone, as with any
+    // other command; a manifest run lists it with the other contracts.
+    let shown: Vec<&CheckReport> = run
+        .reports
+        .iter()
+        .filter(|r| !run.single || r.error.is_none())
+        .collect();
+    for (i, report) in shown.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
         text_one(out, report, kind)?;
     }
-    if reports.len() > 1 {
-        let failed = reports.iter().filter(|r| !r.compatible).count();
-        let word = if reports.iter().any(|r| r.registry.is_some()) {
-            "refused"
-        } else {
-            "incompatible"
-        };
+    if !run.single && !run.reports.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{} contracts, {failed} {word}", reports.len())?;
+        writeln!(out, "{}", summary_line(run.summary()))?;
     }
     Ok(())
 }
 
-fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result<()> {
-    let name = match &report.schema_file {
+fn name_and_file(report: &CheckReport) -> String {
+    match &report.schema_file {
         // A diff's name already ends with the new file.
         Some(file) if !report.contract.ends_with(file.as_str()) => {
             format!("{} ({file})", report.contract)
         }
         _ => report.contract.clone(),
-    };
-    // The registry decides on more than compatibility (the version asked
-    // for counts too), so its answer is worded as a decision.
-    let (mark, verdict_style, verdict) = match (report.compatible, report.registry.is_some()) {
-        (true, false) => ("✓", COMPATIBLE, "compatible"),
-        (false, false) => ("✗", BREAKING, "incompatible"),
-        (true, true) => ("✓", COMPATIBLE, "accepted"),
-        (false, true) => ("✗", BREAKING, "refused"),
-    };
-    writeln!(
-        out,
-        "{verdict_style}{mark} {verdict}{verdict_style:#} {BOLD}{name}{BOLD:#} under {} ({})",
-        report.mode, report.policy
-    )?;
-    if let Some(decision) = &report.registry {
-        let version = if decision.version.is_empty() {
-            String::new()
+    }
+}
+
+/// The registry's verdict in words: "accepted as 1.3.0", "refused: needs a
+/// major version".
+fn verdict_words(report: &CheckReport, kind: Kind) -> String {
+    let Some(d) = &report.registry else {
+        return if report.compatible {
+            "compatible".into()
         } else {
-            format!(" {}", decision.version)
+            "incompatible".into()
         };
-        let after = if decision.predecessor_version.is_empty() {
-            " (first version)".to_owned()
-        } else {
-            format!(" after {}", decision.predecessor_version)
-        };
-        writeln!(out, "  {}{version}{after}", decision.verdict)?;
-        if !decision.explanation.is_empty() {
-            writeln!(out, "  {}", decision.explanation)?;
+    };
+    let version = d.version.as_deref().unwrap_or("the version");
+    match d.verdict.as_str() {
+        "accepted" if kind == Kind::Publish => format!("published as {version}"),
+        "accepted" => format!("accepted as {version}"),
+        "already_published" => format!("already published as {version}"),
+        "incompatible" => "refused: needs a major version".into(),
+        "version_too_low" => format!("refused: {version} is too low"),
+        "version_exists" => format!("refused: {version} is already taken by other content"),
+        other => format!("refused ({other})"),
+    }
+}
+
+/// What to do about a refusal: the version that will be accepted, and
+/// where to write it.
+fn advice(report: &CheckReport) -> Option<String> {
+    if report.compatible {
+        return None;
+    }
+    let version = report.registry.as_ref()?.smallest_acceptable_version.as_ref()?;
+    Some(match report.pin {
+        Pin::Manifest => {
+            format!("smallest acceptable version: {version} (set version = \"{version}\" in accord.toml)")
         }
-        if !report.compatible && !decision.smallest_acceptable_version.is_empty() {
+        Pin::Flag => format!("smallest acceptable version: {version} (publish with --version {version})"),
+    })
+}
+
+/// How to get LENIENT's verdict for this report's contract.
+fn lenient_flag(report: &CheckReport) -> String {
+    if report.registry.is_some() {
+        format!("accord config set {} --policy lenient", report.contract)
+    } else {
+        "--policy lenient".into()
+    }
+}
+
+fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result<()> {
+    let name = name_and_file(report);
+    if let Some(error) = &report.error {
+        return writeln!(
+            out,
+            "{BREAKING}✗{BREAKING:#} {BOLD}{name}{BOLD:#}: {BREAKING}error:{BREAKING:#} {}",
+            error.message
+        );
+    }
+    let (mark, style) = if report.compatible {
+        ("✓", COMPATIBLE)
+    } else {
+        ("✗", BREAKING)
+    };
+    let words = verdict_words(report, kind);
+    let settings = format!(
+        "{} ({})",
+        report.mode.as_deref().unwrap_or("-"),
+        report.policy.as_deref().unwrap_or("-")
+    );
+    match &report.registry {
+        None => writeln!(
+            out,
+            "{style}{mark} {words}{style:#} {BOLD}{name}{BOLD:#} under {settings}"
+        )?,
+        Some(d) => {
             writeln!(
                 out,
-                "  smallest acceptable version: {BUMP}{}{BUMP:#}",
-                decision.smallest_acceptable_version
+                "{style}{mark}{style:#} {BOLD}{name}{BOLD:#}: {style}{words}{style:#}"
             )?;
+            let compared = if !d.checked_against.is_empty() {
+                format!(", compared with {}", d.checked_against.join(", "))
+            } else if d.verdict == "accepted" && d.predecessor_version.is_none() {
+                " (first version)".into()
+            } else {
+                String::new()
+            };
+            writeln!(out, "  under {settings}{compared}")?;
+            if let Some(explanation) = &d.explanation {
+                writeln!(out, "  {DIM}{explanation}{DIM:#}")?;
+            }
+            if let Some(advice) = advice(report) {
+                writeln!(out, "  {BUMP}{advice}{BUMP:#}")?;
+            }
         }
     }
     let breaking: Vec<&FindingOut> = report.breaking().collect();
@@ -177,14 +244,14 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
     if report.findings.is_empty() {
         let what = match kind {
             Kind::Diff => "no differences",
-            Kind::Check | Kind::Publish => "no findings",
+            Kind::Check | Kind::Publish | Kind::Other => "no findings",
         };
         writeln!(out, "  {DIM}{what}{DIM:#}")?;
     }
     if !breaking.is_empty() {
         writeln!(out, "  {BREAKING}breaking ({}){BREAKING:#}", breaking.len())?;
         for finding in breaking {
-            text_finding(out, finding, BREAKING, "✗")?;
+            text_finding(out, report, finding, BREAKING, "✗")?;
         }
     }
     if !compatible.is_empty() {
@@ -194,13 +261,23 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
             compatible.len()
         )?;
         for finding in compatible {
-            text_finding(out, finding, COMPATIBLE, "✓")?;
+            text_finding(out, report, finding, COMPATIBLE, "✓")?;
         }
     }
-    writeln!(out, "  required bump: {BUMP}{}{BUMP:#}", report.required_bump)
+    writeln!(
+        out,
+        "  required bump: {BUMP}{}{BUMP:#}",
+        report.required_bump.as_deref().unwrap_or("-")
+    )
 }
 
-fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -> io::Result<()> {
+fn text_finding(
+    out: &mut dyn Write,
+    report: &CheckReport,
+    f: &FindingOut,
+    style: Style,
+    mark: &str,
+) -> io::Result<()> {
     let path = if f.old_path == f.new_path {
         f.new_path.clone()
     } else {
@@ -209,8 +286,8 @@ fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -
     writeln!(out, "    {style}{mark} {}{style:#} {DIM}{path}{DIM:#}", f.rule)?;
     writeln!(out, "      {}", f.message)?;
     let mut context = Vec::new();
-    if f.direction != "backward" {
-        context.push(format!("{} direction", f.direction));
+    if f.is_forward() {
+        context.push("forward: about old readers of new data".to_owned());
     }
     if let Some(against) = &f.against {
         context.push(format!("against {against}"));
@@ -220,7 +297,7 @@ fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -
     }
     match (&f.witness, f.compatible) {
         (Some(witness), _) => {
-            let (accepts, rejects) = if f.direction == "forward" {
+            let (accepts, rejects) = if f.is_forward() {
                 ("new", "old")
             } else {
                 ("old", "new")
@@ -235,6 +312,13 @@ fn text_finding(out: &mut dyn Write, f: &FindingOut, style: Style, mark: &str) -
             "      {DIM}no document could be built to show the break{DIM:#}"
         )?,
         (None, true) => {}
+    }
+    if f.lenient_accepts {
+        writeln!(
+            out,
+            "      {BUMP}LENIENT accepts this change:{BUMP:#} {}",
+            lenient_flag(report)
+        )?;
     }
     Ok(())
 }
@@ -277,6 +361,68 @@ fn finding_level(report: &CheckReport, f: &FindingOut) -> Level {
     }
 }
 
+/// A witness in short: compact JSON, cut to about 60 characters.
+fn short(witness: &Value) -> String {
+    const MAX: usize = 60;
+    let text = witness.to_string();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+/// A finding as an annotation says it: what changed, a document that shows
+/// it and whom it hurts, and, when it fails the check, what to do.
+fn annotation(report: &CheckReport, f: &FindingOut, level: Level) -> String {
+    let mut text = f.message.clone();
+    if let Some(against) = &f.against {
+        text.push_str(&format!(" (against {against})"));
+    }
+    text.push('.');
+    match (&f.witness, f.is_forward()) {
+        (Some(w), true) => text.push_str(&format!(" Old readers reject new data, e.g. {}.", short(w))),
+        (Some(w), false) => text.push_str(&format!(" New readers reject old data, e.g. {}.", short(w))),
+        (None, true) if !f.compatible => text.push_str(" It affects old readers of new data."),
+        (None, _) => {}
+    }
+    if f.lenient_accepts {
+        text.push_str(&format!(
+            " LENIENT accepts this change: {}.",
+            lenient_flag(report)
+        ));
+    }
+    match level {
+        Level::Error => text.push_str(&refusal_sentence(report)),
+        Level::Warning => {
+            if let Some(version) = report.registry.as_ref().and_then(|d| d.version.as_ref()) {
+                text.push_str(&format!(" Accepted: {version} announces the break."));
+            }
+        }
+        Level::Note => {}
+    }
+    text
+}
+
+/// " Refused: needs a major version; smallest acceptable version: 2.0.0
+/// (…)." for a refused report; for an offline check, the bump it needs.
+fn refusal_sentence(report: &CheckReport) -> String {
+    let mut text = String::new();
+    if report.registry.is_some() {
+        let mut words = verdict_words(report, Kind::Check);
+        if let Some(first) = words.get(..1) {
+            words.replace_range(..1, &first.to_uppercase());
+        }
+        text.push_str(&format!(" {words}"));
+        if let Some(advice) = advice(report) {
+            text.push_str(&format!("; {advice}"));
+        }
+        text.push('.');
+    } else if let Some(bump) = &report.required_bump {
+        text.push_str(&format!(" The change needs a {bump} version."));
+    }
+    text
+}
+
 /// Escapes the data part of a workflow command.
 fn gh_data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
@@ -287,46 +433,64 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn github(out: &mut dyn Write, reports: &[CheckReport]) -> io::Result<()> {
-    for report in reports {
-        let file = report
-            .schema_file
-            .as_ref()
-            .map(|f| format!("file={},", gh_property(f)))
-            .unwrap_or_default();
+fn gh_file(file: Option<&String>) -> String {
+    file.map(|f| format!("file={},", gh_property(f)))
+        .unwrap_or_default()
+}
+
+fn github(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
+    if let Some(error) = &run.error {
+        writeln!(
+            out,
+            "::error {}title=accord::{}",
+            gh_file(run.file.as_ref()),
+            gh_data(&error.message)
+        )?;
+    }
+    for report in &run.reports {
+        let file = gh_file(report.schema_file.as_ref());
+        if let Some(error) = &report.error {
+            writeln!(
+                out,
+                "::error {file}title={}::{}",
+                gh_property(&format!("{}: not checked", report.contract)),
+                gh_data(&error.message)
+            )?;
+            continue;
+        }
         for f in &report.findings {
-            let level = finding_level(report, f).github();
-            let against = f
-                .against
-                .as_ref()
-                .map(|a| format!(" (against {a})"))
-                .unwrap_or_default();
+            let level = finding_level(report, f);
             let line = match (&report.schema_file, f.line) {
                 (Some(_), Some(line)) => format!("line={line},"),
                 _ => String::new(),
             };
             writeln!(
                 out,
-                "::{level} {file}{line}title={}::{}{against}",
-                gh_property(&format!("{} {} at {}", report.contract, f.rule, f.new_path)),
-                gh_data(&f.message)
+                "::{} {file}{line}title={}::{}",
+                level.github(),
+                gh_property(&format!("{}: {} at {}", report.contract, f.rule, f.new_path)),
+                gh_data(&annotation(report, f, level))
             )?;
         }
         if !report.compatible && report.breaking().next().is_none() {
-            // Refused without a breaking finding (e.g. a version too low):
-            // the annotation carries the registry's reason instead.
+            // Refused without a breaking finding (a version too low or
+            // taken): the annotation carries the registry's reason.
             let reason = report
                 .registry
                 .as_ref()
-                .map(|d| d.explanation.clone())
+                .and_then(|d| d.explanation.clone())
                 .unwrap_or_default();
             writeln!(
                 out,
                 "::error {file}title={}::{}",
-                gh_property(&format!("{} refused", report.contract)),
-                gh_data(&reason)
+                gh_property(&format!("{}: refused", report.contract)),
+                gh_data(format!("{reason}{}", refusal_sentence(report)).trim_start())
             )?;
         }
+    }
+    if !run.single && !run.reports.is_empty() {
+        // Not a command: a line of the log.
+        writeln!(out, "{}", summary_line(run.summary()))?;
     }
     Ok(())
 }
@@ -358,44 +522,67 @@ fn finding_line(f: &FindingOut) -> String {
     line
 }
 
-fn junit(out: &mut dyn Write, reports: &[CheckReport], kind: Kind) -> io::Result<()> {
-    let failures = reports.iter().filter(|r| !r.compatible).count();
+fn junit_error(out: &mut dyn Write, error: &ErrorOut) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"      <error message="{}" type="{}">{}</error>"#,
+        xml(&error.message),
+        error.kind,
+        xml(&error.message)
+    )
+}
+
+fn junit(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
+    let summary = run.summary();
+    let run_error = usize::from(run.error.is_some());
+    let (tests, errors) = (summary.contracts + run_error, summary.errors + run_error);
+    let failures = summary.refused;
     let suite = format!("accord {}", kind.name());
+    let classname = format!("accord.{}", kind.name());
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
-        r#"<testsuites name="accord" tests="{}" failures="{failures}" errors="0">"#,
-        reports.len()
+        r#"<testsuites name="accord" tests="{tests}" failures="{failures}" errors="{errors}">"#
     )?;
     writeln!(
         out,
-        r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="0">"#,
-        xml(&suite),
-        reports.len()
+        r#"  <testsuite name="{}" tests="{tests}" failures="{failures}" errors="{errors}" skipped="0">"#,
+        xml(&suite)
     )?;
-    for report in reports {
-        let file = report
-            .schema_file
-            .as_ref()
-            .map(|f| format!(r#" file="{}""#, xml(f)))
-            .unwrap_or_default();
+    let testcase = |out: &mut dyn Write, name: &str, file: Option<&String>| {
+        let file = file.map(|f| format!(r#" file="{}""#, xml(f))).unwrap_or_default();
         writeln!(
             out,
-            r#"    <testcase name="{}" classname="accord.{}"{file}>"#,
-            xml(&report.contract),
-            kind.name()
-        )?;
-        if !report.compatible {
+            r#"    <testcase name="{}" classname="{classname}"{file}>"#,
+            xml(name)
+        )
+    };
+    if let Some(error) = &run.error {
+        testcase(out, run.file.as_deref().unwrap_or("accord"), run.file.as_ref())?;
+        junit_error(out, error)?;
+        writeln!(out, "    </testcase>")?;
+    }
+    for report in &run.reports {
+        testcase(out, &report.contract, report.schema_file.as_ref())?;
+        if let Some(error) = &report.error {
+            junit_error(out, error)?;
+        } else if !report.compatible {
             let mut summary = format!(
-                "incompatible under {} ({}); required bump {}",
-                report.mode, report.policy, report.required_bump
+                "{} under {} ({}); required bump {}",
+                verdict_words(report, kind),
+                report.mode.as_deref().unwrap_or("-"),
+                report.policy.as_deref().unwrap_or("-"),
+                report.required_bump.as_deref().unwrap_or("-")
             );
-            if let Some(d) = &report.registry
-                && !d.explanation.is_empty()
-            {
-                summary = format!("{}: {summary}", d.explanation);
+            if let Some(advice) = advice(report) {
+                summary.push_str(&format!("; {advice}"));
             }
-            let body: Vec<String> = report.breaking().map(finding_line).collect();
+            let mut body: Vec<String> = report
+                .registry
+                .iter()
+                .filter_map(|d| d.explanation.clone())
+                .collect();
+            body.extend(report.breaking().map(finding_line));
             writeln!(
                 out,
                 r#"      <failure message="{}" type="INCOMPATIBLE">{}</failure>"#,
@@ -422,39 +609,65 @@ fn junit(out: &mut dyn Write, reports: &[CheckReport], kind: Kind) -> io::Result
     writeln!(out, "</testsuites>")
 }
 
-/// The SARIF 2.1.0 log of `reports`: one run, one result per finding, and
-/// the rule table entries of every rule that fired.
-pub fn sarif(reports: &[CheckReport]) -> Value {
-    let mut rule_ids: Vec<&str> = reports
-        .iter()
+/// The rule id of a SARIF result for a refusal without a breaking finding.
+const REFUSED_RULE: &str = "VERSION_REFUSED";
+
+/// The project's home for SARIF's `informationUri`, when the workspace
+/// names a real one (never the `.invalid` placeholder).
+fn information_uri() -> Option<&'static str> {
+    let home = env!("CARGO_PKG_REPOSITORY");
+    let host = home
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', ':']).next())
+        .unwrap_or("");
+    (home.starts_with("https://") && !host.is_empty() && !host.ends_with(".invalid")).then_some(home)
+}
+
+fn sarif_location(report: &CheckReport, pointer: &str, line: Option<usize>) -> Value {
+    let mut location = json!({
+        "logicalLocations": [{
+            "fullyQualifiedName": format!("{}{}", report.contract, pointer.trim_start_matches('#')),
+            "kind": "member",
+        }],
+    });
+    if let Some(file) = &report.schema_file {
+        let mut physical = json!({ "artifactLocation": { "uri": file_uri(file) } });
+        if let Some(line) = line {
+            physical["region"] = json!({ "startLine": line });
+        }
+        location["physicalLocation"] = physical;
+    }
+    location
+}
+
+/// The SARIF 2.1.0 log of `run`: one run, one result per finding (and one
+/// per refusal without a breaking finding), the rule table entries of every
+/// rule that fired, and the invocation with the errors that kept contracts
+/// from being checked.
+pub fn sarif(run: &RunReport) -> Value {
+    let checked = || run.reports.iter().filter(|r| r.error.is_none());
+    let mut rule_ids: Vec<&str> = checked()
         .flat_map(|r| r.findings.iter().map(|f| f.rule.as_str()))
         .collect();
+    if checked().any(|r| !r.compatible && r.breaking().next().is_none()) {
+        rule_ids.push(REFUSED_RULE);
+    }
     rule_ids.sort_unstable();
     rule_ids.dedup();
     let rules: Vec<Value> = rule_ids.iter().map(|id| crate::rules::sarif_rule(id)).collect();
+    let index = |id: &str| rule_ids.binary_search(&id).unwrap_or(0);
     let mut results = Vec::new();
-    for report in reports {
+    for report in checked() {
         for f in &report.findings {
-            let index = rule_ids.binary_search(&f.rule.as_str()).unwrap_or(0);
-            let mut location = json!({
-                "logicalLocations": [{
-                    "fullyQualifiedName": format!("{}{}", report.contract, f.new_path.trim_start_matches('#')),
-                    "kind": "member",
-                }],
-            });
-            if let Some(file) = &report.schema_file {
-                let mut physical = json!({ "artifactLocation": { "uri": file_uri(file) } });
-                if let Some(line) = f.line {
-                    physical["region"] = json!({ "startLine": line });
-                }
-                location["physicalLocation"] = physical;
-            }
+            let level = finding_level(report, f);
             let mut properties = json!({
                 "contract": report.contract,
                 "oldPath": f.old_path,
                 "newPath": f.new_path,
                 "compatible": f.compatible,
                 "direction": f.direction,
+                "lenientAccepts": f.lenient_accepts,
             });
             if let Some(against) = &f.against {
                 properties["against"] = json!(against);
@@ -464,27 +677,66 @@ pub fn sarif(reports: &[CheckReport]) -> Value {
             }
             results.push(json!({
                 "ruleId": f.rule,
-                "ruleIndex": index,
-                "level": finding_level(report, f).sarif(),
+                "ruleIndex": index(&f.rule),
+                "level": level.sarif(),
                 "kind": if f.compatible { "informational" } else { "fail" },
-                "message": { "text": format!("{} ({})", f.message, f.new_path) },
-                "locations": [location],
+                "message": { "text": format!("{} ({})", annotation(report, f, level), f.new_path) },
+                "locations": [sarif_location(report, &f.new_path, f.line)],
                 "properties": properties,
             }));
         }
+        if !report.compatible && report.breaking().next().is_none() {
+            let reason = report
+                .registry
+                .as_ref()
+                .and_then(|d| d.explanation.clone())
+                .unwrap_or_default();
+            results.push(json!({
+                "ruleId": REFUSED_RULE,
+                "ruleIndex": index(REFUSED_RULE),
+                "level": "error",
+                "kind": "fail",
+                "message": { "text": format!("{reason}{}", refusal_sentence(report)).trim_start() },
+                "locations": [sarif_location(report, "#", None)],
+                "properties": { "contract": report.contract },
+            }));
+        }
+    }
+    let notifications: Vec<Value> = run
+        .errors()
+        .map(|(report, error)| {
+            let subject = report.map_or("accord", |r| r.contract.as_str());
+            let mut notification = json!({
+                "level": "error",
+                "message": { "text": format!("{subject}: {}", error.message) },
+                "properties": { "kind": error.kind },
+            });
+            let file = report.and_then(|r| r.schema_file.as_ref()).or(run.file.as_ref());
+            if let Some(file) = file {
+                notification["locations"] =
+                    json!([{ "physicalLocation": { "artifactLocation": { "uri": file_uri(file) } } }]);
+            }
+            notification
+        })
+        .collect();
+    let mut invocation = json!({ "executionSuccessful": notifications.is_empty() });
+    if !notifications.is_empty() {
+        invocation["toolExecutionNotifications"] = json!(notifications);
+    }
+    let mut driver = json!({
+        "name": "accord",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    if let Some(home) = information_uri() {
+        driver["informationUri"] = json!(home);
     }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "accord",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "informationUri": "https://example.invalid/accord",
-                    "rules": rules,
-                }
-            },
+            "tool": { "driver": driver },
+            "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]
@@ -521,6 +773,7 @@ mod tests {
             against: Some("old.json".into()),
             witness: Some(json!({"a": "x"})),
             line: Some(7),
+            lenient_accepts: false,
         }
     }
 
@@ -529,20 +782,35 @@ mod tests {
             contract: "orders/order-placed".into(),
             schema_file: Some("schemas/order placed.json".into()),
             compatible,
-            mode: "BACKWARD".into(),
-            policy: "STRICT".into(),
-            required_bump: if compatible { "minor" } else { "major" }.into(),
+            mode: Some("BACKWARD".into()),
+            policy: Some("STRICT".into()),
+            required_bump: Some(if compatible { "minor" } else { "major" }.into()),
             findings: vec![
                 finding("TYPE_CHANGED", compatible),
                 finding("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", true),
             ],
             registry: None,
+            error: None,
+            pin: Pin::default(),
+        }
+    }
+
+    fn run_of(reports: Vec<CheckReport>) -> RunReport {
+        RunReport {
+            reports,
+            error: None,
+            single: false,
+            file: None,
         }
     }
 
     fn render(reports: &[CheckReport], format: Format) -> String {
+        render_run(&run_of(reports.to_vec()), format)
+    }
+
+    fn render_run(run: &RunReport, format: Format) -> String {
         let mut out = Vec::new();
-        write(&mut out, reports, format, Kind::Check, false).unwrap();
+        write(&mut out, run, format, Kind::Check).unwrap();
         anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
     }
 
@@ -572,6 +840,12 @@ mod tests {
         assert_eq!(
             first["locations"][0]["physicalLocation"]["region"]["startLine"],
             7
+        );
+        assert_eq!(raw["runs"][0]["invocations"][0]["executionSuccessful"], true);
+        // The workspace's placeholder home is never published as the tool's.
+        assert!(
+            raw["runs"][0]["tool"]["driver"].get("informationUri").is_none(),
+            "{raw}"
         );
         // The typed model does refuse a log that breaks the schema: a result
         // message must be an object, not a bare string.
@@ -616,8 +890,9 @@ mod tests {
             "{first}"
         );
         assert!(first.contains("::line one%0Aline two 100%25"), "{first}");
-        assert_eq!(text.lines().count(), 2);
-        assert!(text.lines().nth(1).unwrap().starts_with("::notice "));
+        let commands: Vec<&str> = text.lines().filter(|l| l.starts_with("::")).collect();
+        assert_eq!(commands.len(), 2);
+        assert!(commands[1].starts_with("::notice "));
     }
 
     #[test]
@@ -631,17 +906,24 @@ mod tests {
     }
 
     #[test]
-    fn github_reports_a_refusal_without_breaking_findings() {
+    fn a_refusal_without_breaking_findings_is_an_error_in_every_ci_format() {
         let mut r = report(false);
         r.findings.clear();
         r.registry = Some(RegistryDecision {
-            verdict: "VERSION_TOO_LOW".into(),
-            explanation: "1.0.0 is not above 1.2.0".into(),
+            verdict: "version_too_low".into(),
+            explanation: Some("1.0.0 is not above 1.2.0".into()),
+            version: Some("1.0.0".into()),
+            smallest_acceptable_version: Some("1.2.1".into()),
             ..RegistryDecision::default()
         });
-        let text = render(&[r], Format::Github);
+        let text = render(std::slice::from_ref(&r), Format::Github);
         assert!(text.starts_with("::error "), "{text}");
         assert!(text.contains("1.0.0 is not above 1.2.0"), "{text}");
+        assert!(text.contains("--version 1.2.1"), "{text}");
+        let log: Value = serde_json::from_str(&render(&[r], Format::Sarif)).unwrap();
+        let result = &log["runs"][0]["results"][0];
+        assert_eq!(result["level"], "error");
+        assert_eq!(result["ruleId"], REFUSED_RULE);
     }
 
     #[test]
@@ -652,5 +934,53 @@ mod tests {
         assert!(breaking < compatible, "{text}");
         assert!(text.contains("required bump: major"), "{text}");
         assert!(text.contains("against old.json"), "{text}");
+    }
+
+    #[test]
+    fn witnesses_are_cut_short_in_annotations() {
+        let long = json!({ "a": "x".repeat(200) });
+        let cut = short(&long);
+        assert!(cut.ends_with('…'), "{cut}");
+        assert_eq!(cut.chars().count(), 61);
+        assert_eq!(short(&json!({"a": 1})), r#"{"a":1}"#);
+    }
+
+    #[test]
+    fn errors_are_reported_in_every_format() {
+        let error = ErrorOut {
+            kind: "unreachable",
+            message: "cannot reach the registry at http://x: refused".into(),
+        };
+        let failed = CheckReport::failed("orders/x".into(), Some("x.json".into()), error.clone());
+        let run = run_of(vec![failed, report(true)]);
+        let json: Value = serde_json::from_str(&render_run(&run, Format::Json)).unwrap();
+        assert_eq!(json["contracts"][0]["error"]["kind"], "unreachable");
+        assert_eq!(json["summary"]["errors"], 1);
+        assert_eq!(json["compatible"], false);
+        let github = render_run(&run, Format::Github);
+        assert!(
+            github.starts_with("::error file=x.json,title=orders/x%3A not checked::cannot reach"),
+            "{github}"
+        );
+        let junit = render_run(&run, Format::Junit);
+        assert!(junit.contains(r#"<error message="cannot reach"#), "{junit}");
+        assert!(junit.contains(r#"errors="1""#), "{junit}");
+        let sarif: Value = serde_json::from_str(&render_run(&run, Format::Sarif)).unwrap();
+        let invocation = &sarif["runs"][0]["invocations"][0];
+        assert_eq!(invocation["executionSuccessful"], false);
+        assert!(
+            invocation["toolExecutionNotifications"][0]["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("orders/x: cannot reach"),
+            "{invocation}"
+        );
+        // A run that stopped before any contract.
+        let stopped = RunReport::failed(error, true);
+        let json: Value = serde_json::from_str(&render_run(&stopped, Format::Json)).unwrap();
+        assert_eq!(
+            json,
+            json!({"error": {"kind": "unreachable", "message": "cannot reach the registry at http://x: refused"}})
+        );
     }
 }

@@ -3,37 +3,13 @@
 
 mod common;
 
-use std::process::Command;
+use std::{path::PathBuf, process::Command};
 
 use accord_registry::auth::{Role, tokens};
 use accord_tests::{TestServer, pki::TestCa};
-use common::{Run, Workdir};
+use common::{Workdir, accord, run_async as run};
 
 const V1: &str = r#"{"type": "object", "properties": {"id": {"type": "string"}}}"#;
-
-async fn run(cmd: Command) -> Run {
-    let out = tokio::process::Command::from(cmd)
-        .output()
-        .await
-        .expect("run accord");
-    Run::from(out)
-}
-
-/// `accord --registry URL args…` with no token or TLS settings inherited.
-fn accord(work: &Workdir, url: &str, args: &[&str]) -> Command {
-    let mut full = vec!["--registry", url];
-    full.extend_from_slice(args);
-    let mut cmd = work.cmd(&full);
-    for var in [
-        "ACCORD_TOKEN",
-        "ACCORD_TLS_CA",
-        "ACCORD_CLIENT_CERT",
-        "ACCORD_CLIENT_KEY",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
@@ -54,6 +30,22 @@ async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
     let none = run(accord(&work, &url, &["publish", "orders/placed", "v1.json"])).await;
     let none = none.expect_code(2);
     assert!(none.stderr.contains("bearer token"), "{}", none.stderr);
+    let report = run(accord(
+        &work,
+        &url,
+        &[
+            "check",
+            "v1.json",
+            "--contract",
+            "orders/placed",
+            "--format",
+            "json",
+        ],
+    ))
+    .await
+    .expect_code(2)
+    .json();
+    assert_eq!(report["error"]["kind"], "unauthenticated", "{report}");
 
     let mut as_reader = accord(&work, &url, &["publish", "orders/placed", "v1.json"]);
     as_reader.env("ACCORD_TOKEN", &reader);
@@ -156,6 +148,22 @@ async fn tokens_from_the_flag_or_the_environment_and_the_audit_command() {
     assert!(bad.stderr.contains("yesterday"), "{}", bad.stderr);
 }
 
+/// A registry serving TLS with the certificate and key in `cert` and
+/// `key`; the harness trusts `ca_pem`.
+async fn tls_server(ca_pem: &str, cert: PathBuf, key: PathBuf) -> TestServer {
+    let harness = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca_pem));
+    TestServer::start_tls(
+        tempfile::tempdir().unwrap(),
+        move |c| {
+            c.security.tls_cert = Some(cert);
+            c.security.tls_key = Some(key);
+        },
+        harness,
+    )
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_https_registry_with_tls_ca() {
     let dir = tempfile::tempdir().unwrap();
@@ -167,17 +175,7 @@ async fn an_https_registry_with_tls_ca() {
     std::fs::write(&cert, &issued.cert_pem).unwrap();
     std::fs::write(&key, &issued.key_pem).unwrap();
     std::fs::write(&ca_file, ca.cert_pem()).unwrap();
-    let harness = tonic::transport::ClientTlsConfig::new()
-        .ca_certificate(tonic::transport::Certificate::from_pem(ca.cert_pem()));
-    let server = TestServer::start_tls(
-        tempfile::tempdir().unwrap(),
-        move |c| {
-            c.security.tls_cert = Some(cert);
-            c.security.tls_key = Some(key);
-        },
-        harness,
-    )
-    .await;
+    let server = tls_server(&ca.cert_pem(), cert, key).await;
     let url = server.url();
     let work = Workdir::new();
     work.write("v1.json", V1);
@@ -206,10 +204,19 @@ async fn an_https_registry_with_tls_ca() {
     .await
     .expect_code(2);
     assert!(missing.stderr.contains("absent.pem"), "{}", missing.stderr);
+    // Plain HTTP to the TLS port: the error says to use https://.
     let plain = format!("http://{}", server.addr());
-    run(accord(&work, &plain, &["get", "orders/placed"]))
+    let wrong_scheme = run(accord(&work, &plain, &["get", "orders/placed"]))
         .await
         .expect_code(2);
+    assert!(
+        wrong_scheme.stderr.contains(&format!(
+            "the registry at {plain} speaks TLS: use https://{} (with --tls-ca)",
+            server.addr()
+        )),
+        "{}",
+        wrong_scheme.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -274,4 +281,72 @@ async fn a_registry_that_verifies_clients_gets_the_certificate_from_tls_cert() {
     .await
     .expect_code(2);
     assert!(half.stderr.contains("--tls-key"), "{}", half.stderr);
+}
+
+/// The README's OpenSSL recipe, run as written (with the registry's address
+/// as its name): the real server serves TLS with what it makes, and the
+/// real `accord` reaches it trusting the CA it makes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_certificate_recipe_makes_a_working_tls_registry() {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let recipe = readme
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default())
+        .find(|block| block.contains("openssl req -x509"))
+        .expect("the README has an OpenSSL recipe");
+    let recipe: String = recipe
+        .lines()
+        .map(|line| line.trim_start())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let san = "san=\"DNS:registry.internal\"";
+    assert!(
+        recipe.contains(san),
+        "the recipe names the registry in `san`:\n{recipe}"
+    );
+    let recipe = recipe.replace(san, "san=\"IP:127.0.0.1\"");
+    let dir = tempfile::tempdir().unwrap();
+    let made = match Command::new("sh")
+        .args(["-eu", "-c", &recipe])
+        .current_dir(dir.path())
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: cannot run sh for the OpenSSL recipe ({e})");
+            return;
+        }
+    };
+    if !made.status.success() && Command::new("openssl").arg("version").output().is_err() {
+        eprintln!("skipped: `openssl` is not installed, the README's recipe cannot run");
+        return;
+    }
+    assert!(
+        made.status.success(),
+        "the recipe fails:\n{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let ca = std::fs::read_to_string(dir.path().join("ca.pem")).unwrap();
+    let (cert, key) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    let server = tls_server(&ca, cert, key).await;
+    let work = Workdir::new();
+    let ca_path = dir.path().join("ca.pem");
+    let listed = run(accord(
+        &work,
+        &server.url(),
+        &["--tls-ca", ca_path.to_str().unwrap(), "list"],
+    ))
+    .await
+    .expect_code(0);
+    assert_eq!(listed.stdout, "");
+    // The server's own certificate is no CA: trusting it instead fails.
+    let server_pem = dir.path().join("server.pem");
+    run(accord(
+        &work,
+        &server.url(),
+        &["--tls-ca", server_pem.to_str().unwrap(), "list"],
+    ))
+    .await
+    .expect_code(2);
 }

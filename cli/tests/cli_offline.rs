@@ -137,7 +137,19 @@ fn invalid_json_is_an_error_with_file_and_position() {
         .expect_code(2);
     assert!(run.stderr.contains("broken.json"), "{}", run.stderr);
     assert!(run.stderr.contains("invalid JSON at line 4"), "{}", run.stderr);
-    assert_eq!(run.stdout, "", "no report on stdout after an error");
+    // The report asked for still comes, carrying the error.
+    let report = run.json();
+    assert_eq!(report["error"]["kind"], "invalid_input");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(message.contains("invalid JSON at line 4"), "{message}");
+    assert_eq!(report["schema_file"], "broken.json");
+    assert_eq!(report["compatible"], false);
+    assert_eq!(report["required_bump"], serde_json::Value::Null);
+    // As text, stdout stays empty: the error is on stderr.
+    let text = w
+        .run(&["check", "broken.json", "--against", "old.json"])
+        .expect_code(2);
+    assert_eq!(text.stdout, "");
 
     // The earlier schema is checked as carefully as the new one.
     let run = w

@@ -225,12 +225,39 @@ async fn check_against_the_registry_answers_as_publish_would() {
     );
     args.pop();
     args.push("sarif");
-    let log = sarif(&env.run(&args).await.expect_code(1).stdout);
-    assert_eq!(log.runs.len(), 1);
+    let log = env.run(&args).await.expect_code(1).stdout;
+    assert_eq!(sarif(&log).runs.len(), 1);
+    // No finding breaks, yet the refusal is a result all the same.
+    let raw: Value = serde_json::from_str(&log).unwrap();
+    let results = raw["runs"][0]["results"].as_array().unwrap();
+    let refused: Vec<&Value> = results
+        .iter()
+        .filter(|r| r["ruleId"] == "VERSION_REFUSED")
+        .collect();
+    assert_eq!(refused.len(), 1, "{log}");
+    assert_eq!(refused[0]["level"], "error");
+    assert!(
+        refused[0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("smallest acceptable version: 1.2.1"),
+        "{log}"
+    );
 
     let text = env.run(&base[..base.len() - 1]).await.expect_code(1);
-    assert!(text.stdout.contains("✗ refused"), "{}", text.stdout);
-    assert!(text.stdout.contains("version_too_low"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .starts_with("✗ orders/order-placed (v1-titled.json): refused: 1.1.0 is too low\n"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("smallest acceptable version: 1.2.1 (publish with --version 1.2.1)"),
+        "{}",
+        text.stdout
+    );
+    assert!(!text.stdout.contains("version_too_low"), "{}", text.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,8 +288,8 @@ async fn publish_refused_exits_1_with_the_verdict() {
             .is_empty()
     );
 
-    // Another content under an existing version is an error, not a refusal
-    // of the change.
+    // Another content under an existing version is refused, and the answer
+    // still says what the change needs: one round trip to the fix.
     let run = env
         .run(&[
             "publish",
@@ -270,10 +297,35 @@ async fn publish_refused_exits_1_with_the_verdict() {
             "other.json",
             "--version",
             "1.2.0",
+            "--format",
+            "json",
         ])
         .await
-        .expect_code(2);
-    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+        .expect_code(1);
+    let report = json(&run);
+    assert_eq!(report["registry"]["verdict"], "version_exists");
+    assert_eq!(report["required_bump"], "major", "object to string breaks");
+    assert_eq!(report["registry"]["smallest_acceptable_version"], "2.0.0");
+    assert_eq!(report["registry"]["predecessor_version"], "1.2.0");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["compatible"] == false),
+        "{report}"
+    );
+    let fixed = env
+        .run(&[
+            "publish",
+            "orders/order-placed",
+            "other.json",
+            "--version",
+            "2.0.0",
+        ])
+        .await
+        .expect_code(0);
+    assert!(fixed.stdout.contains("published as 2.0.0"), "{}", fixed.stdout);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -567,7 +619,8 @@ version = "1.0.0"
     assert_eq!(again["contracts"][0]["registry"]["verdict"], "already_published");
     assert_eq!(again["contracts"][1]["registry"]["verdict"], "already_published");
 
-    // A refused entry stops the run: the one after it is not published.
+    // A refused entry does not stop the run: the one after it is published,
+    // and the run exits with the refusal.
     env.run(&[
         "publish",
         "orders/order-placed",
@@ -591,43 +644,67 @@ schema = "schemas/invoice.json"
 version = "1.0.0"
 "#,
     );
-    let refused = env.run(&["publish", "--format", "json"]).await.expect_code(1);
-    let report = json(&refused);
-    assert_eq!(report["compatible"], false);
-    assert_eq!(report["contracts"].as_array().unwrap().len(), 1);
-    env.run(&["get", "billing/new-one"]).await.expect_code(2);
     let check = env.run(&["check"]).await.expect_code(1);
     assert!(
-        check.stdout.contains("2 contracts, 1 refused"),
+        check
+            .stdout
+            .ends_with("\n2 contracts: 1 accepted, 1 refused, 0 errors\n"),
         "{}",
         check.stdout
     );
+    let refused = env.run(&["publish", "--format", "json"]).await.expect_code(1);
+    let report = json(&refused);
+    assert_eq!(report["compatible"], false);
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"contracts": 2, "accepted": 1, "refused": 1, "errors": 0})
+    );
+    assert_eq!(report["contracts"][0]["registry"]["verdict"], "version_too_low");
+    assert_eq!(report["contracts"][1]["registry"]["verdict"], "accepted");
+    assert_eq!(
+        env.run(&["get", "billing/new-one"]).await.expect_code(0).stdout,
+        OTHER
+    );
 
-    // A registered version whose file changed is an error (versions never
-    // change): exit 2 naming the contract, after what was already done.
+    // A registered version whose file changed is refused (versions never
+    // change), with what the change needs; the other contract still runs.
     env.work.write(
         "accord.toml",
         r#"
 [[contract]]
-name = "billing/invoice"
-schema = "schemas/invoice.json"
+name = "orders/order-placed"
+schema = "schemas/order.json"
 version = "1.0.0"
 
 [[contract]]
-name = "orders/order-placed"
-schema = "schemas/order.json"
+name = "billing/invoice"
+schema = "schemas/invoice.json"
 version = "1.0.0"
 "#,
     );
     env.work.write("schemas/order.json", V1_TITLED);
-    let changed = env.run(&["publish"]).await.expect_code(2);
+    let changed = env.run(&["publish"]).await.expect_code(1);
     assert!(
-        changed.stderr.contains("orders/order-placed"),
+        changed.stdout.starts_with(
+            "✗ orders/order-placed (schemas/order.json): refused: 1.0.0 is already taken by other content\n"
+        ),
         "{}",
-        changed.stderr
+        changed.stdout
     );
-    assert!(changed.stderr.contains("already exists"), "{}", changed.stderr);
-    assert!(changed.stdout.contains("billing/invoice"), "{}", changed.stdout);
+    assert!(
+        changed
+            .stdout
+            .contains("smallest acceptable version: 1.1.1 (set version = \"1.1.1\" in accord.toml)"),
+        "{}",
+        changed.stdout
+    );
+    assert!(
+        changed
+            .stdout
+            .contains("✓ billing/invoice (schemas/invoice.json): already published as 1.0.0"),
+        "{}",
+        changed.stdout
+    );
 }
 
 /// Runs `accord args…` on a pseudo-terminal (util-linux `script`), typing
@@ -770,8 +847,8 @@ async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
         annotations.stdout
     );
 
-    // Without a version the registry picks 2.0.0: accepted, and the break
-    // is still shown, as a warning.
+    // Without a version a break is refused all the same: the registry
+    // assigns patch and minor versions only, and names the major to announce.
     let dry = env
         .run(&[
             "check",
@@ -782,12 +859,35 @@ async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
             "github",
         ])
         .await
-        .expect_code(0);
-    assert!(dry.stdout.starts_with("::warning file=v2.json"), "{}", dry.stdout);
-    let published = json(
+        .expect_code(1);
+    assert!(
+        dry.stdout.starts_with("::error file=v2.json,line=4,"),
+        "{}",
+        dry.stdout
+    );
+    let unpinned = json(
         &env.run(&["publish", "orders/order-placed", "v2.json", "--format", "json"])
             .await
-            .expect_code(0),
+            .expect_code(1),
+    );
+    assert_eq!(unpinned["registry"]["verdict"], "incompatible");
+    assert_eq!(unpinned["registry"]["smallest_acceptable_version"], "2.0.0");
+    let latest = env.run(&["get", "orders/order-placed"]).await.expect_code(0);
+    assert_eq!(latest.stdout, V1, "nothing was stored");
+
+    // Announced, the break is published.
+    let published = json(
+        &env.run(&[
+            "publish",
+            "orders/order-placed",
+            "v2.json",
+            "--version",
+            "2.0.0",
+            "--format",
+            "json",
+        ])
+        .await
+        .expect_code(0),
     );
     assert_eq!(published["registry"]["version"], "2.0.0");
     assert_eq!(published["registry"]["predecessor_version"], "1.0.0");

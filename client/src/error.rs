@@ -5,7 +5,7 @@ use std::time::Duration;
 use accord_compat::Bump;
 use semver::Version;
 
-use crate::types::{CompatibilityConfig, Finding, Verdict};
+use crate::types::{CompatibilityConfig, Finding, Refusal, Verdict};
 
 /// Everything a call of this crate can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +77,9 @@ pub enum Error {
     AlreadyExists {
         /// The registry's explanation.
         message: String,
+        /// What the change is and needs (findings, required bump, smallest
+        /// acceptable version), when the registry sent it.
+        refusal: Option<Box<Refusal>>,
     },
     /// A publish was refused because the change needs a bigger version bump
     /// (or the version is not above its line's latest).
@@ -99,6 +102,9 @@ pub enum Error {
         predecessor_version: Option<Version>,
         /// The mode and policy the check ran under.
         config: Option<CompatibilityConfig>,
+        /// The whole refusal: the fields above, with the registry's sentence
+        /// and the versions the schema was checked against.
+        details: Box<Refusal>,
     },
     /// FAILED_PRECONDITION without compatibility details.
     #[error("failed precondition: {message}")]
@@ -186,16 +192,35 @@ impl Error {
         self.is_transient()
     }
 
+    /// What the registry found and needs when it refused a publish: the
+    /// details of [`Error::Incompatible`], or of an [`Error::AlreadyExists`]
+    /// that carries them.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self {
+            Error::Incompatible { details, .. } => Some((**details).clone()),
+            Error::AlreadyExists { refusal, .. } => refusal.as_deref().cloned(),
+            _ => None,
+        }
+    }
+
     /// Maps a gRPC status from the registry at `url` onto an error, decoding
     /// the compatibility details of a refused publish.
     pub fn from_status(status: tonic::Status, url: &str) -> Self {
         let message = status.message().to_owned();
+        let violation = accord_proto::details::violation_of(&status);
         match status.code() {
-            tonic::Code::FailedPrecondition => match accord_proto::details::violation_of(&status) {
+            tonic::Code::FailedPrecondition => match violation {
                 // An undecodable violation is still a refusal: report what
                 // could not be read rather than a generic precondition.
-                Some(violation) => Self::from_violation(violation).unwrap_or_else(|e| e),
+                Some(violation) => Self::from_violation(message, violation).unwrap_or_else(|e| e),
                 None => Error::FailedPrecondition { message },
+            },
+            tonic::Code::AlreadyExists => match violation.map(|v| Refusal::from_wire(message.clone(), v)) {
+                Some(Err(e)) => e,
+                refusal => Error::AlreadyExists {
+                    message,
+                    refusal: refusal.and_then(Result::ok).map(Box::new),
+                },
             },
             tonic::Code::Unavailable => Error::Unreachable {
                 url: url.to_owned(),
@@ -210,7 +235,10 @@ impl Error {
         match code {
             tonic::Code::NotFound => Error::NotFound { message },
             tonic::Code::InvalidArgument => Error::InvalidArgument { message },
-            tonic::Code::AlreadyExists => Error::AlreadyExists { message },
+            tonic::Code::AlreadyExists => Error::AlreadyExists {
+                message,
+                refusal: None,
+            },
             tonic::Code::FailedPrecondition => Error::FailedPrecondition { message },
             tonic::Code::ResourceExhausted => Error::ResourceExhausted { message },
             tonic::Code::Unauthenticated => Error::Unauthenticated { message },
@@ -223,24 +251,16 @@ impl Error {
         }
     }
 
-    fn from_violation(v: accord_proto::v1::CompatibilityViolation) -> Result<Self, Self> {
+    fn from_violation(message: String, v: accord_proto::v1::CompatibilityViolation) -> Result<Self, Self> {
+        let r = Refusal::from_wire(message, v)?;
         Ok(Error::Incompatible {
-            verdict: Verdict::from_wire(v.verdict)?,
-            findings: v
-                .findings
-                .into_iter()
-                .map(Finding::from_wire)
-                .collect::<Result<_, _>>()?,
-            required_bump: crate::types::bump_from_wire(v.required_bump)?,
-            smallest_acceptable_version: crate::name::parse_wire_version(
-                &v.smallest_acceptable_version,
-                "smallest acceptable version",
-            )?,
-            predecessor_version: crate::name::parse_wire_version(
-                &v.predecessor_version,
-                "predecessor version",
-            )?,
-            config: v.config.map(CompatibilityConfig::from_wire).transpose()?,
+            verdict: r.verdict,
+            findings: r.findings.clone(),
+            required_bump: r.required_bump,
+            smallest_acceptable_version: r.smallest_acceptable_version.clone(),
+            predecessor_version: r.predecessor_version.clone(),
+            config: r.config,
+            details: Box::new(r),
         })
     }
 }
@@ -254,6 +274,7 @@ mod tests {
     #[test]
     fn a_refusal_decodes_into_typed_findings() {
         let violation = pb::CompatibilityViolation {
+            checked_against: vec!["1.3.0".into()],
             verdict: pb::Verdict::Incompatible as i32,
             required_bump: pb::Bump::Major as i32,
             smallest_acceptable_version: "2.0.0".into(),
@@ -282,10 +303,14 @@ mod tests {
             smallest_acceptable_version,
             predecessor_version,
             config,
+            details,
         } = &err
         else {
             panic!("not decoded: {err:?}");
         };
+        assert_eq!(details.message, "refused");
+        assert_eq!(details.checked_against, vec![Version::new(1, 3, 0)]);
+        assert_eq!(&details.findings, findings);
         assert_eq!(*verdict, Verdict::Incompatible);
         assert_eq!(*required_bump, Bump::Major);
         assert_eq!(smallest_acceptable_version, &Some(Version::new(2, 0, 0)));
@@ -296,6 +321,34 @@ mod tests {
         assert_eq!(findings[0].witness, Some(serde_json::json!({"a": 1})));
         let text = err.to_string();
         assert!(text.contains("major") && text.contains("2.0.0"), "{text}");
+    }
+
+    #[test]
+    fn a_taken_version_keeps_the_change_it_was_refused_for() {
+        let violation = pb::CompatibilityViolation {
+            verdict: pb::Verdict::VersionExists as i32,
+            required_bump: pb::Bump::Major as i32,
+            smallest_acceptable_version: "2.0.0".into(),
+            predecessor_version: "1.1.0".into(),
+            checked_against: vec!["1.1.0".into()],
+            ..pb::CompatibilityViolation::default()
+        };
+        let status = accord_proto::details::violation_status_with(
+            tonic::Code::AlreadyExists,
+            "1.1.0 is taken",
+            &violation,
+        );
+        let err = Error::from_status(status, "http://x");
+        assert!(matches!(err, Error::AlreadyExists { .. }), "{err:?}");
+        let refusal = err.refusal().expect("the details are decoded");
+        assert_eq!(refusal.verdict, Verdict::VersionExists);
+        assert_eq!(refusal.message, "1.1.0 is taken");
+        assert_eq!(refusal.required_bump, Bump::Major);
+        assert_eq!(refusal.smallest_acceptable_version, Some(Version::new(2, 0, 0)));
+        assert_eq!(refusal.checked_against, vec![Version::new(1, 1, 0)]);
+        // Without details it is a plain conflict.
+        let plain = Error::from_status(tonic::Status::already_exists("taken"), "u");
+        assert!(plain.refusal().is_none());
     }
 
     #[test]

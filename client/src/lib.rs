@@ -62,7 +62,7 @@ pub use name::{ContractName, VersionSelector};
 pub use semver::{Version, VersionReq};
 pub use types::{
     AuditEntry, CheckOutcome, CompatibilityConfig, ComponentSummary, ConfigChange, ConfigSetting,
-    ContractSummary, ContractVersion, DiffOutcome, Event, EventKind, Finding, PublishOutcome, Verdict,
-    VersionState,
+    ContractSummary, ContractVersion, DiffOutcome, Event, EventKind, Finding, PublishOutcome, Refusal,
+    Verdict, VersionState,
 };
 pub use validate::{ValidationIssue, Validator};

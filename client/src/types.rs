@@ -221,6 +221,13 @@ fn findings_from_wire(fs: Vec<pb::Finding>) -> Result<Vec<Finding>, Error> {
     fs.into_iter().map(Finding::from_wire).collect()
 }
 
+fn checked_against_from_wire(versions: &[String]) -> Result<Vec<Version>, Error> {
+    versions
+        .iter()
+        .map(|v| version_from_wire(v, "checked_against version"))
+        .collect()
+}
+
 /// The lifecycle state of a stored version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -326,6 +333,14 @@ pub struct PublishOutcome {
     /// The sequence of the event the publish produced (or of the state it
     /// rested on): reads that pass it see the publish on any replica.
     pub sequence: u64,
+    /// Every version the schema was checked against.
+    pub checked_against: Vec<Version>,
+    /// A sentence that explains the decision (as a check would word it);
+    /// empty from a registry that does not send one.
+    pub message: String,
+    /// The settings the check ran under; `None` from a registry that does
+    /// not send them.
+    pub config: Option<CompatibilityConfig>,
 }
 
 impl PublishOutcome {
@@ -337,6 +352,50 @@ impl PublishOutcome {
             findings: findings_from_wire(r.findings)?,
             required_bump: bump_from_wire(r.required_bump)?,
             sequence: r.sequence,
+            checked_against: checked_against_from_wire(&r.checked_against)?,
+            message: r.message,
+            config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
+        })
+    }
+}
+
+/// Why the registry refused a publish, and what the change needs: the
+/// `CompatibilityViolation` details of [`Error::Incompatible`] and of an
+/// [`Error::AlreadyExists`] that carries them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Why it was refused.
+    pub verdict: Verdict,
+    /// The registry's sentence explaining it.
+    pub message: String,
+    /// Every difference found, incompatible ones included.
+    pub findings: Vec<Finding>,
+    /// The smallest bump the change requires.
+    pub required_bump: Bump,
+    /// The smallest version that would be accepted.
+    pub smallest_acceptable_version: Option<Version>,
+    /// The version the schema was compared with.
+    pub predecessor_version: Option<Version>,
+    /// Every version the schema was checked against.
+    pub checked_against: Vec<Version>,
+    /// The mode and policy the check ran under.
+    pub config: Option<CompatibilityConfig>,
+}
+
+impl Refusal {
+    pub(crate) fn from_wire(message: String, v: pb::CompatibilityViolation) -> Result<Self, Error> {
+        Ok(Self {
+            verdict: Verdict::from_wire(v.verdict)?,
+            message,
+            findings: findings_from_wire(v.findings)?,
+            required_bump: bump_from_wire(v.required_bump)?,
+            smallest_acceptable_version: parse_wire_version(
+                &v.smallest_acceptable_version,
+                "smallest acceptable version",
+            )?,
+            predecessor_version: parse_wire_version(&v.predecessor_version, "predecessor version")?,
+            checked_against: checked_against_from_wire(&v.checked_against)?,
+            config: v.config.map(CompatibilityConfig::from_wire).transpose()?,
         })
     }
 }
@@ -382,11 +441,7 @@ impl CheckOutcome {
             )?,
             version: parse_wire_version(&r.version, "version")?,
             predecessor_version: parse_wire_version(&r.predecessor_version, "predecessor version")?,
-            checked_against: r
-                .checked_against
-                .iter()
-                .map(|v| version_from_wire(v, "checked_against version"))
-                .collect::<Result<_, _>>()?,
+            checked_against: checked_against_from_wire(&r.checked_against)?,
             config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
             fingerprint: r.fingerprint,
         })

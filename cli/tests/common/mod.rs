@@ -44,6 +44,11 @@ impl Workdir {
             .env_remove("CLICOLOR")
             .env_remove("CLICOLOR_FORCE")
             .env_remove("RUST_LOG")
+            .env_remove("GITHUB_WORKSPACE")
+            .env_remove("ACCORD_TOKEN")
+            .env_remove("ACCORD_TLS_CA")
+            .env_remove("ACCORD_CLIENT_CERT")
+            .env_remove("ACCORD_CLIENT_KEY")
             .stdin(Stdio::null());
         cmd
     }
@@ -51,6 +56,27 @@ impl Workdir {
     pub fn run(&self, args: &[&str]) -> Run {
         Run::from(self.cmd(args).output().expect("run accord"))
     }
+}
+
+/// `accord --registry URL args…` in `work`.
+pub fn accord(work: &Workdir, url: &str, args: &[&str]) -> Command {
+    let mut full = vec!["--registry", url];
+    full.extend_from_slice(args);
+    work.cmd(&full)
+}
+
+/// Runs `cmd` without blocking the runtime that serves the registry.
+pub async fn run_async(cmd: Command) -> Run {
+    let out = tokio::process::Command::from(cmd)
+        .output()
+        .await
+        .expect("run accord");
+    Run::from(out)
+}
+
+/// Runs `accord --registry URL args…` in `work` and asserts its exit code.
+pub async fn accord_at(work: &Workdir, url: &str, args: &[&str], code: i32) -> Run {
+    run_async(accord(work, url, args)).await.expect_code(code)
 }
 
 /// What a run of `accord` left behind.
@@ -92,11 +118,23 @@ impl Run {
 
 /// Counts `<testcase>` and `<failure>` elements, failing on malformed XML.
 pub fn junit_counts(xml: &str) -> (usize, usize) {
+    let (cases, failures, _) = junit_tally(xml);
+    (cases, failures)
+}
+
+/// Counts `<testcase>`, `<failure>` and `<error>` elements, failing on
+/// malformed XML.
+pub fn junit_tally(xml: &str) -> (usize, usize, usize) {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut cases = 0;
-    let mut failures = 0;
+    let mut counts = [0usize; 3];
     let mut depth = 0usize;
+    let mut count = |name: &[u8]| match name {
+        b"testcase" => counts[0] += 1,
+        b"failure" => counts[1] += 1,
+        b"error" => counts[2] += 1,
+        _ => {}
+    };
     loop {
         match reader
             .read_event()
@@ -104,24 +142,16 @@ pub fn junit_counts(xml: &str) -> (usize, usize) {
         {
             Event::Start(e) => {
                 depth += 1;
-                match e.name().as_ref() {
-                    b"testcase" => cases += 1,
-                    b"failure" => failures += 1,
-                    _ => {}
-                }
+                count(e.name().as_ref());
             }
             Event::End(_) => depth -= 1,
-            Event::Empty(e) => match e.name().as_ref() {
-                b"testcase" => cases += 1,
-                b"failure" => failures += 1,
-                _ => {}
-            },
+            Event::Empty(e) => count(e.name().as_ref()),
             Event::Eof => break,
             _ => {}
         }
     }
     assert_eq!(depth, 0, "unbalanced XML:\n{xml}");
-    (cases, failures)
+    (counts[0], counts[1], counts[2])
 }
 
 /// Parses a SARIF log into the typed SARIF 2.1.0 model (generated from the

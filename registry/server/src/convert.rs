@@ -20,12 +20,19 @@ pub fn status(err: Error) -> Status {
     match err {
         Error::InvalidArgument { .. } => Status::invalid_argument(message),
         Error::NotFound { .. } => Status::not_found(message),
-        Error::AlreadyExists { decision, .. } => accord_proto::details::violation_status_with(
-            tonic::Code::AlreadyExists,
-            message,
-            &violation(&decision),
-        ),
-        Error::Refused(decision) => accord_proto::details::violation_status(message, &violation(&decision)),
+        Error::Refused(decision) => {
+            // A taken version is ALREADY_EXISTS, as it has always been; the
+            // details say what the change needs all the same.
+            let code = match decision.verdict {
+                Verdict::VersionExists => tonic::Code::AlreadyExists,
+                Verdict::Incompatible | Verdict::VersionTooLow => tonic::Code::FailedPrecondition,
+                Verdict::Accepted | Verdict::AlreadyPublished => {
+                    tracing::error!(verdict = ?decision.verdict, "an accepted decision was refused");
+                    return Status::internal("internal failure; the server log has the details");
+                }
+            };
+            accord_proto::details::violation_status_with(code, message, &violation(&decision))
+        }
         Error::FailedPrecondition { .. } => Status::failed_precondition(message),
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
         Error::SchemaLimit(_) => Status::resource_exhausted(message),
@@ -136,7 +143,12 @@ pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
             .map(ToString::to_string)
             .unwrap_or_default(),
         config: Some(config(d.config)),
+        checked_against: versions(&d.checked_against),
     }
+}
+
+fn versions(list: &[semver::Version]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
 }
 
 /// A version record, without its schema text.
@@ -194,6 +206,9 @@ pub fn published(p: &Published, sequence: u64) -> pb::PublishContractResponse {
             .unwrap_or_default(),
         findings: p.decision.findings.iter().map(found).collect(),
         required_bump: bump(p.decision.required_bump) as i32,
+        checked_against: versions(&p.decision.checked_against),
+        message: p.decision.message.clone(),
+        config: Some(config(p.decision.config)),
         sequence,
     }
 }
@@ -207,13 +222,19 @@ pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
         findings: d.findings.iter().map(found).collect(),
         required_bump: bump(d.required_bump) as i32,
         smallest_acceptable_version: d.smallest_acceptable.to_string(),
-        version: d.version.to_string(),
+        // A refusal without a version has no version: it names the one to
+        // announce as the smallest acceptable.
+        version: if d.assigned && !d.is_accepted() {
+            String::new()
+        } else {
+            d.version.to_string()
+        },
         predecessor_version: d
             .predecessor
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default(),
-        checked_against: d.checked_against.iter().map(ToString::to_string).collect(),
+        checked_against: versions(&d.checked_against),
         config: Some(config(d.config)),
         fingerprint: d.fingerprint.clone(),
     }

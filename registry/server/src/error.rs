@@ -25,15 +25,9 @@ pub enum Error {
         /// What to do about it, when there is something to say.
         hint: Option<String>,
     },
-    /// The version exists with other content; versions never change.
-    #[error("{entity} already exists: {}", .decision.message)]
-    AlreadyExists {
-        /// e.g. `version orders/order-placed@1.0.0`.
-        entity: String,
-        /// The whole decision: the change is still reported.
-        decision: Box<Decision>,
-    },
-    /// A publish refused by the semver policy; carries the whole decision.
+    /// A publish refused by the semver policy; carries the whole decision
+    /// (a version taken by other content is answered ALREADY_EXISTS, the
+    /// other refusals FAILED_PRECONDITION).
     #[error("{}", .0.message)]
     Refused(Box<Decision>),
     /// The operation does not apply to the current state.

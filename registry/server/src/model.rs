@@ -302,7 +302,8 @@ pub enum Verdict {
     Accepted,
     /// The same version with the same content exists.
     AlreadyPublished,
-    /// The change breaks readers and the version does not open a new line.
+    /// The change breaks readers and the version does not open a new line
+    /// (or no version was given: a break is never assigned one).
     Incompatible,
     /// The version is not above its line, or its bump is smaller than required.
     VersionTooLow,
@@ -326,8 +327,11 @@ pub struct Decision {
     pub verdict: Verdict,
     /// One sentence that explains it.
     pub message: String,
-    /// The version asked for, or assigned when none was.
+    /// The version asked for, or assigned when none was. A refusal without
+    /// a version holds the version to announce (`smallest_acceptable`).
     pub version: Version,
+    /// True when no version was asked for: the registry chose `version`.
+    pub assigned: bool,
     /// The version compared with (the latest earlier release of the line,
     /// or of the previous line for a new line).
     pub predecessor: Option<Version>,
@@ -339,7 +343,8 @@ pub struct Decision {
     pub required_bump: Bump,
     /// The bump the version makes over its predecessor (`None` for a first version).
     pub declared_bump: Option<Bump>,
-    /// The smallest version that would be accepted.
+    /// The smallest version that would be accepted: for a refusal, one that
+    /// the decision accepts for the same schema; for an acceptance, `version`.
     pub smallest_acceptable: Version,
     /// The settings the check ran under.
     pub config: CompatConfig,

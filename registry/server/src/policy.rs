@@ -9,19 +9,41 @@
 //! bump the change requires. A version that opens a new line may break, and
 //! is still compared with the latest earlier release so that the answer lists
 //! what broke. Pre-releases are never predecessors.
+//!
+//! Without a version, the registry assigns the next patch or minor version;
+//! a change that needs a new line is refused instead, naming the version that
+//! would announce it. Every refusal names the smallest acceptable version,
+//! and that version is one [`decide`] accepts for the same schema.
 
 use accord_compat::{Bump, Mode, Schema};
 use semver::Version;
 
-pub use crate::model::{Decision, Found, Verdict};
 use crate::{
     error::Error,
     model::{CompatConfig, ContractName, StoredVersion},
 };
 
+pub use crate::model::{Decision, Found, Verdict};
+
 /// The compatibility line of a version: its major from 1 on, `0.minor` before.
 pub fn line_of(v: &Version) -> (u64, u64) {
     if v.major >= 1 { (v.major, 0) } else { (0, v.minor) }
+}
+
+/// The first version of a line.
+fn line_start(line: (u64, u64)) -> Version {
+    match line {
+        (0, minor) => Version::new(0, minor, 0),
+        (major, _) => Version::new(major, 0, 0),
+    }
+}
+
+/// The line after `line`.
+fn next_line(line: (u64, u64)) -> (u64, u64) {
+    match line {
+        (0, minor) => (0, minor + 1),
+        (major, _) => (major + 1, 0),
+    }
 }
 
 /// The bump `to` declares over `from`. Within a 0.x line a patch bump is the
@@ -76,10 +98,30 @@ impl History<'_> {
         self.all.iter().any(|v| &v.record.version == version)
     }
 
+    fn latest_release(&self) -> Option<&StoredVersion> {
+        self.live_releases()
+            .max_by(|a, b| a.record.version.cmp(&b.record.version))
+    }
+
     fn latest_release_in(&self, line: (u64, u64)) -> Option<&StoredVersion> {
         self.live_releases()
             .filter(|v| line_of(&v.record.version) == line)
             .max_by(|a, b| a.record.version.cmp(&b.record.version))
+    }
+
+    /// What a version of `line` is checked against: the line's live
+    /// releases, oldest first, all of them in a transitive mode, else only
+    /// the latest. The last one is the predecessor; empty for a new line.
+    fn line_releases(&self, line: (u64, u64), config: CompatConfig) -> Vec<&StoredVersion> {
+        let mut releases: Vec<&StoredVersion> = self
+            .live_releases()
+            .filter(|v| line_of(&v.record.version) == line)
+            .collect();
+        releases.sort_by(|a, b| a.record.version.cmp(&b.record.version));
+        if !config.mode.is_transitive() && releases.len() > 1 {
+            releases.drain(..releases.len() - 1);
+        }
+        releases
     }
 
     /// `candidate` moved up until it is free and above its line's releases.
@@ -140,46 +182,317 @@ pub fn decide(
     config: CompatConfig,
     default_draft: accord_compat::Draft,
 ) -> Result<Decision, Error> {
-    let history = History {
-        all: history,
-        default_draft,
+    let ctx = Context {
+        name,
+        history: History {
+            all: history,
+            default_draft,
+        },
+        new,
+        fingerprint,
+        config,
     };
-    let version = match asked {
-        Some(v) => v,
-        None => assign(name, &history, new, fingerprint, config)?,
-    };
-    decide_version(name, &history, new, fingerprint, version, config)
+    match asked {
+        Some(version) => ctx.decide_version(version, None),
+        None => ctx.decide_unversioned(),
+    }
 }
 
-/// The version a publish without one gets: the latest release bumped by
-/// what the change requires (the latest release itself when the content is
-/// the same); 1.0.0 for a first version.
-fn assign(
-    name: &ContractName,
-    history: &History<'_>,
-    new: &Schema,
-    fingerprint: &str,
+/// What `new` was compared with, and what that found.
+struct Comparison {
+    /// The versions compared with, oldest first; the last is the predecessor.
+    against: Vec<Version>,
+    findings: Vec<Found>,
+    /// The bump the change requires (at most minor under mode NONE).
+    required: Bump,
+}
+
+/// One decision's inputs.
+struct Context<'a> {
+    name: &'a ContractName,
+    history: History<'a>,
+    new: &'a Schema,
+    fingerprint: &'a str,
     config: CompatConfig,
-) -> Result<Version, Error> {
-    let Some(latest) = history
-        .live_releases()
-        .max_by(|a, b| a.record.version.cmp(&b.record.version))
-    else {
-        return Ok(history.first_free_from(Version::new(1, 0, 0)));
-    };
-    if latest.record.fingerprint == fingerprint {
-        return Ok(latest.record.version.clone());
+}
+
+impl Context<'_> {
+    /// Compares the new schema with `against` (oldest first).
+    fn compare(&self, against: &[&StoredVersion]) -> Result<Comparison, Error> {
+        let schemas = against
+            .iter()
+            .map(|v| parse_stored(self.name, v, self.history.default_draft))
+            .collect::<Result<Vec<_>, _>>()?;
+        let refs: Vec<&Schema> = schemas.iter().collect();
+        let against: Vec<Version> = against.iter().map(|v| v.record.version.clone()).collect();
+        let Some(predecessor) = against.last().cloned() else {
+            return Ok(Comparison {
+                against,
+                findings: Vec::new(),
+                required: Bump::None,
+            });
+        };
+        let report = accord_compat::check(self.new, &refs, self.config.mode, self.config.policy);
+        let findings = report
+            .findings
+            .into_iter()
+            .map(|finding| Found {
+                against: finding
+                    .against
+                    .and_then(|i| against.get(i).cloned())
+                    .unwrap_or_else(|| predecessor.clone()),
+                finding,
+            })
+            .collect();
+        Ok(Comparison {
+            against,
+            findings,
+            required: required_bump(report.required_bump, self.config),
+        })
     }
-    let line = line_of(&latest.record.version);
-    let earlier = earlier_in_line(history, line, &latest.record.version, true, config);
-    let schemas = earlier
+
+    /// The smallest version at or above `line` that [`decide`] accepts for
+    /// the new schema: the first line whose releases the change is
+    /// compatible with, bumped by what it requires there, or the first free
+    /// version of a line without releases (a new line may break).
+    /// `required` is what the change requires in `line`, when known.
+    fn smallest_acceptable(
+        &self,
+        mut line: (u64, u64),
+        mut required: Option<Bump>,
+    ) -> Result<Version, Error> {
+        loop {
+            let releases = self.history.line_releases(line, self.config);
+            let Some(top) = releases.last() else {
+                return Ok(self.history.first_free_from(line_start(line)));
+            };
+            let required = match required.take() {
+                Some(bump) => bump,
+                None => self.compare(&releases)?.required,
+            };
+            if required < Bump::Major {
+                return Ok(self
+                    .history
+                    .first_free_from(next_version(&top.record.version, required.max(Bump::Patch))));
+            }
+            line = next_line(line);
+        }
+    }
+
+    /// How to get past a refusal, for its message.
+    fn advice(&self, smallest: &Version) -> String {
+        match self.history.latest_release_in(line_of(smallest)) {
+            None => format!("publish it as {smallest} (a new line, free to break)"),
+            Some(top) => format!(
+                "the smallest acceptable version is {smallest} (after {} in its line)",
+                top.record.version
+            ),
+        }
+    }
+
+    /// A publish without a version: the next patch or minor version, or a
+    /// refusal when the change needs a new line.
+    fn decide_unversioned(&self) -> Result<Decision, Error> {
+        let Some(latest) = self.history.latest_release() else {
+            let first = self.history.first_free_from(Version::new(1, 0, 0));
+            return Ok(Decision {
+                assigned: true,
+                ..self.decide_version(first, None)?
+            });
+        };
+        // The same content as the latest release: that release again.
+        if latest.record.fingerprint == self.fingerprint {
+            let version = latest.record.version.clone();
+            return Ok(Decision {
+                assigned: true,
+                ..self.decide_version(version, None)?
+            });
+        }
+        let latest = latest.record.version.clone();
+        let line = line_of(&latest);
+        let comparison = self.compare(&self.history.line_releases(line, self.config))?;
+        if comparison.required < Bump::Major {
+            let version = self
+                .history
+                .first_free_from(next_version(&latest, comparison.required.max(Bump::Patch)));
+            return Ok(Decision {
+                assigned: true,
+                ..self.decide_version(version, Some(comparison))?
+            });
+        }
+        let smallest = self.smallest_acceptable(line, Some(Bump::Major))?;
+        let message = format!(
+            "{} breaks readers under {} ({}), and a break is never given a version automatically: \
+             announce it by publishing it as {smallest}",
+            self.name,
+            self.config.mode,
+            breaking_summary(&comparison),
+        );
+        Ok(Decision {
+            verdict: Verdict::Incompatible,
+            message,
+            version: smallest.clone(),
+            assigned: true,
+            predecessor: comparison.against.last().cloned(),
+            declared_bump: None,
+            required_bump: comparison.required,
+            checked_against: comparison.against,
+            findings: comparison.findings,
+            smallest_acceptable: smallest,
+            config: self.config,
+            fingerprint: self.fingerprint.to_owned(),
+        })
+    }
+
+    /// A publish as `version`. `known` is the comparison with the releases
+    /// of the version's line, when the caller has made it already.
+    fn decide_version(&self, version: Version, known: Option<Comparison>) -> Result<Decision, Error> {
+        let name = self.name;
+        let mut decision = Decision {
+            verdict: Verdict::Accepted,
+            message: String::new(),
+            version: version.clone(),
+            assigned: false,
+            predecessor: None,
+            checked_against: Vec::new(),
+            findings: Vec::new(),
+            required_bump: Bump::None,
+            declared_bump: None,
+            smallest_acceptable: version.clone(),
+            config: self.config,
+            fingerprint: self.fingerprint.to_owned(),
+        };
+        let existing = self.history.all.iter().find(|v| v.record.version == version);
+        if let Some(existing) = existing
+            && existing.record.is_visible()
+            && existing.record.fingerprint == self.fingerprint
+        {
+            decision.declared_bump = existing.record.bump;
+            decision.verdict = Verdict::AlreadyPublished;
+            decision.message = format!("{name}@{version} is already published with the same content");
+            return Ok(decision);
+        }
+
+        let line = line_of(&version);
+        let in_line = self.history.line_releases(line, self.config);
+        let top_of_line = in_line.last().map(|v| v.record.version.clone());
+        // A version not above its line (or one that exists) is compared as
+        // if it came after the top of the line, so that the answer says what
+        // the change needs. A new line is compared with the latest earlier
+        // release, for the record.
+        let comparison = match known {
+            Some(comparison) if top_of_line.is_some() => comparison,
+            _ if top_of_line.is_some() => self.compare(&in_line)?,
+            _ => {
+                let before = self
+                    .history
+                    .live_releases()
+                    .filter(|v| v.record.version < version)
+                    .max_by(|a, b| a.record.version.cmp(&b.record.version));
+                self.compare(&before.into_iter().collect::<Vec<_>>())?
+            }
+        };
+        let required = comparison.required;
+        decision.required_bump = required;
+        decision.predecessor = comparison.against.last().cloned();
+        decision.declared_bump = decision.predecessor.as_ref().map(|p| declared_bump(p, &version));
+        let breaking = breaking_summary(&comparison);
+        decision.checked_against = comparison.against;
+        decision.findings = comparison.findings;
+        let declared = decision.declared_bump;
+
+        let too_low = top_of_line.as_ref().is_some_and(|top| version <= *top);
+        if existing.is_none() {
+            match (&top_of_line, &decision.predecessor, declared) {
+                (_, None, _) => {
+                    decision.message = format!("{name}@{version} is the first version of the contract");
+                    return Ok(decision);
+                }
+                (None, Some(predecessor), _) => {
+                    decision.message = format!(
+                        "{name}@{version} opens a new line after {predecessor}, free to break; the change alone would need {} bump",
+                        bump_name(required)
+                    );
+                    return Ok(decision);
+                }
+                (Some(_), Some(predecessor), Some(declared))
+                    if !too_low && required < Bump::Major && declared >= required =>
+                {
+                    decision.message = format!(
+                        "{name}@{version} is accepted: {} bump over {predecessor}, the change requires {} bump",
+                        bump_name(declared),
+                        bump_name(required)
+                    );
+                    return Ok(decision);
+                }
+                _ => {}
+            }
+        }
+
+        decision.verdict = if existing.is_some() {
+            Verdict::VersionExists
+        } else if too_low || required < Bump::Major {
+            Verdict::VersionTooLow
+        } else {
+            Verdict::Incompatible
+        };
+        let known = top_of_line.as_ref().map(|_| required);
+        let smallest = self.smallest_acceptable(line, known)?;
+        decision.smallest_acceptable = smallest.clone();
+        let advice = self.advice(&smallest);
+        decision.message = match (existing, &top_of_line, &decision.predecessor, declared) {
+            (Some(existing), ..) if existing.record.erased.is_some() => format!(
+                "{name}@{version} was hard-deleted by {} (its number stays taken: a version number is never reused); {advice}",
+                existing
+                    .record
+                    .erased
+                    .as_ref()
+                    .map_or("an admin", |t| if t.by.is_empty() {
+                        "an admin"
+                    } else {
+                        t.by.as_str()
+                    })
+            ),
+            (Some(existing), ..) if existing.record.deleted_at.is_some() => format!(
+                "{name}@{version} exists and is soft-deleted: restore it, or publish another version; {advice}"
+            ),
+            (Some(existing), ..) => format!(
+                "{name}@{version} is already published with other content (fingerprint {}); versions never change: {advice}",
+                existing.record.fingerprint
+            ),
+            (None, Some(top), ..) if too_low => {
+                format!("{name}@{version} is not above {top}, the latest release of its line; {advice}")
+            }
+            (None, _, Some(predecessor), Some(declared)) if required < Bump::Major => format!(
+                "{name}@{version} makes {} bump over {predecessor} but the change requires {} bump; {advice}",
+                bump_name(declared),
+                bump_name(required)
+            ),
+            _ => format!(
+                "{name}@{version} breaks readers under {} ({breaking}); {advice}",
+                self.config.mode
+            ),
+        };
+        Ok(decision)
+    }
+}
+
+/// "N incompatible finding(s) against 1.2.0, 1.3.0", for messages.
+fn breaking_summary(comparison: &Comparison) -> String {
+    let incompatible = comparison
+        .findings
         .iter()
-        .map(|v| parse_stored(name, v, history.default_draft))
-        .collect::<Result<Vec<_>, _>>()?;
-    let refs: Vec<&Schema> = schemas.iter().collect();
-    let report = accord_compat::check(new, &refs, config.mode, config.policy);
-    let required = required_bump(report.required_bump, config).max(Bump::Patch);
-    Ok(history.first_free_from(next_version(&latest.record.version, required)))
+        .filter(|f| !f.finding.compatible)
+        .count();
+    format!(
+        "{incompatible} incompatible finding(s) against {}",
+        comparison
+            .against
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// Under mode NONE nothing is checked, so nothing can require a new line.
@@ -189,190 +502,6 @@ fn required_bump(engine: Bump, config: CompatConfig) -> Bump {
     } else {
         engine
     }
-}
-
-/// Live releases of `line` below `version` (or up to it when `inclusive`),
-/// oldest first: all of them in a transitive mode, else only the latest.
-fn earlier_in_line<'a>(
-    history: &'a History<'_>,
-    line: (u64, u64),
-    version: &Version,
-    inclusive: bool,
-    config: CompatConfig,
-) -> Vec<&'a StoredVersion> {
-    let mut earlier: Vec<&StoredVersion> = history
-        .live_releases()
-        .filter(|v| {
-            line_of(&v.record.version) == line
-                && (v.record.version < *version || (inclusive && v.record.version == *version))
-        })
-        .collect();
-    earlier.sort_by(|a, b| a.record.version.cmp(&b.record.version));
-    if !config.mode.is_transitive() && earlier.len() > 1 {
-        earlier.drain(..earlier.len() - 1);
-    }
-    earlier
-}
-
-fn decide_version(
-    name: &ContractName,
-    history: &History<'_>,
-    new: &Schema,
-    fingerprint: &str,
-    version: Version,
-    config: CompatConfig,
-) -> Result<Decision, Error> {
-    let mut decision = Decision {
-        verdict: Verdict::Accepted,
-        message: String::new(),
-        version: version.clone(),
-        predecessor: None,
-        checked_against: Vec::new(),
-        findings: Vec::new(),
-        required_bump: Bump::None,
-        declared_bump: None,
-        smallest_acceptable: version.clone(),
-        config,
-        fingerprint: fingerprint.to_owned(),
-    };
-
-    if let Some(existing) = history.all.iter().find(|v| v.record.version == version) {
-        decision.declared_bump = existing.record.bump;
-        if let Some(tombstone) = &existing.record.erased {
-            decision.verdict = Verdict::VersionExists;
-            decision.smallest_acceptable = history.first_free_from(version.clone());
-            decision.message = format!(
-                "{name}@{version} was hard-deleted by {} (its number stays taken: a version number is never reused); publish {} or later",
-                if tombstone.by.is_empty() {
-                    "an admin"
-                } else {
-                    tombstone.by.as_str()
-                },
-                decision.smallest_acceptable
-            );
-        } else if existing.record.deleted_at.is_some() {
-            decision.verdict = Verdict::VersionExists;
-            decision.smallest_acceptable = history.first_free_from(version.clone());
-            decision.message = format!(
-                "{name}@{version} exists and is soft-deleted: restore it, or publish another version ({} is free)",
-                decision.smallest_acceptable
-            );
-        } else if existing.record.fingerprint == fingerprint {
-            decision.verdict = Verdict::AlreadyPublished;
-            decision.message = format!("{name}@{version} is already published with the same content");
-        } else {
-            decision.verdict = Verdict::VersionExists;
-            decision.smallest_acceptable = history.first_free_from(version.clone());
-            decision.message = format!(
-                "{name}@{version} is already published with other content (fingerprint {}); versions never change, publish {} or later",
-                existing.record.fingerprint, decision.smallest_acceptable
-            );
-        }
-        return Ok(decision);
-    }
-
-    let line = line_of(&version);
-    let top_of_line = history.latest_release_in(line).map(|v| v.record.version.clone());
-    // A version not above its line is compared as if it came after the top
-    // of the line, so that the refusal can name the version to use instead.
-    let earlier = match &top_of_line {
-        Some(top) if version <= *top => earlier_in_line(history, line, top, true, config),
-        _ => earlier_in_line(history, line, &version, false, config),
-    };
-    let (against, opens_line) = match earlier.last() {
-        Some(_) => (earlier.clone(), false),
-        // A new line: compared with the latest earlier release, for the record.
-        None => (
-            history
-                .live_releases()
-                .filter(|v| v.record.version < version)
-                .max_by(|a, b| a.record.version.cmp(&b.record.version))
-                .into_iter()
-                .collect(),
-            true,
-        ),
-    };
-    let Some(predecessor) = against.last().map(|v| v.record.version.clone()) else {
-        decision.message = format!("{name}@{version} is the first version of the contract");
-        return Ok(decision);
-    };
-
-    let schemas = against
-        .iter()
-        .map(|v| parse_stored(name, v, history.default_draft))
-        .collect::<Result<Vec<_>, _>>()?;
-    let refs: Vec<&Schema> = schemas.iter().collect();
-    let report = accord_compat::check(new, &refs, config.mode, config.policy);
-    decision.findings = report
-        .findings
-        .into_iter()
-        .map(|finding| {
-            let against_version = finding
-                .against
-                .and_then(|i| against.get(i))
-                .map_or_else(|| predecessor.clone(), |v| v.record.version.clone());
-            Found {
-                finding,
-                against: against_version,
-            }
-        })
-        .collect();
-    decision.required_bump = required_bump(report.required_bump, config);
-    decision.checked_against = against.iter().map(|v| v.record.version.clone()).collect();
-    decision.predecessor = Some(predecessor.clone());
-    let declared = declared_bump(&predecessor, &version);
-    decision.declared_bump = Some(declared);
-    let required = decision.required_bump;
-
-    if opens_line {
-        decision.message = format!(
-            "{name}@{version} opens a new line after {predecessor}, free to break; the change alone would need {} bump",
-            bump_name(required)
-        );
-        return Ok(decision);
-    }
-
-    let top_of_line = top_of_line.unwrap_or_else(|| predecessor.clone());
-    if version <= top_of_line {
-        decision.verdict = Verdict::VersionTooLow;
-        decision.smallest_acceptable =
-            history.first_free_from(next_version(&top_of_line, required.max(Bump::Patch)));
-        decision.message = format!(
-            "{name}@{version} is not above {top_of_line}, the latest release of its line; the smallest acceptable version is {}",
-            decision.smallest_acceptable
-        );
-    } else if required == Bump::Major {
-        let incompatible = decision.findings.iter().filter(|f| !f.finding.compatible).count();
-        decision.verdict = Verdict::Incompatible;
-        decision.smallest_acceptable = history.first_free_from(next_version(&predecessor, Bump::Major));
-        decision.message = format!(
-            "{name}@{version} breaks readers under {} ({incompatible} incompatible finding(s) against {}); publish it as {} (a new line) or later",
-            config.mode,
-            decision
-                .checked_against
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-            decision.smallest_acceptable
-        );
-    } else if declared < required {
-        decision.verdict = Verdict::VersionTooLow;
-        decision.smallest_acceptable = history.first_free_from(next_version(&predecessor, required));
-        decision.message = format!(
-            "{name}@{version} makes {} bump over {predecessor} but the change requires {} bump; the smallest acceptable version is {}",
-            bump_name(declared),
-            bump_name(required),
-            decision.smallest_acceptable
-        );
-    } else {
-        decision.message = format!(
-            "{name}@{version} is accepted: {} bump over {predecessor}, the change requires {} bump",
-            bump_name(declared),
-            bump_name(required)
-        );
-    }
-    Ok(decision)
 }
 
 #[cfg(test)]
@@ -553,5 +682,231 @@ mod tests {
         )
         .unwrap();
         assert_eq!(d.checked_against, vec![v("1.0.0"), v("1.1.0"), v("1.2.0")]);
+    }
+
+    #[test]
+    fn a_taken_version_still_reports_the_change_and_what_it_needs() {
+        let history = [stored("1.0.0", A), stored("1.1.0", A)];
+        // Another content as 1.1.0: the change from 1.1.0 (object to string)
+        // breaks, so the next free patch would be refused as well.
+        let d = run(&history, B, Some("1.1.0"));
+        assert_eq!(d.verdict, Verdict::VersionExists);
+        assert_eq!(d.required_bump, Bump::Major);
+        assert!(
+            d.findings.iter().any(|f| !f.finding.compatible),
+            "{:?}",
+            d.findings
+        );
+        assert_eq!(d.predecessor, Some(v("1.1.0")));
+        assert_eq!(d.checked_against, vec![v("1.1.0")]);
+        assert_eq!(d.smallest_acceptable, v("2.0.0"));
+        assert!(d.message.contains("2.0.0"), "{}", d.message);
+        // An annotation only: the next patch will do.
+        let titled = r#"{"type":"object","title":"placed"}"#;
+        let d = run(&history, titled, Some("1.0.0"));
+        assert_eq!(d.verdict, Verdict::VersionExists);
+        assert_eq!(d.required_bump, Bump::Patch);
+        assert_eq!(d.smallest_acceptable, v("1.1.1"));
+    }
+
+    #[test]
+    fn without_a_version_a_break_is_refused_naming_the_major_to_announce() {
+        let history = [stored("1.0.0", A), stored("1.3.0", A)];
+        let d = run(&history, B, None);
+        assert_eq!(d.verdict, Verdict::Incompatible);
+        assert!(!d.is_accepted());
+        assert!(d.assigned);
+        assert_eq!(d.required_bump, Bump::Major);
+        assert_eq!(d.smallest_acceptable, v("2.0.0"));
+        assert_eq!(d.predecessor, Some(v("1.3.0")));
+        assert!(
+            d.findings.iter().any(|f| !f.finding.compatible),
+            "{:?}",
+            d.findings
+        );
+        assert!(
+            d.message.contains("announce it by publishing it as 2.0.0"),
+            "{}",
+            d.message
+        );
+        // Announced, it is accepted.
+        assert_eq!(run(&history, B, Some("2.0.0")).verdict, Verdict::Accepted);
+        // Compatible changes are still assigned the next patch or minor.
+        let titled = r#"{"type":"object","title":"placed"}"#;
+        let d = run(&history, titled, None);
+        assert_eq!((d.verdict, d.version), (Verdict::Accepted, v("1.3.1")));
+        assert!(d.assigned);
+    }
+
+    #[test]
+    fn the_suggested_version_skips_a_later_line_the_change_breaks_too() {
+        // 1.4.0 and 2.3.0 stored, a break of 1.4.0 asked as 1.5.0 used to be
+        // told 2.3.1, which the comparison with 2.3.0 then refused.
+        let history = [stored("1.4.0", A), stored("2.3.0", A)];
+        let d = run(&history, B, Some("1.5.0"));
+        assert_eq!(d.verdict, Verdict::Incompatible);
+        assert_eq!(d.smallest_acceptable, v("3.0.0"));
+        assert_eq!(run(&history, B, Some("3.0.0")).verdict, Verdict::Accepted);
+        assert_eq!(run(&history, B, Some("2.3.1")).verdict, Verdict::Incompatible);
+        // A change that only 1.4.0 finds breaking fits the 2.x line.
+        let history = [stored("1.4.0", A), stored("2.3.0", B)];
+        let described = r#"{"type":"string","description":"an id"}"#;
+        let d = run(&history, described, Some("1.5.0"));
+        assert_eq!(d.verdict, Verdict::Incompatible);
+        assert_eq!(d.smallest_acceptable, v("2.3.1"));
+        assert_eq!(run(&history, described, Some("2.3.1")).verdict, Verdict::Accepted);
+    }
+
+    /// xorshift64*: a dependency-free generator, so that a seed replays.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+
+        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len() as u64) as usize]
+        }
+    }
+
+    /// Schemas whose changes between one another need every kind of bump,
+    /// in either direction.
+    const SCHEMAS: [&str; 7] = [
+        r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"}}}"#,
+        r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"string"},"note":{"type":"string"}}}"#,
+        r#"{"type":"object","additionalProperties":false,"properties":{"id":{"type":"integer"}}}"#,
+        r#"{"type":"object","description":"d","additionalProperties":false,"properties":{"id":{"type":"string"}}}"#,
+        r#"{"type":"object"}"#,
+        r#"{"type":"string","maxLength":10}"#,
+        r#"{"type":"string","maxLength":5}"#,
+    ];
+
+    fn random_version(rng: &mut Rng) -> Version {
+        let mut version = Version::new(rng.below(4), rng.below(4), rng.below(3));
+        if rng.below(8) == 0 {
+            version.pre = semver::Prerelease::new("rc.1").unwrap();
+        }
+        version
+    }
+
+    /// For random histories (soft-deleted versions and pre-releases
+    /// included), modes, versions and changes: a refusal's smallest
+    /// acceptable version is accepted, no release below it (from the line
+    /// asked for on) is, and an assigned version is never a major.
+    /// `ACCORD_POLICY_SEED` replays another seed.
+    #[test]
+    fn the_smallest_acceptable_version_is_accepted_and_nothing_below_it_is() {
+        let name = ContractName::new("orders", "placed").unwrap();
+        let seed = std::env::var("ACCORD_POLICY_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0x5EED_ACC0_4D00_0001_u64);
+        let mut rng = Rng(seed);
+        let grid: Vec<Version> = (0..5)
+            .flat_map(|major| {
+                (0..5).flat_map(move |minor| (0..4).map(move |patch| Version::new(major, minor, patch)))
+            })
+            .collect();
+        let mut refusals = 0;
+        for case in 0..300 {
+            let mut history: Vec<StoredVersion> = Vec::new();
+            for _ in 0..rng.below(6) {
+                let version = random_version(&mut rng);
+                if history.iter().any(|s| s.record.version == version) {
+                    continue;
+                }
+                let schema = SCHEMAS[rng.below(SCHEMAS.len() as u64) as usize];
+                let mut s = stored(&version.to_string(), schema);
+                if rng.below(5) == 0 {
+                    s.record.deleted_at = Some(1);
+                }
+                history.push(s);
+            }
+            history.sort_by(|a, b| a.record.version.cmp(&b.record.version));
+            let text = *rng.pick(&SCHEMAS);
+            let new = Schema::parse(text).unwrap();
+            let fp = accord_compat::fingerprint(new.value());
+            let config = CompatConfig {
+                mode: *rng.pick(&Mode::ALL),
+                ..CompatConfig::default()
+            };
+            let asked = (rng.below(3) != 0).then(|| random_version(&mut rng));
+            let decide_as = |version: Option<Version>| {
+                decide(
+                    &name,
+                    &history,
+                    &new,
+                    &fp,
+                    version,
+                    config,
+                    accord_compat::Draft::D7,
+                )
+                .unwrap()
+            };
+            let context = || {
+                let versions: Vec<String> = history
+                    .iter()
+                    .map(|s| {
+                        let deleted = if s.record.deleted_at.is_some() {
+                            " (deleted)"
+                        } else {
+                            ""
+                        };
+                        format!("{}{deleted}", s.record.version)
+                    })
+                    .collect();
+                format!(
+                    "seed {seed}, case {case}: history {versions:?}, mode {}, asked {asked:?}, schema {text}",
+                    config.mode
+                )
+            };
+            let d = decide_as(asked.clone());
+            if d.assigned && d.verdict == Verdict::Accepted {
+                assert_ne!(
+                    d.declared_bump,
+                    Some(Bump::Major),
+                    "an assigned major: {}",
+                    context()
+                );
+            }
+            if d.is_accepted() {
+                continue;
+            }
+            refusals += 1;
+            let smallest = d.smallest_acceptable.clone();
+            assert!(smallest.pre.is_empty(), "{}", context());
+            let retried = decide_as(Some(smallest.clone()));
+            assert_eq!(
+                retried.verdict,
+                Verdict::Accepted,
+                "{smallest} was suggested ({}) and then refused ({}); {}",
+                d.message,
+                retried.message,
+                context()
+            );
+            let start = asked
+                .as_ref()
+                .map(line_of)
+                .or_else(|| d.predecessor.as_ref().map(line_of))
+                .unwrap_or((0, 0));
+            for below in grid.iter().filter(|g| line_of(g) >= start && **g < smallest) {
+                assert_ne!(
+                    decide_as(Some(below.clone())).verdict,
+                    Verdict::Accepted,
+                    "{below} is accepted and below the suggested {smallest}; {}",
+                    context()
+                );
+            }
+        }
+        // The cases exercise refusals, not only acceptances.
+        assert!(refusals > 50, "only {refusals} refusals in 300 cases");
     }
 }

@@ -336,14 +336,10 @@ impl Registry {
                             decision,
                         }));
                     }
-                    Verdict::Incompatible | Verdict::VersionTooLow => {
+                    // A taken version (ALREADY_EXISTS) is refused with the
+                    // whole decision too: the change is still reported.
+                    Verdict::Incompatible | Verdict::VersionTooLow | Verdict::VersionExists => {
                         return Err(Error::Refused(Box::new(decision)));
-                    }
-                    Verdict::VersionExists => {
-                        return Err(Error::AlreadyExists {
-                            entity: format!("version {name}@{}", decision.version),
-                            decision: Box::new(decision),
-                        });
                     }
                 }
                 let record = VersionRecord {

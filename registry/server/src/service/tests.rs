@@ -221,7 +221,7 @@ async fn a_hard_deleted_version_number_is_never_reused() {
         r#"{"type":"object","title":"other"}"#,
     ] {
         let err = r.publish(input(schema, "1.1.0"), actor()).await.unwrap_err();
-        let Error::AlreadyExists { decision, .. } = &err else {
+        let Error::Refused(decision) = &err else {
             panic!("{err}")
         };
         assert_eq!(decision.verdict, Verdict::VersionExists);
