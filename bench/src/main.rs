@@ -10,11 +10,16 @@
 //! - `startup`: starts the registry binary on a data directory, times it
 //!   to health SERVING and reads its resident memory before and after a
 //!   read load; the baseline is the same binary on an empty directory.
+//! - `replicas`: the binary as replicas of one PostgreSQL database
+//!   ([`replicas`]): publishes/s over 1 and 3 replicas against one
+//!   embedded-store registry, GetContract per replica against the bare
+//!   tonic baseline, and how long a write takes to show on another replica.
 //!
 //! [`load`] holds the driver and its statistics.
 
 mod baseline;
 mod load;
+mod replicas;
 mod schemas;
 
 use std::{
@@ -74,6 +79,9 @@ enum Cmd {
         #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
         load: Duration,
     },
+    /// Replicas of one PostgreSQL database: publishes/s, GetContract per
+    /// replica, and the time a write takes to show on another replica.
+    Replicas(replicas::ReplicasArgs),
 }
 
 #[derive(Debug, Clone, Copy, Args)]
@@ -157,6 +165,7 @@ fn main() -> anyhow::Result<()> {
             rounds,
             load,
         } => runtime.block_on(startup(&binary, &data_dir, rounds, load)),
+        Cmd::Replicas(args) => runtime.block_on(replicas::run(args)),
     }
 }
 

@@ -30,6 +30,16 @@ pub struct NameError {
     pub reason: String,
 }
 
+/// `text` quoted, cut to 64 characters (saying how long it was): errors
+/// never echo more than a bounded prefix of what a caller sent.
+pub fn quoted(text: &str) -> String {
+    const MAX: usize = 64;
+    match text.char_indices().nth(MAX) {
+        Some((at, _)) => format!("{:?}… ({} bytes)", &text[..at], text.len()),
+        None => format!("{text:?}"),
+    }
+}
+
 impl NameError {
     fn new(what: &'static str, text: &str, reason: String) -> Self {
         Self {
@@ -60,7 +70,7 @@ pub fn validate_name(what: &'static str, name: &str) -> Result<(), NameError> {
         Err(NameError::new(
             what,
             name,
-            format!("{what} name {name:?} {reason}"),
+            format!("{what} name {} {reason}", quoted(name)),
         ))
     };
     let Some(first) = name.bytes().next() else {
@@ -140,12 +150,15 @@ impl FromStr for ContractName {
             return Err(NameError::new(
                 "name",
                 s,
-                format!("{s:?} is not component/contract, e.g. orders/order-placed"),
+                format!(
+                    "{} is not component/contract, e.g. orders/order-placed",
+                    quoted(s)
+                ),
             ));
         };
         Self::new(component, contract).map_err(|e| NameError {
             text: s.to_owned(),
-            reason: format!("{s:?}: {}", e.reason),
+            reason: format!("{}: {}", quoted(s), e.reason),
             ..e
         })
     }
@@ -184,7 +197,10 @@ pub fn refuse_surrounding_whitespace(what: &'static str, text: &str) -> Result<(
         return Err(NameError::new(
             what,
             text,
-            format!("{what} {text:?} has whitespace around it; give it exactly, e.g. \"1.4.0\""),
+            format!(
+                "{what} {} has whitespace around it; give it exactly, e.g. \"1.4.0\"",
+                quoted(text)
+            ),
         ));
     }
     Ok(())
@@ -207,7 +223,10 @@ pub fn parse_version(text: &str) -> Result<Version, NameError> {
         NameError::new(
             "version",
             text,
-            format!("version {text:?} is not a SemVer 2.0 version (MAJOR.MINOR.PATCH[-PRE]): {e}"),
+            format!(
+                "version {} is not a SemVer 2.0 version (MAJOR.MINOR.PATCH[-PRE]): {e}",
+                quoted(text)
+            ),
         )
     })?;
     if !version.build.is_empty() {
@@ -215,7 +234,8 @@ pub fn parse_version(text: &str) -> Result<Version, NameError> {
             "version",
             text,
             format!(
-                "version {text:?} has build metadata (+{}); it is not supported",
+                "version {} has build metadata (+{}); it is not supported",
+                quoted(text),
                 version.build
             ),
         ));
@@ -238,7 +258,10 @@ pub fn parse_requirement(text: &str) -> Result<VersionReq, NameError> {
         NameError::new(
             "requirement",
             text,
-            format!("{text:?} is not a semver requirement (e.g. ^1.2, ~1.4, \">=1, <3\"): {e}"),
+            format!(
+                "{} is not a semver requirement (e.g. ^1.2, ~1.4, \">=1, <3\"): {e}",
+                quoted(text)
+            ),
         )
     })
 }
@@ -284,7 +307,8 @@ impl VersionSelector {
                 "version",
                 text,
                 format!(
-                    "{text:?} is neither a version nor a semver requirement (e.g. 1.4.0, ^1.2, ~1.4, \">=1, <3\"): {e}"
+                    "{} is neither a version nor a semver requirement (e.g. 1.4.0, ^1.2, ~1.4, \">=1, <3\"): {e}",
+                    quoted(text)
                 ),
             )
         })
@@ -455,6 +479,20 @@ mod tests {
         assert!(!VersionSelector::Latest.matches(&Version::parse("2.0.0-rc.1").unwrap()));
         let err = "1.x.y.z".parse::<VersionSelector>().unwrap_err().to_string();
         assert!(err.contains("1.x.y.z"), "{err}");
+    }
+
+    #[test]
+    fn errors_quote_a_bounded_prefix_of_what_was_sent() {
+        let huge = "Y".repeat(100_000);
+        for err in [
+            validate_name("component", &huge).unwrap_err(),
+            parse_version(&huge).unwrap_err(),
+            VersionSelector::from_wire(&huge).unwrap_err(),
+            format!("a/{huge}").parse::<ContractName>().unwrap_err(),
+        ] {
+            assert!(err.reason.len() < 400, "{} bytes", err.reason.len());
+            assert!(err.reason.contains("bytes"), "{}", err.reason);
+        }
     }
 
     #[test]

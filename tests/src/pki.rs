@@ -39,6 +39,12 @@ impl TestCa {
         self.issuer.pem()
     }
 
+    /// The CA's private key, PEM (to misuse the CA as a server certificate
+    /// in a test).
+    pub fn key_pem(&self) -> String {
+        self.issuer.key().serialize_pem()
+    }
+
     /// A certificate for `names` (DNS names or IP addresses), good for both
     /// server and client authentication.
     pub fn issue(&self, common_name: &str, names: &[&str]) -> Issued {

@@ -124,13 +124,6 @@ async fn accepted_and_refused_writes_are_recorded_and_survive_a_restart() {
                 false,
                 "PERMISSION_DENIED"
             ),
-            row(
-                "unauthenticated",
-                "DeleteContract",
-                "orders/placed",
-                false,
-                "UNAUTHENTICATED"
-            ),
             row("ops", "SetCompatibilityConfig", "global", true, "OK"),
         ]
     );
@@ -169,7 +162,102 @@ async fn accepted_and_refused_writes_are_recorded_and_survive_a_restart() {
         .list_audit_entries(Some(before - Duration::from_secs(1)))
         .await
         .unwrap();
-    assert_eq!(again, entries);
+    // The attempt without a token is counted, and written with the count
+    // when its interval ends (here: at the graceful stop).
+    assert_eq!(&again[..entries.len()], &entries[..]);
+    assert_eq!(
+        summary(&again[entries.len()..]),
+        vec![row(
+            "unauthenticated",
+            "UnauthenticatedWrites",
+            "127.0.0.1",
+            false,
+            "UNAUTHENTICATED"
+        )]
+    );
+    let counted = &again[entries.len()].message;
+    assert!(
+        counted.starts_with("1 write attempt(s)") && counted.contains("DeleteContract"),
+        "{counted}"
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_unauthenticated_writes_costs_one_bounded_entry_per_peer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens.json");
+    let admin = tokens::create(&file, "ops", Role::Admin, &[]).unwrap();
+    let auth_file = file.clone();
+    let server = TestServer::start_with(tempfile::tempdir().unwrap(), move |c| {
+        c.security.auth_file = Some(auth_file);
+    })
+    .await;
+    let mut raw = server.client().await;
+    let huge = "x".repeat(3 << 20);
+    for _ in 0..12 {
+        let err = raw
+            .publish_contract(accord_proto::v1::PublishContractRequest {
+                component: huge.clone(),
+                contract: "placed".into(),
+                schema: "{}".into(),
+                version: huge[..1000].to_owned(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        assert!(err.message().len() < 200, "the refusal does not echo the request");
+    }
+    let data = server.stop().await;
+    let auth_file = file.clone();
+    let restarted = TestServer::start_with(data, move |c| c.security.auth_file = Some(auth_file)).await;
+    let entries = ClientBuilder::new(restarted.url())
+        .token(&admin)
+        .build()
+        .unwrap()
+        .list_audit_entries(None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert!(
+        entries[0].message.starts_with("12 write attempt(s)"),
+        "{}",
+        entries[0].message
+    );
+    for e in &entries {
+        let size = e.target.len() + e.message.len() + e.principal.len() + e.action.len();
+        assert!(size < 2048, "an audit entry of {size} bytes");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_write_keeps_a_bounded_target_and_message() {
+    let server = TestServer::start().await;
+    let mut raw = server.client().await;
+    let long = "y".repeat(100_000);
+    let err = raw
+        .publish_contract(accord_proto::v1::PublishContractRequest {
+            component: long.clone(),
+            contract: long.clone(),
+            schema: "{}".into(),
+            version: long.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument, "{err:?}");
+    let entries = ClientBuilder::new(server.url())
+        .build()
+        .unwrap()
+        .list_audit_entries(None)
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].target.len() < 400, "{}", entries[0].target.len());
+    assert!(entries[0].message.len() < 1024, "{}", entries[0].message.len());
+    assert!(
+        entries[0].target.contains("100000 bytes"),
+        "{}",
+        entries[0].target
+    );
 }
 
 #[tokio::test]
@@ -217,4 +305,37 @@ async fn an_open_registry_records_anonymous_writes_and_pages_its_log() {
         .await
         .unwrap_err();
     assert_eq!(bad.code(), tonic::Code::InvalidArgument, "{bad:?}");
+}
+
+#[tokio::test]
+async fn the_audit_log_keeps_what_its_retention_allows() {
+    let server = TestServer::start().await;
+    let client = ClientBuilder::new(server.url()).build().unwrap();
+    for minor in 0..5 {
+        let version = accord_client::Version::new(1, minor, 0);
+        let schema = format!(r#"{{"type":"object","title":"t{minor}"}}"#);
+        client.publish(&name(), &schema, Some(&version)).await.unwrap();
+    }
+    let data = server.stop().await;
+    // Restarted with room for two entries: the three oldest go at start-up.
+    let restarted = TestServer::start_with(data, |c| c.limits.audit_max_entries = 2).await;
+    let left = ClientBuilder::new(restarted.url())
+        .build()
+        .unwrap()
+        .list_audit_entries(None)
+        .await
+        .unwrap();
+    let targets: Vec<_> = left.iter().map(|e| e.target.as_str()).collect();
+    assert_eq!(targets, ["orders/placed@1.3.0", "orders/placed@1.4.0"]);
+    let data = restarted.stop().await;
+    // And with a retention shorter than their age, none is left.
+    let restarted =
+        TestServer::start_with(data, |c| c.limits.audit_retention = Duration::from_nanos(1)).await;
+    let left = ClientBuilder::new(restarted.url())
+        .build()
+        .unwrap()
+        .list_audit_entries(None)
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
 }

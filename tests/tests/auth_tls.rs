@@ -171,3 +171,35 @@ async fn unusable_tls_files_stop_the_server_with_their_name() {
         "{text}"
     );
 }
+
+/// The server's start-up error with `cert` and `key` as its TLS files.
+async fn start_error(dir: &Path, cert: &str, key: &str) -> String {
+    let cert = write(dir, "server.pem", cert);
+    let key = write(dir, "server.key", key);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut config = accord_registry::Config::new(listener.local_addr().unwrap(), dir.join("data"));
+    config.security.tls_cert = Some(cert);
+    config.security.tls_key = Some(key);
+    accord_registry::run(listener, config, std::future::pending())
+        .await
+        .expect_err("the server refuses these TLS files")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_ca_certificate_or_a_foreign_key_is_refused_at_start_up_naming_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("test CA");
+    let text = start_error(dir.path(), &ca.cert_pem(), &ca.key_pem()).await;
+    assert!(text.contains("is a CA certificate"), "{text}");
+    assert!(text.contains("server.pem"), "{text}");
+
+    let server = ca.issue("localhost", &["localhost", "127.0.0.1"]);
+    let other = ca.issue("other", &["localhost"]);
+    let text = start_error(dir.path(), &server.cert_pem, &other.key_pem).await;
+    assert!(text.contains("does not match"), "{text}");
+    assert!(
+        text.contains("server.key") && text.contains("server.pem"),
+        "{text}"
+    );
+}

@@ -5,138 +5,42 @@
 //! that was not sent.
 //!
 //! Rounds: `ACCORD_CRASH_ROUNDS` (default 3, for CI); the benchmark mode
-//! runs 20 or more, see BENCHMARKS.md.
+//! runs 20 or more, see BENCHMARKS.md. The kill points come from a seed the
+//! test prints; `ACCORD_CRASH_SEED` replays a failing run's.
 //!
-//! The binary is not built by this package, so `CARGO_BIN_EXE_` cannot name
-//! it: it is `ACCORD_REGISTRY_BIN` when set, otherwise `accord-registry` in
-//! the target directory this test runs from, which `cargo test --workspace`
-//! (and `cargo build -p accord-registry`) builds.
+//! The binary is found as [`accord_tests::process`] says.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    io::{BufRead, BufReader},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
 };
 
 use accord_proto::v1::{
     GetContractRequest, ListVersionsRequest, PublishContractRequest,
     registry_service_client::RegistryServiceClient,
 };
-use rand::Rng;
-use tonic::transport::Channel;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
+use accord_tests::process::RegistryProcess;
+use rand::{Rng, SeedableRng};
 
 const WRITERS: usize = 4;
 /// Publishes one writer may attempt in a round: bounds the round even if the
 /// kill never came.
 const MAX_PER_ROUND: u64 = 2_000;
 
-fn registry_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("ACCORD_REGISTRY_BIN") {
-        return PathBuf::from(path);
-    }
-    // This test runs as <target>/<profile>/deps/durability_crash-<hash>.
-    let exe = std::env::current_exe().expect("the test's own path");
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test runs from <target>/<profile>/deps");
-    let binary = profile_dir.join(format!("accord-registry{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.is_file(),
-        "{} is missing: build it with `cargo build -p accord-registry` (cargo test --workspace does), \
-         or set ACCORD_REGISTRY_BIN",
-        binary.display()
-    );
-    binary
+/// Starts the binary on `data_dir` and waits until health says SERVING.
+async fn start(data_dir: &Path) -> RegistryProcess {
+    RegistryProcess::start(&["--data-dir", data_dir.to_str().expect("a UTF-8 path")]).await
 }
 
-/// A running server process; SIGKILLed when dropped, so a failing test
-/// leaves no process behind.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on an ephemeral port and waits until health says
-/// SERVING.
-async fn start(binary: &Path, data_dir: &Path) -> Server {
-    let mut child = Command::new(binary)
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env_remove("ACCORD_AUTH_FILE")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawn {}: {e}", binary.display()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // The server logs every publish: the pipe is drained for the whole run,
-    // or a full pipe would stall the server.
-    std::thread::spawn(move || {
-        let mut tx = Some(tx);
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if let Some(sender) = &tx
-                && let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line)
-                && entry["fields"]["message"] == "accord-registry listening"
-            {
-                let _ = sender.send(entry["fields"]["addr"].as_str().unwrap_or_default().to_owned());
-                tx = None;
-            }
-        }
-    });
-    let addr = match tokio::task::spawn_blocking(move || rx.recv())
-        .await
-        .expect("join")
-    {
-        Ok(addr) => addr,
-        Err(_) => {
-            let status = child.wait();
-            panic!("the server exited before listening: {status:?}");
-        }
-    };
-    let server = Server {
-        child,
-        url: format!("http://{addr}"),
-    };
-    let status = HealthClient::new(server.channel().await)
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .expect("health check")
-        .into_inner()
-        .status;
-    assert_eq!(status, ServingStatus::Serving as i32);
-    server
-}
-
-impl Server {
-    async fn channel(&self) -> Channel {
-        Channel::from_shared(self.url.clone())
-            .expect("valid url")
-            .connect()
-            .await
-            .expect("connect to the server")
-    }
+/// The seed of the kill points: `ACCORD_CRASH_SEED` to replay a run, else
+/// a fresh one, printed either way.
+fn seed() -> u64 {
+    let seed = std::env::var("ACCORD_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| rand::rng().random());
+    eprintln!("crash test seed: {seed} (replay with ACCORD_CRASH_SEED={seed})");
+    seed
 }
 
 fn contract(writer: usize) -> String {
@@ -161,7 +65,7 @@ fn schema(writer: usize, n: u64) -> String {
 /// Every version the registry shows must have been sent, with the schema
 /// sent for it; every acknowledged one must be there, byte for byte.
 async fn verify(
-    server: &Server,
+    server: &RegistryProcess,
     acknowledged: &BTreeSet<(usize, u64)>,
     attempted: &BTreeSet<(usize, u64)>,
     round: usize,
@@ -237,19 +141,19 @@ async fn every_acknowledged_publish_survives_sigkill() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
-    let binary = registry_binary();
+    let mut kills = rand::rngs::StdRng::seed_from_u64(seed());
     let dir = tempfile::tempdir().expect("temporary data dir");
     let mut acknowledged = BTreeSet::new();
     let mut attempted = BTreeSet::new();
     let mut next: BTreeMap<usize, u64> = (0..WRITERS).map(|w| (w, 0)).collect();
 
     for round in 0..rounds {
-        let mut server = start(&binary, dir.path()).await;
+        let server = start(dir.path()).await;
         verify(&server, &acknowledged, &attempted, round).await;
 
         // Kill after a random number of acknowledgements, while the other
         // writers have publishes in flight.
-        let kill_after = rand::rng().random_range(1..=60usize);
+        let kill_after = kills.random_range(1..=60usize);
         let (ack_tx, mut ack_rx) = tokio::sync::mpsc::unbounded_channel();
         let mut writers = Vec::new();
         for writer in 0..WRITERS {
@@ -292,8 +196,7 @@ async fn every_acknowledged_publish_survives_sigkill() {
                 None => panic!("round {round}: every writer stopped before the kill"),
             }
         }
-        server.child.kill().expect("SIGKILL the server");
-        let _ = server.child.wait();
+        server.kill();
         for w in writers {
             let sent = w.await.expect("writer task");
             if let Some(&(writer, n)) = sent.last() {
@@ -310,7 +213,7 @@ async fn every_acknowledged_publish_survives_sigkill() {
             attempted.len()
         );
     }
-    let server = start(&binary, dir.path()).await;
+    let server = start(dir.path()).await;
     verify(&server, &acknowledged, &attempted, rounds).await;
     assert!(
         acknowledged.len() >= rounds,

@@ -143,6 +143,21 @@ async fn replicas_keep_one_history_while_one_is_killed_and_restarted() {
         );
         acknowledged.extend(acks);
     }
+    // A last write, after every other: its sequence is what each replica
+    // must have applied before it is read.
+    let last_write = connect(&replicas[0].url)
+        .await
+        .unwrap()
+        .publish_contract(PublishContractRequest {
+            component: "orders".into(),
+            contract: "sentinel".into(),
+            schema: schema("string", "end"),
+            version: "1.0.0".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .sequence;
     assert!(
         acknowledged.len() > 10,
         "too few publishes got through: {}",
@@ -163,7 +178,7 @@ async fn replicas_keep_one_history_while_one_is_killed_and_restarted() {
                     component: "orders".into(),
                     contract: contract.into(),
                     page_size: 1000,
-                    min_sequence: 1,
+                    min_sequence: last_write,
                     ..Default::default()
                 })
                 .await
@@ -191,7 +206,8 @@ async fn replicas_keep_one_history_while_one_is_killed_and_restarted() {
             .unwrap()
             .into_inner();
         let mut sequences = Vec::new();
-        let expected_events = history.len() as u64;
+        // Every version's publish is an event, and so is the sentinel's.
+        let expected_events = history.len() as u64 + 1;
         while (sequences.len() as u64) < expected_events {
             let message = tokio::time::timeout(Duration::from_secs(10), stream.message())
                 .await
@@ -214,7 +230,8 @@ async fn replicas_keep_one_history_while_one_is_killed_and_restarted() {
         "the replicas disagree"
     );
     let history = &histories[0];
-    assert_eq!(history.len() as u64, last_sequence);
+    assert_eq!(history.len() as u64 + 1, last_sequence);
+    assert_eq!(last_sequence, last_write);
     for (contract, version, text) in &acknowledged {
         assert_eq!(
             history.get(&(contract.clone(), version.clone())),

@@ -298,6 +298,23 @@ async fn the_audit_log_pages_in_time_order_whatever_the_write_order() {
         assert_eq!(since.len(), 1, "{kind}");
         // An audit-only batch moves no sequence.
         assert_eq!(store.load().await.unwrap().last_sequence, 0, "{kind}");
+        // Pruning: by age, then the oldest beyond the count kept.
+        assert_eq!(
+            store.prune_audit(31, 10).await.unwrap(),
+            1,
+            "{kind}: b (30) is older than 31"
+        );
+        assert_eq!(
+            store.prune_audit(0, 1).await.unwrap(),
+            1,
+            "{kind}: c (40) is the oldest left"
+        );
+        let left = store.audit_page(0, None, 10).await.unwrap();
+        assert_eq!(
+            left.iter().map(|(_, r)| r.principal.as_str()).collect::<Vec<_>>(),
+            ["a"],
+            "{kind}"
+        );
     }
 }
 

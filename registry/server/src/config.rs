@@ -14,6 +14,10 @@ pub const DEFAULT_MAX_SCHEMA_DEPTH: usize = 64;
 pub const DEFAULT_MAX_REF_HOPS: usize = 32;
 /// Default of `--max-batch-size`.
 pub const DEFAULT_MAX_BATCH_SIZE: usize = 1000;
+/// Default of `--audit-retention`: a year.
+pub const DEFAULT_AUDIT_RETENTION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+/// Default of `--audit-max-entries`.
+pub const DEFAULT_AUDIT_MAX_ENTRIES: u64 = 10_000_000;
 
 /// Settings of the registry server.
 #[derive(Debug, Clone, clap::Args)]
@@ -116,6 +120,17 @@ pub struct Limits {
     /// Also accepts a draft's meta-schema URI.
     #[arg(long, env = "ACCORD_DEFAULT_DRAFT", default_value_t = accord_compat::Draft::D7)]
     pub default_draft: accord_compat::Draft,
+
+    /// How long the audit log keeps an entry, e.g. `90d`, `1y`.
+    ///
+    /// Older entries are removed in the background (every ten minutes, and
+    /// at start-up), so that the log cannot grow without bound.
+    #[arg(long, env = "ACCORD_AUDIT_RETENTION", default_value = "365d", value_parser = humantime::parse_duration)]
+    pub audit_retention: std::time::Duration,
+
+    /// The most entries the audit log keeps; the oldest beyond go first.
+    #[arg(long, env = "ACCORD_AUDIT_MAX_ENTRIES", default_value_t = DEFAULT_AUDIT_MAX_ENTRIES)]
+    pub audit_max_entries: u64,
 }
 
 impl Default for Limits {
@@ -127,6 +142,8 @@ impl Default for Limits {
             max_ref_hops: DEFAULT_MAX_REF_HOPS,
             max_batch_size: DEFAULT_MAX_BATCH_SIZE,
             default_draft: accord_compat::Draft::D7,
+            audit_retention: DEFAULT_AUDIT_RETENTION,
+            audit_max_entries: DEFAULT_AUDIT_MAX_ENTRIES,
         }
     }
 }

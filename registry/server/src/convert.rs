@@ -13,10 +13,15 @@ use crate::{
     service::{ComponentSummary, ContractSummary, DiffOutcome, PublishInput, Published},
 };
 
+/// The longest status message, in characters.
+pub const MAX_STATUS_MESSAGE: usize = 4096;
+
 /// The gRPC status of a domain error. Exhaustive, with no catch-all arm, so
 /// that a new error forces a decision here.
 pub fn status(err: Error) -> Status {
-    let message = err.to_string();
+    // A message travels in a header: never more than a bounded size of it,
+    // whatever the caller sent.
+    let message = crate::page::truncate_to(&err.to_string(), MAX_STATUS_MESSAGE);
     match err {
         Error::InvalidArgument { .. } => Status::invalid_argument(message),
         Error::NotFound { .. } => Status::not_found(message),

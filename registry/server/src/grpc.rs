@@ -33,6 +33,9 @@ pub struct RegistryGrpc {
 /// Default and largest page of `ListAuditEntries`.
 const AUDIT_PAGE: (usize, usize) = (100, 1000);
 
+/// A page of `ListAuditEntries` ends once its entries take this many bytes.
+const AUDIT_PAGE_BYTES: usize = 1 << 20;
+
 /// How long a read with a `min_sequence` waits when the call has no deadline.
 const DEFAULT_SEQUENCE_WAIT: Duration = Duration::from_secs(10);
 
@@ -85,6 +88,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::PublishContractRequest>,
     ) -> Reply<pb::PublishContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -92,6 +96,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "PublishContract",
                     Role::Publisher,
                     &r.component,
@@ -277,7 +282,12 @@ impl RegistryService for RegistryGrpc {
         let r = request.into_inner();
         // The global settings apply to every component: any reader may see them.
         if !r.component.is_empty() {
-            principal.allow("GetCompatibilityConfig", Role::Reader, Some(&r.component))?;
+            self.gate.allow(
+                &principal,
+                "GetCompatibilityConfig",
+                Role::Reader,
+                Some(&r.component),
+            )?;
         }
         self.at_least(r.min_sequence, wait).await?;
         let view = self
@@ -292,6 +302,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::SetCompatibilityConfigRequest>,
     ) -> Reply<pb::SetCompatibilityConfigResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -299,6 +310,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "SetCompatibilityConfig",
                     Role::Admin,
                     &r.component,
@@ -330,6 +342,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::DeprecateVersionRequest>,
     ) -> Reply<pb::DeprecateVersionResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -337,6 +350,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "DeprecateVersion",
                     Role::Publisher,
                     &r.component,
@@ -363,6 +377,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::DeleteContractRequest>,
     ) -> Reply<pb::DeleteContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -370,6 +385,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "DeleteContract",
                     Role::Admin,
                     &r.component,
@@ -396,6 +412,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::DeleteVersionRequest>,
     ) -> Reply<pb::DeleteVersionResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -403,6 +420,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "DeleteVersion",
                     Role::Admin,
                     &r.component,
@@ -429,6 +447,7 @@ impl RegistryService for RegistryGrpc {
         request: Request<pb::RestoreContractRequest>,
     ) -> Reply<pb::RestoreContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -436,6 +455,7 @@ impl RegistryService for RegistryGrpc {
             this.gate
                 .write(
                     caller,
+                    peer,
                     "RestoreContract",
                     Role::Admin,
                     &r.component,
@@ -469,7 +489,8 @@ impl RegistryService for RegistryGrpc {
         }
         for component in &components {
             validate_name("component", component).map_err(|e| status(e.into()))?;
-            principal.allow("WatchEvents", Role::Reader, Some(component))?;
+            self.gate
+                .allow(&principal, "WatchEvents", Role::Reader, Some(component))?;
         }
         // Without components, a scoped token gets its scopes' events.
         let wanted = event_filter(components, principal);
@@ -495,7 +516,8 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::ListAuditEntriesResponse> {
         // The log covers every component: it is for unscoped admins.
         let principal = self.gate.authenticate(request.metadata())?;
-        principal.allow("ListAuditEntries", Role::Admin, None)?;
+        self.gate
+            .allow(&principal, "ListAuditEntries", Role::Admin, None)?;
         let r = request.into_inner();
         let since = match r.since {
             None => 0,
@@ -524,19 +546,37 @@ impl RegistryService for RegistryGrpc {
                 ))
             })?)
         };
-        let mut page = self
+        let page = self
             .registry
             .audit_page(since, cursor, size + 1)
             .await
             .map_err(status)?;
-        let next_page_token = if page.len() > size {
-            page.truncate(size);
-            page.last().map(|(key, _)| hex::encode(key)).unwrap_or_default()
-        } else {
-            String::new()
+        // Whatever the entries hold (some were written before entries had a
+        // size cap), a page stays well within the message limit: fields are
+        // cut, and the page ends early once it is large.
+        let more = page.len() > size;
+        let taken = page.len().min(size);
+        let mut entries = Vec::new();
+        let mut bytes = 0;
+        let mut last_cursor = None;
+        for (cursor, record) in page.into_iter().take(size) {
+            let mut entry = audit::to_wire(&record);
+            entry.target = crate::page::truncate_to(&entry.target, 256);
+            entry.message = crate::page::truncate_to(&entry.message, crate::auth::MAX_AUDIT_MESSAGE);
+            bytes += prost::Message::encoded_len(&entry);
+            entries.push(entry);
+            last_cursor = Some(cursor);
+            if bytes > AUDIT_PAGE_BYTES {
+                break;
+            }
+        }
+        let stopped_early = entries.len() < taken;
+        let next_page_token = match (more || stopped_early, last_cursor) {
+            (true, Some(cursor)) => hex::encode(cursor),
+            _ => String::new(),
         };
         Ok(Response::new(pb::ListAuditEntriesResponse {
-            entries: page.iter().map(|(_, record)| audit::to_wire(record)).collect(),
+            entries,
             next_page_token,
         }))
     }
@@ -571,10 +611,11 @@ impl RegistryGrpc {
         let message = request.into_inner();
         let components = components(&message);
         if components.is_empty() {
-            principal.allow(action, Role::Reader, None)?;
+            self.gate.allow(&principal, action, Role::Reader, None)?;
         }
         for component in components {
-            principal.allow(action, Role::Reader, Some(component))?;
+            self.gate
+                .allow(&principal, action, Role::Reader, Some(component))?;
         }
         self.at_least(min_sequence(&message), wait).await?;
         Ok(message)

@@ -199,12 +199,15 @@ pub async fn serve(
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    // The TLS files first: a mistake there is reported before the store is
+    // opened, naming the files.
+    let tls = config.security.server_tls()?;
     let registry = open(store, config.limits).await?;
     let gate = gate(&config, registry.clone()).await?;
     let mut server = Server::builder();
-    if let Some(tls) = config.security.server_tls()? {
+    if let Some(tls) = tls {
         server = server.tls_config(tls)?;
-    } else if config.security.auth_file.is_some() {
+    } else if config.security.auth_file.is_some() || config.security.auth_db {
         tracing::warn!("tokens travel in clear without --tls-cert/--tls-key");
     }
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -253,7 +256,7 @@ pub async fn serve(
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
-        .add_service(grpc::RegistryGrpc::new(registry.clone(), gate).into_service())
+        .add_service(grpc::RegistryGrpc::new(registry.clone(), gate.clone()).into_service())
         // Without TCP_NODELAY every unary reply waits on the peer's delayed
         // ACK (~40 ms): measured 45 ms per GetContract on loopback, 0.07 ms with it.
         .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async {
@@ -281,6 +284,7 @@ pub async fn serve(
         }
     };
     health_task.abort();
+    gate.flush_unauthenticated().await;
     if let Err(e) = registry.flush().await {
         tracing::error!(error = %e, "final flush failed");
     }

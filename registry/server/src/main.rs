@@ -248,9 +248,12 @@ fn init_logging(format: LogFormat) {
     // Colour codes only where a person reads them: a log file or a collector
     // would store them as noise.
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none();
+    // A log pipe that breaks (a collector gone) must not bring calls down:
+    // the subscriber's own report of a failed write would panic on it.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(ansi)
+        .log_internal_errors(false)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),

@@ -77,9 +77,13 @@ fn decode(listing: &str, token: &str) -> Result<String, Error> {
 
 /// At most 64 characters of caller-given text, for error messages.
 pub fn truncate(text: &str) -> String {
-    const MAX: usize = 64;
-    match text.char_indices().nth(MAX) {
-        Some((at, _)) => format!("{}…", &text[..at]),
+    truncate_to(text, 64)
+}
+
+/// At most `max` characters of `text`, saying how long it was when cut.
+pub fn truncate_to(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}… ({} bytes in all)", &text[..at], text.len()),
         None => text.to_owned(),
     }
 }
@@ -145,6 +149,11 @@ mod tests {
     fn long_text_is_truncated_in_messages() {
         assert_eq!(truncate("short"), "short");
         let long = "x".repeat(1000);
-        assert!(truncate(&long).chars().count() <= 65);
+        let cut = truncate(&long);
+        assert!(
+            cut.starts_with(&"x".repeat(64)) && !cut.starts_with(&"x".repeat(65)),
+            "{cut}"
+        );
+        assert!(cut.contains("1000 bytes"), "{cut}");
     }
 }

@@ -254,10 +254,9 @@ impl Security {
             }
             return Ok(None);
         };
-        let identity = tonic::transport::Identity::from_pem(
-            read_pem("certificate", cert)?,
-            read_pem("private key", key)?,
-        );
+        let (cert_pem, key_pem) = (read_pem("certificate", cert)?, read_pem("private key", key)?);
+        check_identity(cert, &cert_pem, key, &key_pem)?;
+        let identity = tonic::transport::Identity::from_pem(cert_pem, key_pem);
         let mut tls = tonic::transport::ServerTlsConfig::new().identity(identity);
         if let Some(ca) = &self.tls_client_ca {
             tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(read_pem(
@@ -269,6 +268,68 @@ impl Security {
     }
 }
 
+/// Checks what clients would refuse only during their handshake, so that
+/// the server says it at start-up, naming the files: a certificate and key
+/// that do not belong together, and a CA certificate used as the server's.
+fn check_identity(
+    cert_path: &std::path::Path,
+    cert_pem: &[u8],
+    key_path: &std::path::Path,
+    key_pem: &[u8],
+) -> Result<(), AuthError> {
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| {
+            AuthError::Tls(format!(
+                "the certificate {} cannot be read: {e}",
+                cert_path.display()
+            ))
+        })?;
+    let Some(leaf) = certs.first() else {
+        return Err(AuthError::Tls(format!(
+            "the certificate file {} holds no certificate",
+            cert_path.display()
+        )));
+    };
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| {
+        AuthError::Tls(format!(
+            "the private key {} cannot be read: {e}",
+            key_path.display()
+        ))
+    })?;
+    let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).map_err(|e| {
+        AuthError::Tls(format!(
+            "the certificate {} is not valid X.509: {e}",
+            cert_path.display()
+        ))
+    })?;
+    if parsed.is_ca() {
+        return Err(AuthError::Tls(format!(
+            "the certificate {} is a CA certificate (basicConstraints CA:TRUE): clients refuse it as a \
+             server certificate; sign a server certificate with it and give that to --tls-cert (the README \
+             has a recipe)",
+            cert_path.display()
+        )));
+    }
+    let provider = rustls::crypto::ring::default_provider();
+    let signing = provider.key_provider.load_private_key(key).map_err(|e| {
+        AuthError::Tls(format!(
+            "the private key {} cannot be used: {e}",
+            key_path.display()
+        ))
+    })?;
+    rustls::sign::CertifiedKey::new(certs, signing)
+        .keys_match()
+        .map_err(|_| {
+            AuthError::Tls(format!(
+                "the private key {} does not match the certificate {}: give the key the certificate was issued for",
+                key_path.display(),
+                cert_path.display()
+            ))
+        })
+}
+
 /// Authentication, authorization and the audit of refused writes for the
 /// gRPC adapter. (A write that succeeds is audited by the registry, in the
 /// same transaction as its change.)
@@ -276,6 +337,69 @@ impl Security {
 pub struct Gate {
     tokens: Option<Arc<Tokens>>,
     registry: Registry,
+    unauthenticated: Arc<Unauthenticated>,
+}
+
+/// How often refused unauthenticated write attempts are written to the
+/// audit log: one entry per peer and interval, with a count, instead of one
+/// durable write per attempt (which let anyone fill the disk).
+pub const UNAUTHENTICATED_AUDIT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Peers counted apart in one interval; the rest are counted together.
+const MAX_PEERS_PER_INTERVAL: usize = 1024;
+
+/// The longest refusal message an audit entry keeps, in characters.
+pub const MAX_AUDIT_MESSAGE: usize = 512;
+
+/// Refused unauthenticated write attempts of the current interval, by peer.
+#[derive(Debug, Default)]
+struct Unauthenticated {
+    counts:
+        std::sync::Mutex<std::collections::BTreeMap<String, (u64, std::collections::BTreeSet<&'static str>)>>,
+}
+
+impl Unauthenticated {
+    fn record(&self, peer: Option<std::net::SocketAddr>, action: &'static str) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut key = peer.map_or_else(|| "unknown peer".to_owned(), |p| p.ip().to_string());
+        if !counts.contains_key(&key) && counts.len() >= MAX_PEERS_PER_INTERVAL {
+            key = "other peers".to_owned();
+        }
+        let entry = counts.entry(key).or_default();
+        entry.0 += 1;
+        entry.1.insert(action);
+    }
+
+    /// The audit records of the interval that ends now.
+    fn drain(&self) -> Vec<crate::model::AuditRecord> {
+        let counts = std::mem::take(
+            &mut *self
+                .counts
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        counts
+            .into_iter()
+            .map(|(peer, (count, actions))| {
+                let actions: Vec<&str> = actions.into_iter().collect();
+                let actor = Actor {
+                    principal: UNAUTHENTICATED.to_owned(),
+                    action: "UnauthenticatedWrites",
+                    target: peer.clone(),
+                };
+                actor.record(
+                    "UNAUTHENTICATED",
+                    format!(
+                        "{count} write attempt(s) without a valid token from {peer} ({})",
+                        actions.join(", ")
+                    ),
+                )
+            })
+            .collect()
+    }
 }
 
 /// Where the tokens of a registry that requires them come from.
@@ -357,18 +481,75 @@ impl DatabaseTokens {
 impl Gate {
     /// A gate that lets every call through as `anonymous`.
     pub fn open(registry: Registry) -> Self {
-        Self {
-            tokens: None,
-            registry,
-        }
+        Self::new(None, registry)
     }
 
     /// A gate that requires a token from `source`.
     pub fn with_tokens(source: Tokens, registry: Registry) -> Self {
+        Self::new(Some(Arc::new(source)), registry)
+    }
+
+    fn new(tokens: Option<Arc<Tokens>>, registry: Registry) -> Self {
+        let unauthenticated = Arc::new(Unauthenticated::default());
+        // Writes the counts of refused unauthenticated attempts once per
+        // interval, for as long as the gate lives.
+        // Holds no registry between ticks: a gate dropped (a server that
+        // failed to start) lets its store go.
+        let counts = Arc::downgrade(&unauthenticated);
+        let writer = registry.downgrade();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(UNAUTHENTICATED_AUDIT_INTERVAL);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let (Some(counts), Some(writer)) = (counts.upgrade(), writer.upgrade()) else {
+                    return;
+                };
+                let records = counts.drain();
+                drop(counts);
+                if !records.is_empty()
+                    && let Err(e) = writer.audit(records).await
+                {
+                    tracing::error!(error = %e, "cannot record refused unauthenticated attempts");
+                }
+            }
+        });
         Self {
-            tokens: Some(Arc::new(source)),
+            tokens,
             registry,
+            unauthenticated,
         }
+    }
+
+    /// Writes the counts of refused unauthenticated attempts now (at
+    /// shutdown, and in tests) rather than at the end of the interval.
+    pub async fn flush_unauthenticated(&self) {
+        let records = self.unauthenticated.drain();
+        if !records.is_empty()
+            && let Err(e) = self.registry.audit(records).await
+        {
+            tracing::error!(error = %e, "cannot record refused unauthenticated attempts");
+        }
+    }
+
+    /// Allows a call by `principal` (see [`Principal::allow`]), logging a
+    /// denial with the token's name, the action and the component.
+    pub fn allow(
+        &self,
+        principal: &Principal,
+        action: &str,
+        role: Role,
+        component: Option<&str>,
+    ) -> Result<(), Status> {
+        principal.allow(action, role, component).inspect_err(|denied| {
+            tracing::warn!(
+                principal = %principal.name,
+                action,
+                component = component.map(crate::page::truncate).unwrap_or_default(),
+                reason = %denied.message(),
+                "call denied"
+            );
+        })
     }
 
     /// Who made the call: UNAUTHENTICATED when a token is required and the
@@ -382,6 +563,7 @@ impl Gate {
             });
         };
         let header = metadata.get("authorization").ok_or_else(|| {
+            tracing::warn!(reason = "no token", "authentication failed");
             Status::unauthenticated("this registry requires a bearer token in the authorization metadata")
         })?;
         let token = header
@@ -390,15 +572,17 @@ impl Gate {
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
+                tracing::warn!(reason = "not a bearer token", "authentication failed");
                 Status::unauthenticated("the authorization metadata must be \"Bearer <token>\"")
             })?;
         let file = source.current().map_err(|e| {
             tracing::error!(error = %e, "the tokens cannot be read: refusing calls");
             Status::unavailable("the registry cannot read its tokens; the server log has the details")
         })?;
-        let entry = file
-            .find(token)
-            .ok_or_else(|| Status::unauthenticated("the bearer token is not valid (unknown or revoked)"))?;
+        let entry = file.find(token).ok_or_else(|| {
+            tracing::warn!(reason = "unknown or revoked token", "authentication failed");
+            Status::unauthenticated("the bearer token is not valid (unknown or revoked)")
+        })?;
         Ok(Principal {
             name: entry.name.clone(),
             role: entry.role,
@@ -411,9 +595,13 @@ impl Gate {
     /// the registry audits a success with; a refusal, by the gate or by
     /// `call`, is audited here. `call` is not started when the attempt is
     /// refused.
+    /// Refused attempts without a valid token are counted per `peer` and
+    /// audited once per [`UNAUTHENTICATED_AUDIT_INTERVAL`].
+    #[allow(clippy::too_many_arguments)]
     pub async fn write<T, F, Fut>(
         &self,
         caller: Result<Principal, Status>,
+        peer: Option<std::net::SocketAddr>,
         action: &'static str,
         role: Role,
         component: &str,
@@ -426,8 +614,11 @@ impl Gate {
     {
         let scope = (!component.is_empty()).then_some(component);
         let (principal, result) = match caller {
-            Err(refused) => (UNAUTHENTICATED.to_owned(), Err(refused)),
-            Ok(principal) => match principal.allow(action, role, scope) {
+            Err(refused) => {
+                self.unauthenticated.record(peer, action);
+                return Err(refused);
+            }
+            Ok(principal) => match self.allow(&principal, action, role, scope) {
                 Err(refused) => (principal.name, Err(refused)),
                 Ok(()) => {
                     let actor = Actor {
@@ -453,7 +644,10 @@ impl Gate {
                 reason = %crate::page::truncate(status.message()),
                 "write refused"
             );
-            let record = actor.record(code_name(status.code()), status.message().to_owned());
+            let record = actor.record(
+                code_name(status.code()),
+                crate::page::truncate_to(status.message(), MAX_AUDIT_MESSAGE),
+            );
             // The write itself is refused by now: a failure to record it
             // must not turn into the call's answer, but it must be seen.
             if let Err(e) = self.registry.audit(vec![record]).await {

@@ -116,6 +116,17 @@ pub struct Registry {
     inner: Arc<Inner>,
 }
 
+/// A registry that does not keep it open (for background tasks).
+#[derive(Debug, Clone)]
+pub struct WeakRegistry(std::sync::Weak<Inner>);
+
+impl WeakRegistry {
+    /// The registry, if it is still open.
+    pub fn upgrade(&self) -> Option<Registry> {
+        self.0.upgrade().map(|inner| Registry { inner })
+    }
+}
+
 /// Parses a component/contract pair where both empty means "global".
 fn optional_name(component: &str, contract: &str) -> Result<Option<ContractName>, Error> {
     match (component.is_empty(), contract.is_empty()) {
@@ -167,7 +178,14 @@ impl Registry {
         {
             tokio::spawn(follow_loop(Arc::downgrade(&registry.inner)));
         }
+        prune_audit(&registry.inner).await;
+        tokio::spawn(prune_loop(Arc::downgrade(&registry.inner)));
         Ok(registry)
+    }
+
+    /// A handle that does not keep the registry open.
+    pub fn downgrade(&self) -> WeakRegistry {
+        WeakRegistry(Arc::downgrade(&self.inner))
     }
 
     /// Ends every watch stream and the follower; called when the server
@@ -876,6 +894,41 @@ fn delete(
         .map(|v| v.record.version.clone())
         .collect::<Vec<_>>();
     Ok(Outcome::Write(batch, Box::new(move |_, _| Ok(versions))))
+}
+
+/// How often the audit log is pruned (see `--audit-retention`).
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// Removes audit entries beyond `--audit-retention` and `--audit-max-entries`.
+async fn prune_audit(inner: &Inner) {
+    let limits = inner.limits;
+    let before = crate::model::micros(std::time::SystemTime::now())
+        .saturating_sub(u64::try_from(limits.audit_retention.as_micros()).unwrap_or(u64::MAX));
+    match inner.store.prune_audit(before, limits.audit_max_entries).await {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "audit log pruned"),
+        Err(e) => tracing::warn!(error = %e, "cannot prune the audit log"),
+    }
+}
+
+/// Prunes the audit log every [`PRUNE_EVERY`] (after the prune at
+/// start-up), for as long as the registry lives.
+async fn prune_loop(registry: std::sync::Weak<Inner>) {
+    loop {
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
+        let mut shutdown = inner.shutdown.subscribe();
+        drop(inner);
+        tokio::select! {
+            () = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        let Some(inner) = registry.upgrade() else {
+            return;
+        };
+        prune_audit(&inner).await;
+    }
 }
 
 /// Follows a shared store for as long as the registry lives: on each

@@ -87,6 +87,9 @@ impl Store for HeldFlushes {
     ) -> Result<Vec<(AuditCursor, AuditRecord)>, StoreError> {
         self.store.audit_page(since, cursor, limit).await
     }
+    async fn prune_audit(&self, before: u64, keep: u64) -> Result<u64, StoreError> {
+        self.store.prune_audit(before, keep).await
+    }
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.store.is_empty().await
     }

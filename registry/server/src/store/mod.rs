@@ -277,6 +277,10 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         limit: usize,
     ) -> Result<Vec<(AuditCursor, AuditRecord)>, StoreError>;
 
+    /// Removes audit records older than `before_micros`, then the oldest
+    /// beyond the newest `keep`; returns how many went.
+    async fn prune_audit(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError>;
+
     /// Whether the store holds nothing at all.
     async fn is_empty(&self) -> Result<bool, StoreError>;
 }

@@ -909,6 +909,26 @@ impl Store for PostgresStore {
         Ok(out)
     }
 
+    async fn prune_audit(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let old = client
+            .execute(
+                "DELETE FROM accord_audit WHERE time_micros < $1",
+                &[&to_i64(before_micros)],
+            )
+            .await
+            .map_err(engine("pruning the audit log"))?;
+        let over = client
+            .execute(
+                "DELETE FROM accord_audit WHERE id IN \
+                 (SELECT id FROM accord_audit ORDER BY time_micros DESC, id DESC OFFSET $1)",
+                &[&to_i64(keep)],
+            )
+            .await
+            .map_err(engine("pruning the audit log"))?;
+        Ok(old + over)
+    }
+
     async fn is_empty(&self) -> Result<bool, StoreError> {
         let client = self.client().await?;
         let row = client

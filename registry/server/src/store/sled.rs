@@ -843,6 +843,38 @@ impl SledStore {
         Ok(out)
     }
 
+    /// Removes audit records older than `before_micros`, then the oldest
+    /// beyond `keep`, in turns of at most a thousand keys.
+    fn prune_audit_blocking(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError> {
+        const CHUNK: usize = 1000;
+        let tree = self.inner.tree(TreeId::Audit);
+        let cutoff = before_micros.to_be_bytes();
+        let mut removed = 0u64;
+        loop {
+            let total = tree.len() as u64;
+            let over = total.saturating_sub(keep);
+            let keys: Vec<sled::IVec> = tree
+                .iter()
+                .keys()
+                .take(CHUNK)
+                .enumerate()
+                .take_while(|(i, key)| {
+                    (*i as u64) < over || key.as_ref().map(|k| k[..8] < cutoff[..]).unwrap_or(false)
+                })
+                .filter_map(|(_, key)| key.ok())
+                .collect();
+            if keys.is_empty() {
+                return Ok(removed);
+            }
+            let ops: Vec<Op> = keys.iter().map(|k| (TreeId::Audit, k.to_vec(), None)).collect();
+            {
+                let _turn = self.inner.durability.write_turn();
+                self.transact(&ops)?;
+            }
+            removed += keys.len() as u64;
+        }
+    }
+
     /// Runs blocking sled work off the async runtime.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -914,6 +946,11 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<(AuditCursor, AuditRecord)>, StoreError> {
         self.blocking(move |s| s.audit_page_blocking(since_micros, cursor, limit))
+            .await
+    }
+
+    async fn prune_audit(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError> {
+        self.blocking(move |s| s.prune_audit_blocking(before_micros, keep))
             .await
     }
 
@@ -1124,6 +1161,28 @@ mod tests {
         let rest = store.audit_page_blocking(0, Some(page[1].0.clone()), 10).unwrap();
         assert_eq!(rest.iter().map(|(_, r)| r.time_micros).collect::<Vec<_>>(), [9]);
         assert_eq!(store.audit_page_blocking(6, None, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_audit_log_is_pruned_by_age_then_by_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path()).unwrap();
+        let audit = |t: u64| AuditRecord {
+            time_micros: t,
+            principal: "ci".into(),
+            action: "PublishContract".into(),
+            target: "orders/placed".into(),
+            allowed: true,
+            outcome: "OK".into(),
+            message: String::new(),
+        };
+        commit(&store, Batch::audit_only((1..=2500).map(audit).collect())).unwrap();
+        // Older than 1001: 1000 records go; then all but the newest 1200.
+        assert_eq!(store.prune_audit_blocking(1001, 1200).unwrap(), 1000 + 300);
+        let left = store.audit_page_blocking(0, None, 5000).unwrap();
+        assert_eq!(left.len(), 1200);
+        assert_eq!(left[0].1.time_micros, 1301);
+        assert_eq!(store.prune_audit_blocking(0, u64::MAX).unwrap(), 0);
     }
 
     #[test]
