@@ -58,6 +58,10 @@ pub struct Config {
     #[command(flatten)]
     pub limits: Limits,
 
+    /// Limits on connections and streams.
+    #[command(flatten)]
+    pub connections: Connections,
+
     /// Access control and TLS.
     #[command(flatten)]
     pub security: crate::auth::Security,
@@ -72,7 +76,69 @@ impl Config {
             store: None,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             limits: Limits::default(),
+            connections: Connections::default(),
             security: crate::auth::Security::default(),
+        }
+    }
+}
+
+/// Default of `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1000;
+/// Default of `--idle-timeout`.
+pub const DEFAULT_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+/// Default of `--max-streams-per-connection`.
+pub const DEFAULT_MAX_STREAMS_PER_CONNECTION: u32 = 256;
+/// Default of `--max-watch-streams`.
+pub const DEFAULT_MAX_WATCH_STREAMS: usize = 4096;
+impl Connections {
+    /// How often the server pings an HTTP/2 connection, and how long it
+    /// waits for the answer before closing it: every 30 s, 10 s, or more
+    /// often with a short idle timeout, so that a live peer always answers
+    /// within it.
+    pub fn keepalive(&self) -> (std::time::Duration, std::time::Duration) {
+        let interval = std::time::Duration::from_secs(30).min(self.idle_timeout / 3);
+        let timeout = std::time::Duration::from_secs(10).min(self.idle_timeout / 6);
+        (interval, timeout)
+    }
+}
+
+/// Limits that keep one peer from holding the server's connections,
+/// file descriptors and memory.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct Connections {
+    /// Most connections open at once; more are closed as they arrive.
+    ///
+    /// Keep it below the process's file-descriptor limit (`ulimit -n`). A
+    /// refused client sees its connection reset (UNAVAILABLE); the server
+    /// logs a warning at most once a second.
+    #[arg(long, env = "ACCORD_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
+    /// Close a connection from which nothing was read for this long, e.g. `5m`.
+    ///
+    /// The server pings every HTTP/2 connection every 30 s (or every third
+    /// of a shorter timeout) and closes it when no answer comes, so a live
+    /// client always answers well within the timeout: only silent or dead
+    /// peers are cut.
+    #[arg(long, env = "ACCORD_IDLE_TIMEOUT", default_value = "5m", value_parser = humantime::parse_duration)]
+    pub idle_timeout: std::time::Duration,
+
+    /// Most concurrent calls (HTTP/2 streams) on one connection.
+    #[arg(long, env = "ACCORD_MAX_STREAMS_PER_CONNECTION", default_value_t = DEFAULT_MAX_STREAMS_PER_CONNECTION)]
+    pub max_streams_per_connection: u32,
+
+    /// Most WatchEvents streams open at once; more are RESOURCE_EXHAUSTED.
+    #[arg(long, env = "ACCORD_MAX_WATCH_STREAMS", default_value_t = DEFAULT_MAX_WATCH_STREAMS)]
+    pub max_watch_streams: usize,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_streams_per_connection: DEFAULT_MAX_STREAMS_PER_CONNECTION,
+            max_watch_streams: DEFAULT_MAX_WATCH_STREAMS,
         }
     }
 }

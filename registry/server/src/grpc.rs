@@ -28,6 +28,37 @@ use crate::{
 pub struct RegistryGrpc {
     registry: Registry,
     gate: Gate,
+    watchers: Arc<WatchCount>,
+}
+
+/// Open WatchEvents streams, and how many may be.
+#[derive(Debug)]
+struct WatchCount {
+    open: std::sync::atomic::AtomicUsize,
+    max: usize,
+}
+
+/// A place among the open watch streams, given back when the stream ends.
+struct WatchPlace(Arc<WatchCount>);
+
+impl Drop for WatchPlace {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+impl WatchCount {
+    fn enter(self: &Arc<Self>) -> Result<WatchPlace, Status> {
+        let before = self.open.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let place = WatchPlace(self.clone());
+        if before >= self.max {
+            return Err(Status::resource_exhausted(format!(
+                "this registry serves at most {} watch streams at once (--max-watch-streams); retry later",
+                self.max
+            )));
+        }
+        Ok(place)
+    }
 }
 
 /// Default and largest page of `ListAuditEntries`.
@@ -40,9 +71,17 @@ const AUDIT_PAGE_BYTES: usize = 1 << 20;
 const DEFAULT_SEQUENCE_WAIT: Duration = Duration::from_secs(10);
 
 impl RegistryGrpc {
-    /// An adapter serving `registry`, every call through `gate`.
-    pub fn new(registry: Registry, gate: Gate) -> Self {
-        Self { registry, gate }
+    /// An adapter serving `registry`, every call through `gate`, with at
+    /// most `max_watch_streams` streams of events open at once.
+    pub fn new(registry: Registry, gate: Gate, max_watch_streams: usize) -> Self {
+        Self {
+            registry,
+            gate,
+            watchers: Arc::new(WatchCount {
+                open: std::sync::atomic::AtomicUsize::new(0),
+                max: max_watch_streams,
+            }),
+        }
     }
 
     /// Wraps the adapter into a tonic service that accepts requests up to
@@ -493,6 +532,7 @@ impl RegistryService for RegistryGrpc {
                 .allow(&principal, "WatchEvents", Role::Reader, Some(component))?;
         }
         // Without components, a scoped token gets its scopes' events.
+        let place = self.watchers.enter()?;
         let wanted = event_filter(components, principal);
         let events = self
             .registry
@@ -501,6 +541,8 @@ impl RegistryService for RegistryGrpc {
             .map_err(status)?;
         let epoch = self.registry.epoch().to_string();
         let stream = ReceiverStream::new(events).map(move |e| {
+            // Held as long as the stream: its place is given back with it.
+            let _place = &place;
             e.map(|e| pb::WatchEventsResponse {
                 event: Some(convert::event(&e)),
                 epoch: epoch.clone(),
