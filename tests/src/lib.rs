@@ -8,6 +8,9 @@
 //! - [`TestServer::start_with`]: the same with adjusted settings (limits).
 //! - [`TestServer::start_tls`]: the same over TLS; the harness reaches it
 //!   with the given client TLS settings.
+//! - [`TestServer::start_web`]: the same with the HTTP port (`/metrics`,
+//!   the web view) on a second `127.0.0.1:0` listener; [`TestServer::http_addr`]
+//!   tells where.
 //! - [`TestServer::url`]: the `http://` (or `https://`) address to give to
 //!   clients.
 //! - [`TestServer::client`]: a generated `RegistryService` client.
@@ -16,16 +19,22 @@
 //!   server that `ACCORD_TEST_POSTGRES_URL` names.
 //! - [`process`]: the real `accord-registry` binary as a child process.
 //! - [`proxy`]: a TCP proxy a test can cut, to take a database away.
+//! - [`http`]: a small HTTP client for the HTTP port.
+//! - [`browser`]: headless Chromium, for the web view.
+//! - [`seed`]: known contracts and tokens for the HTTP port's tests.
 
+pub mod browser;
+pub mod http;
 pub mod pki;
 pub mod postgres;
 pub mod process;
 pub mod proxy;
+pub mod seed;
 
 use std::net::SocketAddr;
 
 use accord_proto::v1::registry_service_client::RegistryServiceClient;
-use accord_registry::Config;
+use accord_registry::{Config, Listeners};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic_health::pb::{
     HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
@@ -39,6 +48,7 @@ pub struct TestServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     tls: Option<tonic::transport::ClientTlsConfig>,
+    http: Option<SocketAddr>,
 }
 
 impl TestServer {
@@ -57,7 +67,24 @@ impl TestServer {
     /// by `adjust` (e.g. smaller limits).
     pub async fn start_with(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        Self::serve(listener, data_dir, adjust, None).await
+        Self::serve(listener.into(), data_dir, adjust, None).await
+    }
+
+    /// Starts a server with settings adjusted by `adjust` that also serves
+    /// the HTTP port (`/metrics` and the web view) on its own `127.0.0.1:0`.
+    pub async fn start_web(data_dir: tempfile::TempDir, adjust: impl FnOnce(&mut Config)) -> Self {
+        let grpc = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let http = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        Self::serve(
+            Listeners {
+                grpc,
+                http: Some(http),
+            },
+            data_dir,
+            adjust,
+            None,
+        )
+        .await
     }
 
     /// Starts a server whose settings (`adjust`) make it serve TLS; the
@@ -68,7 +95,7 @@ impl TestServer {
         tls: tonic::transport::ClientTlsConfig,
     ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
-        Self::serve(listener, data_dir, adjust, Some(tls)).await
+        Self::serve(listener.into(), data_dir, adjust, Some(tls)).await
     }
 
     /// Starts a server on a given address and data directory: a restart of a
@@ -77,21 +104,26 @@ impl TestServer {
         let listener = TcpListener::bind(addr)
             .await
             .unwrap_or_else(|e| panic!("bind {addr} again: {e}"));
-        Self::serve(listener, data_dir, |_| {}, None).await
+        Self::serve(listener.into(), data_dir, |_| {}, None).await
     }
 
     async fn serve(
-        listener: TcpListener,
+        listeners: Listeners,
         data_dir: tempfile::TempDir,
         adjust: impl FnOnce(&mut Config),
         tls: Option<tonic::transport::ClientTlsConfig>,
     ) -> Self {
-        let addr = listener.local_addr().expect("local address");
+        let addr = listeners.grpc.local_addr().expect("local address");
+        let http = listeners
+            .http
+            .as_ref()
+            .map(|l| l.local_addr().expect("local address"));
         let mut config = Config::new(addr, data_dir.path());
+        config.http_listen = http;
         adjust(&mut config);
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            accord_registry::run(listener, config, async {
+            accord_registry::run(listeners, config, async {
                 let _ = rx.await;
             })
             .await
@@ -103,6 +135,7 @@ impl TestServer {
             shutdown: Some(tx),
             task: Some(task),
             tls,
+            http,
         };
         server.wait_serving().await;
         server
@@ -146,6 +179,17 @@ impl TestServer {
     /// The server's socket address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the HTTP port, when started with [`TestServer::start_web`].
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
+            .expect("the server was started without the HTTP port: use TestServer::start_web")
+    }
+
+    /// The base URL of the HTTP port (`http://127.0.0.1:PORT`).
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr())
     }
 
     /// The data directory.

@@ -29,6 +29,17 @@ pub struct Config {
     #[arg(long, env = "ACCORD_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
 
+    /// Address of the HTTP port: Prometheus metrics and a read-only web view.
+    ///
+    /// Off when unset. `/metrics` is for Prometheus; `/` lets a browser walk
+    /// components, contracts and versions, read schemas and diff any two
+    /// versions. Nothing can be changed through it. With --auth-file or
+    /// --auth-db both need a reader token: `Authorization: Bearer TOKEN`, or
+    /// the token as the password of the browser's login prompt. It is plain
+    /// HTTP: give it an internal address, or put a TLS proxy in front.
+    #[arg(long, env = "ACCORD_HTTP_LISTEN", value_name = "ADDR")]
+    pub http_listen: Option<SocketAddr>,
+
     /// Directory of the embedded store (created if missing).
     ///
     /// Holds one database; only one server may use it at a time. Back it up
@@ -72,6 +83,7 @@ impl Config {
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
         Self {
             listen,
+            http_listen: None,
             data_dir: data_dir.into(),
             store: None,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,

@@ -21,9 +21,12 @@
 //! - [`auth`]: bearer tokens, roles and scopes, TLS settings, and the audit
 //!   of refused writes.
 //! - [`grpc`]: the gRPC adapter of `accord.v1.RegistryService`.
+//! - [`metrics`]: the registry's Prometheus metrics, and the tower layer
+//!   that counts and times gRPC calls.
+//! - [`web`]: the HTTP port: `/metrics` and the read-only web view.
 //! - [`run`] / [`serve`]: open the store (or take one), then serve the
-//!   registry, health and reflection on a bound listener until a shutdown
-//!   future completes.
+//!   registry, health and reflection on a bound listener (and the HTTP port
+//!   on another, when given) until a shutdown future completes.
 //!
 //! The library never picks a port nor installs signal handlers: the binary
 //! (`src/main.rs`) binds and passes ctrl-c / SIGTERM, tests bind
@@ -38,12 +41,14 @@ pub mod convert;
 pub mod error;
 pub mod grpc;
 pub mod index;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod page;
 pub mod policy;
 pub mod service;
 pub mod store;
+pub mod web;
 
 use std::{future::Future, sync::Arc};
 
@@ -70,6 +75,26 @@ pub enum ServeError {
     /// The transport failed.
     #[error("transport error: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The HTTP port failed.
+    #[error("HTTP port: {0}")]
+    Http(#[source] std::io::Error),
+}
+
+/// The bound listeners a registry serves on: gRPC, and the HTTP port of
+/// `/metrics` and the web view when there is one. A bare listener converts
+/// into one without an HTTP port.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The gRPC API, health and reflection.
+    pub grpc: TcpListener,
+    /// `/metrics` and the web view ([`web`]); `None`: not served.
+    pub http: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(grpc: TcpListener) -> Self {
+        Self { grpc, http: None }
+    }
 }
 
 /// Opens the store the settings name: PostgreSQL for a `postgres://` URL in
@@ -183,7 +208,7 @@ fn oversized_is_resource_exhausted<B>(mut response: http::Response<B>) -> http::
 /// Opens the store the settings name and serves the registry on
 /// `listener` until `shutdown` completes (see [`serve`]).
 pub async fn run(
-    listener: TcpListener,
+    listener: impl Into<Listeners>,
     config: Config,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
@@ -191,18 +216,19 @@ pub async fn run(
     serve(listener, config, store, shutdown).await
 }
 
-/// Serves the registry over `store` on `listener` until `shutdown`
-/// completes, then ends watch streams, lets in-flight calls finish and
-/// flushes the store.
+/// Serves the registry over `store` on `listener` (and the HTTP port, when
+/// [`Listeners::http`] is given) until `shutdown` completes, then ends watch
+/// streams, lets in-flight calls and requests finish and flushes the store.
 ///
 /// Health says SERVING only once the store is open and the index built;
 /// until then connections wait in the listener's backlog.
 pub async fn serve(
-    listener: TcpListener,
+    listener: impl Into<Listeners>,
     config: Config,
     store: Arc<dyn Store>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServeError> {
+    let Listeners { grpc: listener, http } = listener.into();
     // The TLS files first: a mistake there is reported before the store is
     // opened, naming the files.
     let tls = config.security.server_tls()?;
@@ -256,11 +282,43 @@ pub async fn serve(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, tls = config.security.tls_cert.is_some(), "accord-registry listening");
     }
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serve = server
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let web = match http {
+        Some(http) => {
+            if let Ok(addr) = http.local_addr() {
+                tracing::info!(%addr, "metrics and web view listening (plain HTTP)");
+                if gate.requires_tokens() && !addr.ip().is_loopback() {
+                    tracing::warn!(
+                        %addr,
+                        "tokens sent to the HTTP port travel in clear: give --http-listen an internal address or put a TLS proxy in front"
+                    );
+                }
+            }
+            Some(web::serve(
+                http,
+                registry.clone(),
+                gate.clone(),
+                stopped(stop_rx.clone()),
+            ))
+        }
+        None => None,
+    };
+    let web = async move {
+        match web {
+            Some(web) => web.await.map_err(ServeError::Http),
+            None => Ok(()),
+        }
+    };
+    let metrics = tower::ServiceBuilder::new()
+        .layer(metrics::GrpcMetricsLayer::new(registry.metrics().clone()))
         .layer(tower::util::MapResponseLayer::new(
             oversized_is_resource_exhausted,
-        ))
+        ));
+    let grpc = server
+        .layer(metrics)
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -277,10 +335,11 @@ pub async fn serve(
                     idle_timeout: limits.idle_timeout,
                 },
             ),
-            async {
-                let _ = stop_rx.await;
-            },
+            stopped(stop_rx),
         );
+    // Either port failing stops the server.
+    let serve =
+        async move { tokio::try_join!(async { grpc.await.map_err(ServeError::from) }, web).map(|_| ()) };
     tokio::pin!(serve);
     let served = tokio::select! {
         served = &mut serve => served,
@@ -291,7 +350,7 @@ pub async fn serve(
             health_reporter
                 .set_service_status("", tonic_health::ServingStatus::NotServing)
                 .await;
-            let _ = stop_tx.send(());
+            let _ = stop_tx.send(true);
             let grace = std::time::Duration::from_secs(config.shutdown_grace_secs);
             match tokio::time::timeout(grace, &mut serve).await {
                 Ok(served) => served,

@@ -148,6 +148,31 @@ pub struct Principal {
     pub scopes: Vec<String>,
 }
 
+/// Why a call was not authenticated.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No credentials.
+    Missing,
+    /// Credentials in a form the registry does not read.
+    Malformed,
+    /// A token that no entry matches (unknown or revoked).
+    Unknown,
+    /// The tokens cannot be read: the registry's fault, not the caller's.
+    Unreadable(Status),
+}
+
+impl Refusal {
+    /// The `reason` label of `accord_auth_failures_total`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::Missing => "missing",
+            Refusal::Malformed => "malformed",
+            Refusal::Unknown => "unknown",
+            Refusal::Unreadable(_) => "unreadable",
+        }
+    }
+}
+
 /// The principal of every call on a registry without a token file.
 pub const ANONYMOUS: &str = "anonymous";
 /// The principal recorded for a call without a valid token.
@@ -552,9 +577,60 @@ impl Gate {
         })
     }
 
+    /// Whether calls need a token.
+    pub fn requires_tokens(&self) -> bool {
+        self.tokens.is_some()
+    }
+
     /// Who made the call: UNAUTHENTICATED when a token is required and the
     /// call has none, or one that no entry of the token file matches.
     pub fn authenticate(&self, metadata: &MetadataMap) -> Result<Principal, Status> {
+        let header = metadata.get("authorization").map(|h| h.to_str().ok());
+        self.principal(header, |h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+                .map(|t| t.trim().to_owned())
+        })
+        .map_err(|refusal| {
+            Status::unauthenticated(match refusal {
+                Refusal::Missing => "this registry requires a bearer token in the authorization metadata",
+                Refusal::Malformed => "the authorization metadata must be \"Bearer <token>\"",
+                Refusal::Unknown => "the bearer token is not valid (unknown or revoked)",
+                Refusal::Unreadable(status) => return status,
+            })
+        })
+    }
+
+    /// Who made an HTTP request: its `Authorization` header is `Bearer
+    /// <token>` (scripts, Prometheus) or `Basic` with the token as the
+    /// password (what a browser sends after asking for a user name and
+    /// password; the user name is not checked).
+    pub fn authenticate_http(&self, headers: &http::HeaderMap) -> Result<Principal, Refusal> {
+        let header = headers.get(http::header::AUTHORIZATION).map(|h| h.to_str().ok());
+        self.principal(header, |h| {
+            if let Some(token) = h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")) {
+                return Some(token.trim().to_owned());
+            }
+            let encoded = h.strip_prefix("Basic ").or_else(|| h.strip_prefix("basic "))?;
+            use base64::Engine as _;
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .ok()?;
+            let text = String::from_utf8(decoded).ok()?;
+            let token = text
+                .split_once(':')
+                .map_or(text.as_str(), |(_, password)| password);
+            Some(token.trim().to_owned())
+        })
+    }
+
+    /// The principal of an `authorization` header (`None`: absent;
+    /// `Some(None)`: not text), read by `token_of`; failures are counted.
+    fn principal(
+        &self,
+        header: Option<Option<&str>>,
+        token_of: impl FnOnce(&str) -> Option<String>,
+    ) -> Result<Principal, Refusal> {
         let Some(source) = &self.tokens else {
             return Ok(Principal {
                 name: ANONYMOUS.into(),
@@ -562,27 +638,26 @@ impl Gate {
                 scopes: Vec::new(),
             });
         };
-        let header = metadata.get("authorization").ok_or_else(|| {
-            tracing::warn!(reason = "no token", "authentication failed");
-            Status::unauthenticated("this registry requires a bearer token in the authorization metadata")
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| {
-                tracing::warn!(reason = "not a bearer token", "authentication failed");
-                Status::unauthenticated("the authorization metadata must be \"Bearer <token>\"")
-            })?;
+        let refused = |refusal: Refusal| {
+            self.registry.metrics().auth_failed(refusal.reason());
+            tracing::warn!(reason = refusal.reason(), "authentication failed");
+            Err(refusal)
+        };
+        let Some(header) = header else {
+            return refused(Refusal::Missing);
+        };
+        let Some(token) = header.and_then(token_of) else {
+            return refused(Refusal::Malformed);
+        };
         let file = source.current().map_err(|e| {
             tracing::error!(error = %e, "the tokens cannot be read: refusing calls");
-            Status::unavailable("the registry cannot read its tokens; the server log has the details")
+            Refusal::Unreadable(Status::unavailable(
+                "the registry cannot read its tokens; the server log has the details",
+            ))
         })?;
-        let entry = file.find(token).ok_or_else(|| {
-            tracing::warn!(reason = "unknown or revoked token", "authentication failed");
-            Status::unauthenticated("the bearer token is not valid (unknown or revoked)")
-        })?;
+        let Some(entry) = file.find(&token) else {
+            return refused(Refusal::Unknown);
+        };
         Ok(Principal {
             name: entry.name.clone(),
             role: entry.role,

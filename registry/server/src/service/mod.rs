@@ -14,7 +14,10 @@
 pub mod watch;
 pub mod write;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use accord_compat::{Bump, Finding, Mode, Policy, Schema};
 use semver::Version;
@@ -26,6 +29,7 @@ use crate::{
     config::Limits,
     error::Error,
     index::{ConfigView, ContractIndex, Index, find_exact, resolve},
+    metrics::{Gauges, Metrics, Operation, VersionCounts},
     model::{
         Actor, AuditRecord, CompatConfig, ContractName, Decision, Deprecation, Event, EventKind, Settings,
         StoredVersion, Tombstone, Verdict, VersionRecord, VersionSelector, now_millis, parse_version,
@@ -210,6 +214,47 @@ impl Registry {
         self.inner.index.load().version_count()
     }
 
+    /// The registry's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The metrics exposition, with the gauges read from the index now.
+    pub fn metrics_text(&self) -> String {
+        let index = self.inner.index.load();
+        let mut gauges = Gauges {
+            applied_sequence: index.last_sequence,
+            store_up: *self.inner.serving.borrow(),
+            ..Gauges::default()
+        };
+        for component in index.components.values() {
+            for contract in component.contracts.values() {
+                gauges.contracts += u64::from(contract.is_visible());
+                for v in &contract.versions {
+                    let r = &v.record;
+                    let VersionCounts {
+                        live,
+                        deprecated,
+                        deleted,
+                        erased,
+                    } = &mut gauges.versions;
+                    let count = if r.erased.is_some() {
+                        erased
+                    } else if r.deleted_at.is_some() {
+                        deleted
+                    } else if r.deprecated.is_some() {
+                        deprecated
+                    } else {
+                        live
+                    };
+                    *count += 1;
+                }
+            }
+        }
+        drop(index);
+        self.inner.metrics.encode(&gauges)
+    }
+
     /// The sequence of the last event visible on this replica.
     pub fn last_sequence(&self) -> u64 {
         self.inner.index.load().last_sequence
@@ -301,15 +346,17 @@ impl Registry {
                 .contract(&name)
                 .map(|c| c.versions.as_slice())
                 .unwrap_or(&[]);
-            decide(
-                &name,
-                history,
-                &schema,
-                &fingerprint,
-                version,
-                config,
-                inner.limits.default_draft,
-            )
+            timed_decision(&inner.metrics, Operation::Check, || {
+                decide(
+                    &name,
+                    history,
+                    &schema,
+                    &fingerprint,
+                    version,
+                    config,
+                    inner.limits.default_draft,
+                )
+            })
         })
         .await
         .map_err(|e| Error::Internal(format!("check task failed: {e}")))?
@@ -318,6 +365,16 @@ impl Registry {
     /// Publishes a version: the decision of [`Registry::check`], then one
     /// durable commit (with its audit record) when it is accepted.
     pub async fn publish(&self, input: PublishInput<'_>, actor: Actor) -> Result<Written<Published>, Error> {
+        let published = self.publish_unmetered(input, actor).await;
+        self.inner.metrics.published(publish_outcome(&published));
+        published
+    }
+
+    async fn publish_unmetered(
+        &self,
+        input: PublishInput<'_>,
+        actor: Actor,
+    ) -> Result<Written<Published>, Error> {
         let Parsed {
             name,
             version,
@@ -328,6 +385,7 @@ impl Registry {
         let default_draft = self.inner.limits.default_draft;
         let principal = actor.principal.clone();
         let touched = vec![Some(name.clone()), None];
+        let metrics = self.inner.metrics.clone();
         self.inner
             .write(actor, touched, move |index| {
                 let config = index.config_for(&name).config;
@@ -335,15 +393,17 @@ impl Registry {
                     .contract(&name)
                     .map(|c| c.versions.as_slice())
                     .unwrap_or(&[]);
-                let decision = decide(
-                    &name,
-                    history,
-                    &schema,
-                    &fingerprint,
-                    version.clone(),
-                    config,
-                    default_draft,
-                )?;
+                let decision = timed_decision(&metrics, Operation::Publish, || {
+                    decide(
+                        &name,
+                        history,
+                        &schema,
+                        &fingerprint,
+                        version.clone(),
+                        config,
+                        default_draft,
+                    )
+                })?;
                 match decision.verdict {
                     Verdict::Accepted => {}
                     Verdict::AlreadyPublished => {
@@ -534,6 +594,7 @@ impl Registry {
         let (from, to) = (parse_version(from)?, parse_version(to)?);
         let index = self.inner.index.load_full();
         let draft = self.inner.limits.default_draft;
+        let metrics = self.inner.metrics.clone();
         tokio::task::spawn_blocking(move || {
             let entry = visible_contract(&index, &name)?;
             let mut config = index.config_for(&name).config;
@@ -541,7 +602,9 @@ impl Registry {
             config.policy = policy.unwrap_or(config.policy);
             let old = parse_stored(&name, find_exact(entry, &name, &from, false)?, draft)?;
             let new = parse_stored(&name, find_exact(entry, &name, &to, false)?, draft)?;
+            let started = Instant::now();
             let report = accord_compat::check(&new, &[&old], config.mode, config.policy);
+            metrics.engine_ran(Operation::Diff, started.elapsed(), &report.findings);
             Ok(DiffOutcome {
                 compatible: report.compatible,
                 findings: report.findings,
@@ -817,7 +880,11 @@ impl Registry {
         let shutdown = self.inner.shutdown.subscribe();
         // A watcher must not keep the store open once the server is gone.
         let registry = Arc::downgrade(&self.inner);
-        tokio::spawn(watch::watch_loop(registry, live, shutdown, tx, after, wanted));
+        let open = self.inner.metrics.watch_opened();
+        tokio::spawn(async move {
+            watch::watch_loop(registry, live, shutdown, tx, after, wanted).await;
+            drop(open);
+        });
         Ok(rx)
     }
 
@@ -834,6 +901,49 @@ impl Registry {
         limit: usize,
     ) -> Result<Vec<(AuditCursor, AuditRecord)>, Error> {
         Ok(self.inner.store.audit_page(since_micros, cursor, limit).await?)
+    }
+}
+
+/// Runs a publish or check decision, recording the engine's work in the metrics.
+fn timed_decision(
+    metrics: &Metrics,
+    operation: Operation,
+    decide: impl FnOnce() -> Result<Decision, Error>,
+) -> Result<Decision, Error> {
+    let started = Instant::now();
+    let decision = decide();
+    match &decision {
+        Ok(d) => metrics.engine_ran(
+            operation,
+            started.elapsed(),
+            d.findings.iter().map(|f| &f.finding),
+        ),
+        Err(_) => metrics.engine_failed(operation, started.elapsed()),
+    }
+    decision
+}
+
+/// The `outcome` label of a publish that reached the registry.
+fn publish_outcome(published: &Result<Written<Published>, Error>) -> &'static str {
+    match published {
+        Ok(w) if w.value.created => "accepted",
+        Ok(_) => "already_published",
+        Err(Error::Refused(decision)) => match decision.verdict {
+            Verdict::Incompatible => "incompatible",
+            Verdict::VersionTooLow => "version_too_low",
+            Verdict::VersionExists => "version_exists",
+            // A refusal always carries a refusing verdict.
+            Verdict::Accepted | Verdict::AlreadyPublished => "error",
+        },
+        Err(Error::InvalidArgument { .. }) => "invalid",
+        Err(Error::LimitExceeded { .. } | Error::SchemaLimit(_)) => "too_large",
+        Err(Error::Unavailable(_)) => "unavailable",
+        Err(
+            Error::NotFound { .. }
+            | Error::FailedPrecondition { .. }
+            | Error::Storage(_)
+            | Error::Internal(_),
+        ) => "error",
     }
 }
 

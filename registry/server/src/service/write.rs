@@ -28,6 +28,7 @@ use crate::{
     config::Limits,
     error::Error,
     index::Index,
+    metrics::Metrics,
     model::{Actor, ContractName, Event},
     store::{Applied, Batch, Store, StoreError, Ticket},
 };
@@ -95,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) serving: watch::Sender<bool>,
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) limits: Limits,
+    pub(crate) metrics: Arc<Metrics>,
     /// One follower of a shared store at a time.
     follow_lock: tokio::sync::Mutex<()>,
     /// Queues of writers of one contract, for writers that conflicted.
@@ -107,7 +109,10 @@ impl Inner {
         let (shutdown, _) = watch::channel(false);
         let (visible, _) = watch::channel(index.last_sequence);
         let (serving, _) = watch::channel(true);
+        let metrics = Arc::new(Metrics::new());
+        store.observe(metrics.store_observer());
         Self {
+            metrics,
             serving,
             store,
             index: ArcSwap::from_pointee(index),
@@ -338,6 +343,8 @@ impl Inner {
             let Some(changes) = self.store.follow(after).await? else {
                 return Ok(());
             };
+            self.metrics
+                .store_sequence_seen(changes.head.max(changes.last_sequence));
             if changes.events.is_empty() {
                 return Ok(());
             }

@@ -19,11 +19,17 @@
 //!   been rolled back and must never be shown.
 //! - [`Store::follow`] tells a replica what other replicas changed since a
 //!   sequence (shared stores only); [`Store::changed`] wakes it up.
+//! - [`Store::observe`] hands the store an [`Observer`] of how long its
+//!   write steps take (for the metrics).
 
 pub mod postgres;
 pub mod sled;
 
-use std::{fmt, sync::Arc};
+use std::{
+    fmt,
+    sync::{Arc, PoisonError, RwLock},
+    time::{Duration, Instant},
+};
 
 use crate::model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord};
 
@@ -209,6 +215,43 @@ pub struct Changes {
     pub schemas: Vec<(String, Arc<str>)>,
     /// The last sequence the changes cover.
     pub last_sequence: u64,
+    /// The store's last sequence when the changes were read: beyond
+    /// `last_sequence` while a replica catches up in several reads.
+    pub head: u64,
+}
+
+/// Receives the time of a store's write steps: `(store, step, took)`, e.g.
+/// `("sled", "flush", …)` or `("postgres", "commit", …)`.
+pub type Observer = Arc<dyn Fn(&'static str, &'static str, Duration) + Send + Sync>;
+
+/// The observer a store reports to, if any (the last one given wins).
+#[derive(Default)]
+pub(crate) struct Timings(RwLock<Option<Observer>>);
+
+impl fmt::Debug for Timings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Timings")
+    }
+}
+
+impl Timings {
+    pub(crate) fn set(&self, observer: Observer) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Some(observer);
+    }
+
+    /// Runs `step` and reports how long it took.
+    pub(crate) fn time<T>(&self, store: &'static str, step: &'static str, run: impl FnOnce() -> T) -> T {
+        let started = Instant::now();
+        let result = run();
+        self.report(store, step, started.elapsed());
+        result
+    }
+
+    pub(crate) fn report(&self, store: &'static str, step: &'static str, took: Duration) {
+        if let Some(observer) = &*self.0.read().unwrap_or_else(PoisonError::into_inner) {
+            observer(store, step, took);
+        }
+    }
 }
 
 /// A place in a store-wide queue of writers, given back when dropped.
@@ -283,4 +326,9 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
 
     /// Whether the store holds nothing at all.
     async fn is_empty(&self) -> Result<bool, StoreError>;
+
+    /// Reports the time of each write step to `observer` from now on.
+    fn observe(&self, observer: Observer) {
+        let _ = observer;
+    }
 }

@@ -56,6 +56,9 @@ const CHANNEL: &str = "accord_changes";
 /// The notification channel of token changes.
 const TOKENS_CHANNEL: &str = "accord_tokens";
 
+/// The store's name in the metrics.
+const STORE: &str = "postgres";
+
 /// Events read per round while following.
 const FOLLOW_CHUNK: i64 = 1000;
 
@@ -130,6 +133,7 @@ struct Inner {
     /// Woken by token notifications.
     tokens_changed: Arc<Notify>,
     listener: tokio::task::JoinHandle<()>,
+    timings: super::Timings,
 }
 
 impl Drop for Inner {
@@ -248,6 +252,7 @@ impl PostgresStore {
                 changed,
                 tokens_changed,
                 listener,
+                timings: super::Timings::default(),
             }),
         })
     }
@@ -327,6 +332,7 @@ impl PostgresStore {
     }
 
     async fn apply_once(&self, batch: &Batch) -> Result<Applied, StoreError> {
+        let started = std::time::Instant::now();
         let mut client = self.client().await?;
         let tx = client
             .build_transaction()
@@ -511,7 +517,11 @@ impl PostgresStore {
                 .await
                 .map_err(engine("notifying replicas"))?;
         }
+        let statements = started.elapsed();
         tx.commit().await.map_err(engine("committing"))?;
+        let timings = &self.inner.timings;
+        timings.report(STORE, "transaction", statements);
+        timings.report(STORE, "commit", started.elapsed().saturating_sub(statements));
         Ok(Applied {
             // Committed is durable: a ticket has nothing left to wait for.
             ticket: last,
@@ -616,6 +626,11 @@ impl PostgresStore {
             let event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
             changes.events.push(event);
         }
+        let head = tx
+            .query_one("SELECT last FROM accord_sequence WHERE id = 1", &[])
+            .await
+            .map_err(engine("reading the sequence"))?;
+        changes.head = to_u64(head.get(0));
         let Some(last) = changes.events.last() else {
             tx.commit().await.map_err(engine("ending a snapshot"))?;
             return Ok(Some(changes));
@@ -850,6 +865,10 @@ impl Store for PostgresStore {
 
     async fn follow(&self, after: u64) -> Result<Option<Changes>, StoreError> {
         self.read_changes(after).await
+    }
+
+    fn observe(&self, observer: super::Observer) {
+        self.inner.timings.set(observer);
     }
 
     async fn changed(&self) {

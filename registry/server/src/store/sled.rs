@@ -102,6 +102,7 @@ struct Inner {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     durability: Durability,
+    timings: super::Timings,
 }
 
 impl Inner {
@@ -115,6 +116,9 @@ impl Inner {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// The store's name in the metrics.
+const STORE: &str = "sled";
 
 /// How many writes may go ahead of a flush that is waiting for its turn, so
 /// that a steady stream of writes cannot hold durability back for ever.
@@ -324,6 +328,7 @@ impl SledStore {
                 db,
                 trees,
                 durability: Durability::default(),
+                timings: super::Timings::default(),
             }),
         };
         let meta = store.inner.tree(TreeId::Meta);
@@ -593,7 +598,10 @@ impl SledStore {
     fn apply_blocking(&self, batch: Batch) -> Result<Applied, StoreError> {
         let durability = &self.inner.durability;
         let _turn = durability.write_turn();
-        let (mut applied, undo) = self.apply_in_turn(batch)?;
+        let (mut applied, undo) = self
+            .inner
+            .timings
+            .time(STORE, "transaction", || self.apply_in_turn(batch))?;
         // Numbered inside the turn, so tickets follow the order of writes
         // and a flush (which has the turn) covers every ticket it reads.
         let mut flushes = lock(&durability.flush);
@@ -630,7 +638,7 @@ impl SledStore {
                     // No write runs during the turn: this flush covers
                     // every ticket up to `target`.
                     let target = lock(&durability.flush).applied;
-                    match self.inner.db.flush() {
+                    match self.inner.timings.time(STORE, "flush", || self.inner.db.flush()) {
                         Ok(_) => Ok(target),
                         Err(e) => Err((target, self.roll_back(target, &e.to_string()))),
                     }
@@ -956,6 +964,10 @@ impl Store for SledStore {
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
         self.blocking(SledStore::is_empty_now).await
+    }
+
+    fn observe(&self, observer: super::Observer) {
+        self.inner.timings.set(observer);
     }
 }
 
