@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     model::{CompatConfig, ContractName, Event, Settings, VersionRecord},
-    store::{Batch, Store, StoreError},
+    store::{Batch, Snapshot, Store, StoreError},
 };
 
 /// The export format this build writes: 2 adds settings that inherit field
@@ -103,8 +103,24 @@ fn write_record(out: &mut dyn Write, record: &Record) -> Result<(), BackupError>
 
 /// Writes the whole store to `out` as JSON lines.
 pub async fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, BackupError> {
-    let mut snapshot = store.load().await?;
-    // The same order from either store, so that exports compare line by line.
+    let mut counts = write_state(store.load().await?, out)?;
+    let mut after = 0;
+    loop {
+        let events = store.events_after(after, IMPORT_CHUNK).await?;
+        let Some(last) = events.last() else { break };
+        after = last.sequence;
+        for event in events {
+            counts.events += 1;
+            write_record(out, &Record::Event(event))?;
+        }
+    }
+    out.flush()?;
+    Ok(counts)
+}
+
+/// Writes the header and the state of `snapshot`, in the same order from
+/// either store, so that exports compare line by line.
+fn write_state(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Counts, BackupError> {
     snapshot.schemas.sort_by(|a, b| a.0.cmp(&b.0));
     snapshot.settings.sort_by(|a, b| a.0.cmp(&b.0));
     snapshot
@@ -149,15 +165,19 @@ pub async fn export(store: &dyn Store, out: &mut dyn Write) -> Result<Counts, Ba
         counts.versions += 1;
         write_record(out, &Record::Version(version))?;
     }
-    let mut after = 0;
-    loop {
-        let events = store.events_after(after, IMPORT_CHUNK).await?;
-        let Some(last) = events.last() else { break };
-        after = last.sequence;
-        for event in events {
-            counts.events += 1;
-            write_record(out, &Record::Event(event))?;
-        }
+    Ok(counts)
+}
+
+/// Writes what `export --salvage` could read of a damaged embedded store,
+/// as an export that imports like any other.
+pub fn export_salvaged(
+    salvage: crate::store::sled::Salvage,
+    out: &mut dyn Write,
+) -> Result<Counts, BackupError> {
+    let mut counts = write_state(salvage.snapshot, out)?;
+    for event in salvage.events {
+        counts.events += 1;
+        write_record(out, &Record::Event(event))?;
     }
     out.flush()?;
     Ok(counts)

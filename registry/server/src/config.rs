@@ -48,6 +48,16 @@ pub struct Config {
     #[arg(long, env = "ACCORD_DATA_DIR", default_value = "./accord-data")]
     pub data_dir: PathBuf,
 
+    /// Free space the embedded store's disk must keep, e.g. `64MiB`, `1GiB`.
+    ///
+    /// A change is refused with RESOURCE_EXHAUSTED, saying so, when less is
+    /// free (audit records alone need a quarter of it), and writes resume by
+    /// themselves once space is freed: the store never runs the disk full,
+    /// which it could not recover from without a restart. Health reports
+    /// the service `accord.writes` NOT_SERVING meanwhile.
+    #[arg(long, env = "ACCORD_MIN_FREE_DISK", default_value = "64MiB", value_parser = parse_bytes)]
+    pub min_free_disk: u64,
+
     /// A PostgreSQL database to keep the registry in, shared by replicas.
     ///
     /// `postgres://USER[:PASSWORD]@HOST:PORT/DATABASE`. Any number of
@@ -78,6 +88,33 @@ pub struct Config {
     pub security: crate::auth::Security,
 }
 
+/// Reads a size in bytes: a number, optionally followed by `K`, `M`, `G`
+/// (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
+pub fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size: give bytes, e.g. 67108864, 64MiB or 1GiB"))?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "K" | "KB" => 1_000,
+        "M" | "MB" => 1_000_000,
+        "G" | "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use K, M, G, KiB, MiB or GiB"
+            ));
+        }
+    };
+    n.checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
 impl Config {
     /// Settings with every limit at its default.
     pub fn new(listen: SocketAddr, data_dir: impl Into<PathBuf>) -> Self {
@@ -86,6 +123,7 @@ impl Config {
             http_listen: None,
             data_dir: data_dir.into(),
             store: None,
+            min_free_disk: crate::store::sled::DEFAULT_MIN_FREE_DISK,
             shutdown_grace_secs: DEFAULT_SHUTDOWN_GRACE_SECS,
             limits: Limits::default(),
             connections: Connections::default(),
@@ -235,5 +273,19 @@ impl Limits {
             max_ref_hops: self.max_ref_hops,
             default_draft: self.default_draft,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_read_with_their_units() {
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert_eq!(parse_bytes("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_bytes("2G"), Ok(2_000_000_000));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("5TB").is_err());
     }
 }

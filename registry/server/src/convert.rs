@@ -42,6 +42,10 @@ pub fn status(err: Error) -> Status {
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
         Error::SchemaLimit(_) => Status::resource_exhausted(message),
         Error::Unavailable(_) => Status::unavailable(message),
+        Error::Storage(crate::store::StoreError::DiskFull { .. }) => {
+            tracing::warn!(error = %message, "a write was refused: the disk is nearly full");
+            Status::resource_exhausted(message)
+        }
         Error::Storage(crate::store::StoreError::Unavailable(e)) => {
             tracing::warn!(error = %e, "the store is unavailable");
             Status::unavailable(

@@ -97,6 +97,9 @@ impl From<TcpListener> for Listeners {
     }
 }
 
+/// The health service name of the write path (see `--min-free-disk`).
+pub const WRITES_HEALTH: &str = "accord.writes";
+
 /// Opens the store the settings name: PostgreSQL for a `postgres://` URL in
 /// `--store`, else sled in `--data-dir`.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
@@ -107,6 +110,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Error> {
             let store = tokio::task::spawn_blocking(move || store::sled::SledStore::open(&dir))
                 .await
                 .map_err(|e| Error::Internal(format!("opening the store failed: {e}")))??;
+            store.set_min_free_disk(config.min_free_disk);
             Ok(Arc::new(store))
         }
     }
@@ -279,6 +283,32 @@ pub async fn serve(
         }
     });
 
+    // Health of the write path alone, as the service `accord.writes`:
+    // NOT_SERVING while the store refuses writes (a disk nearly full),
+    // SERVING again once it takes them.
+    let store = registry.store().clone();
+    let reporter = health_reporter.clone();
+    let writes_task = tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let writable = store.writable().await;
+            let status = match &writable {
+                Ok(()) => tonic_health::ServingStatus::Serving,
+                Err(_) => tonic_health::ServingStatus::NotServing,
+            };
+            if last != Some(status) {
+                if let Err(e) = &writable {
+                    tracing::warn!(error = %e, "writes are refused until this is fixed");
+                } else if last.is_some() {
+                    tracing::info!("writes are accepted again");
+                }
+                reporter.set_service_status(WRITES_HEALTH, status).await;
+                last = Some(status);
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, tls = config.security.tls_cert.is_some(), "accord-registry listening");
     }
@@ -362,6 +392,7 @@ pub async fn serve(
         }
     };
     health_task.abort();
+    writes_task.abort();
     gate.flush_unauthenticated().await;
     if let Err(e) = registry.flush().await {
         tracing::error!(error = %e, "final flush failed");

@@ -77,6 +77,16 @@ pub enum StoreError {
         /// The revision found.
         found: u64,
     },
+    /// The disk of the store has too little free space for this write.
+    #[error(
+        "the registry's disk is nearly full: {free} bytes free, and writes need {needed} (--min-free-disk); free some space and retry"
+    )]
+    DiskFull {
+        /// Bytes free.
+        free: u64,
+        /// Bytes a write of this kind needs free.
+        needed: u64,
+    },
     /// A flush failed: the writes with tickets in `rolled_back` (inclusive)
     /// were undone and must never be shown.
     #[error("the store could not make writes durable: {reason}")]
@@ -323,6 +333,12 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
     /// Removes audit records older than `before_micros`, then the oldest
     /// beyond the newest `keep`; returns how many went.
     async fn prune_audit(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError>;
+
+    /// Whether the store can take writes now; the reason when it cannot
+    /// (a disk nearly full, a database away).
+    async fn writable(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
 
     /// Whether the store holds nothing at all.
     async fn is_empty(&self) -> Result<bool, StoreError>;

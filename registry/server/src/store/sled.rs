@@ -103,6 +103,28 @@ struct Inner {
     trees: Vec<sled::Tree>,
     durability: Durability,
     timings: super::Timings,
+    /// Free bytes a change needs on the disk before it is written (audit
+    /// records alone need a quarter of it): the store refuses writes
+    /// before the disk is full, since sled cannot recover from a full disk
+    /// without a restart.
+    min_free: std::sync::atomic::AtomicU64,
+    /// Set when sled failed to write: it refuses every write after that,
+    /// until the process restarts.
+    failed: Mutex<Option<String>>,
+}
+
+/// The file beside the database that records the last durable sequence.
+const SEAL_FILE: &str = "accord.seal";
+/// How often, at most, the seal is rewritten while writes flow.
+const SEAL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Default of `--min-free-disk`: 64 MiB.
+pub const DEFAULT_MIN_FREE_DISK: u64 = 64 << 20;
+
+/// Bytes free for unprivileged writers on the file system of `dir`.
+fn free_space(dir: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(dir).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
 impl Inner {
@@ -161,6 +183,10 @@ struct Flushes {
     undo: BTreeMap<Ticket, Undo>,
     /// Writes undone after failed flushes: (first, last, why).
     lost: Vec<(Ticket, Ticket, String)>,
+    /// The event sequence of the last write applied.
+    applied_sequence: u64,
+    /// The sequence last written to the seal, and when.
+    sealed: (u64, Option<std::time::Instant>),
 }
 
 impl fmt::Debug for Flushes {
@@ -312,11 +338,14 @@ impl SledStore {
         // cache (1 GiB by default) would only duplicate it in memory; and
         // every write is flushed by the group commit, so sled's own
         // background flusher would only race with it.
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir.join("db"))
             .cache_capacity(SLED_CACHE_BYTES)
-            .flush_every_ms(None)
-            .open()
+            .flush_every_ms(None);
+        // sled panics on some damage it finds while recovering its log:
+        // that is a damaged data directory, said as such, not a crash.
+        let db = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
+            .map_err(|panic| damaged(dir, panic))?
             .map_err(|e| open_error(dir, e))?;
         let trees = TREES
             .iter()
@@ -329,6 +358,8 @@ impl SledStore {
                 trees,
                 durability: Durability::default(),
                 timings: super::Timings::default(),
+                min_free: std::sync::atomic::AtomicU64::new(DEFAULT_MIN_FREE_DISK),
+                failed: Mutex::new(None),
             }),
         };
         let meta = store.inner.tree(TreeId::Meta);
@@ -344,6 +375,19 @@ impl SledStore {
                 }
             },
             None => {
+                if let Some((_, sealed)) = store.read_seal()
+                    && sealed > 0
+                {
+                    return Err(StoreError::corrupt(
+                        "meta",
+                        "format",
+                        format!(
+                            "the database is empty but {SEAL_FILE} says event {sealed} was on disk: the data \
+                             directory was damaged or its database replaced. Restore it from an export, or get out \
+                             what is left with `accord-registry export --salvage`"
+                        ),
+                    ));
+                }
                 if !store.is_empty_now()?
                     || store
                         .inner
@@ -370,6 +414,82 @@ impl SledStore {
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.inner.dir
+    }
+
+    /// Sets the free space a change needs on the disk (`--min-free-disk`).
+    pub fn set_min_free_disk(&self, bytes: u64) {
+        self.inner
+            .min_free
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Refuses a write that the disk or an earlier failure cannot take.
+    fn check_writable(&self, audit_only: bool) -> Result<(), StoreError> {
+        if let Some(reason) = lock(&self.inner.failed).clone() {
+            return Err(StoreError::Unavailable(format!(
+                "the embedded store failed to write ({reason}); restart the registry once the disk is fixed"
+            )));
+        }
+        let min = self.inner.min_free.load(std::sync::atomic::Ordering::Relaxed);
+        let needed = if audit_only { min / 4 } else { min };
+        match free_space(&self.inner.dir) {
+            Some(free) if free < needed => Err(StoreError::DiskFull { free, needed }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records, outside the database, the sequence of the last event on
+    /// disk (at most every [`SEAL_EVERY`], and always when `now`), so that
+    /// a store that comes back from damage with fewer events than it had
+    /// acknowledged is refused at start-up instead of silently serving less.
+    fn seal(&self, sequence: u64, now: bool) {
+        let due = {
+            let mut flushes = lock(&self.inner.durability.flush);
+            let (sealed, at) = flushes.sealed;
+            let due = sequence > sealed && (now || at.is_none_or(|t| t.elapsed() >= SEAL_EVERY));
+            if due {
+                flushes.sealed = (sequence, Some(std::time::Instant::now()));
+            }
+            due
+        };
+        if !due {
+            return;
+        }
+        let epoch = match self.get(TreeId::Meta, EPOCH_KEY).ok().flatten() {
+            Some(v) => decode::<String>("meta", EPOCH_KEY, &v).unwrap_or_default(),
+            None => String::new(),
+        };
+        let path = self.inner.dir.join(SEAL_FILE);
+        let tmp = self.inner.dir.join(format!(".{SEAL_FILE}.tmp"));
+        let written = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut f, format!("{epoch} {sequence}\n").as_bytes())?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)
+        })();
+        if let Err(e) = written {
+            tracing::warn!(error = %e, path = %path.display(), "cannot write the seal file");
+        }
+    }
+
+    /// The epoch and sequence the seal file records, if any.
+    fn read_seal(&self) -> Option<(String, u64)> {
+        let text = std::fs::read_to_string(self.inner.dir.join(SEAL_FILE)).ok()?;
+        let (epoch, sequence) = text.trim().split_once(' ')?;
+        Some((epoch.to_owned(), sequence.parse().ok()?))
+    }
+
+    /// Remembers that sled failed to write: it will refuse every write
+    /// from now on.
+    fn mark_failed(&self, error: &str) {
+        let mut failed = lock(&self.inner.failed);
+        if failed.is_none() {
+            tracing::error!(
+                error,
+                "the embedded store failed to write: writes are refused until a restart"
+            );
+            *failed = Some(error.to_owned());
+        }
     }
 
     fn is_empty_now(&self) -> Result<bool, StoreError> {
@@ -596,17 +716,24 @@ impl SledStore {
     }
 
     fn apply_blocking(&self, batch: Batch) -> Result<Applied, StoreError> {
+        self.check_writable(batch.is_audit_only())?;
         let durability = &self.inner.durability;
         let _turn = durability.write_turn();
         let (mut applied, undo) = self
             .inner
             .timings
-            .time(STORE, "transaction", || self.apply_in_turn(batch))?;
+            .time(STORE, "transaction", || self.apply_in_turn(batch))
+            .inspect_err(|e| {
+                if let StoreError::Engine(text) = e {
+                    self.mark_failed(text);
+                }
+            })?;
         // Numbered inside the turn, so tickets follow the order of writes
         // and a flush (which has the turn) covers every ticket it reads.
         let mut flushes = lock(&durability.flush);
         flushes.applied += 1;
         applied.ticket = flushes.applied;
+        flushes.applied_sequence = flushes.applied_sequence.max(applied.last_sequence);
         flushes.undo.insert(applied.ticket, undo);
         Ok(applied)
     }
@@ -637,10 +764,19 @@ impl SledStore {
                     let _turn = durability.flush_turn();
                     // No write runs during the turn: this flush covers
                     // every ticket up to `target`.
-                    let target = lock(&durability.flush).applied;
+                    let (target, sequence) = {
+                        let flushes = lock(&durability.flush);
+                        (flushes.applied, flushes.applied_sequence)
+                    };
                     match self.inner.timings.time(STORE, "flush", || self.inner.db.flush()) {
-                        Ok(_) => Ok(target),
-                        Err(e) => Err((target, self.roll_back(target, &e.to_string()))),
+                        Ok(_) => {
+                            self.seal(sequence, false);
+                            Ok(target)
+                        }
+                        Err(e) => {
+                            self.mark_failed(&e.to_string());
+                            Err((target, self.roll_back(target, &e.to_string())))
+                        }
                     }
                 };
                 flushes = lock(&durability.flush);
@@ -755,6 +891,44 @@ impl SledStore {
             None => return Err(StoreError::corrupt("meta", "epoch", "missing")),
         };
         self.check_invariants(&snapshot)?;
+        if let Some((epoch, sealed)) = self.read_seal()
+            && epoch != snapshot.epoch
+            && sealed > 0
+        {
+            return Err(StoreError::corrupt(
+                "meta",
+                "epoch",
+                format!(
+                    "the database's history ({}) is not the one {SEAL_FILE} recorded ({epoch}): the database was \
+                     replaced or damaged. Restore it from an export, or remove {SEAL_FILE} if the replacement is \
+                     intended",
+                    snapshot.epoch
+                ),
+            ));
+        }
+        if let Some((epoch, sealed)) = self.read_seal()
+            && epoch == snapshot.epoch
+            && sealed > snapshot.last_sequence
+        {
+            return Err(StoreError::corrupt(
+                "events",
+                snapshot.last_sequence.to_string(),
+                format!(
+                    "acknowledged writes are missing: the store ends at event {} but event {sealed} was on disk \
+                     ({SEAL_FILE}); the data directory was damaged. Restore it from an export, or get out what is \
+                     left with `accord-registry export --salvage`",
+                    snapshot.last_sequence
+                ),
+            ));
+        }
+        {
+            let mut flushes = lock(&self.inner.durability.flush);
+            flushes.applied_sequence = snapshot.last_sequence;
+            flushes.sealed.0 = flushes
+                .sealed
+                .0
+                .max(snapshot.last_sequence.min(self.read_seal().map_or(0, |s| s.1)));
+        }
         Ok(snapshot)
     }
 
@@ -902,6 +1076,184 @@ fn new_epoch() -> Result<String, StoreError> {
     Ok(hex::encode(bytes))
 }
 
+/// The error of an open that sled gave up on with a panic.
+fn damaged(dir: &Path, panic: Box<dyn std::any::Any + Send>) -> StoreError {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "no detail".into());
+    StoreError::corrupt(
+        "db",
+        dir.display().to_string(),
+        format!(
+            "the data directory is damaged beyond what the embedded database can read ({what}); \
+             restore it from an export, or try `accord-registry export --salvage`"
+        ),
+    )
+}
+
+/// What `verify` found: how much the store holds and every problem.
+#[derive(Debug, Default)]
+pub struct VerifyReport {
+    /// Versions that read back.
+    pub versions: usize,
+    /// Schema texts that read back.
+    pub schemas: usize,
+    /// Events that read back.
+    pub events: usize,
+    /// Audit records that read back.
+    pub audit: usize,
+    /// Each problem, in words: the tree, the key, what is wrong.
+    pub problems: Vec<String>,
+}
+
+/// What `export --salvage` could read: the intact records, the events in
+/// their order (renumbered from 1 when some were lost), and each problem.
+#[derive(Debug, Default)]
+pub struct Salvage {
+    /// The intact state.
+    pub snapshot: Snapshot,
+    /// The intact events, numbered from 1 without a gap.
+    pub events: Vec<Event>,
+    /// What was left out, and why.
+    pub problems: Vec<String>,
+}
+
+impl SledStore {
+    /// Reads every record of every tree, checking each checksum, then the
+    /// store's invariants; collects every problem instead of stopping at
+    /// the first.
+    pub fn verify(&self) -> VerifyReport {
+        let salvage = self.salvage();
+        let mut report = VerifyReport {
+            versions: salvage.snapshot.versions.len(),
+            schemas: salvage.snapshot.schemas.len(),
+            events: salvage.events.len(),
+            problems: salvage.problems,
+            ..VerifyReport::default()
+        };
+        for item in self.inner.tree(TreeId::Audit).iter() {
+            match item {
+                Ok((key, value)) => match decode::<AuditRecord>("audit", &key, &value) {
+                    Ok(_) => report.audit += 1,
+                    Err(e) => report.problems.push(e.to_string()),
+                },
+                Err(e) => report.problems.push(format!("audit: {e}")),
+            }
+        }
+        if report.problems.is_empty() {
+            // The whole load, invariants included, as a start-up would.
+            if let Err(e) = self.load_blocking() {
+                report.problems.push(e.to_string());
+            }
+        }
+        report
+    }
+
+    /// Everything that reads back intact, for `export --salvage`.
+    pub fn salvage(&self) -> Salvage {
+        let mut out = Salvage::default();
+        let mut note = |problem: String| out.problems.push(problem);
+        let mut texts: HashMap<String, Arc<str>> = HashMap::new();
+        for item in self.inner.tree(TreeId::Schemas).iter() {
+            let Ok((key, value)) = item.map_err(|e| note(format!("schemas: {e}"))) else {
+                continue;
+            };
+            let fingerprint = String::from_utf8_lossy(&key).into_owned();
+            match decode_text("schemas", &key, &value) {
+                Ok(text) => {
+                    let actual = serde_json::from_str::<serde_json::Value>(&text)
+                        .map(|v| accord_compat::fingerprint(&v));
+                    if actual.as_deref().ok() == Some(fingerprint.as_str()) {
+                        texts.insert(fingerprint, text);
+                    } else {
+                        note(format!(
+                            "schemas at {fingerprint}: the text does not have this fingerprint"
+                        ));
+                    }
+                }
+                Err(e) => note(e.to_string()),
+            }
+        }
+        for item in self.inner.tree(TreeId::Versions).iter() {
+            let Ok((key, value)) = item.map_err(|e| note(format!("versions: {e}"))) else {
+                continue;
+            };
+            match decode::<VersionRecord>("versions", &key, &value) {
+                Ok(record) if version_key(&record.name, &record.version) != key.as_ref() => {
+                    note(format!(
+                        "versions at {}: holds {}@{}",
+                        printable(&key),
+                        record.name,
+                        record.version
+                    ));
+                }
+                Ok(record) if record.erased.is_none() && !texts.contains_key(&record.fingerprint) => {
+                    note(format!(
+                        "versions at {}: its schema {} is missing or damaged; left out",
+                        printable(&key),
+                        record.fingerprint
+                    ));
+                }
+                Ok(record) => out.snapshot.versions.push(record),
+                Err(e) => note(e.to_string()),
+            }
+        }
+        for item in self.inner.tree(TreeId::Settings).iter() {
+            let Ok((key, value)) = item.map_err(|e| note(format!("settings: {e}"))) else {
+                continue;
+            };
+            match (
+                decode::<Settings>("settings", &key, &value),
+                contract_of_key("settings", &key),
+            ) {
+                (Ok(settings), Ok(None)) => {
+                    out.snapshot.global = Some(settings.over(CompatConfig::default()))
+                }
+                (Ok(settings), Ok(Some(name))) => out.snapshot.settings.push((name, settings)),
+                (Err(e), _) | (_, Err(e)) => note(e.to_string()),
+            }
+        }
+        let mut expected = 1;
+        for item in self.inner.tree(TreeId::Events).iter() {
+            let Ok((key, value)) = item.map_err(|e| note(format!("events: {e}"))) else {
+                continue;
+            };
+            match decode::<Event>("events", &key, &value) {
+                Ok(event) => {
+                    if event.sequence != expected {
+                        note(format!(
+                            "events: sequence {} follows {}; the salvaged log is renumbered",
+                            event.sequence,
+                            expected - 1
+                        ));
+                        expected = event.sequence;
+                    }
+                    expected += 1;
+                    out.events.push(event);
+                }
+                Err(e) => note(e.to_string()),
+            }
+        }
+        for (i, event) in out.events.iter_mut().enumerate() {
+            event.sequence = i as u64 + 1;
+        }
+        out.snapshot.last_sequence = out.events.len() as u64;
+        let used: HashSet<&str> = out
+            .snapshot
+            .versions
+            .iter()
+            .map(|v| v.fingerprint.as_str())
+            .collect();
+        out.snapshot.schemas = texts
+            .into_iter()
+            .filter(|(f, _)| used.contains(f.as_str()))
+            .collect();
+        out
+    }
+}
+
 /// The error of a failed open, saying plainly when another process holds
 /// the directory.
 fn open_error(dir: &Path, e: sled::Error) -> StoreError {
@@ -936,8 +1288,13 @@ impl Store for SledStore {
 
     async fn flush(&self) -> Result<(), StoreError> {
         self.blocking(|s| {
-            let applied = lock(&s.inner.durability.flush).applied;
-            s.sync_blocking(applied)
+            let (applied, sequence) = {
+                let flushes = lock(&s.inner.durability.flush);
+                (flushes.applied, flushes.applied_sequence)
+            };
+            s.sync_blocking(applied)?;
+            s.seal(sequence, true);
+            Ok(())
         })
         .await
     }
@@ -960,6 +1317,10 @@ impl Store for SledStore {
     async fn prune_audit(&self, before_micros: u64, keep: u64) -> Result<u64, StoreError> {
         self.blocking(move |s| s.prune_audit_blocking(before_micros, keep))
             .await
+    }
+
+    async fn writable(&self) -> Result<(), StoreError> {
+        self.check_writable(false)
     }
 
     async fn is_empty(&self) -> Result<bool, StoreError> {
