@@ -342,7 +342,9 @@ impl PostgresStore {
             .map_err(engine("starting a transaction"))?;
         // Lock what the decision rested on, global settings first (the same
         // order in every transaction, so that two cannot wait on each
-        // other), and refuse when it moved.
+        // other), and refuse when it moved. The rows of contracts seen for
+        // the first time are created first. The statements of each step go
+        // out together (tokio-postgres pipelines them, in order).
         let changed: BTreeSet<(String, String)> = batch
             .events
             .iter()
@@ -351,75 +353,158 @@ impl PostgresStore {
         let mut expected: Vec<(&Option<ContractName>, u64)> =
             batch.expect.iter().map(|(n, r)| (n, *r)).collect();
         expected.sort_by_key(|(n, _)| key_of(n.as_ref()));
-        for (name, revision) in expected {
-            let (component, contract) = key_of(name.as_ref());
-            tx.execute(
-                "INSERT INTO accord_contracts (component, contract) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&component, &contract],
-            )
-            .await
-            .map_err(engine("registering a contract"))?;
-            let lock = if changed.contains(&(component.clone(), contract.clone())) {
-                "FOR UPDATE"
-            } else {
-                "FOR SHARE"
-            };
-            let row = tx
-                .query_one(
-                    &format!(
-                        "SELECT revision FROM accord_contracts WHERE component = $1 AND contract = $2 {lock}"
-                    ),
-                    &[&component, &contract],
+        let keys: Vec<(String, String)> = expected.iter().map(|(n, _)| key_of(n.as_ref())).collect();
+        let locks: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                let lock = if changed.contains(key) {
+                    "FOR UPDATE"
+                } else {
+                    "FOR SHARE"
+                };
+                format!("SELECT revision FROM accord_contracts WHERE component = $1 AND contract = $2 {lock}")
+            })
+            .collect();
+        let params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = keys
+            .iter()
+            .map(|(component, contract)| [component as &(dyn tokio_postgres::types::ToSql + Sync), contract])
+            .collect();
+        let mut found = futures::future::try_join_all(
+            params
+                .iter()
+                .zip(&locks)
+                .map(|(params, lock)| tx.query_opt(lock.as_str(), params)),
+        )
+        .await
+        .map_err(engine("locking contracts"))?;
+        for (i, row) in found.iter_mut().enumerate() {
+            if row.is_none() {
+                let (component, contract) = &keys[i];
+                tx.execute(
+                    "INSERT INTO accord_contracts (component, contract) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[component, contract],
                 )
                 .await
-                .map_err(engine("locking a contract"))?;
-            let found = to_u64(row.get(0));
-            if found != revision {
+                .map_err(engine("registering a contract"))?;
+                *row = tx
+                    .query_opt(locks[i].as_str(), &[component, contract])
+                    .await
+                    .map_err(engine("locking a contract"))?;
+            }
+        }
+        for ((name, revision), row) in expected.iter().zip(&found) {
+            let found = row.as_ref().map_or(0, |r| to_u64(r.get(0)));
+            if found != *revision {
                 return Err(StoreError::Conflict {
-                    contract: name.clone(),
-                    expected: revision,
+                    contract: (*name).clone(),
+                    expected: *revision,
                     found,
                 });
             }
         }
+        let mut texts = Vec::new();
         for (fingerprint, text) in &batch.schemas {
-            tx.execute(
-                "INSERT INTO accord_schemas (fingerprint, text) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
-                &[fingerprint, &text.as_ref()],
-            )
-            .await
-            .map_err(engine("writing a schema"))?;
+            texts.push((fingerprint.as_str(), text.as_ref()));
         }
+        let mut rows: Vec<(String, String, String, &str, Option<&str>, String, &ContractName)> = Vec::new();
         for record in &batch.versions {
-            let live: Option<&str> = record.erased.is_none().then_some(record.fingerprint.as_str());
-            tx.execute(
-                "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
-                 VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (component, contract, version) DO UPDATE \
-                 SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
-                &[
-                    &record.name.component(),
-                    &record.name.contract(),
-                    &record.version.to_string(),
-                    &record.fingerprint,
-                    &live,
-                    &json(record)?,
-                ],
-            )
-            .await
-            .map_err(|e| {
-                if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-                    // Another replica erased the text between our insert
-                    // and this reference: decide and write again.
-                    StoreError::Conflict {
-                        contract: Some(record.name.clone()),
-                        expected: 0,
-                        found: 0,
-                    }
-                } else {
-                    classify("writing a version", e)
-                }
-            })?;
+            rows.push((
+                record.name.component().to_owned(),
+                record.name.contract().to_owned(),
+                record.version.to_string(),
+                record.fingerprint.as_str(),
+                record.erased.is_none().then_some(record.fingerprint.as_str()),
+                json(record)?,
+                &record.name,
+            ));
+        }
+        let mut settings = Vec::new();
+        for (name, value) in &batch.settings {
+            let (component, contract) = key_of(name.as_ref());
+            let value = match value {
+                Some(s) => Some(json(s)?),
+                None => None,
+            };
+            settings.push((component, contract, value));
+        }
+        let mut audit = Vec::new();
+        for record in &batch.audit {
+            audit.push((to_i64(record.time_micros), json(record)?));
+        }
+        {
+            type Pending<'a> =
+                std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
+            let mut writes: Vec<Pending<'_>> = Vec::new();
+            for (fingerprint, text) in &texts {
+                let tx = &tx;
+                writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_schemas (fingerprint, text) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+                        &[fingerprint, text],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(engine("writing a schema"))
+                }));
+            }
+            for (component, contract, version, fingerprint, live, record, name) in &rows {
+                let tx = &tx;
+                writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (component, contract, version) DO UPDATE \
+                         SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
+                        &[component, contract, version, fingerprint, live, record],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+                            // Another replica erased the text between our
+                            // insert and this reference: decide and write again.
+                            StoreError::Conflict {
+                                contract: Some((*name).clone()),
+                                expected: 0,
+                                found: 0,
+                            }
+                        } else {
+                            classify("writing a version", e)
+                        }
+                    })
+                }));
+            }
+            for (component, contract, value) in &settings {
+                let tx = &tx;
+                writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_contracts (component, contract, settings) VALUES ($1, $2, $3) \
+                         ON CONFLICT (component, contract) DO UPDATE SET settings = EXCLUDED.settings",
+                        &[component, contract, value],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(engine("writing settings"))
+                }));
+            }
+            for (time, record) in &audit {
+                let tx = &tx;
+                writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_audit (time_micros, record) VALUES ($1, $2)",
+                        &[time, record],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(engine("writing an audit record"))
+                }));
+            }
+            // A failed statement fails those after it in the transaction:
+            // the first failure in order is the one to report.
+            let outcomes = futures::future::join_all(writes).await;
+            if let Some(first) = outcomes.into_iter().find_map(Result::err) {
+                return Err(first);
+            }
         }
         let mut erased = Vec::new();
         for fingerprint in &batch.released_schemas {
@@ -446,76 +531,70 @@ impl PostgresStore {
                 Err(e) => return Err(classify("erasing a schema", e)),
             }
         }
-        for (name, settings) in &batch.settings {
-            let (component, contract) = key_of(name.as_ref());
-            let value = match settings {
-                Some(s) => Some(json(s)?),
-                None => None,
-            };
-            tx.execute(
-                "INSERT INTO accord_contracts (component, contract, settings) VALUES ($1, $2, $3) \
-                 ON CONFLICT (component, contract) DO UPDATE SET settings = EXCLUDED.settings",
-                &[&component, &contract, &value],
-            )
-            .await
-            .map_err(engine("writing settings"))?;
-        }
-        for record in &batch.audit {
-            tx.execute(
-                "INSERT INTO accord_audit (time_micros, record) VALUES ($1, $2)",
-                &[&to_i64(record.time_micros), &json(record)?],
-            )
-            .await
-            .map_err(engine("writing an audit record"))?;
-        }
         let mut events = batch.events.clone();
         let mut last = 0;
         if !events.is_empty() {
-            // Last: the counter row is the one every writer waits on.
+            // The counter row is the one every writer waits on: it is taken
+            // by the last statement before the commit, which also writes
+            // the events and moves the revisions, so that it is held for
+            // one round trip and the commit.
             let n = to_i64(events.len() as u64);
-            let row = tx
-                .query_one(
-                    "UPDATE accord_sequence SET last = last + $1 WHERE id = 1 RETURNING last",
-                    &[&n],
-                )
-                .await
-                .map_err(engine("taking event sequences"))?;
-            last = to_u64(row.get(0));
             let now = now_millis();
-            let mut revisions: BTreeMap<(String, String), u64> = BTreeMap::new();
+            let mut revisions: BTreeMap<(String, String), i64> = BTreeMap::new();
+            let mut columns: [Vec<String>; 5] = Default::default();
             for (i, event) in events.iter_mut().enumerate() {
-                event.sequence = last - (n as u64) + 1 + i as u64;
                 if event.time == 0 {
                     event.time = now;
                 }
-                revisions.insert((event.component.clone(), event.contract.clone()), event.sequence);
-                tx.execute(
-                    "INSERT INTO accord_events (sequence, component, contract, fingerprint, kind, event) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                revisions.insert((event.component.clone(), event.contract.clone()), i as i64 + 1);
+                // The sequence is the column's; the text holds 0.
+                event.sequence = 0;
+                columns[0].push(event.component.clone());
+                columns[1].push(event.contract.clone());
+                columns[2].push(event.fingerprint.clone());
+                columns[3].push(json(&event.kind)?);
+                columns[4].push(json(&*event)?);
+            }
+            let (rev_components, rev_contracts, rev_ords): (Vec<String>, Vec<String>, Vec<i64>) = revisions
+                .into_iter()
+                .map(|((component, contract), ord)| (component, contract, ord))
+                .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (a, b, c)| {
+                    acc.0.push(a);
+                    acc.1.push(b);
+                    acc.2.push(c);
+                    acc
+                });
+            let row = tx
+                .query_one(
+                    "WITH seq AS (UPDATE accord_sequence SET last = last + $1 WHERE id = 1 RETURNING last), \
+                     ev AS (INSERT INTO accord_events (sequence, component, contract, fingerprint, kind, event) \
+                        SELECT (SELECT last FROM seq) - $1 + e.ord, e.component, e.contract, e.fingerprint, e.kind, e.event \
+                        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+                        WITH ORDINALITY AS e(component, contract, fingerprint, kind, event, ord)), \
+                     rev AS (INSERT INTO accord_contracts (component, contract, revision) \
+                        SELECT r.component, r.contract, (SELECT last FROM seq) - $1 + r.ord \
+                        FROM unnest($7::text[], $8::text[], $9::bigint[]) AS r(component, contract, ord) \
+                        ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision), \
+                     note AS (SELECT pg_notify('accord_changes', '')) \
+                     SELECT last FROM seq, note",
                     &[
-                        &to_i64(event.sequence),
-                        &event.component,
-                        &event.contract,
-                        &event.fingerprint,
-                        &json(&event.kind)?,
-                        &json(&*event)?,
+                        &n,
+                        &columns[0],
+                        &columns[1],
+                        &columns[2],
+                        &columns[3],
+                        &columns[4],
+                        &rev_components,
+                        &rev_contracts,
+                        &rev_ords,
                     ],
                 )
                 .await
-                .map_err(engine("writing an event"))?;
+                .map_err(engine("writing events"))?;
+            last = to_u64(row.get(0));
+            for (i, event) in events.iter_mut().enumerate() {
+                event.sequence = last - (n as u64) + 1 + i as u64;
             }
-            for ((component, contract), revision) in revisions {
-                tx.execute(
-                    "INSERT INTO accord_contracts (component, contract, revision) VALUES ($1, $2, $3) \
-                     ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision",
-                    &[&component, &contract, &to_i64(revision)],
-                )
-                .await
-                .map_err(engine("moving a revision"))?;
-            }
-            tx.batch_execute(&format!("NOTIFY {CHANNEL}"))
-                .await
-                .map_err(engine("notifying replicas"))?;
         }
         let statements = started.elapsed();
         tx.commit().await.map_err(engine("committing"))?;
@@ -623,7 +702,9 @@ impl PostgresStore {
             .map_err(engine("reading events"))?
         {
             let sequence: i64 = row.get(0);
-            let event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
+            let mut event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
+            // The column is the event's sequence (its text was written first).
+            event.sequence = to_u64(sequence);
             changes.events.push(event);
         }
         let head = tx
@@ -859,7 +940,13 @@ impl Store for PostgresStore {
             .await
             .map_err(engine("reading events"))?;
         rows.iter()
-            .map(|row| parse("accord_events", &row.get::<_, i64>(0).to_string(), row.get(1)))
+            .map(|row| {
+                let sequence: i64 = row.get(0);
+                let mut event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
+                // The column is the event's sequence (its text was written first).
+                event.sequence = to_u64(sequence);
+                Ok(event)
+            })
             .collect()
     }
 
