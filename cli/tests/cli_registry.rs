@@ -740,7 +740,7 @@ async fn delete_asks_for_confirmation_on_a_terminal() {
         .await
         .expect_code(0);
     let Some(no) = on_terminal(&env, &["delete", "orders/order-placed@1.0.0"], "n\n").await else {
-        eprintln!("skipped: `script` (util-linux) is not installed, no pseudo-terminal to test with");
+        common::skip(module_path!(), "`script` (util-linux) is not installed: no pseudo-terminal to test with");
         return;
     };
     let no = no.expect_code(2);
