@@ -384,6 +384,8 @@ fn version_json(v: &ContractVersion) -> serde_json::Value {
         "deprecated_at": timestamp(v.deprecated_at),
         "deprecation_message": v.deprecation_message,
         "deleted_at": timestamp(v.deleted_at),
+        "draft": v.draft.map(|d| d.to_string()),
+        "published_by": v.published_by,
     })
 }
 

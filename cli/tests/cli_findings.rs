@@ -298,7 +298,10 @@ fn the_sarif_schema_check_can_fail() {
         .expect_code(1);
     let mut log: Value = serde_json::from_str(&run.stdout).unwrap();
     let Some(errors) = sarif_schema_errors(&log) else {
-        common::skip(module_path!(), "serde-sarif's schema.json not found in Cargo's package sources");
+        common::skip(
+            module_path!(),
+            "serde-sarif's schema.json not found in Cargo's package sources",
+        );
         return;
     };
     assert!(errors.is_empty(), "{errors:?}");

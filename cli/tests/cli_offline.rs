@@ -420,7 +420,10 @@ fn text_is_coloured_on_a_terminal_unless_asked_not_to() {
     let w = workdir();
     let args = ["check", "same.json", "--against", "old.json"];
     let Some(coloured) = on_terminal(&w, &args, false) else {
-        common::skip(module_path!(), "`script` (util-linux) is not installed: no pseudo-terminal to test with");
+        common::skip(
+            module_path!(),
+            "`script` (util-linux) is not installed: no pseudo-terminal to test with",
+        );
         return;
     };
     assert!(coloured.contains('\u{1b}'), "{coloured:?}");

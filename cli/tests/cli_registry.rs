@@ -197,6 +197,10 @@ async fn check_against_the_registry_answers_as_publish_would() {
         .map(|v| v["version"].as_str().unwrap())
         .collect();
     assert_eq!(listed, ["1.2.0"]);
+    // Each version says the draft it was read in (no $schema: the
+    // registry's default, draft 7) and who published it.
+    assert_eq!(versions["versions"][0]["draft"], "7");
+    assert_eq!(versions["versions"][0]["published_by"], "anonymous");
 
     // The same refusal in every CI format.
     let base = [
@@ -740,7 +744,10 @@ async fn delete_asks_for_confirmation_on_a_terminal() {
         .await
         .expect_code(0);
     let Some(no) = on_terminal(&env, &["delete", "orders/order-placed@1.0.0"], "n\n").await else {
-        common::skip(module_path!(), "`script` (util-linux) is not installed: no pseudo-terminal to test with");
+        common::skip(
+            module_path!(),
+            "`script` (util-linux) is not installed: no pseudo-terminal to test with",
+        );
         return;
     };
     let no = no.expect_code(2);
