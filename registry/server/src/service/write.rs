@@ -340,6 +340,9 @@ impl Inner {
         let _one_at_a_time = self.follow_lock.lock().await;
         loop {
             let after = self.index.load().last_sequence;
+            if self.store.nothing_new_after(after).await {
+                return Ok(());
+            }
             let Some(changes) = self.store.follow(after).await? else {
                 return Ok(());
             };

@@ -306,6 +306,14 @@ pub trait Store: Send + Sync + fmt::Debug + 'static {
         Ok(None)
     }
 
+    /// True when the store knows, without asking its database, that
+    /// nothing was written after `after` (every write since it started
+    /// listening was announced, none beyond). A follower then skips a round.
+    async fn nothing_new_after(&self, after: u64) -> bool {
+        let _ = after;
+        false
+    }
+
     /// Completes when another process may have changed the store (a
     /// notification), or never for a store only this process writes.
     async fn changed(&self) {

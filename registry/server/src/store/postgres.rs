@@ -130,6 +130,8 @@ struct Inner {
     pool: Pool,
     /// Woken by notifications (and by the listener reconnecting).
     changed: Arc<Notify>,
+    /// What the listener knows of others' writes.
+    announced: Arc<Announced>,
     /// Woken by token notifications.
     tokens_changed: Arc<Notify>,
     listener: tokio::task::JoinHandle<()>,
@@ -244,12 +246,19 @@ impl PostgresStore {
         migrate(&pool, &describe).await?;
         let changed = Arc::new(Notify::new());
         let tokens_changed = Arc::new(Notify::new());
-        let listener = tokio::spawn(listen(config, changed.clone(), tokens_changed.clone()));
+        let announced = Arc::new(Announced::default());
+        let listener = tokio::spawn(listen(
+            config,
+            changed.clone(),
+            tokens_changed.clone(),
+            announced.clone(),
+        ));
         Ok(Self {
             inner: Arc::new(Inner {
                 describe,
                 pool,
                 changed,
+                announced,
                 tokens_changed,
                 listener,
                 timings: super::Timings::default(),
@@ -575,7 +584,7 @@ impl PostgresStore {
                         SELECT r.component, r.contract, (SELECT last FROM seq) - $1 + r.ord \
                         FROM unnest($7::text[], $8::text[], $9::bigint[]) AS r(component, contract, ord) \
                         ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision), \
-                     note AS (SELECT pg_notify('accord_changes', '')) \
+                     note AS (SELECT pg_notify('accord_changes', (SELECT last FROM seq)::text)) \
                      SELECT last FROM seq, note",
                     &[
                         &n,
@@ -685,6 +694,12 @@ impl PostgresStore {
 
     async fn read_changes(&self, after: u64) -> Result<Option<Changes>, StoreError> {
         let mut client = self.client().await?;
+        // Anything written from now on is announced (when listening): this
+        // read covers what came before.
+        self.inner
+            .announced
+            .unread
+            .store(false, std::sync::atomic::Ordering::Release);
         let tx = client
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
@@ -858,12 +873,41 @@ async fn migrate(pool: &Pool, describe: &str) -> Result<(), StoreError> {
     outcome.and(unlocked.map(drop))
 }
 
+/// What the notification listener knows: while it listens, every write is
+/// announced with its sequence, so a follower that has read the database
+/// since the listener (re)connected need not ask again until a higher
+/// sequence is announced.
+#[derive(Debug, Default)]
+struct Announced {
+    /// Listening now.
+    listening: std::sync::atomic::AtomicBool,
+    /// No read of the database since the listener (re)connected.
+    unread: std::sync::atomic::AtomicBool,
+    /// The highest sequence announced.
+    highest: std::sync::atomic::AtomicU64,
+}
+
+impl Announced {
+    fn nothing_after(&self, after: u64) -> bool {
+        use std::sync::atomic::Ordering::Acquire;
+        self.listening.load(Acquire) && !self.unread.load(Acquire) && self.highest.load(Acquire) <= after
+    }
+}
+
 /// Listens for notifications on a dedicated connection, reconnecting with
 /// backoff; wakes `changed` on each, and once after every (re)connection,
 /// since what was sent while it was away is lost.
-async fn listen(config: tokio_postgres::Config, changed: Arc<Notify>, tokens: Arc<Notify>) {
+async fn listen(
+    config: tokio_postgres::Config,
+    changed: Arc<Notify>,
+    tokens: Arc<Notify>,
+    announced: Arc<Announced>,
+) {
+    use std::sync::atomic::Ordering;
     let mut delay = Duration::from_millis(100);
     loop {
+        // Not listening: what others write is not announced.
+        announced.listening.store(false, Ordering::Release);
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -872,7 +916,7 @@ async fn listen(config: tokio_postgres::Config, changed: Arc<Notify>, tokens: Ar
                     while let Some(message) = messages.next().await {
                         match message {
                             Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                                let _ = tx.send(n.channel().to_owned());
+                                let _ = tx.send((n.channel().to_owned(), n.payload().parse::<u64>().ok()));
                             }
                             Ok(_) => {}
                             Err(e) => {
@@ -887,15 +931,23 @@ async fn listen(config: tokio_postgres::Config, changed: Arc<Notify>, tokens: Ar
                     .await;
                 if listening.is_ok() {
                     delay = Duration::from_millis(100);
+                    // From here on every write is announced; what came
+                    // before is read by the follower's next round.
+                    announced.unread.store(true, Ordering::Release);
+                    announced.listening.store(true, Ordering::Release);
                     changed.notify_waiters();
                     tokens.notify_waiters();
-                    while let Some(channel) = rx.recv().await {
+                    while let Some((channel, sequence)) = rx.recv().await {
                         if channel == TOKENS_CHANNEL {
                             tokens.notify_waiters();
                         } else {
+                            announced
+                                .highest
+                                .fetch_max(sequence.unwrap_or(u64::MAX), Ordering::AcqRel);
                             changed.notify_waiters();
                         }
                     }
+                    announced.listening.store(false, Ordering::Release);
                 }
                 driver.abort();
             }
@@ -952,6 +1004,10 @@ impl Store for PostgresStore {
 
     async fn follow(&self, after: u64) -> Result<Option<Changes>, StoreError> {
         self.read_changes(after).await
+    }
+
+    async fn nothing_new_after(&self, after: u64) -> bool {
+        self.inner.announced.nothing_after(after)
     }
 
     fn observe(&self, observer: super::Observer) {
