@@ -415,7 +415,18 @@ impl PostgresStore {
         for (fingerprint, text) in &batch.schemas {
             texts.push((fingerprint.as_str(), text.as_ref()));
         }
-        let mut rows: Vec<(String, String, String, &str, Option<&str>, String, &ContractName)> = Vec::new();
+        // component, contract, version, fingerprint, live fingerprint,
+        // record, name.
+        type VersionRow<'a> = (
+            String,
+            String,
+            String,
+            &'a str,
+            Option<&'a str>,
+            String,
+            &'a ContractName,
+        );
+        let mut rows: Vec<VersionRow<'_>> = Vec::new();
         for record in &batch.versions {
             rows.push((
                 record.name.component().to_owned(),
