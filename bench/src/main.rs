@@ -14,10 +14,13 @@
 //!   ([`replicas`]): publishes/s over 1 and 3 replicas against one
 //!   embedded-store registry, GetContract per replica against the bare
 //!   tonic baseline, and how long a write takes to show on another replica.
+//! - `flood`: refused writes without a token carrying large fields
+//!   ([`flood`]): how fast they are refused, how much the data dir grows.
 //!
 //! [`load`] holds the driver and its statistics.
 
 mod baseline;
+mod flood;
 mod load;
 mod replicas;
 mod schemas;
@@ -82,6 +85,9 @@ enum Cmd {
     /// Replicas of one PostgreSQL database: publishes/s, GetContract per
     /// replica, and the time a write takes to show on another replica.
     Replicas(replicas::ReplicasArgs),
+    /// Refused writes without a token, carrying large fields: how fast they
+    /// are refused and how much the data directory grows.
+    Flood(flood::FloodArgs),
 }
 
 #[derive(Debug, Clone, Copy, Args)]
@@ -166,6 +172,7 @@ fn main() -> anyhow::Result<()> {
             load,
         } => runtime.block_on(startup(&binary, &data_dir, rounds, load)),
         Cmd::Replicas(args) => runtime.block_on(replicas::run(args)),
+        Cmd::Flood(args) => runtime.block_on(flood::run(args)),
     }
 }
 
