@@ -556,7 +556,15 @@ pub async fn config_set(
     let name = optional_name(name)?;
     let client = connect(url).await?;
     let setting = client
-        .set_config(name.as_ref(), ConfigChange { mode, policy, clear })
+        .set_config(
+            name.as_ref(),
+            ConfigChange {
+                mode,
+                policy,
+                consumer_breaks: None,
+                clear,
+            },
+        )
         .await
         .with_context(|| format!("config set {}", scope_name(name.as_ref())))?;
     print_config(name.as_ref(), setting, as_json)?;
@@ -661,13 +669,7 @@ pub async fn restore(url: &str, target: &str, as_json: bool) -> Result<Outcome> 
 }
 
 fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Published => "published",
-        EventKind::Deprecated => "deprecated",
-        EventKind::Deleted => "deleted",
-        EventKind::Restored => "restored",
-        EventKind::ConfigChanged => "config_changed",
-    }
+    kind.as_str()
 }
 
 /// `accord watch [--from SEQ]`: one line per event, flushed at once so a

@@ -11,6 +11,9 @@
 //!   publish and check.
 //! - [`index`]: the in-memory snapshot reads are served from, and its pure
 //!   `apply`.
+//! - [`consumers`]: the publish decision with what a version does to each
+//!   registered consumer, a reading checked against live versions, and the
+//!   guard of deprecations and hard deletes.
 //! - [`page`]: paging with opaque tokens.
 //! - [`service`]: the domain service over a store and the index (its write
 //!   path and event streams); knows nothing of gRPC.
@@ -33,6 +36,7 @@
 pub mod auth;
 pub mod backup;
 pub mod config;
+pub mod consumers;
 pub mod convert;
 pub mod error;
 pub mod grpc;
@@ -42,6 +46,8 @@ pub mod page;
 pub mod policy;
 pub mod service;
 pub mod store;
+#[cfg(test)]
+mod test_rng;
 
 use std::{future::Future, sync::Arc};
 

@@ -28,7 +28,7 @@ use crate::{
     config::Limits,
     error::Error,
     index::Index,
-    model::{Actor, ContractName, Event},
+    model::{Actor, ContractName, Event, EventKind},
     store::{Applied, Batch, Store, StoreError, Ticket},
 };
 
@@ -42,7 +42,9 @@ const QUEUE_AFTER: usize = 2;
 /// with before it decides again anyway.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 
-/// What a write's decision came to.
+/// What a write's decision came to. One is made per decision and moved
+/// once: the size of a batch held inline does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Outcome<T> {
     /// Nothing to write: answer with this (audited as a success).
     Done(T),
@@ -94,6 +96,9 @@ pub(crate) struct Inner {
     /// reach (reads go on from memory, writes fail).
     pub(crate) serving: watch::Sender<bool>,
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Counts the waivers created (here or on another replica) that this
+    /// replica has seen, to wake the recording of their expiry.
+    pub(crate) waivers_created: watch::Sender<u64>,
     pub(crate) limits: Limits,
     /// One follower of a shared store at a time.
     follow_lock: tokio::sync::Mutex<()>,
@@ -107,8 +112,10 @@ impl Inner {
         let (shutdown, _) = watch::channel(false);
         let (visible, _) = watch::channel(index.last_sequence);
         let (serving, _) = watch::channel(true);
+        let (waivers_created, _) = watch::channel(0);
         Self {
             serving,
+            waivers_created,
             store,
             index: ArcSwap::from_pointee(index),
             pending: Mutex::default(),
@@ -166,7 +173,7 @@ impl Inner {
                 .iter()
                 .map(|name| (name.clone(), snapshot.revision(name.as_ref())))
                 .collect();
-            batch.audit.push(actor.record("OK", String::new()));
+            batch.audit.push(actor.record("OK", batch.note.clone()));
             match self.store.apply(batch.clone()).await {
                 Ok(applied) => return self.complete(batch, applied, finish).await,
                 Err(StoreError::Conflict { contract, found, .. }) => {
@@ -291,6 +298,13 @@ impl Inner {
         let last = next.last_sequence;
         // The snapshot first, so that a watcher told of a change can read it.
         self.index.store(next);
+        let created = events
+            .iter()
+            .filter(|e| e.kind == EventKind::WaiverCreated)
+            .count();
+        if created > 0 {
+            self.waivers_created.send_modify(|n| *n += created as u64);
+        }
         for e in events {
             tracing::info!(
                 sequence = e.sequence,
