@@ -6,7 +6,9 @@
 //! contract it is about (and of the global settings). When one moved, it
 //! waits until this replica sees the newer state and decides again; after a
 //! few such rounds it also queues behind the other writers of the same
-//! contract in this process, so that it is not starved.
+//! contract in this process, so that it is not starved. A refusal is
+//! answered only once the replica has caught up with the store: when that
+//! taught it anything, it decides again.
 //!
 //! A change becomes visible to readers and watchers only once it is durable,
 //! and always in sequence order: a batch this process wrote is applied to
@@ -157,7 +159,26 @@ impl Inner {
                 // The decision is CPU work (the engine): off the async runtime.
                 tokio::task::spawn_blocking(move || decide(&snapshot))
                     .await
-                    .map_err(|e| Error::Internal(format!("decision task failed: {e}")))??
+                    .map_err(|e| Error::Internal(format!("decision task failed: {e}")))?
+            };
+            let decision = match decision {
+                Ok(decision) => decision,
+                // A refusal is final only if nothing it rested on moved: a
+                // replica of a shared store may not have seen another's
+                // latest writes (a waiver, a version), which a write that
+                // goes through would learn from its conflict. Catch up, and
+                // decide again when there was something to catch up with.
+                // (A store out of reach leaves the refusal as it is.)
+                Err(e) => {
+                    let caught_up = self.follow().await.is_ok();
+                    if caught_up
+                        && self.index.load().last_sequence != snapshot.last_sequence
+                        && attempt < MAX_ATTEMPTS
+                    {
+                        continue;
+                    }
+                    return Err(e);
+                }
             };
             let (mut batch, finish) = match decision {
                 Outcome::Done(value) => {
