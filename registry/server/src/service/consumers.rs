@@ -158,11 +158,6 @@ impl Registry {
                 }
                 let mut registered = Event::new(EventKind::ConsumerRegistered, Some(&name), String::new());
                 registered.consumer = consumer.clone();
-                registered.fingerprint = record
-                    .reader
-                    .as_ref()
-                    .map(|r| r.fingerprint.clone())
-                    .unwrap_or_default();
                 registered.message = format!(
                     "{consumer} reads {name} {requirement}{}",
                     if record.reader.is_some() {
