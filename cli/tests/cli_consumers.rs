@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use accord_tests::TestServer;
-use common::{Workdir, accord_at, junit_tally, sarif};
+use common::{Workdir, accord_at, fenced, junit_tally, sarif};
 use serde_json::Value;
 
 /// Closed: only `id`.
@@ -576,4 +576,227 @@ async fn deprecating_the_last_version_a_consumer_reads_needs_force_with_a_reason
         &published.stdout,
         "::warning file=note.json,line=1,title=orders/placed%3A breaks consumer billing::",
     );
+}
+
+/// The fenced blocks of `lang` in the README section "Producers and
+/// consumers", in order.
+fn walkthrough_blocks(lang: &str) -> Vec<String> {
+    fenced(common::readme_part("\n## Producers and consumers\n"), lang)
+}
+
+/// The producer's manifest: the one of the README's CI example.
+fn producer_manifest() -> String {
+    fenced(common::readme_part("What a break looks like."), "toml").remove(0)
+}
+
+/// What a console block shows after `$ command`, up to the next prompt.
+fn console_output(blocks: &[String], command: &str) -> Vec<String> {
+    let block = blocks
+        .iter()
+        .find(|b| b.lines().any(|l| l == format!("$ {command}")))
+        .unwrap_or_else(|| panic!("no console block runs {command:?}"));
+    block
+        .lines()
+        .skip_while(|l| *l != format!("$ {command}"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("$ "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Witnesses (the engine's choice) and times (the clock's) compared by
+/// their place only.
+fn normalised(line: &str) -> String {
+    let line = match (line.find("e.g. {"), line.find("}. ")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}e.g. <witness>{}", &line[..start], &line[end + 1..])
+        }
+        _ => line.to_owned(),
+    };
+    line.split("  ")
+        .map(|cell| {
+            if cell.trim().len() == 20 && cell.trim().ends_with('Z') && cell.contains('T') {
+                "<time>"
+            } else {
+                cell
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+#[track_caller]
+fn assert_console(out: &str, shown: &[String]) {
+    let got: Vec<String> = out.lines().map(normalised).collect();
+    let want: Vec<String> = shown.iter().map(|l| normalised(l)).collect();
+    assert_eq!(
+        got,
+        want,
+        "the README shows:\n{}\naccord printed:\n{out}",
+        shown.join("\n")
+    );
+}
+
+/// The two repositories of the walkthrough, with the registry: orders has
+/// published 1.0.0 (billing's reader is a copy of it), billing has checked
+/// and registered its reading, and orders' pull request adds `currency`.
+struct Walkthrough {
+    _server: TestServer,
+    url: String,
+    orders: Workdir,
+    billing: Workdir,
+    console: Vec<String>,
+}
+
+async fn walkthrough() -> Walkthrough {
+    let (toml, json, console) = (
+        walkthrough_blocks("toml"),
+        walkthrough_blocks("json"),
+        walkthrough_blocks("console"),
+    );
+    assert_eq!(
+        (toml.len(), json.len(), console.len()),
+        (1, 2, 3),
+        "the walkthrough changed shape"
+    );
+    let server = TestServer::start().await;
+    let url = server.url();
+    let (orders, billing) = (Workdir::new(), Workdir::new());
+    orders.write("accord.toml", &producer_manifest());
+    orders.write("schemas/order-placed.json", &json[0]);
+    accord_at(&orders, &url, &["publish"], 0).await;
+    billing.write("accord.toml", &toml[0]);
+    billing.write("schemas/order-placed.reader.json", &json[0]);
+    let check = accord_at(&billing, &url, &["check"], 0).await;
+    assert_console(&check.stdout, &console_output(&console, "accord check"));
+    accord_at(&billing, &url, &["publish"], 0).await;
+    let listed = accord_at(&orders, &url, &["consumers", "orders/order-placed"], 0).await;
+    assert_console(
+        &listed.stdout,
+        &console_output(&console, "accord consumers orders/order-placed"),
+    );
+    orders.write("schemas/order-placed.json", &json[1]);
+    let refused = accord_at(&orders, &url, &["check", "--format", "github"], 1).await;
+    assert_console(
+        &refused.stdout,
+        &console_output(&console, "accord check --format github"),
+    );
+    Walkthrough {
+        _server: server,
+        url,
+        orders,
+        billing,
+        console,
+    }
+}
+
+/// Runs a README `sh` block as written, with this build's `accord` first
+/// on the PATH and the registry in `ACCORD_REGISTRY`.
+async fn run_block(work: &Workdir, url: &str, block: &str) -> common::Run {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_accord"))
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-ec", block])
+        .current_dir(work.path())
+        .env("PATH", path)
+        .env("ACCORD_REGISTRY", url)
+        .env_remove("ACCORD_TOKEN")
+        .stdin(std::process::Stdio::null());
+    common::run_async(cmd).await
+}
+
+/// The README's producers-and-consumers walkthrough, as written: both
+/// repositories' manifests, schemas and commands, the output it shows, and
+/// each of the four ways forward it promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walkthrough_of_both_repositories_runs_as_written() {
+    // The consumer goes first: a reader that accepts currency can deploy,
+    // and once registered, the producer's change passes.
+    let w = walkthrough().await;
+    let json = walkthrough_blocks("json");
+    w.billing.write("schemas/order-placed.reader.json", &json[1]);
+    accord_at(&w.billing, &w.url, &["check"], 0).await;
+    let registered = accord_at(&w.billing, &w.url, &["publish"], 0).await;
+    assert_contains(&registered.stdout, "billing registered as a reader");
+    let passed = accord_at(&w.orders, &w.url, &["check", "--format", "json"], 0)
+        .await
+        .json();
+    assert_eq!(impact(&passed["contracts"][0], "billing")["outcome"], "OK");
+    assert_eq!(w.console.len(), 3);
+
+    // A major version: billing, on ^1, is not affected.
+    let w = walkthrough().await;
+    let manifest = format!("{}version = \"2.0.0\"\n", producer_manifest());
+    w.orders.write("accord.toml", &manifest);
+    let major = accord_at(&w.orders, &w.url, &["publish", "--format", "json"], 0)
+        .await
+        .json();
+    assert_eq!(
+        impact(&major["contracts"][0], "billing")["outcome"],
+        "NOT_AFFECTED"
+    );
+
+    // A waiver, created as the README writes it: the publish goes through
+    // and reports billing WAIVED, naming the waiver.
+    let w = walkthrough().await;
+    let sh = walkthrough_blocks("sh");
+    assert_eq!(sh.len(), 1, "the walkthrough's waiver command");
+    let created = run_block(&w.orders, &w.url, &sh[0]).await.expect_code(0);
+    assert_contains(&created.stdout, "created waiver w-");
+    let waived = accord_at(&w.orders, &w.url, &["publish", "--format", "json"], 0)
+        .await
+        .json();
+    let billing = impact(&waived["contracts"][0], "billing");
+    assert_eq!(billing["outcome"], "WAIVED");
+    assert!(
+        created
+            .stdout
+            .contains(billing["waivers"][0]["id"].as_str().unwrap())
+    );
+    let audit = accord_at(&w.orders, &w.url, &["audit", "--format", "json"], 0)
+        .await
+        .json();
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(actions.contains(&"UseWaiver"), "{actions:?}");
+
+    // Warn instead: the break is a warning, the publish accepted.
+    let w = walkthrough().await;
+    accord_at(
+        &w.orders,
+        &w.url,
+        &[
+            "config",
+            "set",
+            "orders/order-placed",
+            "--consumer-breaks",
+            "warn",
+        ],
+        0,
+    )
+    .await;
+    let warned = accord_at(&w.orders, &w.url, &["check", "--format", "github"], 0).await;
+    assert_contains(
+        &warned.stdout,
+        "::warning file=schemas/order-placed.json,line=7,title=orders/order-placed%3A breaks consumer billing::",
+    );
+    // And the last version billing reads cannot be deprecated unforced.
+    let guarded = accord_at(
+        &w.orders,
+        &w.url,
+        &["deprecate", "orders/order-placed@1.0.0", "--message", "use 2.x"],
+        2,
+    )
+    .await;
+    assert_contains(&guarded.stderr, "billing (^1)");
 }
