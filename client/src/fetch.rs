@@ -291,3 +291,20 @@ async fn load(
         None => Err("reading the cache was interrupted".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_asks_for_what_the_fetch_asked_for() {
+        let of = |s: &str| requirement_of(&s.parse().unwrap()).to_string();
+        assert_eq!(of("^1.2"), "^1.2");
+        assert_eq!(of("1.4.0"), "=1.4.0");
+        assert_eq!(of("2.0.0-rc.1"), "=2.0.0-rc.1");
+        assert_eq!(of("latest"), "*");
+        let exact = requirement_of(&"1.4.0".parse().unwrap());
+        assert!(exact.matches(&"1.4.0".parse().unwrap()));
+        assert!(!exact.matches(&"1.4.1".parse().unwrap()));
+    }
+}

@@ -265,6 +265,12 @@ async fn a_revoked_waiver_covers_nothing_and_a_contract_set_to_warn_accepts_the_
         .await
         .unwrap_err();
     assert!(err.to_string().contains("reason"), "{err}");
+    let long = "x".repeat(3000);
+    let err = client
+        .create_waiver(&waiver_request(Some("billing"), &[], &long, 60))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("at most 2000"), "{err}");
 
     // Warn instead of refuse: accepted, the break reported.
     let setting = client

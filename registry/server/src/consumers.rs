@@ -76,8 +76,10 @@ struct Judge<'a> {
     default_draft: Draft,
     now: i64,
     judged: Vec<Option<Judgement>>,
-    /// Stored versions parsed for consumers without a reader, by fingerprint.
-    stored: HashMap<String, Arc<Schema>>,
+    /// The findings of each consumer schema (a reader, or a stored version)
+    /// against the schema decided on, by its fingerprint: consumers that
+    /// read with the same schema are judged once.
+    findings: HashMap<String, Vec<Finding>>,
 }
 
 impl<'a> Judge<'a> {
@@ -97,20 +99,16 @@ impl<'a> Judge<'a> {
         let entry = self.entry(at);
         if let Some(reader) = entry.reader(self.default_draft) {
             let reader = reader?;
-            let same = entry
+            let fingerprint = entry
                 .record
                 .reader
                 .as_ref()
-                .is_some_and(|r| r.fingerprint == self.fingerprint);
-            let findings = if same {
-                Vec::new()
-            } else {
-                reading_findings(&reader, self.schema)
-            };
+                .map(|r| r.fingerprint.clone())
+                .unwrap_or_default();
             return Ok(Judgement {
                 reader: true,
                 against: None,
-                findings,
+                findings: self.findings_of(&fingerprint, || Ok(reader))?,
             });
         }
         let selector = VersionSelector::Requirement(entry.record.requirement.clone());
@@ -122,25 +120,34 @@ impl<'a> Judge<'a> {
                 findings: Vec::new(),
             });
         };
-        let findings = if current.record.fingerprint == self.fingerprint {
-            Vec::new()
-        } else {
-            let schema = match self.stored.get(&current.record.fingerprint) {
-                Some(schema) => schema.clone(),
-                None => {
-                    let schema = Arc::new(parsed(self.name, current, self.default_draft)?);
-                    self.stored
-                        .insert(current.record.fingerprint.clone(), schema.clone());
-                    schema
-                }
-            };
-            reading_findings(&schema, self.schema)
-        };
+        let (name, default_draft) = (self.name, self.default_draft);
+        let findings = self.findings_of(&current.record.fingerprint, || {
+            Ok(Arc::new(parsed(name, current, default_draft)?))
+        })?;
         Ok(Judgement {
             reader: false,
             against: Some(current.record.version.clone()),
             findings,
         })
+    }
+
+    /// The findings of the consumer schema with `fingerprint` (parsed by
+    /// `schema` when needed) against the schema decided on: none when they
+    /// are the same document.
+    fn findings_of(
+        &mut self,
+        fingerprint: &str,
+        schema: impl FnOnce() -> Result<Arc<Schema>, Error>,
+    ) -> Result<Vec<Finding>, Error> {
+        if fingerprint == self.fingerprint {
+            return Ok(Vec::new());
+        }
+        if let Some(found) = self.findings.get(fingerprint) {
+            return Ok(found.clone());
+        }
+        let found = reading_findings(&*schema()?, self.schema);
+        self.findings.insert(fingerprint.to_owned(), found.clone());
+        Ok(found)
     }
 
     /// The active waivers that cover every finding of the consumer at
@@ -313,7 +320,7 @@ pub fn decide(
         default_draft,
         now,
         judged: vec![None; contract.consumers.len()],
-        stored: HashMap::new(),
+        findings: HashMap::new(),
     };
     let version = decision.version.clone();
     decision.impacts = (0..contract.consumers.len())

@@ -312,6 +312,7 @@ impl Registry {
                 reason: "a waiver needs a reason: why the break is acceptable".into(),
             });
         }
+        super::refuse_long("reason", reason)?;
         let now = now_millis();
         if input.expires_at <= now {
             return Err(Error::InvalidArgument {

@@ -856,6 +856,24 @@ impl Registry {
     }
 }
 
+/// The longest reason (of a waiver, of a forced guard) kept, in bytes: a
+/// sentence or a paragraph, not a document.
+const MAX_REASON_BYTES: usize = 2000;
+
+/// Refuses a reason longer than [`MAX_REASON_BYTES`].
+fn refuse_long(what: &'static str, reason: &str) -> Result<(), Error> {
+    if reason.len() > MAX_REASON_BYTES {
+        return Err(Error::InvalidArgument {
+            what,
+            reason: format!(
+                "{what} is {} bytes long; at most {MAX_REASON_BYTES} are kept: say why in a paragraph and link to the rest",
+                reason.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A force reason as given: `None` when not forcing; an empty one is refused.
 fn force_reason(force: Option<&str>) -> Result<Option<String>, Error> {
     match force.map(str::trim) {
@@ -864,7 +882,10 @@ fn force_reason(force: Option<&str>) -> Result<Option<String>, Error> {
             what: "force_reason",
             reason: "forcing past registered consumers needs a reason, kept in the audit log".into(),
         }),
-        Some(reason) => Ok(Some(reason.to_owned())),
+        Some(reason) => {
+            refuse_long("force_reason", reason)?;
+            Ok(Some(reason.to_owned()))
+        }
     }
 }
 
