@@ -585,9 +585,12 @@ impl RegistryService for RegistryGrpc {
             .read(
                 request,
                 "ListConsumers",
-                |r| match r.consumer.is_empty() {
-                    true => vec![&r.component],
-                    false => vec![&r.consumer],
+                |r| {
+                    if r.consumer.is_empty() {
+                        vec![&r.component]
+                    } else {
+                        vec![&r.consumer]
+                    }
                 },
                 |r| r.min_sequence,
             )
