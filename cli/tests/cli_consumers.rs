@@ -265,6 +265,59 @@ async fn a_waiver_lets_the_break_through_as_waived_and_once_expired_the_break_co
         .await
         .json();
     assert_eq!(active["waivers"], serde_json::json!([]));
+
+    // A waiver of every consumer, for the rule that fires, covers the
+    // break again until it is revoked.
+    let rule = impact(&refused, "billing")["findings"][0]["rule"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let every = accord_at(
+        &work,
+        &url,
+        &[
+            "waiver",
+            "create",
+            "orders/placed",
+            "--all-consumers",
+            "--rule",
+            &rule,
+            "--reason",
+            "nobody reads the title",
+            "--expires",
+            "2099-12-31",
+            "--format",
+            "json",
+        ],
+        0,
+    )
+    .await
+    .json();
+    assert_eq!(every["waiver"]["consumer"], Value::Null);
+    assert_eq!(every["waiver"]["rules"], serde_json::json!([rule]));
+    assert_eq!(every["waiver"]["expires_at"], "2099-12-31T23:59:59Z");
+    let waived = check_json(&work, &url, "titled.json", 0).await;
+    assert_eq!(impact(&waived, "billing")["outcome"], "WAIVED");
+    let id = every["waiver"]["id"].as_str().unwrap();
+    let revoked = accord_at(&work, &url, &["waiver", "revoke", id], 0).await;
+    assert_contains(&revoked.stdout, "revoked waiver");
+    check_json(&work, &url, "titled.json", 1).await;
+    let err = accord_at(
+        &work,
+        &url,
+        &[
+            "waiver",
+            "create",
+            "orders/placed",
+            "--reason",
+            "r",
+            "--expires",
+            "1d",
+        ],
+        2,
+    )
+    .await;
+    assert_contains(&err.stderr, "--consumer");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
