@@ -16,10 +16,14 @@
 //!   tonic baseline, and how long a write takes to show on another replica.
 //! - `flood`: refused writes without a token carrying large fields
 //!   ([`flood`]): how fast they are refused, how much the data dir grows.
+//! - `consumers`: publish latency as the number of registered consumers of
+//!   the contract grows ([`consumers`]); the baseline is a contract without
+//!   consumers, in the same rounds.
 //!
 //! [`load`] holds the driver and its statistics.
 
 mod baseline;
+mod consumers;
 mod flood;
 mod load;
 mod replicas;
@@ -66,6 +70,26 @@ enum Cmd {
     },
     /// Measure calls against the registry and against the baseline.
     Run(RunArgs),
+    /// Publish latency with 0, 10 and 100 (or --counts) registered consumers
+    /// of the contract.
+    Consumers {
+        /// The registry (it needs no seed).
+        #[arg(long, default_value = "http://127.0.0.1:50051")]
+        registry: String,
+        /// Consumer counts, comma-separated; the first is the baseline.
+        #[arg(long, value_delimiter = ',', default_value = "0,10,100")]
+        counts: Vec<usize>,
+        /// Measured publishes per count.
+        #[arg(long, default_value_t = 200)]
+        publishes: usize,
+        /// Unmeasured publishes per count first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
+        /// Register the consumers without reader schemas (each is then
+        /// checked against the version its requirement resolves to).
+        #[arg(long)]
+        without_readers: bool,
+    },
     /// Time the registry binary to SERVING on a data directory and read its
     /// resident memory.
     Startup {
@@ -165,6 +189,21 @@ fn main() -> anyhow::Result<()> {
             concurrency,
         } => runtime.block_on(seed(&registry, shape.into(), concurrency)),
         Cmd::Run(args) => runtime.block_on(run(args)),
+        Cmd::Consumers {
+            registry,
+            counts,
+            publishes,
+            warmup,
+            without_readers,
+        } => runtime.block_on(consumers::run(
+            &registry,
+            consumers::Plan {
+                counts,
+                publishes,
+                warmup,
+                readers: !without_readers,
+            },
+        )),
         Cmd::Startup {
             binary,
             data_dir,

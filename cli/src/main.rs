@@ -2,6 +2,8 @@
 //!
 //! - `main.rs`: the command line (clap), dispatch and exit codes.
 //! - [`access`]: the token and TLS settings of registry calls, and `audit`.
+//! - [`consumers`]: `can-i-deploy`, `consumer`, `consumers`, `waiver`, and
+//!   the `[[consumes]]` entries of accord.toml.
 //! - [`offline`]: `check --against` and `diff OLD NEW` through the engine.
 //! - [`online`]: the commands that talk to a registry through `accord-client`.
 //! - [`manifest`]: `accord.toml`, contracts as code.
@@ -13,6 +15,7 @@
 //! - [`root`]: the repository root that report paths are relative to.
 
 mod access;
+mod consumers;
 mod locate;
 mod manifest;
 mod offline;
@@ -39,8 +42,9 @@ use crate::{
 
 const EXIT_CODES: &str = "\
 Exit codes:
-  0  success; the change is compatible
-  1  breaking changes found: a check or publish refused, a diff with breaking findings
+  0  success; the change is compatible (can-i-deploy: the reader reads every live version)
+  1  breaking changes found: a check or publish refused (a break not announced, or a
+     registered consumer broken), a diff with breaking findings, can-i-deploy refused
   2  any other error: bad input, unreadable file, not found, registry unreachable,
      permission denied (with accord.toml: any contract that could not be checked)
 
@@ -132,9 +136,10 @@ struct Cli {
         long_help = "Output format. text: for a person, grouped, breaking findings marked, \
             coloured on a terminal. json: one stable object (see README). github: GitHub \
             Actions workflow commands pointing at the schema file. junit: JUnit XML, one \
-            test case per contract. sarif: SARIF 2.1.0, one result per finding. check, diff \
-            and publish take all five; the other commands text or json (watch: one JSON \
-            object per line); get always prints the schema. An error is reported in the \
+            test case per contract. sarif: SARIF 2.1.0, one result per finding. check, diff, \
+            publish, can-i-deploy and consumer register take all five (a consumer that a \
+            version breaks is one more annotation, test case or result); the other commands \
+            text or json (watch: one JSON object per line); get always prints the schema. An error is reported in the \
             format asked for too (JSON {\"error\": …}, a JUnit <error>, a SARIF \
             notification, a GitHub ::error), so a report file is never left empty. Paths in \
             reports are relative to the repository root: GITHUB_WORKSPACE when set, else \
@@ -342,6 +347,8 @@ enum Command {
         /// `accord get` prints it on stderr), so say what to move to.
         #[arg(long, short)]
         message: String,
+        #[command(flatten)]
+        force: Force,
     },
 
     /// Delete a contract or one version: hidden and restorable unless --hard.
@@ -365,6 +372,8 @@ enum Command {
         /// answer, it refuses to act unless --yes says the deletion is intended.
         #[arg(long, short)]
         yes: bool,
+        #[command(flatten)]
+        force: Force,
     },
 
     /// Bring back soft-deleted versions of a contract: one, or all of them.
@@ -399,6 +408,52 @@ enum Command {
         component: Option<String>,
     },
 
+    /// Can this consumer deploy? Its reader checked against every live version it would read.
+    #[command(
+        name = "can-i-deploy",
+        after_help = concat!(
+            "Examples:\n",
+            "  accord can-i-deploy billing --reads orders/order-placed@^1 --reader schemas/order-placed.reader.json\n",
+            "  accord can-i-deploy billing --reads orders/order-placed@^1 --format github\n",
+            "\n",
+            "Exit codes: 0 the reader accepts every document of every live (not deleted)\n",
+            "version that satisfies the requirement, 1 it rejects some (the findings, per\n",
+            "version, say which documents), 2 error. Without --reader, the version the\n",
+            "requirement resolves to must read the others, and the requirement must resolve."
+        )
+    )]
+    CanIDeploy {
+        /// The consuming component.
+        consumer: String,
+        /// COMPONENT/CONTRACT@REQUIREMENT: the contract read and the versions accepted.
+        #[arg(long, value_name = "COMPONENT/CONTRACT@REQUIREMENT")]
+        reads: String,
+        /// The JSON Schema the consumer validates documents with.
+        #[arg(long, value_name = "FILE")]
+        reader: Option<PathBuf>,
+    },
+
+    /// Register or unregister what a component reads.
+    #[command(subcommand)]
+    Consumer(ConsumerCommand),
+
+    /// The registered consumers of a contract, or what one consumer reads.
+    #[command(
+        after_help = "Examples:\n  accord consumers orders/order-placed\n  accord consumers --consumer billing --format json"
+    )]
+    Consumers {
+        /// COMPONENT/CONTRACT: its consumers.
+        #[arg(required_unless_present = "consumer")]
+        contract: Option<String>,
+        /// A consuming component: the contracts it reads.
+        #[arg(long, conflicts_with = "contract")]
+        consumer: Option<String>,
+    },
+
+    /// Create, list and revoke waivers of consumer breaks.
+    #[command(subcommand)]
+    Waiver(WaiverCommand),
+
     /// List the write attempts the registry recorded, accepted and refused (admin).
     #[command(after_help = concat!(
         "Examples:\n",
@@ -411,6 +466,118 @@ enum Command {
         /// e.g. 2026-11-27T09:00:00Z, or 90m, 24h, 7d. Without it, the whole log.
         #[arg(long, value_name = "TIME", value_parser = access::parse_since)]
         since: Option<std::time::SystemTime>,
+    },
+}
+
+/// Forcing past registered consumers.
+#[derive(Debug, Args)]
+struct Force {
+    /// Deprecate or erase even the last version a registered consumer can use.
+    ///
+    /// The registry refuses to deprecate, or to erase (--hard), the last
+    /// version that satisfies a registered consumer's requirement, naming the
+    /// consumers. --force does it anyway; it needs --reason, which the audit
+    /// log keeps.
+    #[arg(long, requires = "reason")]
+    force: bool,
+    /// Why forcing is right (with --force); kept in the audit log.
+    #[arg(long, requires = "force", value_name = "TEXT")]
+    reason: Option<String>,
+}
+
+impl Force {
+    fn reason(&self) -> Option<&str> {
+        self.force.then(|| self.reason.as_deref().unwrap_or_default())
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum ConsumerCommand {
+    /// Register what a component reads: a contract, the versions it accepts, its reader schema.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord consumer register billing --reads orders/order-placed@^1 --reader schemas/order-placed.reader.json\n",
+        "  accord consumer register billing --reads 'orders/order-placed@>=1.2, <3'\n",
+        "\n",
+        "Every later publish of a version that satisfies the requirement is checked against\n",
+        "the reader (without one: against the version the requirement resolves to) and\n",
+        "refused if it breaks it, unless a waiver covers the break. Needs the publisher role\n",
+        "on CONSUMER."
+    ))]
+    Register {
+        /// The consuming component.
+        consumer: String,
+        /// COMPONENT/CONTRACT@REQUIREMENT: the contract read and the versions accepted.
+        #[arg(long, value_name = "COMPONENT/CONTRACT@REQUIREMENT")]
+        reads: String,
+        /// The JSON Schema the consumer validates documents with.
+        ///
+        /// Without it, a new version is checked against the version the
+        /// requirement resolves to, the one the consumer fetched.
+        #[arg(long, value_name = "FILE")]
+        reader: Option<PathBuf>,
+    },
+    /// Remove a component's reading of a contract.
+    #[command(after_help = "Example:
+  accord consumer unregister billing --reads orders/order-placed")]
+    Unregister {
+        /// The consuming component.
+        consumer: String,
+        /// COMPONENT/CONTRACT (an @REQUIREMENT after it is ignored).
+        #[arg(long, value_name = "COMPONENT/CONTRACT")]
+        reads: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum WaiverCommand {
+    /// Accept a consumer's break for a while (admin): publishes it covers go through.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  accord waiver create orders/order-placed --consumer billing --reason 'billing deploys its new reader first' --expires 7d\n",
+        "  accord waiver create orders/order-placed --all-consumers --rule PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL \\\n",
+        "      --reason 'the note field is ignored' --expires 2026-12-31\n",
+        "\n",
+        "The token's name is recorded as the approver. A publish the waiver lets through\n",
+        "reports the consumer WAIVED, naming the waiver and its expiry; after the expiry\n",
+        "the break counts again."
+    ))]
+    Create {
+        /// COMPONENT/CONTRACT whose publishes it covers.
+        contract: String,
+        /// The consumer whose breaks it covers.
+        #[arg(long, required_unless_present = "all_consumers")]
+        consumer: Option<String>,
+        /// Cover the breaks of every consumer of the contract.
+        #[arg(long, conflicts_with = "consumer")]
+        all_consumers: bool,
+        /// A rule id it covers (repeat for more); none: every rule.
+        #[arg(long = "rule", value_name = "RULE")]
+        rules: Vec<String>,
+        /// Why the break is acceptable.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// When it expires: RFC 3339, a date (until the end of that day, UTC), or a duration from now (7d).
+        #[arg(long, value_name = "DATE", value_parser = consumers::parse_expires)]
+        expires: std::time::SystemTime,
+    },
+    /// List waivers: the active ones, or all with --all.
+    #[command(after_help = "Examples:
+  accord waiver list
+  accord waiver list orders/order-placed --all --format json")]
+    List {
+        /// Only the waivers of this COMPONENT/CONTRACT.
+        contract: Option<String>,
+        /// Also expired and revoked waivers.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Revoke a waiver before its expiry (admin).
+    #[command(after_help = "Example:
+  accord waiver revoke w-3f9a1c2b7d4e")]
+    Revoke {
+        /// The waiver's id, as `waiver list` shows it.
+        id: String,
     },
 }
 
@@ -434,12 +601,22 @@ enum ConfigCommand {
         name: Option<String>,
         #[command(flatten)]
         judgement: Judgement,
+        /// What a break of a registered consumer does: refuse (the default) or warn.
+        ///
+        /// With warn, a publish that breaks a registered consumer is accepted and
+        /// the break reported; with refuse, it is refused unless a waiver covers it.
+        #[arg(long, value_name = "refuse|warn", value_parser = parse_consumer_breaks)]
+        consumer_breaks: Option<accord_client::ConsumerBreaks>,
         /// Remove the contract's own settings so that it inherits the global ones.
         ///
         /// Later changes of the global settings then apply to the contract again.
-        #[arg(long, conflicts_with_all = ["mode", "policy"])]
+        #[arg(long, conflicts_with_all = ["mode", "policy", "consumer_breaks"])]
         clear: bool,
     },
+}
+
+fn parse_consumer_breaks(s: &str) -> Result<accord_client::ConsumerBreaks, String> {
+    s.parse()
 }
 
 fn parse_mode(s: &str) -> Result<Mode, String> {
@@ -581,7 +758,15 @@ fn manifest_run(registry: &str, path: &Path, action: online::Action) -> RunRepor
     match manifest::Manifest::load(path) {
         Ok(manifest) => RunReport {
             reports: online::block_on(async {
-                Ok(online::run_targets(registry, &manifest.targets(), action, &root).await)
+                let mut reports = Vec::new();
+                if !manifest.contracts.is_empty() {
+                    reports.extend(online::run_targets(registry, &manifest.targets(), action, &root).await);
+                }
+                if !manifest.consumes.is_empty() {
+                    reports
+                        .extend(consumers::run_readings(registry, &manifest.consumes, action, &root).await);
+                }
+                Ok(reports)
             })
             .unwrap_or_else(|e| {
                 // Only the runtime itself can fail here.
@@ -650,11 +835,11 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let format = cli.format;
     let takes_reports = matches!(
         cli.command,
-        Command::Check { .. } | Command::Diff { .. } | Command::Publish { .. }
+        Command::Check { .. } | Command::Diff { .. } | Command::Publish { .. } | Command::CanIDeploy { .. }
     );
     if !takes_reports && !matches!(format, Format::Text | Format::Json) {
         anyhow::bail!(
-            "--format {} applies to check, diff and publish; this command prints text or json",
+            "--format {} applies to check, diff, publish and can-i-deploy; this command prints text or json",
             format.name()
         );
     }
@@ -765,28 +950,90 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Config(ConfigCommand::Set {
             name,
             judgement,
+            consumer_breaks,
             clear,
         }) => {
-            if !clear && judgement.mode.is_none() && judgement.policy.is_none() {
-                anyhow::bail!("config set needs --mode, --policy or --clear");
-            }
-            online::block_on(online::config_set(
-                &registry,
-                name.as_deref(),
-                judgement.mode,
-                judgement.policy,
+            let change = accord_client::ConfigChange {
+                mode: judgement.mode,
+                policy: judgement.policy,
+                consumer_breaks,
                 clear,
-                json,
-            ))
+            };
+            if change == accord_client::ConfigChange::default() {
+                anyhow::bail!("config set needs --mode, --policy, --consumer-breaks or --clear");
+            }
+            online::block_on(online::config_set(&registry, name.as_deref(), change, json))
         }
-        Command::Deprecate { target, message } => {
-            online::block_on(online::deprecate(&registry, &target, &message, json))
-        }
-        Command::Delete { target, hard, yes } => {
+        Command::Deprecate {
+            target,
+            message,
+            force,
+        } => online::block_on(online::deprecate(
+            &registry,
+            &target,
+            &message,
+            force.reason(),
+            json,
+        )),
+        Command::Delete {
+            target,
+            hard,
+            yes,
+            force,
+        } => {
             if !yes && !online::confirm_delete(&target, hard)? {
                 anyhow::bail!("not deleted: the deletion was not confirmed");
             }
-            online::block_on(online::delete(&registry, &target, hard, json))
+            online::block_on(online::delete(&registry, &target, hard, force.reason(), json))
+        }
+        Command::CanIDeploy {
+            consumer,
+            reads,
+            reader,
+        } => {
+            let run = reading_run(&registry, consumer, reads, reader, online::Action::Check)?;
+            report(&run, format, Kind::CanIDeploy)
+        }
+        Command::Consumer(ConsumerCommand::Register {
+            consumer,
+            reads,
+            reader,
+        }) => {
+            let run = reading_run(&registry, consumer, reads, reader, online::Action::Publish)?;
+            report(&run, format, Kind::Register)
+        }
+        Command::Consumer(ConsumerCommand::Unregister { consumer, reads }) => {
+            online::block_on(consumers::unregister(&registry, &consumer, &reads, json))
+        }
+        Command::Consumers { contract, consumer } => online::block_on(consumers::list(
+            &registry,
+            contract.as_deref(),
+            consumer.as_deref(),
+            json,
+        )),
+        Command::Waiver(WaiverCommand::Create {
+            contract,
+            consumer,
+            all_consumers,
+            rules,
+            reason,
+            expires,
+        }) => {
+            let consumer = if all_consumers { None } else { consumer };
+            let new = consumers::NewWaiver {
+                contract,
+                consumer,
+                rules,
+                reason,
+                expires,
+            };
+            online::block_on(consumers::create_waiver(&registry, new, json))
+        }
+        Command::Waiver(WaiverCommand::List { contract, all }) => {
+            online::block_on(consumers::list_waivers(&registry, contract.as_deref(), all, json))
+        }
+        Command::Waiver(WaiverCommand::Revoke { id }) => {
+            online::block_on(consumers::revoke_waiver(&registry, &id, json))
         }
         Command::Restore { target } => online::block_on(online::restore(&registry, &target, json)),
         Command::Watch { from, component } => {
@@ -794,6 +1041,31 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Audit { since } => online::block_on(access::audit(&registry, since, json)),
     }
+}
+
+/// One reading from the command line, checked (can-i-deploy) or registered.
+fn reading_run(
+    registry: &str,
+    consumer: String,
+    reads: String,
+    reader: Option<PathBuf>,
+    action: online::Action,
+) -> anyhow::Result<RunReport> {
+    let reading = consumers::Reading {
+        consumer,
+        reads,
+        reader,
+        origin: String::new(),
+    };
+    let reports = online::block_on(async {
+        Ok(consumers::run_readings(registry, std::slice::from_ref(&reading), action, &Root::of_cwd()).await)
+    })?;
+    Ok(RunReport {
+        reports,
+        error: None,
+        single: true,
+        file: None,
+    })
 }
 
 /// The registry judges with the contract's own settings; a flag that would

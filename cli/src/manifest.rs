@@ -1,10 +1,18 @@
-//! `accord.toml`: the contracts a repository owns, as code.
+//! `accord.toml`: the contracts a repository owns, and those it reads, as
+//! code.
 //!
 //! ```toml
+//! consumer = "billing"                   # the component this repository deploys
+//!
 //! [[contract]]
 //! name = "orders/order-placed"
 //! schema = "schemas/order-placed.json"   # relative to accord.toml
 //! version = "1.4.0"                      # optional for patch and minor changes
+//!
+//! [[consumes]]
+//! contract = "orders/order-placed"
+//! requirement = "^1"
+//! reader = "schemas/order-placed.reader.json"   # optional
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -12,7 +20,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use crate::{online::Target, report::Pin};
+use crate::{consumers::Reading, online::Target, report::Pin};
 
 /// A parsed manifest.
 #[derive(Debug)]
@@ -21,6 +29,8 @@ pub struct Manifest {
     pub path: PathBuf,
     /// The contracts, in file order (publish order).
     pub contracts: Vec<Entry>,
+    /// The readings of other contracts, in file order.
+    pub consumes: Vec<Reading>,
 }
 
 /// One `[[contract]]` table.
@@ -39,8 +49,24 @@ pub struct Entry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    /// The consuming component, for every `[[consumes]]` without its own.
+    #[serde(default)]
+    consumer: Option<String>,
     #[serde(default)]
     contract: Vec<RawEntry>,
+    #[serde(default)]
+    consumes: Vec<RawConsumes>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConsumes {
+    contract: String,
+    requirement: String,
+    #[serde(default)]
+    reader: Option<String>,
+    #[serde(default)]
+    consumer: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,8 +89,8 @@ impl Manifest {
         })?;
         let raw: Raw = toml::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.to_string().trim_end()))?;
-        if raw.contract.is_empty() {
-            bail!("{}: no [[contract]] table", path.display());
+        if raw.contract.is_empty() && raw.consumes.is_empty() {
+            bail!("{}: no [[contract]] nor [[consumes]] table", path.display());
         }
         let base = path.parent().unwrap_or(Path::new(""));
         let mut seen = std::collections::HashSet::new();
@@ -85,9 +111,36 @@ impl Manifest {
                 version,
             });
         }
+        let mut consumes = Vec::with_capacity(raw.consumes.len());
+        let mut read = std::collections::HashSet::new();
+        for (i, entry) in raw.consumes.into_iter().enumerate() {
+            let at = || format!("{}: consumes #{} ({:?})", path.display(), i + 1, entry.contract);
+            let Some(consumer) = entry.consumer.or_else(|| raw.consumer.clone()) else {
+                bail!(
+                    "{}: no consumer: set consumer = \"COMPONENT\" at the top of the file (the \
+                     component this repository deploys) or in the entry",
+                    at()
+                );
+            };
+            let reads = format!("{}@{}", entry.contract, entry.requirement);
+            crate::consumers::parse_reads(&reads).with_context(at)?;
+            if !read.insert((consumer.clone(), entry.contract.clone())) {
+                bail!("{}: {consumer} reads it twice", at());
+            }
+            if entry.reader.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                bail!("{}: empty reader path", at());
+            }
+            consumes.push(Reading {
+                origin: format!("{}: consumes {}", path.display(), entry.contract),
+                consumer,
+                reads,
+                reader: entry.reader.map(|r| base.join(r)),
+            });
+        }
         Ok(Self {
             path: path.to_path_buf(),
             contracts,
+            consumes,
         })
     }
 

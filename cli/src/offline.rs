@@ -70,6 +70,8 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
             .map(|f| FindingOut::from_engine(f, named, Some(&lines), policy))
             .collect(),
         registry: None,
+        consumer_impacts: None,
+        consumer: None,
         error: None,
         pin: Pin::default(),
     })

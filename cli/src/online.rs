@@ -20,7 +20,7 @@ use crate::{
     access::connect,
     locate::Lines,
     offline,
-    report::{CheckReport, ErrorOut, FindingOut, Pin, RegistryDecision, bump_name},
+    report::{CheckReport, ErrorOut, FindingOut, ImpactOut, Pin, RegistryDecision, bump_name},
     root::Root,
 };
 
@@ -177,6 +177,7 @@ struct Answer<'a> {
     required_bump: Bump,
     findings: &'a [accord_client::Finding],
     checked_against: &'a [Version],
+    impacts: &'a [accord_client::ConsumerImpact],
 }
 
 /// A report of the registry's answer about `p`.
@@ -191,6 +192,7 @@ fn registry_report(
         required_bump,
         findings: found,
         checked_against,
+        impacts,
     } = answer;
     registry.checked_against = checked_against.iter().map(ToString::to_string).collect();
     let (mode, policy) = config_names(config);
@@ -207,6 +209,13 @@ fn registry_report(
             .map(|f| FindingOut::from_registry(f, Some(&lines), config.map(|c| c.policy)))
             .collect(),
         registry: Some(registry),
+        consumer_impacts: Some(
+            impacts
+                .iter()
+                .map(|i| ImpactOut::from_registry(i, Some(&lines)))
+                .collect(),
+        ),
+        consumer: None,
         error: None,
         pin: Pin::default(),
     }
@@ -242,6 +251,7 @@ async fn check_one(client: &Client, p: &Prepared, shown: &str) -> Result<CheckRe
         required_bump: outcome.required_bump,
         findings: &outcome.findings,
         checked_against: &outcome.checked_against,
+        impacts: &outcome.consumer_impacts,
     };
     Ok(registry_report(p, shown, answer, decision))
 }
@@ -269,6 +279,7 @@ async fn publish_one(client: &Client, p: &Prepared, shown: &str) -> Result<Check
                 required_bump: outcome.required_bump,
                 findings: &outcome.findings,
                 checked_against: &outcome.checked_against,
+                impacts: &outcome.consumer_impacts,
             };
             Ok(registry_report(p, shown, answer, decision))
         }
@@ -289,6 +300,7 @@ async fn publish_one(client: &Client, p: &Prepared, shown: &str) -> Result<Check
                 required_bump: refusal.required_bump,
                 findings: &refusal.findings,
                 checked_against: &refusal.checked_against,
+                impacts: &refusal.consumer_impacts,
             };
             Ok(registry_report(p, shown, answer, decision))
         }
@@ -341,6 +353,8 @@ pub async fn diff(
             .map(|f| FindingOut::from_registry(f, None, outcome.config.map(|c| c.policy)))
             .collect(),
         registry: None,
+        consumer_impacts: None,
+        consumer: None,
         error: None,
         pin: Pin::default(),
     })
@@ -508,11 +522,13 @@ fn print_config(
 ) -> Result<()> {
     let scope = name.map_or_else(|| "global".to_owned(), ToString::to_string);
     let (mode, policy) = (setting.config.mode, setting.config.policy);
+    let breaks = setting.consumer_breaks.as_str();
     if as_json {
         return print_json(&json!({
             "scope": scope,
             "mode": mode,
             "policy": policy,
+            "consumer_breaks": breaks,
             "inherited": setting.inherited,
         }));
     }
@@ -522,7 +538,10 @@ fn print_config(
         ""
     };
     let mut out = anstream::stdout().lock();
-    writeln!(out, "{scope}: mode {mode}, policy {policy}{note}")?;
+    writeln!(
+        out,
+        "{scope}: mode {mode}, policy {policy}, consumer breaks {breaks}{note}"
+    )?;
     Ok(())
 }
 
@@ -546,27 +565,31 @@ pub async fn config_get(url: &str, name: Option<&str>, as_json: bool) -> Result<
     Ok(Outcome::Success)
 }
 
-/// `accord config set [NAME] [--mode M] [--policy P] [--clear]`.
+/// `accord config set [NAME] [--mode M] [--policy P] [--consumer-breaks B] [--clear]`.
 pub async fn config_set(
     url: &str,
     name: Option<&str>,
-    mode: Option<Mode>,
-    policy: Option<Policy>,
-    clear: bool,
+    change: ConfigChange,
     as_json: bool,
 ) -> Result<Outcome> {
     let name = optional_name(name)?;
     let client = connect(url).await?;
     let setting = client
-        .set_config(name.as_ref(), ConfigChange { mode, policy, clear })
+        .set_config(name.as_ref(), change)
         .await
         .with_context(|| format!("config set {}", scope_name(name.as_ref())))?;
     print_config(name.as_ref(), setting, as_json)?;
     Ok(Outcome::Success)
 }
 
-/// `accord deprecate NAME@VERSION --message M`.
-pub async fn deprecate(url: &str, target: &str, message: &str, as_json: bool) -> Result<Outcome> {
+/// `accord deprecate NAME@VERSION --message M [--force --reason R]`.
+pub async fn deprecate(
+    url: &str,
+    target: &str,
+    message: &str,
+    force: Option<&str>,
+    as_json: bool,
+) -> Result<Outcome> {
     let (name, version) = parse_target(target)?;
     let Some(version) = version else {
         bail!("deprecate needs COMPONENT/CONTRACT@VERSION, got {target:?}");
@@ -575,10 +598,11 @@ pub async fn deprecate(url: &str, target: &str, message: &str, as_json: bool) ->
         bail!("--message must say why {target} is deprecated and what to use instead");
     }
     let client = connect(url).await?;
-    let stored = client
-        .deprecate(&name, &version, message)
-        .await
-        .with_context(|| format!("deprecate {target}"))?;
+    let stored = match force {
+        Some(reason) => client.deprecate_forced(&name, &version, message, reason).await,
+        None => client.deprecate(&name, &version, message).await,
+    }
+    .with_context(|| format!("deprecate {target}"))?;
     if as_json {
         print_json(&json!({ "contract": name.to_string(), "version": version_json(&stored) }))?;
     } else {
@@ -613,13 +637,25 @@ pub fn confirm_delete(target: &str, hard: bool) -> Result<bool> {
     Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
-/// `accord delete NAME[@VERSION] [--hard]`.
-pub async fn delete(url: &str, target: &str, hard: bool, as_json: bool) -> Result<Outcome> {
+/// `accord delete NAME[@VERSION] [--hard] [--force --reason R]`.
+pub async fn delete(
+    url: &str,
+    target: &str,
+    hard: bool,
+    force: Option<&str>,
+    as_json: bool,
+) -> Result<Outcome> {
     let (name, version) = parse_target(target)?;
     let client = connect(url).await?;
-    let deleted = match &version {
-        Some(version) => vec![client.delete_version(&name, version, hard).await],
-        None => match client.delete_contract(&name, hard).await {
+    let deleted = match (&version, force) {
+        (Some(version), Some(reason)) => {
+            vec![client.delete_version_forced(&name, version, hard, reason).await]
+        }
+        (Some(version), None) => vec![client.delete_version(&name, version, hard).await],
+        (None, _) => match match force {
+            Some(reason) => client.delete_contract_forced(&name, hard, reason).await,
+            None => client.delete_contract(&name, hard).await,
+        } {
             Ok(versions) => versions.into_iter().map(Ok).collect(),
             Err(e) => vec![Err(e)],
         },
@@ -663,13 +699,7 @@ pub async fn restore(url: &str, target: &str, as_json: bool) -> Result<Outcome> 
 }
 
 fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Published => "published",
-        EventKind::Deprecated => "deprecated",
-        EventKind::Deleted => "deleted",
-        EventKind::Restored => "restored",
-        EventKind::ConfigChanged => "config_changed",
-    }
+    kind.as_str()
 }
 
 /// `accord watch [--from SEQ]`: one line per event, flushed at once so a
@@ -697,6 +727,8 @@ pub async fn watch(url: &str, from: u64, component: Option<&str>, as_json: bool)
                 "mode": mode,
                 "policy": policy,
                 "hard": event.hard,
+                "consumer": event.consumer,
+                "waiver_id": event.waiver_id,
             });
             serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from)?;
             writeln!(out)?;

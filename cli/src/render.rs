@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use serde_json::{Value, json};
 
-use crate::report::{CheckReport, ErrorOut, FindingOut, Pin, RunReport, Summary};
+use crate::report::{CheckReport, ConsumerOut, ErrorOut, FindingOut, ImpactOut, Pin, RunReport, Summary};
 
 /// An output format chosen with `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -48,6 +48,10 @@ pub enum Kind {
     Diff,
     /// `accord publish`.
     Publish,
+    /// `accord can-i-deploy`.
+    CanIDeploy,
+    /// `accord consumer register`.
+    Register,
     /// Any other command (its errors only are rendered here).
     Other,
 }
@@ -58,6 +62,8 @@ impl Kind {
             Kind::Check => "check",
             Kind::Diff => "diff",
             Kind::Publish => "publish",
+            Kind::CanIDeploy => "can-i-deploy",
+            Kind::Register => "register",
             Kind::Other => "run",
         }
     }
@@ -105,15 +111,25 @@ fn plural(n: usize, noun: &str) -> String {
     }
 }
 
-/// "3 contracts: 1 accepted, 1 refused, 1 error".
-pub fn summary_line(summary: Summary) -> String {
+/// "3 contracts: 1 accepted, 1 refused, 1 error" ("entries" when the run
+/// has readings of other contracts too).
+pub fn summary_line(summary: Summary, readings: bool) -> String {
+    let counted = match (readings, summary.contracts) {
+        (false, _) => plural(summary.contracts, "contract"),
+        (true, 1) => "1 entry".to_owned(),
+        (true, n) => format!("{n} entries"),
+    };
     format!(
-        "{}: {} accepted, {} refused, {}",
-        plural(summary.contracts, "contract"),
+        "{counted}: {} accepted, {} refused, {}",
         summary.accepted,
         summary.refused,
         plural(summary.errors, "error")
     )
+}
+
+/// Whether the run has readings of other contracts (`[[consumes]]`).
+fn has_readings(run: &RunReport) -> bool {
+    run.reports.iter().any(|r| r.consumer.is_some())
 }
 
 fn text(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
@@ -132,7 +148,7 @@ fn text(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
     }
     if !run.single && !run.reports.is_empty() {
         writeln!(out)?;
-        writeln!(out, "{}", summary_line(run.summary()))?;
+        writeln!(out, "{}", summary_line(run.summary(), has_readings(run)))?;
     }
     Ok(())
 }
@@ -150,6 +166,14 @@ fn name_and_file(report: &CheckReport) -> String {
 /// The registry's verdict in words: "accepted as 1.3.0", "refused: needs a
 /// major version".
 fn verdict_words(report: &CheckReport, kind: Kind) -> String {
+    if let Some(c) = &report.consumer {
+        return match (c.registered, report.compatible) {
+            (Some(true), _) => format!("{} registered as a reader", c.consumer),
+            (Some(false), _) => format!("{} was registered already", c.consumer),
+            (None, true) => format!("{} can deploy", c.consumer),
+            (None, false) => format!("{} cannot deploy", c.consumer),
+        };
+    }
     let Some(d) = &report.registry else {
         return if report.compatible {
             "compatible".into()
@@ -162,6 +186,17 @@ fn verdict_words(report: &CheckReport, kind: Kind) -> String {
         "accepted" if kind == Kind::Publish => format!("published as {version}"),
         "accepted" => format!("accepted as {version}"),
         "already_published" => format!("already published as {version}"),
+        // Compatible version to version, refused for the consumers it breaks.
+        "incompatible"
+            if report.breaking().next().is_none() && report.broken_consumers().any(|i| i.refuses) =>
+        {
+            let names: Vec<&str> = report
+                .broken_consumers()
+                .filter(|i| i.refuses)
+                .map(|i| i.consumer.as_str())
+                .collect();
+            format!("refused: breaks registered consumer(s) {}", names.join(", "))
+        }
         "incompatible" => "refused: needs a major version".into(),
         "version_too_low" => format!("refused: {version} is too low"),
         "version_exists" => format!("refused: {version} is already taken by other content"),
@@ -193,6 +228,136 @@ fn lenient_flag(report: &CheckReport) -> String {
     }
 }
 
+/// The registry's sentence explaining a report's verdict.
+fn explanation(report: &CheckReport) -> Option<String> {
+    match (&report.registry, &report.consumer) {
+        (Some(d), _) => d.explanation.clone(),
+        (None, Some(c)) => c.explanation.clone(),
+        (None, None) => None,
+    }
+}
+
+/// "billing reads orders/placed ^1", for a reading.
+fn reading_name(report: &CheckReport, c: &ConsumerOut) -> String {
+    format!("{} reads {} {}", c.consumer, report.contract, c.requirement)
+}
+
+/// A consumer's reading checked (can-i-deploy) or registered.
+fn text_reading(out: &mut dyn Write, report: &CheckReport, c: &ConsumerOut, kind: Kind) -> io::Result<()> {
+    let (mark, style) = if report.compatible {
+        ("✓", COMPATIBLE)
+    } else {
+        ("✗", BREAKING)
+    };
+    let reader = match &report.schema_file {
+        Some(file) => format!("with reader {file}"),
+        None => "without a reader schema".to_owned(),
+    };
+    writeln!(
+        out,
+        "{style}{mark}{style:#} {BOLD}{}{BOLD:#} {reader}: {style}{}{style:#}",
+        reading_name(report, c),
+        verdict_words(report, kind)
+    )?;
+    if let Some(explanation) = &c.explanation {
+        writeln!(out, "  {DIM}{explanation}{DIM:#}")?;
+    }
+    if !c.versions.is_empty() {
+        let versions: Vec<String> = c
+            .versions
+            .iter()
+            .map(|v| format!("{} {}", v.version, v.outcome))
+            .collect();
+        let resolves = c
+            .resolves_to
+            .as_ref()
+            .map(|v| format!(" (resolves to {v})"))
+            .unwrap_or_default();
+        writeln!(out, "  live versions it reads{resolves}: {}", versions.join(", "))?;
+    }
+    let breaking: Vec<&FindingOut> = report.breaking().collect();
+    if !breaking.is_empty() {
+        writeln!(out, "  {BREAKING}rejects ({}){BREAKING:#}", breaking.len())?;
+        for finding in breaking {
+            text_finding(out, report, finding, BREAKING, "✗")?;
+        }
+    }
+    Ok(())
+}
+
+/// The table of what a version does to each registered consumer.
+fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut]) -> io::Result<()> {
+    if impacts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "  consumers ({})", impacts.len())?;
+    let rows: Vec<[String; 4]> = impacts
+        .iter()
+        .map(|i| {
+            let reads = match (&i.against_version, i.reader) {
+                (_, true) => "its reader".to_owned(),
+                (Some(v), false) => v.clone(),
+                (None, false) => "-".to_owned(),
+            };
+            let mut note = match i.outcome {
+                "BREAKS" if i.refuses => "refuses the publish".to_owned(),
+                "BREAKS" => "warns (the contract's setting)".to_owned(),
+                _ => String::new(),
+            };
+            if !i.waivers.is_empty() {
+                let waivers: Vec<String> = i
+                    .waivers
+                    .iter()
+                    .map(|w| format!("{} until {}", w.id, w.expires_at.as_deref().unwrap_or("-")))
+                    .collect();
+                note = format!("by waiver {}", waivers.join(", "));
+            }
+            [
+                i.consumer.clone(),
+                i.requirement.clone(),
+                format!("{} {reads}", i.outcome),
+                note,
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..3)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for (i, row) in impacts.iter().zip(&rows) {
+        let style = match i.outcome {
+            "BREAKS" if i.refuses => BREAKING,
+            "BREAKS" | "WAIVED" => BUMP,
+            _ => COMPATIBLE,
+        };
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {style}{:<w2$}{style:#}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+        writeln!(out, "    {}", line.trim_end())?;
+    }
+    for i in impacts.iter().filter(|i| !i.findings.is_empty()) {
+        for f in &i.findings {
+            let witness = f
+                .witness
+                .as_ref()
+                .map(|w| format!("; e.g. {}", short(w)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    {DIM}{}: {} at {}: {}{witness}{DIM:#}",
+                i.consumer, f.rule, f.old_path, f.message
+            )?;
+        }
+    }
+    Ok(())
+}
+
 fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result<()> {
     let name = name_and_file(report);
     if let Some(error) = &report.error {
@@ -201,6 +366,9 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
             "{BREAKING}✗{BREAKING:#} {BOLD}{name}{BOLD:#}: {BREAKING}error:{BREAKING:#} {}",
             error.message
         );
+    }
+    if let Some(c) = &report.consumer {
+        return text_reading(out, report, c, kind);
     }
     let (mark, style) = if report.compatible {
         ("✓", COMPATIBLE)
@@ -237,6 +405,7 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
             if let Some(advice) = advice(report) {
                 writeln!(out, "  {BUMP}{advice}{BUMP:#}")?;
             }
+            text_impacts(out, report.consumer_impacts.as_deref().unwrap_or_default())?;
         }
     }
     let breaking: Vec<&FindingOut> = report.breaking().collect();
@@ -244,7 +413,7 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
     if report.findings.is_empty() {
         let what = match kind {
             Kind::Diff => "no differences",
-            Kind::Check | Kind::Publish | Kind::Other => "no findings",
+            _ => "no findings",
         };
         writeln!(out, "  {DIM}{what}{DIM:#}")?;
     }
@@ -296,6 +465,13 @@ fn text_finding(
         writeln!(out, "      {DIM}{}{DIM:#}", context.join(", "))?;
     }
     match (&f.witness, f.compatible) {
+        (Some(witness), _) if report.consumer.is_some() => {
+            let version = f.against.as_deref().unwrap_or("the version");
+            writeln!(
+                out,
+                "      {DIM}for example, {version} accepts and the reader rejects:{DIM:#} {witness}"
+            )?;
+        }
         (Some(witness), _) => {
             let (accepts, rejects) = if f.is_forward() {
                 ("new", "old")
@@ -380,6 +556,11 @@ fn annotation(report: &CheckReport, f: &FindingOut, level: Level) -> String {
     }
     text.push('.');
     match (&f.witness, f.is_forward()) {
+        (Some(w), _) if report.consumer.is_some() => text.push_str(&format!(
+            " The reader rejects documents {} accepts, e.g. {}.",
+            f.against.as_deref().unwrap_or("the version"),
+            short(w)
+        )),
         (Some(w), true) => text.push_str(&format!(" Old readers reject new data, e.g. {}.", short(w))),
         (Some(w), false) => text.push_str(&format!(" New readers reject old data, e.g. {}.", short(w))),
         (None, true) if !f.compatible => text.push_str(" It affects old readers of new data."),
@@ -392,6 +573,10 @@ fn annotation(report: &CheckReport, f: &FindingOut, level: Level) -> String {
         ));
     }
     match level {
+        Level::Error if report.consumer.is_some() => text.push_str(&format!(
+            " {}.",
+            capitalised(&verdict_words(report, Kind::CanIDeploy))
+        )),
         Level::Error => text.push_str(&refusal_sentence(report)),
         Level::Warning => {
             if let Some(version) = report.registry.as_ref().and_then(|d| d.version.as_ref()) {
@@ -408,11 +593,7 @@ fn annotation(report: &CheckReport, f: &FindingOut, level: Level) -> String {
 fn refusal_sentence(report: &CheckReport) -> String {
     let mut text = String::new();
     if report.registry.is_some() {
-        let mut words = verdict_words(report, Kind::Check);
-        if let Some(first) = words.get(..1) {
-            words.replace_range(..1, &first.to_uppercase());
-        }
-        text.push_str(&format!(" {words}"));
+        text.push_str(&format!(" {}", capitalised(&verdict_words(report, Kind::Check))));
         if let Some(advice) = advice(report) {
             text.push_str(&format!("; {advice}"));
         }
@@ -421,6 +602,52 @@ fn refusal_sentence(report: &CheckReport) -> String {
         text.push_str(&format!(" The change needs a {bump} version."));
     }
     text
+}
+
+fn capitalised(words: &str) -> String {
+    let mut words = words.to_owned();
+    if let Some(first) = words.get(..1) {
+        let upper = first.to_uppercase();
+        words.replace_range(..1, &upper);
+    }
+    words
+}
+
+/// What a break of a registered consumer says in an annotation: who, how,
+/// with a document, and what to do.
+fn consumer_annotation(report: &CheckReport, i: &ImpactOut) -> String {
+    let reads = if i.reader {
+        "its reader".to_owned()
+    } else {
+        i.against_version.as_deref().map_or_else(
+            || "what it reads".to_owned(),
+            |v| format!("{v} (the version it reads)"),
+        )
+    };
+    let mut text = format!(
+        "The version breaks registered consumer {} ({}): {reads} rejects documents it accepts",
+        i.consumer, i.requirement
+    );
+    if let Some(f) = i.findings.first() {
+        text.push_str(&format!(" ({} at {}: {})", f.rule, f.old_path, f.message));
+        if let Some(w) = &f.witness {
+            text.push_str(&format!(", e.g. {}", short(w)));
+        }
+    }
+    text.push('.');
+    if i.refuses {
+        text.push_str(&refusal_sentence(report));
+        text.push_str(" Or an admin waives the break: accord waiver create.");
+    } else {
+        text.push_str(" Accepted: the contract's setting makes consumer breaks warn.");
+    }
+    text
+}
+
+/// The line of a consumer's break in the schema file: its first finding's
+/// place in the schema checked.
+fn impact_line(i: &ImpactOut) -> Option<usize> {
+    i.findings.iter().find_map(|f| f.line)
 }
 
 /// Escapes the data part of a workflow command.
@@ -458,39 +685,59 @@ fn github(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
             )?;
             continue;
         }
+        // A workflow command at `line` of the report's file.
+        let command =
+            |out: &mut dyn Write, level: Level, line: Option<usize>, title: String, text: String| {
+                let line = match (&report.schema_file, line) {
+                    (Some(_), Some(line)) => format!("line={line},"),
+                    _ => String::new(),
+                };
+                writeln!(
+                    out,
+                    "::{} {file}{line}title={}::{}",
+                    level.github(),
+                    gh_property(&title),
+                    gh_data(&text)
+                )
+            };
         for f in &report.findings {
             let level = finding_level(report, f);
-            let line = match (&report.schema_file, f.line) {
-                (Some(_), Some(line)) => format!("line={line},"),
-                _ => String::new(),
+            let title = format!("{}: {} at {}", report.contract, f.rule, f.new_path);
+            command(out, level, f.line, title, annotation(report, f, level))?;
+        }
+        for i in report.broken_consumers() {
+            let level = if i.refuses { Level::Error } else { Level::Warning };
+            let title = format!("{}: breaks consumer {}", report.contract, i.consumer);
+            command(out, level, impact_line(i), title, consumer_annotation(report, i))?;
+        }
+        if !report.compatible
+            && report.breaking().next().is_none()
+            && report.broken_consumers().next().is_none()
+        {
+            // Refused without a breaking finding (a version too low or
+            // taken, a requirement that resolves to nothing): the
+            // annotation carries the registry's reason.
+            let reason = explanation(report).unwrap_or_default();
+            let title = match &report.consumer {
+                Some(c) => format!("{}: cannot deploy", reading_name(report, c)),
+                None => format!("{}: refused", report.contract),
+            };
+            let sentence = if report.consumer.is_some() {
+                String::new()
+            } else {
+                refusal_sentence(report)
             };
             writeln!(
                 out,
-                "::{} {file}{line}title={}::{}",
-                level.github(),
-                gh_property(&format!("{}: {} at {}", report.contract, f.rule, f.new_path)),
-                gh_data(&annotation(report, f, level))
-            )?;
-        }
-        if !report.compatible && report.breaking().next().is_none() {
-            // Refused without a breaking finding (a version too low or
-            // taken): the annotation carries the registry's reason.
-            let reason = report
-                .registry
-                .as_ref()
-                .and_then(|d| d.explanation.clone())
-                .unwrap_or_default();
-            writeln!(
-                out,
                 "::error {file}title={}::{}",
-                gh_property(&format!("{}: refused", report.contract)),
-                gh_data(format!("{reason}{}", refusal_sentence(report)).trim_start())
+                gh_property(&title),
+                gh_data(format!("{reason}{sentence}").trim_start())
             )?;
         }
     }
     if !run.single && !run.reports.is_empty() {
         // Not a command: a line of the log.
-        writeln!(out, "{}", summary_line(run.summary()))?;
+        writeln!(out, "{}", summary_line(run.summary(), has_readings(run)))?;
     }
     Ok(())
 }
@@ -535,8 +782,19 @@ fn junit_error(out: &mut dyn Write, error: &ErrorOut) -> io::Result<()> {
 fn junit(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
     let summary = run.summary();
     let run_error = usize::from(run.error.is_some());
-    let (tests, errors) = (summary.contracts + run_error, summary.errors + run_error);
-    let failures = summary.refused;
+    // Each broken consumer is a test case of its own: a failure when it
+    // refuses the publish.
+    let broken: Vec<(&CheckReport, &ImpactOut)> = run
+        .reports
+        .iter()
+        .filter(|r| r.error.is_none())
+        .flat_map(|r| r.broken_consumers().map(move |i| (r, i)))
+        .collect();
+    let (tests, errors) = (
+        summary.contracts + run_error + broken.len(),
+        summary.errors + run_error,
+    );
+    let failures = summary.refused + broken.iter().filter(|(_, i)| i.refuses).count();
     let suite = format!("accord {}", kind.name());
     let classname = format!("accord.{}", kind.name());
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -563,9 +821,22 @@ fn junit(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
         writeln!(out, "    </testcase>")?;
     }
     for report in &run.reports {
-        testcase(out, &report.contract, report.schema_file.as_ref())?;
+        let name = match &report.consumer {
+            Some(c) => reading_name(report, c),
+            None => report.contract.clone(),
+        };
+        testcase(out, &name, report.schema_file.as_ref())?;
         if let Some(error) = &report.error {
             junit_error(out, error)?;
+        } else if let Some(c) = report.consumer.as_ref().filter(|_| !report.compatible) {
+            let mut body: Vec<String> = c.explanation.iter().cloned().collect();
+            body.extend(report.breaking().map(finding_line));
+            writeln!(
+                out,
+                r#"      <failure message="{}" type="CONSUMER_CANNOT_READ">{}</failure>"#,
+                xml(&verdict_words(report, kind)),
+                xml(&body.join("\n"))
+            )?;
         } else if !report.compatible {
             let mut summary = format!(
                 "{} under {} ({}); required bump {}",
@@ -605,9 +876,31 @@ fn junit(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
         }
         writeln!(out, "    </testcase>")?;
     }
+    for (report, i) in broken {
+        testcase(
+            out,
+            &format!("{} → consumer {}", report.contract, i.consumer),
+            report.schema_file.as_ref(),
+        )?;
+        let text = consumer_annotation(report, i);
+        if i.refuses {
+            writeln!(
+                out,
+                r#"      <failure message="{}" type="CONSUMER_BREAKS">{}</failure>"#,
+                xml(&format!("breaks consumer {} ({})", i.consumer, i.requirement)),
+                xml(&text)
+            )?;
+        } else {
+            writeln!(out, "      <system-out>{}</system-out>", xml(&text))?;
+        }
+        writeln!(out, "    </testcase>")?;
+    }
     writeln!(out, "  </testsuite>")?;
     writeln!(out, "</testsuites>")
 }
+
+/// The rule id of a SARIF result for a break of a registered consumer.
+const CONSUMER_RULE: &str = "CONSUMER_BREAKS";
 
 /// The rule id of a SARIF result for a refusal without a breaking finding.
 const REFUSED_RULE: &str = "VERSION_REFUSED";
@@ -650,8 +943,14 @@ pub fn sarif(run: &RunReport) -> Value {
     let mut rule_ids: Vec<&str> = checked()
         .flat_map(|r| r.findings.iter().map(|f| f.rule.as_str()))
         .collect();
-    if checked().any(|r| !r.compatible && r.breaking().next().is_none()) {
+    let refused_alone = |r: &CheckReport| {
+        !r.compatible && r.breaking().next().is_none() && r.broken_consumers().next().is_none()
+    };
+    if checked().any(refused_alone) {
         rule_ids.push(REFUSED_RULE);
+    }
+    if checked().any(|r| r.broken_consumers().next().is_some()) {
+        rule_ids.push(CONSUMER_RULE);
     }
     rule_ids.sort_unstable();
     rule_ids.dedup();
@@ -685,12 +984,31 @@ pub fn sarif(run: &RunReport) -> Value {
                 "properties": properties,
             }));
         }
-        if !report.compatible && report.breaking().next().is_none() {
-            let reason = report
-                .registry
-                .as_ref()
-                .and_then(|d| d.explanation.clone())
-                .unwrap_or_default();
+        for i in report.broken_consumers() {
+            let level = if i.refuses { Level::Error } else { Level::Warning };
+            let first = i.findings.first();
+            let mut properties = json!({
+                "contract": report.contract,
+                "consumer": i.consumer,
+                "requirement": i.requirement,
+                "refuses": i.refuses,
+                "rules": i.findings.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(),
+            });
+            if let Some(witness) = first.and_then(|f| f.witness.as_ref()) {
+                properties["witness"] = witness.clone();
+            }
+            results.push(json!({
+                "ruleId": CONSUMER_RULE,
+                "ruleIndex": index(CONSUMER_RULE),
+                "level": level.sarif(),
+                "kind": "fail",
+                "message": { "text": consumer_annotation(report, i) },
+                "locations": [sarif_location(report, first.map_or("#", |f| f.old_path.as_str()), impact_line(i))],
+                "properties": properties,
+            }));
+        }
+        if refused_alone(report) {
+            let reason = explanation(report).unwrap_or_default();
             results.push(json!({
                 "ruleId": REFUSED_RULE,
                 "ruleIndex": index(REFUSED_RULE),
@@ -790,6 +1108,8 @@ mod tests {
                 finding("PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL", true),
             ],
             registry: None,
+            consumer_impacts: None,
+            consumer: None,
             error: None,
             pin: Pin::default(),
         }

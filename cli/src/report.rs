@@ -117,6 +117,118 @@ impl RegistryDecision {
     }
 }
 
+/// A waiver that covered a consumer's break, as printed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WaiverOut {
+    /// Its id.
+    pub id: String,
+    /// When it expires, RFC 3339.
+    pub expires_at: Option<String>,
+    /// Why the break was accepted.
+    pub reason: String,
+    /// The admin who approved it.
+    pub approver: String,
+}
+
+impl WaiverOut {
+    /// Converts a waiver received from the registry.
+    pub fn from_registry(w: &accord_client::Waiver) -> Self {
+        Self {
+            id: w.id.clone(),
+            expires_at: w.expires_at.map(rfc3339),
+            reason: w.reason.clone(),
+            approver: w.approver.clone(),
+        }
+    }
+}
+
+/// A time as RFC 3339, to the second.
+pub fn rfc3339(time: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+/// What a checked or published version does to one registered consumer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImpactOut {
+    /// The consuming component.
+    pub consumer: String,
+    /// Its requirement, e.g. `^1`.
+    pub requirement: String,
+    /// `NOT_AFFECTED`, `OK`, `BREAKS` or `WAIVED`.
+    pub outcome: &'static str,
+    /// Whether it was judged with the consumer's reader schema.
+    pub reader: bool,
+    /// Without a reader: the version the consumer reads with now.
+    pub against_version: Option<String>,
+    /// For `BREAKS`: whether the break refuses the publish.
+    pub refuses: bool,
+    /// How the version breaks the consumer: `old_path` is in the schema
+    /// checked (`line` its line there), `new_path` in the consumer's.
+    pub findings: Vec<FindingOut>,
+    /// For `WAIVED`: the waivers that cover the break.
+    pub waivers: Vec<WaiverOut>,
+}
+
+impl ImpactOut {
+    /// Converts an impact received from the registry; `lines` are those of
+    /// the schema checked, where its findings' `old_path`s are.
+    pub fn from_registry(i: &accord_client::ConsumerImpact, lines: Option<&Lines>) -> Self {
+        Self {
+            consumer: i.consumer.clone(),
+            requirement: i.requirement.to_string(),
+            outcome: i.outcome.as_str(),
+            reader: i.reader,
+            against_version: i.against_version.as_ref().map(ToString::to_string),
+            refuses: i.refuses,
+            findings: i
+                .findings
+                .iter()
+                .map(|f| {
+                    let mut out = FindingOut::from_registry(f, None, Some(Policy::Strict));
+                    out.line = lines.and_then(|l| l.line(&f.old_path));
+                    out
+                })
+                .collect(),
+            waivers: i.waivers.iter().map(WaiverOut::from_registry).collect(),
+        }
+    }
+
+    /// Whether the version breaks the consumer (refused or not, not waived).
+    pub fn breaks(&self) -> bool {
+        self.outcome == "BREAKS"
+    }
+}
+
+/// One live version checked against a consumer's reading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VersionCheckOut {
+    /// The version.
+    pub version: String,
+    /// `OK` or `BREAKS`.
+    pub outcome: &'static str,
+}
+
+/// A consumer's reading of a contract, checked against the live versions
+/// it reads (can-i-deploy, and `[[consumes]]` of accord.toml).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConsumerOut {
+    /// The consuming component.
+    pub consumer: String,
+    /// The requirement it reads with.
+    pub requirement: String,
+    /// Whether a reader schema was given (`schema_file`).
+    pub reader: bool,
+    /// The version the requirement resolves to now.
+    pub resolves_to: Option<String>,
+    /// For a publish: true when the reading was registered now, false when
+    /// it was registered already; `null` for a check.
+    pub registered: Option<bool>,
+    /// Every live version that satisfies the requirement, oldest first.
+    pub versions: Vec<VersionCheckOut>,
+    /// The registry's sentence explaining the answer.
+    pub explanation: Option<String>,
+}
+
 /// An error that kept a contract (or the whole run) from being checked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ErrorOut {
@@ -207,6 +319,13 @@ pub struct CheckReport {
     pub findings: Vec<FindingOut>,
     /// For checks and publishes made against a registry.
     pub registry: Option<RegistryDecision>,
+    /// For checks and publishes made against a registry: what the version
+    /// does to each registered consumer of the contract.
+    pub consumer_impacts: Option<Vec<ImpactOut>>,
+    /// For a consumer's reading (can-i-deploy, `[[consumes]]`): the reading
+    /// and the live versions it was checked against; its findings name the
+    /// version each is against.
+    pub consumer: Option<ConsumerOut>,
     /// Why the contract could not be checked.
     pub error: Option<ErrorOut>,
     /// How a version is pinned for this contract, for advice.
@@ -226,9 +345,16 @@ impl CheckReport {
             required_bump: None,
             findings: Vec::new(),
             registry: None,
+            consumer_impacts: None,
+            consumer: None,
             error: Some(error),
             pin: Pin::default(),
         }
+    }
+
+    /// The consumers the change breaks, refused or not (not those waived).
+    pub fn broken_consumers(&self) -> impl Iterator<Item = &ImpactOut> {
+        self.consumer_impacts.iter().flatten().filter(|i| i.breaks())
     }
 
     /// The findings that break compatibility.

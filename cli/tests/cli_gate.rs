@@ -56,17 +56,7 @@ fn commands(out: &str) -> Vec<&str> {
 
 /// The fenced blocks of `lang` in the README's "In CI" example, in order.
 fn readme_blocks(lang: &str) -> Vec<String> {
-    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
-    let example = readme
-        .split_once("What a break looks like.")
-        .expect("the README's CI example")
-        .1;
-    let example = example.split("\n## ").next().unwrap_or(example);
-    example
-        .split(&format!("```{lang}\n"))
-        .skip(1)
-        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
-        .collect()
+    common::fenced(common::readme_part("What a break looks like."), lang)
 }
 
 /// What a console block shows after `$ command`, up to the next prompt.

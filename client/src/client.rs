@@ -21,7 +21,7 @@ use tonic::{
 };
 
 use crate::{
-    ContractName, Error, VersionSelector,
+    ConsumerBreaks, ContractName, Error, VersionSelector,
     types::{
         AuditEntry, CheckOutcome, CompatibilityConfig, ComponentSummary, ConfigChange, ConfigSetting,
         ContractSummary, ContractVersion, DiffOutcome, Event, PublishOutcome, mode_to_wire, policy_to_wire,
@@ -104,6 +104,7 @@ pub struct ClientBuilder {
     on_retry: Option<RetryHook>,
     token: Option<Secret>,
     tls: TlsSettings,
+    register_as: Option<String>,
 }
 
 /// A token kept out of `Debug` output, which ends up in logs.
@@ -166,6 +167,7 @@ impl ClientBuilder {
             on_retry: None,
             token: None,
             tls: TlsSettings::default(),
+            register_as: None,
         }
     }
 
@@ -221,6 +223,18 @@ impl ClientBuilder {
     /// Where [`Client::fetch_contracts`] keeps its last good copies.
     pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Registers the service as the consumer component `consumer` of what
+    /// [`Client::fetch_contracts`] fetches fresh from the registry, with the
+    /// requirement it fetched by (an exact version as `=1.4.0`, the latest
+    /// release as `*`), so that producers cannot break it without knowing.
+    /// Off unless set. It needs the publisher role on `consumer` (a token
+    /// scoped to it will do); a registration that fails is logged and never
+    /// fails the fetch.
+    pub fn register_as(mut self, consumer: impl Into<String>) -> Self {
+        self.register_as = Some(consumer.into());
         self
     }
 
@@ -406,6 +420,12 @@ impl Client {
         self.settings.retry
     }
 
+    /// The consumer component [`Client::fetch_contracts`] registers as, if
+    /// one was configured ([`ClientBuilder::register_as`]).
+    pub fn registers_as(&self) -> Option<&str> {
+        self.settings.register_as.as_deref()
+    }
+
     /// The highest event sequence this client's writes produced (0: none
     /// yet). Every read asks the registry to have applied at least this one.
     pub fn last_sequence(&self) -> u64 {
@@ -423,7 +443,7 @@ impl Client {
         self.inner.clone()
     }
 
-    fn request<T>(&self, message: T) -> tonic::Request<T> {
+    pub(crate) fn request<T>(&self, message: T) -> tonic::Request<T> {
         let mut request = self.stream_request(message);
         request.set_timeout(self.settings.call_timeout);
         request
@@ -460,7 +480,12 @@ impl Client {
 
     /// Runs `call`, retrying it under the policy when `idempotent` and the
     /// failure is transient.
-    async fn call<T, F, Fut>(&self, rpc: &'static str, idempotent: bool, mut call: F) -> Result<T, Error>
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        rpc: &'static str,
+        idempotent: bool,
+        mut call: F,
+    ) -> Result<T, Error>
     where
         F: FnMut(Grpc) -> Fut,
         Fut: Future<Output = Result<tonic::Response<T>, tonic::Status>>,
@@ -775,7 +800,12 @@ impl Client {
             .await?;
         config_setting(
             reply.config,
-            [reply.inherited, reply.mode_inherited, reply.policy_inherited],
+            [
+                reply.inherited,
+                reply.mode_inherited,
+                reply.policy_inherited,
+                reply.consumer_breaks_inherited,
+            ],
         )
     }
 
@@ -791,6 +821,7 @@ impl Client {
             contract: name.map(|n| n.contract().to_owned()).unwrap_or_default(),
             mode: change.mode.map_or(0, mode_to_wire),
             policy: change.policy.map_or(0, policy_to_wire),
+            consumer_breaks: change.consumer_breaks.map_or(0, ConsumerBreaks::to_wire),
             clear: change.clear,
         };
         let reply = self
@@ -802,23 +833,55 @@ impl Client {
         self.observe_sequence(reply.sequence);
         config_setting(
             reply.config,
-            [reply.inherited, reply.mode_inherited, reply.policy_inherited],
+            [
+                reply.inherited,
+                reply.mode_inherited,
+                reply.policy_inherited,
+                reply.consumer_breaks_inherited,
+            ],
         )
     }
 
     /// Marks `name@version` deprecated with `message` (why, and what to use
-    /// instead). It is still served, flagged.
+    /// instead). It is still served, flagged. Deprecating the last version
+    /// that satisfies a registered consumer's requirement is refused
+    /// ([`Error::FailedPrecondition`], naming the consumers); see
+    /// [`Client::deprecate_forced`].
     pub async fn deprecate(
         &self,
         name: &ContractName,
         version: &Version,
         message: &str,
     ) -> Result<ContractVersion, Error> {
+        self.deprecate_with(name, version, message, None).await
+    }
+
+    /// [`Client::deprecate`] past registered consumers, for `reason` (kept
+    /// in the audit log).
+    pub async fn deprecate_forced(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        message: &str,
+        reason: &str,
+    ) -> Result<ContractVersion, Error> {
+        self.deprecate_with(name, version, message, Some(reason)).await
+    }
+
+    async fn deprecate_with(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        message: &str,
+        force: Option<&str>,
+    ) -> Result<ContractVersion, Error> {
         let message = pb::DeprecateVersionRequest {
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             version: version.to_string(),
             message: message.to_owned(),
+            force: force.is_some(),
+            force_reason: force.unwrap_or_default().to_owned(),
         };
         let reply = self
             .call("DeprecateVersion", true, |mut c| {
@@ -832,12 +895,36 @@ impl Client {
 
     /// Deletes every version of `name`: hidden and restorable, or erased for
     /// good when `hard`. Returns the versions deleted. Not retried: a repeat
-    /// after a lost answer would report nothing deleted.
+    /// after a lost answer would report nothing deleted. A hard delete that
+    /// leaves a registered consumer without a version satisfying its
+    /// requirement is refused; see [`Client::delete_contract_forced`].
     pub async fn delete_contract(&self, name: &ContractName, hard: bool) -> Result<Vec<Version>, Error> {
+        self.delete_contract_with(name, hard, None).await
+    }
+
+    /// [`Client::delete_contract`] past registered consumers, for `reason`
+    /// (kept in the audit log).
+    pub async fn delete_contract_forced(
+        &self,
+        name: &ContractName,
+        hard: bool,
+        reason: &str,
+    ) -> Result<Vec<Version>, Error> {
+        self.delete_contract_with(name, hard, Some(reason)).await
+    }
+
+    async fn delete_contract_with(
+        &self,
+        name: &ContractName,
+        hard: bool,
+        force: Option<&str>,
+    ) -> Result<Vec<Version>, Error> {
         let message = pb::DeleteContractRequest {
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             hard,
+            force: force.is_some(),
+            force_reason: force.unwrap_or_default().to_owned(),
         };
         let reply = self
             .call("DeleteContract", false, |mut c| {
@@ -849,18 +936,43 @@ impl Client {
         versions_from_wire(&reply.versions)
     }
 
-    /// Deletes `name@version`: hidden and restorable, or erased when `hard`.
+    /// Deletes `name@version`: hidden and restorable, or erased when `hard`
+    /// (guarded as [`Client::delete_contract`]).
     pub async fn delete_version(
         &self,
         name: &ContractName,
         version: &Version,
         hard: bool,
     ) -> Result<Version, Error> {
+        self.delete_version_with(name, version, hard, None).await
+    }
+
+    /// [`Client::delete_version`] past registered consumers, for `reason`
+    /// (kept in the audit log).
+    pub async fn delete_version_forced(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        hard: bool,
+        reason: &str,
+    ) -> Result<Version, Error> {
+        self.delete_version_with(name, version, hard, Some(reason)).await
+    }
+
+    async fn delete_version_with(
+        &self,
+        name: &ContractName,
+        version: &Version,
+        hard: bool,
+        force: Option<&str>,
+    ) -> Result<Version, Error> {
         let message = pb::DeleteVersionRequest {
             component: name.component().to_owned(),
             contract: name.contract().to_owned(),
             version: version.to_string(),
             hard,
+            force: force.is_some(),
+            force_reason: force.unwrap_or_default().to_owned(),
         };
         let reply = self
             .call("DeleteVersion", false, |mut c| {
@@ -956,6 +1068,8 @@ impl Client {
             component: String::new(),
             components: components.to_vec(),
             epoch: epoch.to_owned(),
+            // This client reads consumer and waiver events.
+            consumer_events: true,
         };
         // No deadline on the request itself: it would end a healthy stream.
         // The per-call timeout bounds only the wait for the stream to open.
@@ -980,19 +1094,21 @@ impl Client {
     }
 }
 
-/// `inherited`: whole, mode, policy.
+/// `inherited`: whole, mode, policy, consumer breaks.
 fn config_setting(
     config: Option<pb::CompatibilityConfig>,
-    inherited: [bool; 3],
+    inherited: [bool; 4],
 ) -> Result<ConfigSetting, Error> {
     let config = config.ok_or_else(|| Error::InvalidResponse {
         message: "the answer has no compatibility config".into(),
     })?;
     Ok(ConfigSetting {
+        consumer_breaks: ConsumerBreaks::from_wire(config.consumer_breaks)?,
         config: CompatibilityConfig::from_wire(config)?,
         inherited: inherited[0],
         mode_inherited: inherited[1],
         policy_inherited: inherited[2],
+        consumer_breaks_inherited: inherited[3],
     })
 }
 

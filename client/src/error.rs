@@ -282,6 +282,7 @@ mod tests {
             config: Some(pb::CompatibilityConfig {
                 mode: pb::CompatibilityMode::Backward as i32,
                 policy: pb::CompatibilityPolicy::Strict as i32,
+                ..Default::default()
             }),
             findings: vec![pb::Finding {
                 rule_id: "TYPE_CHANGED".into(),
@@ -293,6 +294,7 @@ mod tests {
                 against_version: "1.3.0".into(),
                 witness: r#"{"a": 1}"#.into(),
             }],
+            consumer_impacts: Vec::new(),
         };
         let status = accord_proto::details::violation_status("refused", &violation);
         let err = Error::from_status(status, "http://x");

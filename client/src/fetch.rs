@@ -96,6 +96,11 @@ impl Client {
     /// that a contract does not resolve, the call fails with
     /// [`Error::ContractsUnavailable`] naming every contract it could not get.
     ///
+    /// With [`crate::ClientBuilder::register_as`], the service is then
+    /// registered as a consumer of each contract it got fresh, with the
+    /// requirement it asked by (best effort: a failure is logged, the
+    /// contracts are returned all the same).
+    ///
     /// ```no_run
     /// # async fn example() -> Result<(), accord_client::Error> {
     /// use accord_client::{ClientBuilder, ContractName, VersionSelector};
@@ -198,6 +203,15 @@ impl Client {
             )
             .await;
         }
+        if let Some(consumer) = self.registers_as() {
+            futures::future::join_all(
+                fetched
+                    .iter()
+                    .filter(|f| !f.stale)
+                    .map(|f| self.register_reading(consumer, &f.contract.name, &f.selector)),
+            )
+            .await;
+        }
         if missing.is_empty() {
             Ok(ContractSet { contracts: fetched })
         } else {
@@ -206,6 +220,46 @@ impl Client {
                 reasons,
             })
         }
+    }
+}
+
+impl Client {
+    /// Registers `consumer` as reading `name` by `selector`; a failure is
+    /// logged, not fatal: the service has its contracts.
+    async fn register_reading(&self, consumer: &str, name: &ContractName, selector: &VersionSelector) {
+        let requirement = requirement_of(selector);
+        match self.register_consumer(consumer, name, &requirement, None).await {
+            Ok(registration) => tracing::debug!(
+                contract = %name,
+                %requirement,
+                created = registration.created,
+                "registered as a consumer"
+            ),
+            Err(e) => tracing::warn!(
+                contract = %name,
+                %requirement,
+                error = %e,
+                "cannot register as a consumer; producers will not know this service reads it"
+            ),
+        }
+    }
+}
+
+/// The requirement a selector fetches by: itself, `=V` for an exact
+/// version, `*` (any release) for the latest.
+pub fn requirement_of(selector: &VersionSelector) -> semver::VersionReq {
+    match selector {
+        VersionSelector::Requirement(r) => r.clone(),
+        VersionSelector::Exact(v) => semver::VersionReq {
+            comparators: vec![semver::Comparator {
+                op: semver::Op::Exact,
+                major: v.major,
+                minor: Some(v.minor),
+                patch: Some(v.patch),
+                pre: v.pre.clone(),
+            }],
+        },
+        VersionSelector::Latest => semver::VersionReq::STAR,
     }
 }
 
@@ -235,5 +289,22 @@ async fn load(
         Some(Ok(None)) => Err(format!("no cached copy in {}", cache.dir().display())),
         Some(Err(e)) => Err(format!("the cached copy is unusable: {e}")),
         None => Err("reading the cache was interrupted".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_registration_asks_for_what_the_fetch_asked_for() {
+        let of = |s: &str| requirement_of(&s.parse().unwrap()).to_string();
+        assert_eq!(of("^1.2"), "^1.2");
+        assert_eq!(of("1.4.0"), "=1.4.0");
+        assert_eq!(of("2.0.0-rc.1"), "=2.0.0-rc.1");
+        assert_eq!(of("latest"), "*");
+        let exact = requirement_of(&"1.4.0".parse().unwrap());
+        assert!(exact.matches(&"1.4.0".parse().unwrap()));
+        assert!(!exact.matches(&"1.4.1".parse().unwrap()));
     }
 }

@@ -12,7 +12,12 @@
 //! - [`error`]: [`Error`], one enum for every failure; a refused publish is
 //!   [`Error::Incompatible`] with its findings decoded.
 //! - [`fetch`]: [`Client::fetch_contracts`], the start-up fetch with its
-//!   fallback to last good copies, giving a [`ContractSet`].
+//!   fallback to last good copies, giving a [`ContractSet`]; it can
+//!   register the service as a consumer of what it fetched
+//!   ([`ClientBuilder::register_as`]).
+//! - [`consumers`]: consumers and waivers ([`Consumer`], [`ConsumerImpact`],
+//!   [`Waiver`]…) and their calls ([`Client::register_consumer`],
+//!   [`Client::check_consumer`], [`Client::create_waiver`]…).
 //! - [`cache`]: [`ContractCache`], the on-disk copies, written atomically
 //!   and verified on read.
 //! - [`live`]: [`LiveContracts`], a set kept current through the event
@@ -45,6 +50,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod consumers;
 pub mod error;
 pub mod fetch;
 pub mod live;
@@ -55,10 +61,14 @@ pub mod validate;
 pub use accord_compat::{Bump, Direction, Mode, Policy};
 pub use cache::{CachedCopy, ContractCache};
 pub use client::{Client, ClientBuilder, RetryPolicy};
+pub use consumers::{
+    Consumer, ConsumerBreaks, ConsumerCheck, ConsumerImpact, ImpactOutcome, Registration, VersionCheck,
+    Waiver, WaiverRequest, WaiverState,
+};
 pub use error::Error;
 pub use fetch::{ContractSet, FetchedContract};
 pub use live::{LiveContracts, LiveStatus};
-pub use name::{ContractName, VersionSelector};
+pub use name::{ContractName, VersionSelector, parse_requirement};
 pub use semver::{Version, VersionReq};
 pub use types::{
     AuditEntry, CheckOutcome, CompatibilityConfig, ComponentSummary, ConfigChange, ConfigSetting,

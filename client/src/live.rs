@@ -341,7 +341,17 @@ fn affects(event: &Event, held: &FetchedContract) -> bool {
     }
     let current = &held.contract.version;
     match (event.kind, &event.version) {
-        (EventKind::ConfigChanged, _) => false,
+        // Settings, consumers and waivers change no version's resolution.
+        (
+            EventKind::ConfigChanged
+            | EventKind::ConsumerRegistered
+            | EventKind::ConsumerUnregistered
+            | EventKind::WaiverCreated
+            | EventKind::WaiverRevoked
+            | EventKind::WaiverUsed
+            | EventKind::WaiverExpired,
+            _,
+        ) => false,
         // Whole-contract deletions and restorations.
         (_, None) => true,
         (EventKind::Published, Some(v)) => held.selector.matches(v) && v > current,
@@ -388,6 +398,8 @@ mod tests {
             message: String::new(),
             config: None,
             hard: false,
+            consumer: None,
+            waiver_id: None,
             epoch: String::new(),
         }
     }
@@ -402,6 +414,10 @@ mod tests {
         assert!(!affects(&event(EventKind::Deleted, Some("1.2.0")), &h));
         assert!(affects(&event(EventKind::Deleted, None), &h));
         assert!(!affects(&event(EventKind::ConfigChanged, None), &h));
+        // A waiver used by a publish names its version: still no refetch of
+        // its own (the Published event of that version does it).
+        assert!(!affects(&event(EventKind::WaiverUsed, Some("1.4.0")), &h));
+        assert!(!affects(&event(EventKind::ConsumerRegistered, None), &h));
         let mut stale = h.clone();
         stale.stale = true;
         assert!(affects(&event(EventKind::Published, Some("1.0.0")), &stale));

@@ -3,7 +3,9 @@
 //! than as a remote error. The rules are the registry's own
 //! ([`accord_proto::names`]): the client re-exports its types.
 
-pub use accord_proto::names::{ContractName, MAX_NAME_LEN, NameError, VersionSelector};
+pub use accord_proto::names::{
+    ContractName, MAX_NAME_LEN, NameError, VersionSelector, parse_requirement, validate_name,
+};
 use semver::Version;
 
 use crate::Error;

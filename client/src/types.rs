@@ -10,9 +10,13 @@ use accord_proto::{v1 as pb, wire};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::{ContractName, Error, name::parse_wire_version};
+use crate::{
+    ContractName, Error,
+    consumers::{ConsumerBreaks, ConsumerImpact, impacts_from_wire},
+    name::parse_wire_version,
+};
 
-fn bad(message: String) -> Error {
+pub(crate) fn bad(message: String) -> Error {
     Error::InvalidResponse { message }
 }
 
@@ -62,7 +66,7 @@ fn direction_from_wire(value: i32) -> Result<Direction, Error> {
     wire::direction_from_wire(value).map_err(|e| bad(e.to_string()))
 }
 
-fn time_from_wire(t: Option<prost_types::Timestamp>) -> Option<SystemTime> {
+pub(crate) fn time_from_wire(t: Option<prost_types::Timestamp>) -> Option<SystemTime> {
     wire::timestamp_to_time(t)
 }
 
@@ -70,7 +74,7 @@ pub(crate) fn time_to_wire(t: SystemTime) -> prost_types::Timestamp {
     wire::time_to_timestamp(t)
 }
 
-fn name_from_wire(component: &str, contract: &str) -> Result<ContractName, Error> {
+pub(crate) fn name_from_wire(component: &str, contract: &str) -> Result<ContractName, Error> {
     ContractName::new(component, contract)
         .map_err(|e| bad(format!("contract name {component}/{contract}: {e}")))
 }
@@ -79,7 +83,7 @@ fn version_from_wire(text: &str, what: &str) -> Result<Version, Error> {
     parse_wire_version(text, what)?.ok_or_else(|| bad(format!("{what} is missing")))
 }
 
-fn non_empty(s: String) -> Option<String> {
+pub(crate) fn non_empty(s: String) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
@@ -113,6 +117,10 @@ pub struct ConfigSetting {
     pub mode_inherited: bool,
     /// True when the policy is the global one (the contract does not set it).
     pub policy_inherited: bool,
+    /// What a break of a registered consumer does to a publish.
+    pub consumer_breaks: ConsumerBreaks,
+    /// True when that is the global setting (the contract does not set it).
+    pub consumer_breaks_inherited: bool,
 }
 
 /// A change of compatibility settings: fields left `None` are kept.
@@ -122,6 +130,8 @@ pub struct ConfigChange {
     pub mode: Option<Mode>,
     /// The new policy.
     pub policy: Option<Policy>,
+    /// What a break of a registered consumer does now.
+    pub consumer_breaks: Option<ConsumerBreaks>,
     /// Drop the contract's own settings so it inherits the global ones again.
     pub clear: bool,
 }
@@ -217,7 +227,7 @@ impl Finding {
     }
 }
 
-fn findings_from_wire(fs: Vec<pb::Finding>) -> Result<Vec<Finding>, Error> {
+pub(crate) fn findings_from_wire(fs: Vec<pb::Finding>) -> Result<Vec<Finding>, Error> {
     fs.into_iter().map(Finding::from_wire).collect()
 }
 
@@ -341,6 +351,8 @@ pub struct PublishOutcome {
     /// The settings the check ran under; `None` from a registry that does
     /// not send them.
     pub config: Option<CompatibilityConfig>,
+    /// What the version does to each registered consumer of the contract.
+    pub consumer_impacts: Vec<ConsumerImpact>,
 }
 
 impl PublishOutcome {
@@ -355,6 +367,7 @@ impl PublishOutcome {
             checked_against: checked_against_from_wire(&r.checked_against)?,
             message: r.message,
             config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
+            consumer_impacts: impacts_from_wire(r.consumer_impacts)?,
         })
     }
 }
@@ -380,6 +393,9 @@ pub struct Refusal {
     pub checked_against: Vec<Version>,
     /// The mode and policy the check ran under.
     pub config: Option<CompatibilityConfig>,
+    /// What the version would do to each registered consumer; a refusal for
+    /// a consumer's break has it `BREAKS` here.
+    pub consumer_impacts: Vec<ConsumerImpact>,
 }
 
 impl Refusal {
@@ -396,6 +412,7 @@ impl Refusal {
             predecessor_version: parse_wire_version(&v.predecessor_version, "predecessor version")?,
             checked_against: checked_against_from_wire(&v.checked_against)?,
             config: v.config.map(CompatibilityConfig::from_wire).transpose()?,
+            consumer_impacts: impacts_from_wire(v.consumer_impacts)?,
         })
     }
 }
@@ -425,6 +442,9 @@ pub struct CheckOutcome {
     pub config: Option<CompatibilityConfig>,
     /// The fingerprint of the schema checked.
     pub fingerprint: String,
+    /// What the version would do to each registered consumer, exactly as a
+    /// publish would judge it.
+    pub consumer_impacts: Vec<ConsumerImpact>,
 }
 
 impl CheckOutcome {
@@ -444,6 +464,7 @@ impl CheckOutcome {
             checked_against: checked_against_from_wire(&r.checked_against)?,
             config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
             fingerprint: r.fingerprint,
+            consumer_impacts: impacts_from_wire(r.consumer_impacts)?,
         })
     }
 }
@@ -515,6 +536,18 @@ pub enum EventKind {
     Restored,
     /// Compatibility settings changed.
     ConfigChanged,
+    /// A consumer registered (or changed) its reading of the contract.
+    ConsumerRegistered,
+    /// A consumer's reading was removed.
+    ConsumerUnregistered,
+    /// A waiver was created.
+    WaiverCreated,
+    /// A waiver was revoked.
+    WaiverRevoked,
+    /// A publish went through because a waiver covered a consumer's break.
+    WaiverUsed,
+    /// A waiver expired.
+    WaiverExpired,
 }
 
 impl EventKind {
@@ -526,7 +559,30 @@ impl EventKind {
             Ok(K::Deleted) => Ok(EventKind::Deleted),
             Ok(K::Restored) => Ok(EventKind::Restored),
             Ok(K::ConfigChanged) => Ok(EventKind::ConfigChanged),
+            Ok(K::ConsumerRegistered) => Ok(EventKind::ConsumerRegistered),
+            Ok(K::ConsumerUnregistered) => Ok(EventKind::ConsumerUnregistered),
+            Ok(K::WaiverCreated) => Ok(EventKind::WaiverCreated),
+            Ok(K::WaiverRevoked) => Ok(EventKind::WaiverRevoked),
+            Ok(K::WaiverUsed) => Ok(EventKind::WaiverUsed),
+            Ok(K::WaiverExpired) => Ok(EventKind::WaiverExpired),
             _ => Err(bad(format!("unknown event kind value {value}"))),
+        }
+    }
+
+    /// The snake_case name, e.g. `consumer_registered`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Published => "published",
+            EventKind::Deprecated => "deprecated",
+            EventKind::Deleted => "deleted",
+            EventKind::Restored => "restored",
+            EventKind::ConfigChanged => "config_changed",
+            EventKind::ConsumerRegistered => "consumer_registered",
+            EventKind::ConsumerUnregistered => "consumer_unregistered",
+            EventKind::WaiverCreated => "waiver_created",
+            EventKind::WaiverRevoked => "waiver_revoked",
+            EventKind::WaiverUsed => "waiver_used",
+            EventKind::WaiverExpired => "waiver_expired",
         }
     }
 }
@@ -552,6 +608,10 @@ pub struct Event {
     pub config: Option<CompatibilityConfig>,
     /// For deletions: whether it was a hard delete.
     pub hard: bool,
+    /// For consumer and waiver events: the consumer concerned.
+    pub consumer: Option<String>,
+    /// For waiver events: the waiver's id.
+    pub waiver_id: Option<String>,
     /// The history the sequence belongs to: give it back with the sequence
     /// to resume watching ([`crate::Client::watch_from`]).
     pub epoch: String,
@@ -574,6 +634,8 @@ impl Event {
             message: e.message,
             config: e.config.map(CompatibilityConfig::from_wire).transpose()?,
             hard: e.hard,
+            consumer: non_empty(e.consumer),
+            waiver_id: non_empty(e.waiver_id),
             epoch,
         })
     }

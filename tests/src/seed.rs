@@ -124,6 +124,7 @@ pub async fn seed(client: &mut RegistryServiceClient<Channel>, token: Option<&st
                 contract: "order-placed".into(),
                 version: "1.0.0".into(),
                 message: DEPRECATION.into(),
+                ..Default::default()
             },
         ))
         .await

@@ -177,6 +177,7 @@ async fn every_call(client: &mut Client, token: &str, who: &str) -> Vec<(&'stati
         contract: who.into(),
         version: "1.0.0".into(),
         message: "use 2".into(),
+        ..Default::default()
     };
     out.push((
         "deprecate",
@@ -197,6 +198,7 @@ async fn every_call(client: &mut Client, token: &str, who: &str) -> Vec<(&'stati
         contract: who.into(),
         version: "1.0.0".into(),
         hard: false,
+        ..Default::default()
     };
     out.push(("delete", client.delete_version(with(t, delete)).await.map(drop)));
     let restore = RestoreContractRequest {

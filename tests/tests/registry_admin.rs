@@ -63,6 +63,7 @@ fn config_request(
         mode: mode as i32,
         policy: policy as i32,
         clear: false,
+        ..Default::default()
     }
 }
 
@@ -195,6 +196,7 @@ async fn a_deprecated_version_is_still_served_with_its_message() {
             contract: "placed".into(),
             version: "1.0.0".into(),
             message: "use orders/placed-v2".into(),
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -213,6 +215,7 @@ async fn a_deprecated_version_is_still_served_with_its_message() {
             contract: "placed".into(),
             version: "9.0.0".into(),
             message: String::new(),
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -233,6 +236,7 @@ async fn a_soft_delete_hides_and_a_restore_brings_back() {
             contract: "placed".into(),
             version: "1.0.1".into(),
             hard: false,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -281,6 +285,7 @@ async fn a_soft_delete_hides_and_a_restore_brings_back() {
             component: "orders".into(),
             contract: "placed".into(),
             hard: false,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -332,6 +337,7 @@ async fn a_hard_delete_erases_for_good() {
             contract: "placed".into(),
             version: "1.0.1".into(),
             hard: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -367,6 +373,7 @@ async fn a_hard_delete_erases_for_good() {
             component: "orders".into(),
             contract: "placed".into(),
             hard: true,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -402,6 +409,7 @@ async fn a_hard_delete_erases_for_good() {
             component: "orders".into(),
             contract: "placed".into(),
             hard: true,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -419,6 +427,7 @@ async fn every_change_is_an_event_in_sequence() {
             contract: "placed".into(),
             version: "1.0.0".into(),
             message: "old".into(),
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -428,6 +437,7 @@ async fn every_change_is_an_event_in_sequence() {
             contract: "placed".into(),
             version: "1.0.0".into(),
             hard: false,
+            ..Default::default()
         })
         .await
         .unwrap();

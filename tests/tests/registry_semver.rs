@@ -321,6 +321,7 @@ async fn a_suggested_version_is_always_accepted() {
                         contract: contract.clone(),
                         version: version.to_string(),
                         hard: false,
+                        ..Default::default()
                     })
                     .await
                     .unwrap();
@@ -372,6 +373,7 @@ async fn set_mode_of(client: &mut Client, contract: &str, mode: CompatibilityMod
             mode: mode as i32,
             policy: CompatibilityPolicy::Unspecified as i32,
             clear: false,
+            ..Default::default()
         })
         .await
         .unwrap();
@@ -542,6 +544,7 @@ async fn check_answers_exactly_as_publish_and_stores_nothing() {
                     contract: "placed".into(),
                     version: reply.contract.unwrap().version,
                     hard: true,
+                    ..Default::default()
                 })
                 .await
                 .unwrap();

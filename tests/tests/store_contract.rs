@@ -6,7 +6,10 @@
 use std::sync::Arc;
 
 use accord_registry::{
-    model::{AuditRecord, CompatConfig, ContractName, Event, EventKind, Settings, Tombstone, VersionRecord},
+    model::{
+        AuditRecord, CompatConfig, Consumption, ContractName, Event, EventKind, ReaderSchema, Settings,
+        Tombstone, VersionRecord, Waiver,
+    },
     store::{Batch, Store, StoreError, postgres::PostgresStore, sled::SledStore},
 };
 use accord_tests::postgres::TestDatabase;
@@ -105,6 +108,7 @@ async fn what_is_applied_is_loaded_back_with_gap_free_sequences() {
                         Some(Settings {
                             mode: Some(accord_compat::Mode::Full),
                             policy: None,
+                            ..Default::default()
                         }),
                     ),
                 ],
@@ -358,5 +362,221 @@ async fn an_export_imports_into_either_store_with_the_same_sequences() {
             .await
             .unwrap_err();
         assert!(err.to_string().contains("not empty"), "{err}");
+    }
+}
+
+fn consumption(consumer: &str, requirement: &str, reader: Option<&str>) -> Consumption {
+    Consumption {
+        consumer: consumer.into(),
+        contract: name("placed"),
+        requirement: requirement.parse().unwrap(),
+        reader: reader.map(|text| ReaderSchema {
+            text: text.into(),
+            fingerprint: fp(text),
+            draft: Some(accord_compat::Draft::D7),
+        }),
+        registered_by: "billing-ci".into(),
+        registered_at: 11,
+    }
+}
+
+fn waiver(id: &str) -> Waiver {
+    Waiver {
+        id: id.into(),
+        contract: name("placed"),
+        consumer: Some("billing".into()),
+        rules: vec!["PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL".into()],
+        reason: "billing ships its new reader first".into(),
+        expires_at: 4_000_000_000_000,
+        approver: "ops".into(),
+        created_at: 12,
+        revoked: None,
+        expiry_recorded: false,
+    }
+}
+
+fn consumer_event(kind: EventKind, consumer: &str) -> Event {
+    let mut event = Event::new(kind, Some(&name("placed")), String::new());
+    event.consumer = consumer.into();
+    event
+}
+
+/// Registers billing (with a reader) and shipping, and creates a waiver,
+/// in one batch decided on revision 1 of orders/placed.
+fn consumers_batch() -> Batch {
+    Batch {
+        expect: vec![(Some(name("placed")), 1)],
+        consumers: vec![
+            (
+                name("placed"),
+                "billing".into(),
+                Some(consumption("billing", "^1", Some(A))),
+            ),
+            (
+                name("placed"),
+                "shipping".into(),
+                Some(consumption("shipping", "~1.0", None)),
+            ),
+        ],
+        waivers: vec![waiver("w-000000000001")],
+        events: vec![
+            consumer_event(EventKind::ConsumerRegistered, "billing"),
+            consumer_event(EventKind::ConsumerRegistered, "shipping"),
+            consumer_event(EventKind::WaiverCreated, "billing"),
+        ],
+        ..Batch::default()
+    }
+}
+
+#[tokio::test]
+async fn consumers_and_waivers_are_stored_with_their_events_and_move_the_revision() {
+    for (kind, store, _keep) in stores("consumers_stored").await {
+        commit(store.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        let applied = commit(store.as_ref(), consumers_batch()).await.unwrap();
+        assert_eq!(applied.last_sequence, 4, "{kind}");
+        let snapshot = store.load().await.unwrap();
+        let mut consumers = snapshot.consumers.clone();
+        consumers.sort_by(|a, b| a.consumer.cmp(&b.consumer));
+        assert_eq!(
+            consumers,
+            vec![
+                consumption("billing", "^1", Some(A)),
+                consumption("shipping", "~1.0", None)
+            ],
+            "{kind}"
+        );
+        assert_eq!(snapshot.waivers, vec![waiver("w-000000000001")], "{kind}");
+        assert!(
+            snapshot.revisions.contains(&(Some(name("placed")), 4)),
+            "{kind}: {:?}",
+            snapshot.revisions
+        );
+        let events = store.events_after(1, 10).await.unwrap();
+        assert_eq!(events[0].consumer, "billing", "{kind}");
+        assert_eq!(events[2].kind, EventKind::WaiverCreated, "{kind}");
+        // A registration decided on the old revision is refused whole.
+        let err = commit(store.as_ref(), consumers_batch()).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { found: 4, .. }),
+            "{kind}: {err}"
+        );
+        // Removing one consumer and revoking the waiver.
+        let mut revoked = waiver("w-000000000001");
+        revoked.revoked = Some(Tombstone {
+            at: 13,
+            by: "ops".into(),
+        });
+        commit(
+            store.as_ref(),
+            Batch {
+                expect: vec![(Some(name("placed")), 4)],
+                consumers: vec![(name("placed"), "shipping".into(), None)],
+                waivers: vec![revoked.clone()],
+                events: vec![
+                    consumer_event(EventKind::ConsumerUnregistered, "shipping"),
+                    consumer_event(EventKind::WaiverRevoked, "billing"),
+                ],
+                ..Batch::default()
+            },
+        )
+        .await
+        .unwrap();
+        let snapshot = store.load().await.unwrap();
+        assert_eq!(
+            snapshot.consumers,
+            vec![consumption("billing", "^1", Some(A))],
+            "{kind}"
+        );
+        assert_eq!(
+            snapshot.waivers,
+            vec![revoked],
+            "{kind}: a waiver is kept, revoked"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_follower_learns_of_the_consumers_and_waivers_another_process_wrote() {
+    for (kind, store, _keep) in stores("consumers_followed").await {
+        commit(store.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        commit(store.as_ref(), consumers_batch()).await.unwrap();
+        // Only a shared store has others to follow.
+        let Some(changes) = store.follow(1).await.unwrap() else {
+            assert_eq!(kind, "sled");
+            continue;
+        };
+        assert_eq!(changes.last_sequence, 4, "{kind}");
+        let placed = changes
+            .contracts
+            .iter()
+            .find(|c| c.name == name("placed"))
+            .expect("the contract the events are about");
+        assert_eq!(placed.revision, 4, "{kind}");
+        let readers: Vec<&str> = placed.consumers.iter().map(|c| c.consumer.as_str()).collect();
+        assert_eq!(readers, ["billing", "shipping"], "{kind}");
+        assert_eq!(
+            placed.consumers[0],
+            consumption("billing", "^1", Some(A)),
+            "{kind}"
+        );
+        assert_eq!(placed.waivers, vec![waiver("w-000000000001")], "{kind}");
+    }
+}
+
+#[tokio::test]
+async fn consumers_and_waivers_survive_an_export_and_import_and_older_exports_still_import() {
+    let backends = stores("consumers_export").await;
+    let (kind, source, _keep) = &backends[0];
+    commit(source.as_ref(), publish_batch("placed", "1.0.0", A, 0))
+        .await
+        .unwrap();
+    commit(source.as_ref(), consumers_batch()).await.unwrap();
+    let mut dump = Vec::new();
+    let counts = accord_registry::backup::export(source.as_ref(), &mut dump)
+        .await
+        .unwrap();
+    assert_eq!((counts.consumers, counts.waivers), (2, 1), "{kind}");
+    let text = String::from_utf8(dump.clone()).unwrap();
+    assert!(text.starts_with(r#"{"record":"header","format":3}"#), "{text}");
+    for (target_kind, target, _keep) in stores("consumers_import").await {
+        accord_registry::backup::import(target.as_ref(), &mut dump.as_slice())
+            .await
+            .unwrap();
+        let (mut a, mut b) = (source.load().await.unwrap(), target.load().await.unwrap());
+        for s in [&mut a, &mut b] {
+            s.consumers.sort_by(|x, y| x.consumer.cmp(&y.consumer));
+        }
+        assert_eq!(a.consumers, b.consumers, "{kind} → {target_kind}");
+        assert_eq!(a.waivers, b.waivers, "{kind} → {target_kind}");
+        assert_eq!(b.last_sequence, 4, "{kind} → {target_kind}");
+    }
+    // An export of format 2, from before consumers, imports as it did.
+    let old = format!(
+        "{{\"record\":\"header\",\"format\":2}}\n\
+         {{\"record\":\"schema\",\"fingerprint\":\"{fp}\",\"text\":\"{{\\\"type\\\":\\\"object\\\"}}\"}}\n\
+         {{\"record\":\"version\",\"name\":\"orders/placed\",\"version\":\"1.0.0\",\"fingerprint\":\"{fp}\",\
+         \"created_at\":7,\"bump\":null,\"deprecated\":null,\"deleted_at\":null,\"draft\":\"7\",\"published_by\":\"ci\"}}\n\
+         {{\"record\":\"event\",\"sequence\":1,\"kind\":\"published\",\"time\":7,\"component\":\"orders\",\
+         \"contract\":\"placed\",\"version\":\"1.0.0\",\"fingerprint\":\"{fp}\",\"message\":\"\",\"config\":null,\"hard\":false}}\n",
+        fp = fp(A)
+    );
+    for (target_kind, target, _keep) in stores("consumers_old_export").await {
+        let counts = accord_registry::backup::import(target.as_ref(), &mut old.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("{target_kind}: {e}"));
+        assert_eq!(
+            (counts.versions, counts.events, counts.consumers),
+            (1, 1, 0),
+            "{target_kind}"
+        );
+        let snapshot = target.load().await.unwrap();
+        assert!(
+            snapshot.consumers.is_empty() && snapshot.waivers.is_empty(),
+            "{target_kind}"
+        );
     }
 }

@@ -254,3 +254,21 @@ pub fn skip(test: &str, why: &str) {
     }
     eprintln!("SKIPPED {test}: {why}");
 }
+
+/// The fenced blocks of `lang` in `text` (a part of the README), in order.
+pub fn fenced(text: &str, lang: &str) -> Vec<String> {
+    text.split(&format!("```{lang}\n"))
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The README from just after `start` to the next `## ` section.
+pub fn readme_part(start: &str) -> &'static str {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let part = readme
+        .split_once(start)
+        .unwrap_or_else(|| panic!("{start:?} is not in the README"))
+        .1;
+    part.split("\n## ").next().unwrap_or(part)
+}

@@ -1,7 +1,8 @@
 //! Export and import of a store as JSON lines, for backup and migration.
 //!
 //! The first line is a header with the store format; then the settings, the
-//! schema texts, the versions and the event log, one record per line.
+//! schema texts, the versions, the consumers, the waivers and the event log,
+//! one record per line.
 //! Importing an export into an empty store reproduces it exactly, event
 //! sequences included.
 
@@ -14,13 +15,14 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    model::{CompatConfig, ContractName, Event, Settings, VersionRecord},
+    model::{CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver},
     store::{Batch, Snapshot, Store, StoreError},
 };
 
 /// The export format this build writes: 2 adds settings that inherit field
-/// by field, tombstones, drafts and epochs. Exports of format 1 are read too.
-pub const EXPORT_FORMAT: u8 = 2;
+/// by field, tombstones, drafts and epochs; 3 adds consumers and waivers.
+/// Exports of formats 1 and 2 are read too.
+pub const EXPORT_FORMAT: u8 = 3;
 
 /// Records committed per store transaction during an import.
 const IMPORT_CHUNK: usize = 1000;
@@ -58,6 +60,10 @@ pub enum Record {
     },
     /// A version (a tombstone, when erased).
     Version(VersionRecord),
+    /// A registered consumption (format 3).
+    Consumer(Consumption),
+    /// A waiver (format 3).
+    Waiver(Waiver),
     /// An event.
     Event(Event),
 }
@@ -93,6 +99,10 @@ pub struct Counts {
     pub versions: usize,
     /// Events.
     pub events: usize,
+    /// Registered consumptions.
+    pub consumers: usize,
+    /// Waivers.
+    pub waivers: usize,
 }
 
 fn write_record(out: &mut dyn Write, record: &Record) -> Result<(), BackupError> {
@@ -126,6 +136,10 @@ fn write_state(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Counts, Ba
     snapshot
         .versions
         .sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    snapshot
+        .consumers
+        .sort_by(|a, b| (&a.contract, &a.consumer).cmp(&(&b.contract, &b.consumer)));
+    snapshot.waivers.sort_by(|a, b| a.id.cmp(&b.id));
     let mut counts = Counts::default();
     write_record(
         out,
@@ -164,6 +178,14 @@ fn write_state(mut snapshot: Snapshot, out: &mut dyn Write) -> Result<Counts, Ba
     for version in snapshot.versions {
         counts.versions += 1;
         write_record(out, &Record::Version(version))?;
+    }
+    for consumer in snapshot.consumers {
+        counts.consumers += 1;
+        write_record(out, &Record::Consumer(consumer))?;
+    }
+    for waiver in snapshot.waivers {
+        counts.waivers += 1;
+        write_record(out, &Record::Waiver(waiver))?;
     }
     Ok(counts)
 }
@@ -240,6 +262,8 @@ pub async fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts
                 }
                 counts.versions += 1;
             }
+            Record::Consumer(_) => counts.consumers += 1,
+            Record::Waiver(_) => counts.waivers += 1,
             Record::Event(e) => {
                 if e.sequence != last_sequence + 1 {
                     return Err(bad(format!(
@@ -266,7 +290,7 @@ pub async fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts
             Record::Header { .. } | Record::Schema { .. } => {}
             Record::Config { contract, config } => batch
                 .settings
-                .push((contract.clone(), Some(Settings::full(*config)))),
+                .push((contract.clone(), Some(Settings::mode_and_policy(*config)))),
             Record::Settings { contract, settings } => {
                 batch.settings.push((contract.clone(), Some(*settings)))
             }
@@ -279,9 +303,20 @@ pub async fn import(store: &dyn Store, input: &mut dyn BufRead) -> Result<Counts
                 }
                 batch.versions.push(v.clone());
             }
+            Record::Consumer(c) => {
+                batch
+                    .consumers
+                    .push((c.contract.clone(), c.consumer.clone(), Some(c.clone())))
+            }
+            Record::Waiver(w) => batch.waivers.push(w.clone()),
             Record::Event(e) => batch.events.push(e.clone()),
         }
-        if batch.versions.len() + batch.events.len() + batch.settings.len() >= IMPORT_CHUNK {
+        let size = batch.versions.len()
+            + batch.events.len()
+            + batch.settings.len()
+            + batch.consumers.len()
+            + batch.waivers.len();
+        if size >= IMPORT_CHUNK {
             commit(store, std::mem::take(&mut batch)).await?;
         }
     }

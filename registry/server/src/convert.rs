@@ -6,11 +6,18 @@ use accord_proto::{v1 as pb, wire};
 use tonic::Status;
 
 use crate::{
+    consumers::{ReadingCheck, VersionCheck},
     error::Error,
     index::ConfigView,
-    model::{CompatConfig, Decision, Event, EventKind, Found, StoredVersion, Verdict, VersionRecord},
+    model::{
+        CompatConfig, ConsumerBreaks, ConsumerImpact, Consumption, Decision, Event, EventKind, Found,
+        ImpactOutcome, StoredVersion, Verdict, VersionRecord, Waiver, WaiverState, now_millis,
+    },
     page::PageRequest,
-    service::{ComponentSummary, ContractSummary, DiffOutcome, PublishInput, Published},
+    service::{
+        ComponentSummary, ContractSummary, DiffOutcome, PublishInput, Published, SettingsChange,
+        consumers::{ReadingInput, Registered, WaiverInput},
+    },
 };
 
 /// The longest status message, in characters.
@@ -103,7 +110,42 @@ pub fn config(c: CompatConfig) -> pb::CompatibilityConfig {
     pb::CompatibilityConfig {
         mode: wire::mode_to_wire(c.mode) as i32,
         policy: wire::policy_to_wire(c.policy) as i32,
+        consumer_breaks: consumer_breaks(c.consumer_breaks) as i32,
     }
+}
+
+fn consumer_breaks(b: ConsumerBreaks) -> pb::ConsumerBreaks {
+    match b {
+        ConsumerBreaks::Refuse => pb::ConsumerBreaks::Refuse,
+        ConsumerBreaks::Warn => pb::ConsumerBreaks::Warn,
+    }
+}
+
+/// An API consumer-breaks setting: `None` when unspecified, an error when unknown.
+pub fn consumer_breaks_in(value: i32) -> Result<Option<ConsumerBreaks>, Status> {
+    match pb::ConsumerBreaks::try_from(value) {
+        Ok(pb::ConsumerBreaks::Unspecified) => Ok(None),
+        Ok(pb::ConsumerBreaks::Refuse) => Ok(Some(ConsumerBreaks::Refuse)),
+        Ok(pb::ConsumerBreaks::Warn) => Ok(Some(ConsumerBreaks::Warn)),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "invalid consumer_breaks: unknown value {value}"
+        ))),
+    }
+}
+
+/// The change a settings request asks for.
+pub fn settings_change(r: &pb::SetCompatibilityConfigRequest) -> Result<SettingsChange, Status> {
+    Ok(SettingsChange {
+        mode: mode_in(r.mode)?,
+        policy: policy_in(r.policy)?,
+        consumer_breaks: consumer_breaks_in(r.consumer_breaks)?,
+        clear: r.clear,
+    })
+}
+
+/// The reason a request forces a consumer guard with, if it does.
+pub fn force(force: bool, reason: &str) -> Option<&str> {
+    force.then_some(reason)
 }
 
 fn verdict(v: Verdict) -> pb::Verdict {
@@ -145,7 +187,7 @@ pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
         verdict: verdict(d.verdict) as i32,
         findings: d.findings.iter().map(found).collect(),
         required_bump: bump(d.required_bump) as i32,
-        smallest_acceptable_version: d.smallest_acceptable.to_string(),
+        smallest_acceptable_version: smallest(d),
         predecessor_version: d
             .predecessor
             .as_ref()
@@ -153,7 +195,212 @@ pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
             .unwrap_or_default(),
         config: Some(config(d.config)),
         checked_against: versions(&d.checked_against),
+        consumer_impacts: impacts(d),
     }
+}
+
+/// The smallest acceptable version of a decision, empty when no version
+/// avoids the consumers it breaks.
+fn smallest(d: &Decision) -> String {
+    if d.blocked_by_consumers {
+        String::new()
+    } else {
+        d.smallest_acceptable.to_string()
+    }
+}
+
+fn outcome(o: ImpactOutcome) -> pb::ConsumerOutcome {
+    match o {
+        ImpactOutcome::NotAffected => pb::ConsumerOutcome::NotAffected,
+        ImpactOutcome::Ok => pb::ConsumerOutcome::Ok,
+        ImpactOutcome::Breaks => pb::ConsumerOutcome::Breaks,
+        ImpactOutcome::Waived => pb::ConsumerOutcome::Waived,
+    }
+}
+
+/// What a decision's version does to each consumer; findings are against
+/// that version.
+fn impacts(d: &Decision) -> Vec<pb::ConsumerImpact> {
+    let now = now_millis();
+    d.impacts
+        .iter()
+        .map(|i: &ConsumerImpact| pb::ConsumerImpact {
+            consumer: i.consumer.clone(),
+            requirement: i.requirement.to_string(),
+            outcome: outcome(i.outcome) as i32,
+            reader: i.reader,
+            against_version: i.against.as_ref().map(ToString::to_string).unwrap_or_default(),
+            findings: i
+                .findings
+                .iter()
+                .map(|f| finding(f, d.version.to_string()))
+                .collect(),
+            waivers: i.waivers.iter().map(|w| waiver(w, now)).collect(),
+            refuses: i.refuses,
+        })
+        .collect()
+}
+
+/// A waiver, in its state at `now`.
+pub fn waiver(w: &Waiver, now: i64) -> pb::Waiver {
+    let state = match w.state(now) {
+        WaiverState::Active => pb::WaiverState::Active,
+        WaiverState::Expired => pb::WaiverState::Expired,
+        WaiverState::Revoked => pb::WaiverState::Revoked,
+    };
+    pb::Waiver {
+        id: w.id.clone(),
+        component: w.contract.component().to_owned(),
+        contract: w.contract.contract().to_owned(),
+        consumer: w.consumer.clone().unwrap_or_default(),
+        rule_ids: w.rules.clone(),
+        reason: w.reason.clone(),
+        expires_at: Some(timestamp(w.expires_at)),
+        approver: w.approver.clone(),
+        created_at: Some(timestamp(w.created_at)),
+        state: state as i32,
+        revoked_by: w.revoked.as_ref().map(|t| t.by.clone()).unwrap_or_default(),
+        revoked_at: w.revoked.as_ref().map(|t| timestamp(t.at)),
+    }
+}
+
+/// A registered consumption, with the version it resolves to and, when
+/// asked, its reader schema.
+pub fn consumer(c: &Consumption, resolves_to: Option<&semver::Version>, with_reader: bool) -> pb::Consumer {
+    let reader = c.reader.as_ref();
+    pb::Consumer {
+        consumer: c.consumer.clone(),
+        component: c.contract.component().to_owned(),
+        contract: c.contract.contract().to_owned(),
+        requirement: c.requirement.to_string(),
+        has_reader: reader.is_some(),
+        reader_fingerprint: reader.map(|r| r.fingerprint.clone()).unwrap_or_default(),
+        reader_draft: reader
+            .and_then(|r| r.draft)
+            .map(wire::draft_to_wire)
+            .unwrap_or_default()
+            .to_owned(),
+        registered_by: c.registered_by.clone(),
+        registered_at: Some(timestamp(c.registered_at)),
+        resolves_to: resolves_to.map(ToString::to_string).unwrap_or_default(),
+        reader: if with_reader {
+            reader.map(|r| r.text.clone()).unwrap_or_default()
+        } else {
+            String::new()
+        },
+    }
+}
+
+fn version_check(c: &VersionCheck) -> pb::ConsumerVersionCheck {
+    let outcome = if c.findings.is_empty() {
+        pb::ConsumerOutcome::Ok
+    } else {
+        pb::ConsumerOutcome::Breaks
+    };
+    pb::ConsumerVersionCheck {
+        version: c.version.to_string(),
+        outcome: outcome as i32,
+        findings: c
+            .findings
+            .iter()
+            .map(|f| finding(f, c.version.to_string()))
+            .collect(),
+    }
+}
+
+/// The domain input of a registration.
+pub fn reading_input(r: &pb::RegisterConsumerRequest) -> ReadingInput<'_> {
+    ReadingInput {
+        consumer: &r.consumer,
+        component: &r.component,
+        contract: &r.contract,
+        requirement: &r.requirement,
+        reader: &r.reader,
+    }
+}
+
+/// The reply to a registration.
+pub fn registered(r: &Registered, sequence: u64) -> pb::RegisterConsumerResponse {
+    pb::RegisterConsumerResponse {
+        consumer: Some(consumer(&r.consumption, r.check.resolves_to.as_ref(), false)),
+        created: r.created,
+        checks: r.check.checks.iter().map(version_check).collect(),
+        sequence,
+    }
+}
+
+/// The reply to a consumer check.
+pub fn consumer_checked(check: &ReadingCheck, has_reader: bool) -> pb::CheckConsumerResponse {
+    let broken: Vec<String> = check
+        .checks
+        .iter()
+        .filter(|c| !c.findings.is_empty())
+        .map(|c| c.version.to_string())
+        .collect();
+    let count = check.checks.len();
+    let message = if !broken.is_empty() {
+        format!(
+            "the consumer rejects documents of live version(s) {}",
+            broken.join(", ")
+        )
+    } else if check.checks.is_empty() {
+        "no live version satisfies the requirement: the consumer has nothing to read yet".to_owned()
+    } else if has_reader {
+        format!(
+            "the reader accepts every document of the {count} live version(s) that satisfy the requirement"
+        )
+    } else {
+        format!(
+            "the requirement resolves to {}, which accepts every document of the {count} live version(s) that satisfy it",
+            check
+                .resolves_to
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        )
+    };
+    pb::CheckConsumerResponse {
+        ok: check.ok(has_reader),
+        checks: check.checks.iter().map(version_check).collect(),
+        resolves_to: check
+            .resolves_to
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        message,
+    }
+}
+
+/// The domain input of a waiver request; `Err` for a missing expiry, or
+/// for a consumer missing or given with `all_consumers`.
+pub fn waiver_input(r: &pb::CreateWaiverRequest) -> Result<WaiverInput<'_>, Status> {
+    let consumer = match (r.consumer.is_empty(), r.all_consumers) {
+        (false, false) => Some(r.consumer.as_str()),
+        (true, true) => None,
+        (false, true) => {
+            return Err(Status::invalid_argument(
+                "invalid consumer: give a consumer or all_consumers, not both",
+            ));
+        }
+        (true, false) => {
+            return Err(Status::invalid_argument(
+                "invalid consumer: a waiver names its consumer, or all_consumers for every consumer",
+            ));
+        }
+    };
+    let expires_at = wire::timestamp_to_time(r.expires_at)
+        .map(|t| i64::try_from(crate::model::micros(t) / 1000).unwrap_or(i64::MAX))
+        .ok_or_else(|| {
+            Status::invalid_argument("invalid expires_at: a waiver needs an expiry, a time in the future")
+        })?;
+    Ok(WaiverInput {
+        component: &r.component,
+        contract: &r.contract,
+        consumer,
+        rules: &r.rule_ids,
+        reason: &r.reason,
+        expires_at,
+    })
 }
 
 fn versions(list: &[semver::Version]) -> Vec<String> {
@@ -219,6 +466,7 @@ pub fn published(p: &Published, sequence: u64) -> pb::PublishContractResponse {
         message: p.decision.message.clone(),
         config: Some(config(p.decision.config)),
         sequence,
+        consumer_impacts: impacts(&p.decision),
     }
 }
 
@@ -230,7 +478,7 @@ pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
         message: d.message.clone(),
         findings: d.findings.iter().map(found).collect(),
         required_bump: bump(d.required_bump) as i32,
-        smallest_acceptable_version: d.smallest_acceptable.to_string(),
+        smallest_acceptable_version: smallest(d),
         // A refusal without a version has no version: it names the one to
         // announce as the smallest acceptable.
         version: if d.assigned && !d.is_accepted() {
@@ -246,6 +494,7 @@ pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
         checked_against: versions(&d.checked_against),
         config: Some(config(d.config)),
         fingerprint: d.fingerprint.clone(),
+        consumer_impacts: impacts(d),
     }
 }
 
@@ -316,6 +565,7 @@ pub fn config_view(v: ConfigView) -> pb::GetCompatibilityConfigResponse {
         inherited: v.inherited,
         mode_inherited: v.mode_inherited,
         policy_inherited: v.policy_inherited,
+        consumer_breaks_inherited: v.consumer_breaks_inherited,
     }
 }
 
@@ -329,6 +579,12 @@ pub fn event(e: &Event) -> pb::Event {
             EventKind::Deleted => pb::EventKind::Deleted,
             EventKind::Restored => pb::EventKind::Restored,
             EventKind::ConfigChanged => pb::EventKind::ConfigChanged,
+            EventKind::ConsumerRegistered => pb::EventKind::ConsumerRegistered,
+            EventKind::ConsumerUnregistered => pb::EventKind::ConsumerUnregistered,
+            EventKind::WaiverCreated => pb::EventKind::WaiverCreated,
+            EventKind::WaiverRevoked => pb::EventKind::WaiverRevoked,
+            EventKind::WaiverUsed => pb::EventKind::WaiverUsed,
+            EventKind::WaiverExpired => pb::EventKind::WaiverExpired,
         } as i32,
         time: Some(timestamp(e.time)),
         component: e.component.clone(),
@@ -338,6 +594,8 @@ pub fn event(e: &Event) -> pb::Event {
         message: e.message.clone(),
         config: e.config.map(config),
         hard: e.hard,
+        consumer: e.consumer.clone(),
+        waiver_id: e.waiver.clone(),
     }
 }
 

@@ -19,8 +19,8 @@ use tonic::{Request, Response, Status, codegen::BoxStream, metadata::MetadataMap
 use crate::{
     auth::{Gate, Principal, Role, audit, target},
     convert::{self, status},
-    model::{Event, validate_name},
-    service::Registry,
+    model::{ContractName, Event, now_millis, validate_name},
+    service::{Registry, consumers::ConsumersOf},
 };
 
 /// The adapter over a [`Registry`].
@@ -355,10 +355,10 @@ impl RegistryService for RegistryGrpc {
                     &r.component,
                     to,
                     |actor| async {
-                        let (mode, policy) = (convert::mode_in(r.mode)?, convert::policy_in(r.policy)?);
+                        let change = convert::settings_change(&r)?;
                         let written = this
                             .registry
-                            .set_config(&r.component, &r.contract, mode, policy, r.clear, actor)
+                            .set_config(&r.component, &r.contract, change, actor)
                             .await
                             .map_err(status)?;
                         let view = convert::config_view(written.value);
@@ -368,6 +368,7 @@ impl RegistryService for RegistryGrpc {
                             mode_inherited: view.mode_inherited,
                             policy_inherited: view.policy_inherited,
                             sequence: written.sequence,
+                            consumer_breaks_inherited: view.consumer_breaks_inherited,
                         }))
                     },
                 )
@@ -397,7 +398,14 @@ impl RegistryService for RegistryGrpc {
                     |actor| async {
                         let written = this
                             .registry
-                            .deprecate(&r.component, &r.contract, &r.version, &r.message, actor)
+                            .deprecate(
+                                &r.component,
+                                &r.contract,
+                                &r.version,
+                                &r.message,
+                                convert::force(r.force, &r.force_reason),
+                                actor,
+                            )
                             .await
                             .map_err(status)?;
                         Ok(Response::new(pb::DeprecateVersionResponse {
@@ -432,7 +440,13 @@ impl RegistryService for RegistryGrpc {
                     |actor| async {
                         let written = this
                             .registry
-                            .delete_contract(&r.component, &r.contract, r.hard, actor)
+                            .delete_contract(
+                                &r.component,
+                                &r.contract,
+                                r.hard,
+                                convert::force(r.force, &r.force_reason),
+                                actor,
+                            )
                             .await
                             .map_err(status)?;
                         Ok(Response::new(pb::DeleteContractResponse {
@@ -467,7 +481,14 @@ impl RegistryService for RegistryGrpc {
                     |actor| async {
                         let written = this
                             .registry
-                            .delete_version(&r.component, &r.contract, &r.version, r.hard, actor)
+                            .delete_version(
+                                &r.component,
+                                &r.contract,
+                                &r.version,
+                                r.hard,
+                                convert::force(r.force, &r.force_reason),
+                                actor,
+                            )
                             .await
                             .map_err(status)?;
                         Ok(Response::new(pb::DeleteVersionResponse {
@@ -533,7 +554,7 @@ impl RegistryService for RegistryGrpc {
         }
         // Without components, a scoped token gets its scopes' events.
         let place = self.watchers.enter()?;
-        let wanted = event_filter(components, principal);
+        let wanted = event_filter(components, principal, r.consumer_events);
         let events = self
             .registry
             .watch(r.after_sequence, &r.epoch, wanted)
@@ -550,6 +571,233 @@ impl RegistryService for RegistryGrpc {
             .map_err(status)
         });
         Ok(Response::new(Box::pin(stream)))
+    }
+
+    async fn register_consumer(
+        &self,
+        request: Request<pb::RegisterConsumerRequest>,
+    ) -> Reply<pb::RegisterConsumerResponse> {
+        let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
+        let r = request.into_inner();
+        let this = self.clone();
+        detached(async move {
+            let to = reading_target(&r.consumer, &r.component, &r.contract);
+            this.gate
+                .write(
+                    caller,
+                    peer,
+                    "RegisterConsumer",
+                    Role::Publisher,
+                    &r.consumer,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .register_consumer(convert::reading_input(&r), actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(convert::registered(
+                            &written.value,
+                            written.sequence,
+                        )))
+                    },
+                )
+                .await
+        })
+        .await
+    }
+
+    async fn unregister_consumer(
+        &self,
+        request: Request<pb::UnregisterConsumerRequest>,
+    ) -> Reply<pb::UnregisterConsumerResponse> {
+        let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
+        let r = request.into_inner();
+        let this = self.clone();
+        detached(async move {
+            let to = reading_target(&r.consumer, &r.component, &r.contract);
+            this.gate
+                .write(
+                    caller,
+                    peer,
+                    "UnregisterConsumer",
+                    Role::Publisher,
+                    &r.consumer,
+                    to,
+                    |actor| async {
+                        let written = this
+                            .registry
+                            .unregister_consumer(&r.consumer, &r.component, &r.contract, actor)
+                            .await
+                            .map_err(status)?;
+                        Ok(Response::new(pb::UnregisterConsumerResponse {
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
+                .await
+        })
+        .await
+    }
+
+    async fn list_consumers(
+        &self,
+        request: Request<pb::ListConsumersRequest>,
+    ) -> Reply<pb::ListConsumersResponse> {
+        // By contract, the contract's component is read; by consumer, the
+        // consumer's own readings.
+        let r = self
+            .read(
+                request,
+                "ListConsumers",
+                |r| {
+                    if r.consumer.is_empty() {
+                        vec![&r.component]
+                    } else {
+                        vec![&r.consumer]
+                    }
+                },
+                |r| r.min_sequence,
+            )
+            .await?;
+        let of = match (
+            r.consumer.is_empty(),
+            r.component.is_empty() && r.contract.is_empty(),
+        ) {
+            (true, false) => ConsumersOf::Contract(
+                ContractName::new(&r.component, &r.contract).map_err(|e| status(e.into()))?,
+            ),
+            (false, true) => ConsumersOf::Consumer(r.consumer.clone()),
+            _ => {
+                return Err(Status::invalid_argument(
+                    "invalid request: give a contract (component and contract) or a consumer, not both",
+                ));
+            }
+        };
+        let consumers = self.registry.list_consumers(&of).map_err(status)?;
+        Ok(Response::new(pb::ListConsumersResponse {
+            consumers: consumers
+                .iter()
+                .map(|(c, v)| convert::consumer(c, v.as_ref(), r.include_readers))
+                .collect(),
+        }))
+    }
+
+    async fn check_consumer(
+        &self,
+        request: Request<pb::CheckConsumerRequest>,
+    ) -> Reply<pb::CheckConsumerResponse> {
+        let r = self
+            .read(
+                request,
+                "CheckConsumer",
+                |r| vec![&r.component],
+                |r| r.min_sequence,
+            )
+            .await?;
+        let (check, has_reader) = self
+            .registry
+            .check_consumer(&r.component, &r.contract, &r.requirement, &r.reader)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(convert::consumer_checked(&check, has_reader)))
+    }
+
+    async fn create_waiver(
+        &self,
+        request: Request<pb::CreateWaiverRequest>,
+    ) -> Reply<pb::CreateWaiverResponse> {
+        let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
+        let r = request.into_inner();
+        let this = self.clone();
+        detached(async move {
+            let to = target(&r.component, &r.contract, "");
+            this.gate
+                .write(
+                    caller,
+                    peer,
+                    "CreateWaiver",
+                    Role::Admin,
+                    &r.component,
+                    to,
+                    |actor| async {
+                        let input = convert::waiver_input(&r)?;
+                        let written = this.registry.create_waiver(input, actor).await.map_err(status)?;
+                        Ok(Response::new(pb::CreateWaiverResponse {
+                            waiver: Some(convert::waiver(&written.value, now_millis())),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
+                .await
+        })
+        .await
+    }
+
+    async fn revoke_waiver(
+        &self,
+        request: Request<pb::RevokeWaiverRequest>,
+    ) -> Reply<pb::RevokeWaiverResponse> {
+        let caller = self.gate.authenticate(request.metadata());
+        let peer = request.remote_addr();
+        let r = request.into_inner();
+        let this = self.clone();
+        detached(async move {
+            // Authorized on the component of the waiver's contract; an
+            // unknown id is about no component (an unscoped admin learns
+            // that it does not exist).
+            let component = this
+                .registry
+                .waiver_contract(&r.id)
+                .map(|n| n.component().to_owned())
+                .unwrap_or_default();
+            let to = format!("waiver {}", crate::page::truncate(&r.id));
+            this.gate
+                .write(
+                    caller,
+                    peer,
+                    "RevokeWaiver",
+                    Role::Admin,
+                    &component,
+                    to,
+                    |actor| async {
+                        let written = this.registry.revoke_waiver(&r.id, actor).await.map_err(status)?;
+                        Ok(Response::new(pb::RevokeWaiverResponse {
+                            waiver: Some(convert::waiver(&written.value, now_millis())),
+                            sequence: written.sequence,
+                        }))
+                    },
+                )
+                .await
+        })
+        .await
+    }
+
+    async fn list_waivers(&self, request: Request<pb::ListWaiversRequest>) -> Reply<pb::ListWaiversResponse> {
+        let principal = self.gate.authenticate(request.metadata())?;
+        let wait = deadline(request.metadata());
+        let r = request.into_inner();
+        let contract = match (r.component.is_empty(), r.contract.is_empty()) {
+            // Every role reads; a scoped token sees its scopes' waivers.
+            (true, true) => None,
+            _ => {
+                principal.allow("ListWaivers", Role::Reader, Some(&r.component))?;
+                Some(ContractName::new(&r.component, &r.contract).map_err(|e| status(e.into()))?)
+            }
+        };
+        self.at_least(r.min_sequence, wait).await?;
+        let now = now_millis();
+        let waivers = self
+            .registry
+            .list_waivers(contract.as_ref(), r.include_inactive, &|c| {
+                principal.covers(Some(c))
+            });
+        Ok(Response::new(pb::ListWaiversResponse {
+            waivers: waivers.iter().map(|w| convert::waiver(w, now)).collect(),
+        }))
     }
 
     async fn list_audit_entries(
@@ -626,15 +874,34 @@ impl RegistryService for RegistryGrpc {
 
 /// Which events a watcher gets: those of the components it named, or,
 /// when it named none, those of every component its token covers (all of
-/// them, global settings included, for an unscoped token).
-fn event_filter(components: Vec<String>, principal: Principal) -> crate::service::EventFilter {
+/// them, global settings included, for an unscoped token). Consumer and
+/// waiver events only when asked for (`consumer_events`), and then also
+/// those of the consumers among these components.
+fn event_filter(
+    components: Vec<String>,
+    principal: Principal,
+    consumer_events: bool,
+) -> crate::service::EventFilter {
+    let kind = move |e: &Event| consumer_events || !e.kind.is_consumer_kind();
+    let of = move |e: &Event, component: &dyn Fn(&str) -> bool| {
+        component(&e.component) || (!e.consumer.is_empty() && component(&e.consumer))
+    };
     if !components.is_empty() {
-        return Arc::new(move |e: &Event| components.contains(&e.component));
+        return Arc::new(move |e: &Event| kind(e) && of(e, &|c| components.iter().any(|n| n == c)));
     }
     if principal.scopes.is_empty() {
-        return Arc::new(|_: &Event| true);
+        return Arc::new(move |e: &Event| kind(e));
     }
-    Arc::new(move |e: &Event| !e.component.is_empty() && principal.covers(Some(&e.component)))
+    Arc::new(move |e: &Event| kind(e) && of(e, &|c| !c.is_empty() && principal.covers(Some(c))))
+}
+
+/// The audit target of a call about a consumer's reading of a contract.
+fn reading_target(consumer: &str, component: &str, contract: &str) -> String {
+    format!(
+        "{} (consumer {})",
+        target(component, contract, ""),
+        crate::page::truncate(consumer)
+    )
 }
 
 impl RegistryGrpc {

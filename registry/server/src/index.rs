@@ -6,25 +6,79 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    sync::Arc,
+    sync::{Arc, OnceLock},
 };
 
 use semver::Version;
 
 use crate::{
     error::Error,
-    model::{CompatConfig, ContractName, Settings, StoredVersion, VersionRecord, VersionSelector},
+    model::{
+        CompatConfig, Consumption, ContractName, Settings, StoredVersion, VersionRecord, VersionSelector,
+        Waiver,
+    },
     store::{Applied, Batch, Changes, Snapshot, StoreError},
 };
 
+/// A registered consumption, with its reader schema parsed once, on first
+/// use, and shared by every snapshot that holds the same registration.
+#[derive(Debug, Clone)]
+pub struct ConsumerEntry {
+    /// The registration.
+    pub record: Consumption,
+    reader: Arc<OnceLock<Result<Arc<accord_compat::Schema>, String>>>,
+}
+
+impl ConsumerEntry {
+    /// An entry for `record`.
+    pub fn new(record: Consumption) -> Self {
+        Self {
+            record,
+            reader: Arc::default(),
+        }
+    }
+
+    /// The parsed reader schema, if the consumer registered one. It passed
+    /// the limits in force when it was registered, so it is read without
+    /// any, in the draft recorded with it (`default_draft` for none).
+    pub fn reader(
+        &self,
+        default_draft: accord_compat::Draft,
+    ) -> Option<Result<Arc<accord_compat::Schema>, Error>> {
+        let reader = self.record.reader.as_ref()?;
+        let parsed = self.reader.get_or_init(|| {
+            let limits = accord_compat::Limits {
+                max_bytes: usize::MAX,
+                max_depth: usize::MAX,
+                max_ref_hops: usize::MAX,
+                default_draft: reader.draft.unwrap_or(default_draft),
+            };
+            accord_compat::Schema::parse_with(&reader.text, &limits)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        Some(parsed.clone().map_err(|e| Error::FailedPrecondition {
+            entity: format!(
+                "reader schema of consumer {} of {}",
+                self.record.consumer, self.record.contract
+            ),
+            reason: format!("it no longer parses ({e}); register it again"),
+        }))
+    }
+}
+
 /// One contract: its versions (oldest first, soft-deleted and erased ones
-/// included), its own settings and its revision.
+/// included), its own settings, its consumers and waivers, and its revision.
 #[derive(Debug, Clone, Default)]
 pub struct ContractIndex {
     /// Oldest first.
     pub versions: Vec<StoredVersion>,
     /// Its own settings, if any.
     pub settings: Option<Settings>,
+    /// Its registered consumers, by consumer name.
+    pub consumers: Vec<ConsumerEntry>,
+    /// Its waivers (expired and revoked ones included), oldest first.
+    pub waivers: Vec<Waiver>,
     /// The sequence of the last event about it (0: none yet).
     pub revision: u64,
 }
@@ -54,6 +108,41 @@ impl ContractIndex {
             .binary_search_by(|v| v.record.version.cmp(version))
             .ok()
             .map(|at| &self.versions[at])
+    }
+
+    /// The registration of `consumer`, if any.
+    pub fn consumer(&self, consumer: &str) -> Option<&ConsumerEntry> {
+        self.consumers
+            .binary_search_by(|c| c.record.consumer.as_str().cmp(consumer))
+            .ok()
+            .map(|at| &self.consumers[at])
+    }
+
+    /// Writes or removes the registration of `consumer`.
+    fn set_consumer(&mut self, consumer: &str, record: Option<&Consumption>) {
+        let at = self
+            .consumers
+            .binary_search_by(|c| c.record.consumer.as_str().cmp(consumer));
+        match (at, record) {
+            (Ok(i), Some(r)) => self.consumers[i] = ConsumerEntry::new(r.clone()),
+            (Err(i), Some(r)) => self.consumers.insert(i, ConsumerEntry::new(r.clone())),
+            (Ok(i), None) => {
+                self.consumers.remove(i);
+            }
+            (Err(_), None) => {}
+        }
+    }
+
+    /// Writes a waiver (new, or a new state of one held).
+    fn set_waiver(&mut self, waiver: &Waiver) {
+        match self.waivers.iter_mut().find(|w| w.id == waiver.id) {
+            Some(held) => *held = waiver.clone(),
+            None => {
+                self.waivers.push(waiver.clone());
+                self.waivers
+                    .sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            }
+        }
     }
 
     /// A schema text already held for `fingerprint`, to share it.
@@ -99,6 +188,21 @@ pub struct ConfigView {
     pub mode_inherited: bool,
     /// True when the policy is the global one.
     pub policy_inherited: bool,
+    /// True when what a consumer's break does is the global setting.
+    pub consumer_breaks_inherited: bool,
+}
+
+impl ConfigView {
+    /// The view of the global settings: nothing is inherited.
+    pub fn global(config: CompatConfig) -> Self {
+        Self {
+            config,
+            inherited: false,
+            mode_inherited: false,
+            policy_inherited: false,
+            consumer_breaks_inherited: false,
+        }
+    }
 }
 
 impl Index {
@@ -119,6 +223,17 @@ impl Index {
                 None => index.global_revision = revision,
                 Some(name) => index.contract_mut(&name).revision = revision,
             }
+        }
+        for consumption in snapshot.consumers {
+            let name = consumption.contract.clone();
+            let consumer = consumption.consumer.clone();
+            index
+                .contract_mut(&name)
+                .set_consumer(&consumer, Some(&consumption));
+        }
+        for waiver in snapshot.waivers {
+            let name = waiver.contract.clone();
+            index.contract_mut(&name).set_waiver(&waiver);
         }
         for record in snapshot.versions {
             let schema = if record.erased.is_some() {
@@ -178,6 +293,7 @@ impl Index {
             inherited: own.is_none(),
             mode_inherited: settings.mode.is_none(),
             policy_inherited: settings.policy.is_none(),
+            consumer_breaks_inherited: settings.consumer_breaks.is_none(),
         }
     }
 
@@ -209,6 +325,12 @@ impl Index {
                 None => next.global = settings.unwrap_or_default().over(CompatConfig::default()),
                 Some(name) => next.contract_mut(name).settings = *settings,
             }
+        }
+        for (name, consumer, record) in &batch.consumers {
+            next.contract_mut(name).set_consumer(consumer, record.as_ref());
+        }
+        for waiver in &batch.waivers {
+            next.contract_mut(&waiver.contract).set_waiver(waiver);
         }
         for event in &applied.events {
             match event.contract_name() {
@@ -272,9 +394,23 @@ impl Index {
                 });
             }
             versions.sort_by(|a, b| a.record.version.cmp(&b.record.version));
+            // A registration that did not change keeps its parsed reader.
+            let mut consumers: Vec<ConsumerEntry> = state
+                .consumers
+                .iter()
+                .map(|record| match old.consumer(&record.consumer) {
+                    Some(held) if held.record == *record => held.clone(),
+                    _ => ConsumerEntry::new(record.clone()),
+                })
+                .collect();
+            consumers.sort_by(|a, b| a.record.consumer.cmp(&b.record.consumer));
+            let mut waivers = state.waivers.clone();
+            waivers.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
             let entry = next.contract_mut(&state.name);
             entry.versions = versions;
             entry.settings = state.settings;
+            entry.consumers = consumers;
+            entry.waivers = waivers;
             entry.revision = state.revision;
         }
         if let Some((global, revision)) = changes.global {
@@ -442,12 +578,14 @@ mod tests {
             global: CompatConfig {
                 mode: accord_compat::Mode::Full,
                 policy: accord_compat::Policy::Lenient,
+                ..CompatConfig::default()
             },
             ..Index::default()
         };
         index.contract_mut(&name()).settings = Some(Settings {
             mode: Some(accord_compat::Mode::None),
             policy: None,
+            consumer_breaks: None,
         });
         let view = index.config_for(&name());
         assert_eq!(view.config.mode, accord_compat::Mode::None);

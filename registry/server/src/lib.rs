@@ -2,7 +2,8 @@
 //!
 //! Layers, each using only those above it:
 //! - [`model`]: the vocabulary — names, versions, stored versions and
-//!   tombstones, settings, events, audit records, the publish decision.
+//!   tombstones, settings, consumers and waivers, events, audit records,
+//!   the publish decision and its consumer impacts.
 //! - [`store`]: the [`store::Store`] trait and its backends (sled, the
 //!   embedded default; PostgreSQL, shared by replicas): the only code that
 //!   touches a database.
@@ -11,9 +12,12 @@
 //!   publish and check.
 //! - [`index`]: the in-memory snapshot reads are served from, and its pure
 //!   `apply`.
+//! - [`consumers`]: the publish decision with what a version does to each
+//!   registered consumer, a reading checked against live versions, and the
+//!   guard of deprecations and hard deletes.
 //! - [`page`]: paging with opaque tokens.
 //! - [`service`]: the domain service over a store and the index (its write
-//!   path and event streams); knows nothing of gRPC.
+//!   path, event streams, consumers and waivers); knows nothing of gRPC.
 //! - [`backup`]: export and import of a store as JSON lines.
 //! - [`config`]: the server's settings (flags and environment) and limits.
 //! - [`convert`]: API messages ⇄ domain types, errors → gRPC codes.
@@ -37,6 +41,7 @@
 pub mod auth;
 pub mod backup;
 pub mod config;
+pub mod consumers;
 pub mod convert;
 pub mod error;
 pub mod grpc;
@@ -48,6 +53,8 @@ pub mod page;
 pub mod policy;
 pub mod service;
 pub mod store;
+#[cfg(test)]
+mod test_rng;
 pub mod web;
 
 use std::{future::Future, sync::Arc};

@@ -355,6 +355,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 schemas = counts.schemas as u64,
                 versions = counts.versions as u64,
                 events = counts.events as u64,
+                consumers = counts.consumers as u64,
+                waivers = counts.waivers as u64,
                 "exported"
             );
             Ok(())
@@ -376,6 +378,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 schemas = counts.schemas as u64,
                 versions = counts.versions as u64,
                 events = counts.events as u64,
+                consumers = counts.consumers as u64,
+                waivers = counts.waivers as u64,
                 "imported"
             );
             Ok(())

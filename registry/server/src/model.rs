@@ -1,7 +1,8 @@
 //! The registry's vocabulary, the bottom layer: names and versions (the
 //! shared rules of [`accord_proto::names`]), stored versions and their
-//! tombstones, compatibility settings, events, audit records and the
-//! publish decision. Plain data: it imports nothing else of this crate.
+//! tombstones, compatibility settings, consumers and waivers, events, audit
+//! records and the publish decision with its consumer impacts. Plain data:
+//! it imports nothing else of this crate.
 
 use std::{sync::Arc, time::SystemTime};
 
@@ -11,6 +12,7 @@ pub use accord_proto::names::{
     refuse_surrounding_whitespace, validate_name,
 };
 use semver::Version;
+use semver::VersionReq;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, the registry's clock.
@@ -28,21 +30,53 @@ pub fn micros(time: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// The compatibility settings in force: a mode and a policy.
+/// What a break of a registered consumer does to a publish.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumerBreaks {
+    /// The publish is refused unless waivers cover the break (the default).
+    #[default]
+    Refuse,
+    /// The publish is accepted and the break reported.
+    Warn,
+}
+
+impl ConsumerBreaks {
+    /// `refuse` or `warn`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerBreaks::Refuse => "refuse",
+            ConsumerBreaks::Warn => "warn",
+        }
+    }
+
+    fn is_refuse(&self) -> bool {
+        *self == ConsumerBreaks::Refuse
+    }
+}
+
+/// The compatibility settings in force: a mode, a policy, and what a
+/// consumer's break does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CompatConfig {
     /// What readers may rely on.
     pub mode: Mode,
     /// Which differences count as compatible.
     pub policy: Policy,
+    /// Whether a break of a registered consumer refuses a publish. Records
+    /// written before consumers existed do not have it: they refuse.
+    #[serde(default, skip_serializing_if = "ConsumerBreaks::is_refuse")]
+    pub consumer_breaks: ConsumerBreaks,
 }
 
 impl Default for CompatConfig {
-    /// `BACKWARD` + `STRICT`, as Confluent's registry defaults.
+    /// `BACKWARD` + `STRICT`, as Confluent's registry defaults, and consumer
+    /// breaks refused.
     fn default() -> Self {
         Self {
             mode: Mode::Backward,
             policy: Policy::Strict,
+            consumer_breaks: ConsumerBreaks::Refuse,
         }
     }
 }
@@ -59,6 +93,9 @@ pub struct Settings {
     /// The policy, or `None` to follow the global one.
     #[serde(default)]
     pub policy: Option<Policy>,
+    /// What a consumer's break does, or `None` to follow the global setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_breaks: Option<ConsumerBreaks>,
 }
 
 impl Settings {
@@ -67,6 +104,17 @@ impl Settings {
         Self {
             mode: Some(config.mode),
             policy: Some(config.policy),
+            consumer_breaks: Some(config.consumer_breaks),
+        }
+    }
+
+    /// Settings of the first store format, which had a mode and a policy
+    /// only: what a consumer's break does follows the global setting.
+    pub fn mode_and_policy(config: CompatConfig) -> Self {
+        Self {
+            mode: Some(config.mode),
+            policy: Some(config.policy),
+            consumer_breaks: None,
         }
     }
 
@@ -75,12 +123,13 @@ impl Settings {
         CompatConfig {
             mode: self.mode.unwrap_or(global.mode),
             policy: self.policy.unwrap_or(global.policy),
+            consumer_breaks: self.consumer_breaks.unwrap_or(global.consumer_breaks),
         }
     }
 
-    /// Whether neither field is set.
+    /// Whether no field is set.
     pub fn is_empty(self) -> bool {
-        self.mode.is_none() && self.policy.is_none()
+        self.mode.is_none() && self.policy.is_none() && self.consumer_breaks.is_none()
     }
 }
 
@@ -163,6 +212,107 @@ mod draft_text {
     }
 }
 
+/// A registered reader schema: the JSON Schema a consumer validates
+/// documents with, kept with the draft it was read in when registered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReaderSchema {
+    /// The schema as registered.
+    pub text: String,
+    /// SHA-256 (hex) of its canonical JSON.
+    pub fingerprint: String,
+    /// The draft it is read in: its `$schema`'s, or the server's default
+    /// draft when it was registered.
+    #[serde(with = "draft_text")]
+    pub draft: Option<Draft>,
+}
+
+/// A component's registered reading of a contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumption {
+    /// The consuming component.
+    pub consumer: String,
+    /// The contract it reads.
+    pub contract: ContractName,
+    /// The versions it accepts, as it fetches them.
+    pub requirement: VersionReq,
+    /// The schema it validates with, if it registered one.
+    #[serde(default)]
+    pub reader: Option<ReaderSchema>,
+    /// Who registered it (the token's name).
+    pub registered_by: String,
+    /// When, in Unix milliseconds.
+    pub registered_at: i64,
+}
+
+impl Consumption {
+    /// Whether `other` registers the same reading (who and when aside).
+    pub fn same_reading(&self, other: &Consumption) -> bool {
+        self.consumer == other.consumer
+            && self.contract == other.contract
+            && self.requirement == other.requirement
+            && self.reader.as_ref().map(|r| (&r.fingerprint, r.draft))
+                == other.reader.as_ref().map(|r| (&r.fingerprint, r.draft))
+    }
+}
+
+/// The state of a waiver at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WaiverState {
+    /// In force.
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Revoked before its expiry.
+    Revoked,
+}
+
+/// An admin's exception to the refusal of a consumer's break, for a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiver {
+    /// Its id, unique in the registry (`w-` and 12 hex digits).
+    pub id: String,
+    /// The contract whose publishes it covers.
+    pub contract: ContractName,
+    /// The consumer whose breaks it covers; `None`: every consumer.
+    pub consumer: Option<String>,
+    /// The rules whose findings it covers; empty: every rule.
+    pub rules: Vec<String>,
+    /// Why the break is acceptable.
+    pub reason: String,
+    /// When it stops covering anything, in Unix milliseconds.
+    pub expires_at: i64,
+    /// The admin token that created it.
+    pub approver: String,
+    /// When, in Unix milliseconds.
+    pub created_at: i64,
+    /// Set when revoked.
+    #[serde(default)]
+    pub revoked: Option<Tombstone>,
+    /// Whether its expiry has been recorded (an event and an audit entry).
+    #[serde(default)]
+    pub expiry_recorded: bool,
+}
+
+impl Waiver {
+    /// Its state at `now` (Unix milliseconds).
+    pub fn state(&self, now: i64) -> WaiverState {
+        if self.revoked.is_some() {
+            WaiverState::Revoked
+        } else if now >= self.expires_at {
+            WaiverState::Expired
+        } else {
+            WaiverState::Active
+        }
+    }
+
+    /// Whether, at `now`, it covers a finding of `rule` for `consumer`.
+    pub fn covers(&self, consumer: &str, rule: &str, now: i64) -> bool {
+        self.state(now) == WaiverState::Active
+            && self.consumer.as_deref().is_none_or(|c| c == consumer)
+            && (self.rules.is_empty() || self.rules.iter().any(|r| r == rule))
+    }
+}
+
 /// A version with its schema text, as held by the in-memory index.
 #[derive(Debug, Clone)]
 pub struct StoredVersion {
@@ -187,6 +337,34 @@ pub enum EventKind {
     Restored,
     /// Compatibility settings changed.
     ConfigChanged,
+    /// A consumer registered (or changed) its reading of the contract.
+    ConsumerRegistered,
+    /// A consumer's reading was removed.
+    ConsumerUnregistered,
+    /// A waiver was created.
+    WaiverCreated,
+    /// A waiver was revoked.
+    WaiverRevoked,
+    /// A publish went through because a waiver covered a consumer's break.
+    WaiverUsed,
+    /// A waiver expired.
+    WaiverExpired,
+}
+
+impl EventKind {
+    /// Whether the event is about consumers or waivers, kinds that clients
+    /// older than them cannot read.
+    pub fn is_consumer_kind(self) -> bool {
+        matches!(
+            self,
+            EventKind::ConsumerRegistered
+                | EventKind::ConsumerUnregistered
+                | EventKind::WaiverCreated
+                | EventKind::WaiverRevoked
+                | EventKind::WaiverUsed
+                | EventKind::WaiverExpired
+        )
+    }
 }
 
 /// A durable registry event. Sequences increase by one with each event,
@@ -213,6 +391,12 @@ pub struct Event {
     pub config: Option<CompatConfig>,
     /// For deletions: whether the delete was hard.
     pub hard: bool,
+    /// For consumer and waiver events: the consumer concerned.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub consumer: String,
+    /// For waiver events: the waiver's id.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub waiver: String,
 }
 
 impl Event {
@@ -230,6 +414,8 @@ impl Event {
             message: String::new(),
             config: None,
             hard: false,
+            consumer: String::new(),
+            waiver: String::new(),
         }
     }
 
@@ -320,6 +506,43 @@ pub struct Found {
     pub against: Version,
 }
 
+/// What a version does to one registered consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImpactOutcome {
+    /// The version does not satisfy the consumer's requirement.
+    NotAffected,
+    /// The consumer accepts every document the version accepts.
+    Ok,
+    /// The version accepts documents the consumer rejects.
+    Breaks,
+    /// It breaks, and active waivers cover every breaking finding.
+    Waived,
+}
+
+/// One registered consumer, as a version affects it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerImpact {
+    /// The consuming component.
+    pub consumer: String,
+    /// Its requirement.
+    pub requirement: VersionReq,
+    /// What the version does to it.
+    pub outcome: ImpactOutcome,
+    /// Whether it was judged with the consumer's reader schema.
+    pub reader: bool,
+    /// Without a reader: the version the requirement resolves to, which the
+    /// consumer reads with now.
+    pub against: Option<Version>,
+    /// The incompatible findings of the consumer's schema (new side) against
+    /// the version (old side), with witnesses: documents the version
+    /// accepts and the consumer rejects.
+    pub findings: Vec<Finding>,
+    /// The waivers that cover the findings (outcome `Waived`).
+    pub waivers: Vec<Waiver>,
+    /// For `Breaks`: whether the break refuses the publish.
+    pub refuses: bool,
+}
+
 /// Everything the registry decided about one publish request.
 #[derive(Debug, Clone)]
 pub struct Decision {
@@ -350,6 +573,12 @@ pub struct Decision {
     pub config: CompatConfig,
     /// The fingerprint of the new schema.
     pub fingerprint: String,
+    /// What the version does to each registered consumer of the contract.
+    pub impacts: Vec<ConsumerImpact>,
+    /// True when no version number avoids the consumers the change breaks
+    /// (a requirement without an upper bound accepts every later version):
+    /// `smallest_acceptable` is then only the semver policy's answer.
+    pub blocked_by_consumers: bool,
 }
 
 impl Decision {
@@ -368,19 +597,78 @@ mod tests {
         let global = CompatConfig {
             mode: Mode::Full,
             policy: Policy::Lenient,
+            consumer_breaks: ConsumerBreaks::Refuse,
         };
         let own = Settings {
             mode: Some(Mode::Forward),
             policy: None,
+            consumer_breaks: Some(ConsumerBreaks::Warn),
         };
         assert_eq!(
             own.over(global),
             CompatConfig {
                 mode: Mode::Forward,
-                policy: Policy::Lenient
+                policy: Policy::Lenient,
+                consumer_breaks: ConsumerBreaks::Warn,
             }
         );
         assert!(Settings::default().is_empty());
+    }
+
+    #[test]
+    fn records_from_before_consumers_read_and_write_as_they_did() {
+        let settings: Settings = serde_json::from_str(r#"{"mode":"FULL","policy":null}"#).unwrap();
+        assert_eq!(settings.consumer_breaks, None);
+        assert_eq!(
+            serde_json::to_string(&settings).unwrap(),
+            r#"{"mode":"FULL","policy":null}"#
+        );
+        let config: CompatConfig = serde_json::from_str(r#"{"mode":"BACKWARD","policy":"STRICT"}"#).unwrap();
+        assert_eq!(config.consumer_breaks, ConsumerBreaks::Refuse);
+        assert_eq!(
+            serde_json::to_string(&config).unwrap(),
+            r#"{"mode":"BACKWARD","policy":"STRICT"}"#
+        );
+        let old = r#"{"sequence":1,"kind":"published","time":1,"component":"o","contract":"c","version":"1.0.0","fingerprint":"f","message":"","config":null,"hard":false}"#;
+        let event: Event = serde_json::from_str(old).unwrap();
+        assert!(event.consumer.is_empty() && event.waiver.is_empty());
+        assert_eq!(serde_json::to_string(&event).unwrap(), old);
+    }
+
+    #[test]
+    fn a_waiver_covers_its_consumer_and_rules_until_it_expires() {
+        let waiver = Waiver {
+            id: "w-1".into(),
+            contract: ContractName::new("orders", "placed").unwrap(),
+            consumer: Some("billing".into()),
+            rules: vec!["TYPE_CHANGED".into()],
+            reason: "r".into(),
+            expires_at: 100,
+            approver: "ops".into(),
+            created_at: 1,
+            revoked: None,
+            expiry_recorded: false,
+        };
+        assert!(waiver.covers("billing", "TYPE_CHANGED", 99));
+        assert!(!waiver.covers("billing", "TYPE_CHANGED", 100));
+        assert_eq!(waiver.state(100), WaiverState::Expired);
+        assert!(!waiver.covers("shipping", "TYPE_CHANGED", 99));
+        assert!(!waiver.covers("billing", "MAX_LENGTH_DECREASED", 99));
+        let every = Waiver {
+            consumer: None,
+            rules: Vec::new(),
+            ..waiver.clone()
+        };
+        assert!(every.covers("shipping", "MAX_LENGTH_DECREASED", 99));
+        let revoked = Waiver {
+            revoked: Some(Tombstone {
+                at: 5,
+                by: "ops".into(),
+            }),
+            ..waiver
+        };
+        assert_eq!(revoked.state(6), WaiverState::Revoked);
+        assert!(!revoked.covers("billing", "TYPE_CHANGED", 6));
     }
 
     #[test]

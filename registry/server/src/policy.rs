@@ -341,6 +341,8 @@ impl Context<'_> {
             smallest_acceptable: smallest,
             config: self.config,
             fingerprint: self.fingerprint.to_owned(),
+            impacts: Vec::new(),
+            blocked_by_consumers: false,
         })
     }
 
@@ -361,6 +363,8 @@ impl Context<'_> {
             smallest_acceptable: version.clone(),
             config: self.config,
             fingerprint: self.fingerprint.to_owned(),
+            impacts: Vec::new(),
+            blocked_by_consumers: false,
         };
         let existing = self.history.all.iter().find(|v| v.record.version == version);
         if let Some(existing) = existing
@@ -757,25 +761,7 @@ mod tests {
         assert_eq!(run(&history, described, Some("2.3.1")).verdict, Verdict::Accepted);
     }
 
-    /// xorshift64*: a dependency-free generator, so that a seed replays.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-
-        fn below(&mut self, n: u64) -> u64 {
-            self.next() % n
-        }
-
-        fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-            &items[self.below(items.len() as u64) as usize]
-        }
-    }
+    use crate::test_rng::Rng;
 
     /// Schemas whose changes between one another need every kind of bump,
     /// in either direction.

@@ -229,20 +229,21 @@ async fn fill(dir: &Path) {
         .await
         .unwrap();
     registry
-        .deprecate("orders", "placed", "1.0.0", "use 1.0.1", actor())
+        .deprecate("orders", "placed", "1.0.0", "use 1.0.1", None, actor())
         .await
         .unwrap();
     registry
-        .delete_version("orders", "placed", "2.0.0-rc.1", false, actor())
+        .delete_version("orders", "placed", "2.0.0-rc.1", false, None, actor())
         .await
         .unwrap();
     registry
         .set_config(
             "orders",
             "placed",
-            Some(accord_compat::Mode::Full),
-            None,
-            false,
+            accord_registry::service::SettingsChange {
+                mode: Some(accord_compat::Mode::Full),
+                ..Default::default()
+            },
             actor(),
         )
         .await

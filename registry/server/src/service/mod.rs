@@ -1,7 +1,9 @@
 //! The domain service: publish, check, get, list, diff, config, deprecate,
-//! delete, restore and watch. It knows nothing of gRPC.
+//! delete, restore, watch, consumers and waivers. It knows nothing of gRPC.
 //!
-//! - `mod.rs` (this file): the operations.
+//! - `mod.rs` (this file): the operations on contracts.
+//! - [`consumers`]: registering consumers, checking readings, waivers and
+//!   their expiry.
 //! - [`write`]: the write path (decide against a snapshot outside any lock,
 //!   apply on the condition that nothing decided on changed, reveal in
 //!   sequence order once durable) and following a shared store.
@@ -11,6 +13,7 @@
 //! `ArcSwap`: a reader loads the current snapshot and never waits on disk
 //! or on a writer.
 
+pub mod consumers;
 pub mod watch;
 pub mod write;
 
@@ -31,12 +34,12 @@ use crate::{
     index::{ConfigView, ContractIndex, Index, find_exact, resolve},
     metrics::{Gauges, Metrics, Operation, VersionCounts},
     model::{
-        Actor, AuditRecord, CompatConfig, ContractName, Decision, Deprecation, Event, EventKind, Settings,
-        StoredVersion, Tombstone, Verdict, VersionRecord, VersionSelector, now_millis, parse_version,
-        validate_name,
+        Actor, AuditRecord, CompatConfig, ConsumerBreaks, ContractName, Decision, Deprecation, Event,
+        EventKind, ImpactOutcome, Settings, StoredVersion, Tombstone, Verdict, VersionRecord,
+        VersionSelector, micros, now_millis, parse_version, validate_name,
     },
     page::{Page, PageRequest, paginate},
-    policy::{decide, parse_stored},
+    policy::parse_stored,
     store::{AuditCursor, Batch, Store},
 };
 
@@ -88,6 +91,20 @@ pub struct ComponentSummary {
     pub name: String,
     /// How many visible contracts it owns.
     pub contract_count: u32,
+}
+
+/// A change of settings ([`Registry::set_config`]): fields left `None` keep
+/// their value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    /// The new mode.
+    pub mode: Option<Mode>,
+    /// The new policy.
+    pub policy: Option<Policy>,
+    /// What a consumer's break does now.
+    pub consumer_breaks: Option<ConsumerBreaks>,
+    /// Drop the contract's own settings (reset the global ones).
+    pub clear: bool,
 }
 
 /// A contract in a listing.
@@ -184,6 +201,7 @@ impl Registry {
         }
         prune_audit(&registry.inner).await;
         tokio::spawn(prune_loop(Arc::downgrade(&registry.inner)));
+        tokio::spawn(consumers::expiry_loop(Arc::downgrade(&registry.inner)));
         Ok(registry)
     }
 
@@ -301,31 +319,36 @@ impl Registry {
             v => Some(parse_version(v)?),
         };
         let text: Arc<str> = Arc::from(input.schema);
+        let (schema, fingerprint) = self.parse_schema(text.clone(), "schema").await?;
+        Ok(Parsed {
+            name,
+            version,
+            schema,
+            fingerprint,
+            text,
+        })
+    }
+
+    /// Validates and parses a schema (the field `what` of a request) under
+    /// the limits in force, off the async runtime; with its fingerprint.
+    async fn parse_schema(&self, text: Arc<str>, what: &'static str) -> Result<(Arc<Schema>, String), Error> {
         let limits = self.inner.limits.schema();
-        let parsed = text.clone();
-        let (schema, fingerprint) = tokio::task::spawn_blocking(move || {
-            let schema = Schema::parse_with(&parsed, &limits).map_err(|e| {
+        tokio::task::spawn_blocking(move || {
+            let schema = Schema::parse_with(&text, &limits).map_err(|e| {
                 if e.is_limit() {
                     Error::SchemaLimit(e)
                 } else {
                     Error::InvalidArgument {
-                        what: "schema",
+                        what,
                         reason: e.to_string(),
                     }
                 }
             })?;
             let fingerprint = accord_compat::fingerprint(schema.value());
-            Ok::<_, Error>((schema, fingerprint))
+            Ok::<_, Error>((Arc::new(schema), fingerprint))
         })
         .await
-        .map_err(|e| Error::Internal(format!("schema parse task failed: {e}")))??;
-        Ok(Parsed {
-            name,
-            version,
-            schema: Arc::new(schema),
-            fingerprint,
-            text,
-        })
+        .map_err(|e| Error::Internal(format!("schema parse task failed: {e}")))?
     }
 
     /// Answers exactly as [`Registry::publish`] would decide, storing nothing.
@@ -341,20 +364,15 @@ impl Registry {
         // The comparison is CPU work too; it reads a snapshot and waits on nobody.
         tokio::task::spawn_blocking(move || {
             let index = inner.index.load();
-            let config = index.config_for(&name).config;
-            let history = index
-                .contract(&name)
-                .map(|c| c.versions.as_slice())
-                .unwrap_or(&[]);
             timed_decision(&inner.metrics, Operation::Check, || {
-                decide(
+                crate::consumers::decide(
+                    &index,
                     &name,
-                    history,
                     &schema,
                     &fingerprint,
                     version,
-                    config,
                     inner.limits.default_draft,
+                    now_millis(),
                 )
             })
         })
@@ -388,20 +406,15 @@ impl Registry {
         let metrics = self.inner.metrics.clone();
         self.inner
             .write(actor, touched, move |index| {
-                let config = index.config_for(&name).config;
-                let history = index
-                    .contract(&name)
-                    .map(|c| c.versions.as_slice())
-                    .unwrap_or(&[]);
                 let decision = timed_decision(&metrics, Operation::Publish, || {
-                    decide(
+                    crate::consumers::decide(
+                        index,
                         &name,
-                        history,
                         &schema,
                         &fingerprint,
                         version.clone(),
-                        config,
                         default_draft,
+                        now_millis(),
                     )
                 })?;
                 match decision.verdict {
@@ -435,12 +448,13 @@ impl Registry {
                 let mut published =
                     Event::new(EventKind::Published, Some(&name), decision.version.to_string());
                 published.fingerprint = fingerprint.clone();
-                let batch = Batch {
+                let mut batch = Batch {
                     versions: vec![record],
                     schemas: vec![(fingerprint.clone(), text.clone())],
                     events: vec![published],
                     ..Batch::default()
                 };
+                record_waivers_used(&mut batch, &name, &decision, &principal);
                 let name = name.clone();
                 Ok(Outcome::Write(
                     batch,
@@ -620,12 +634,7 @@ impl Registry {
     pub fn get_config(&self, component: &str, contract: &str) -> Result<ConfigView, Error> {
         let index = self.inner.index.load();
         Ok(match optional_name(component, contract)? {
-            None => ConfigView {
-                config: index.global,
-                inherited: false,
-                mode_inherited: false,
-                policy_inherited: false,
-            },
+            None => ConfigView::global(index.global),
             Some(name) => index.config_for(&name),
         })
     }
@@ -638,22 +647,27 @@ impl Registry {
         &self,
         component: &str,
         contract: &str,
-        mode: Option<Mode>,
-        policy: Option<Policy>,
-        clear: bool,
+        change: SettingsChange,
         actor: Actor,
     ) -> Result<Written<ConfigView>, Error> {
         let name = optional_name(component, contract)?;
-        if clear && (mode.is_some() || policy.is_some()) {
+        let SettingsChange {
+            mode,
+            policy,
+            consumer_breaks,
+            clear,
+        } = change;
+        let any = mode.is_some() || policy.is_some() || consumer_breaks.is_some();
+        if clear && any {
             return Err(Error::InvalidArgument {
                 what: "config",
-                reason: "clear cannot be combined with a mode or a policy".into(),
+                reason: "clear cannot be combined with a mode, a policy or consumer_breaks".into(),
             });
         }
-        if !clear && mode.is_none() && policy.is_none() {
+        if !clear && !any {
             return Err(Error::InvalidArgument {
                 what: "config",
-                reason: "nothing to change: give a mode, a policy, or clear".into(),
+                reason: "nothing to change: give a mode, a policy, consumer_breaks, or clear".into(),
             });
         }
         let touched = vec![name.clone()];
@@ -664,6 +678,7 @@ impl Registry {
                     None => Some(Settings::full(CompatConfig {
                         mode: mode.unwrap_or(index.global.mode),
                         policy: policy.unwrap_or(index.global.policy),
+                        consumer_breaks: consumer_breaks.unwrap_or(index.global.consumer_breaks),
                     })),
                     Some(_) if clear => None,
                     Some(n) => {
@@ -671,6 +686,7 @@ impl Registry {
                         Some(Settings {
                             mode: mode.or(own.mode),
                             policy: policy.or(own.policy),
+                            consumer_breaks: consumer_breaks.or(own.consumer_breaks),
                         })
                     }
                 };
@@ -682,7 +698,13 @@ impl Registry {
                 changed.config = Some(view_config);
                 changed.message = match (&name, stored) {
                     (Some(_), None) => "own settings cleared: inherits the global ones".into(),
-                    _ => format!("mode {}, policy {}", view_config.mode, view_config.policy),
+                    _ => {
+                        let mut words = format!("mode {}, policy {}", view_config.mode, view_config.policy);
+                        if view_config.consumer_breaks == ConsumerBreaks::Warn {
+                            words.push_str(", consumer breaks warn");
+                        }
+                        words
+                    }
                 };
                 let batch = Batch {
                     settings: vec![(name.clone(), stored)],
@@ -694,12 +716,7 @@ impl Registry {
                     batch,
                     Box::new(move |index, _| {
                         Ok(match &name {
-                            None => ConfigView {
-                                config: index.global,
-                                inherited: false,
-                                mode_inherited: false,
-                                policy_inherited: false,
-                            },
+                            None => ConfigView::global(index.global),
                             Some(n) => index.config_for(n),
                         })
                     }),
@@ -709,23 +726,35 @@ impl Registry {
     }
 
     /// Marks a visible version deprecated (again: replaces the message).
+    /// Deprecating the last version that satisfies a registered consumer's
+    /// requirement is refused unless `force` gives a reason.
     pub async fn deprecate(
         &self,
         component: &str,
         contract: &str,
         version: &str,
         message: &str,
+        force: Option<&str>,
         actor: Actor,
     ) -> Result<Written<StoredVersion>, Error> {
         let name = ContractName::new(component, contract)?;
         let version = parse_version(version)?;
         let message = message.to_owned();
+        let force = force_reason(force)?;
         self.inner
             .write(actor, vec![Some(name.clone())], move |index| {
                 let entry = index
                     .contract(&name)
                     .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
                 let mut record = find_exact(entry, &name, &version, false)?.record.clone();
+                let note = guard_consumers(
+                    entry,
+                    &name,
+                    &[&version],
+                    |r| r.is_visible() && r.deprecated.is_none(),
+                    "deprecating",
+                    force.as_deref(),
+                )?;
                 record.deprecated = Some(Deprecation {
                     message: message.clone(),
                     at: now_millis(),
@@ -738,6 +767,7 @@ impl Registry {
                     Batch {
                         versions: vec![record],
                         events: vec![deprecated],
+                        note,
                         ..Batch::default()
                     },
                     Box::new(move |index, _| stored_in(index, &name, &version)),
@@ -747,40 +777,47 @@ impl Registry {
     }
 
     /// Deletes every version of a contract: hidden (restorable) unless
-    /// `hard`, which erases the schema texts and keeps tombstones.
+    /// `hard`, which erases the schema texts and keeps tombstones. A hard
+    /// delete that leaves a registered consumer without a version that
+    /// satisfies its requirement is refused unless `force` gives a reason.
     pub async fn delete_contract(
         &self,
         component: &str,
         contract: &str,
         hard: bool,
+        force: Option<&str>,
         actor: Actor,
     ) -> Result<Written<Vec<Version>>, Error> {
         let name = ContractName::new(component, contract)?;
         let by = actor.principal.clone();
+        let force = force_reason(force)?;
         self.inner
             .write(actor, vec![Some(name.clone())], move |index| {
-                delete(index, &name, None, hard, &by)
+                delete(index, &name, None, hard, force.as_deref(), &by)
             })
             .await
     }
 
     /// Deletes one version: hidden (restorable) unless `hard`, which erases
     /// its schema text and keeps a tombstone: the number is never reused.
+    /// Guarded as [`Registry::delete_contract`].
     pub async fn delete_version(
         &self,
         component: &str,
         contract: &str,
         version: &str,
         hard: bool,
+        force: Option<&str>,
         actor: Actor,
     ) -> Result<Written<Version>, Error> {
         let name = ContractName::new(component, contract)?;
         let version = parse_version(version)?;
         let by = actor.principal.clone();
+        let force = force_reason(force)?;
         let written = self
             .inner
             .write(actor, vec![Some(name.clone())], move |index| {
-                delete(index, &name, Some(&version), hard, &by)
+                delete(index, &name, Some(&version), hard, force.as_deref(), &by)
             })
             .await?;
         let Written { value, sequence } = written;
@@ -947,12 +984,127 @@ fn publish_outcome(published: &Result<Written<Published>, Error>) -> &'static st
     }
 }
 
+/// The longest reason (of a waiver, of a forced guard) kept, in bytes: a
+/// sentence or a paragraph, not a document.
+const MAX_REASON_BYTES: usize = 2000;
+
+/// Refuses a reason longer than [`MAX_REASON_BYTES`].
+fn refuse_long(what: &'static str, reason: &str) -> Result<(), Error> {
+    if reason.len() > MAX_REASON_BYTES {
+        return Err(Error::InvalidArgument {
+            what,
+            reason: format!(
+                "{what} is {} bytes long; at most {MAX_REASON_BYTES} are kept: say why in a paragraph and link to the rest",
+                reason.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A force reason as given: `None` when not forcing; an empty one is refused.
+fn force_reason(force: Option<&str>) -> Result<Option<String>, Error> {
+    match force.map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(Error::InvalidArgument {
+            what: "force_reason",
+            reason: "forcing past registered consumers needs a reason, kept in the audit log".into(),
+        }),
+        Some(reason) => {
+            refuse_long("force_reason", reason)?;
+            Ok(Some(reason.to_owned()))
+        }
+    }
+}
+
+/// Refuses an operation (`doing`) that leaves a registered consumer of
+/// `entry` without a usable version satisfying its requirement, unless
+/// forced; a forced one returns what its audit record says.
+fn guard_consumers(
+    entry: &ContractIndex,
+    name: &ContractName,
+    removed: &[&Version],
+    usable: impl Fn(&VersionRecord) -> bool,
+    doing: &str,
+    force: Option<&str>,
+) -> Result<String, Error> {
+    let stranded = crate::consumers::stranded(entry, removed, usable);
+    if stranded.is_empty() {
+        return Ok(String::new());
+    }
+    let who = stranded
+        .iter()
+        .map(|c| format!("{} ({})", c.consumer, c.requirement))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match force {
+        Some(reason) => Ok(format!(
+            "forced past registered consumer(s) {who} of {name}: {reason}"
+        )),
+        None => {
+            let versions = removed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(Error::FailedPrecondition {
+                entity: format!("{name}@{versions}"),
+                reason: format!(
+                    "{doing} it leaves registered consumer(s) {who} without a version that satisfies                      their requirement; publish one first, or force it with a reason"
+                ),
+            })
+        }
+    }
+}
+
+/// Adds to a publish's batch the record of each waiver that let it through:
+/// an event and an audit entry per waiver and consumer, and a note on the
+/// publish's own audit record.
+fn record_waivers_used(batch: &mut Batch, name: &ContractName, decision: &Decision, principal: &str) {
+    let version = decision.version.to_string();
+    let mut notes = Vec::new();
+    for impact in decision
+        .impacts
+        .iter()
+        .filter(|i| i.outcome == ImpactOutcome::Waived)
+    {
+        for waiver in &impact.waivers {
+            let mut used = Event::new(EventKind::WaiverUsed, Some(name), version.clone());
+            used.consumer = impact.consumer.clone();
+            used.waiver = waiver.id.clone();
+            used.message = format!(
+                "waiver {} covered the break of consumer {} ({} finding(s)): {}",
+                waiver.id,
+                impact.consumer,
+                impact.findings.len(),
+                waiver.reason
+            );
+            batch.audit.push(AuditRecord {
+                time_micros: micros(std::time::SystemTime::now()),
+                principal: principal.to_owned(),
+                action: "UseWaiver".into(),
+                target: format!("{name}@{version}"),
+                allowed: true,
+                outcome: "OK".into(),
+                message: used.message.clone(),
+            });
+            batch.events.push(used);
+            notes.push(format!("waiver {} for consumer {}", waiver.id, impact.consumer));
+        }
+    }
+    if !notes.is_empty() {
+        batch.note = format!("consumer break(s) waived: {}", notes.join(", "));
+    }
+}
+
 /// The batch of a delete: soft (hide) or hard (tombstones, texts released).
+/// A hard one is guarded: see [`Registry::delete_contract`].
 fn delete(
     index: &Index,
     name: &ContractName,
     version: Option<&Version>,
     hard: bool,
+    force: Option<&str>,
     by: &str,
 ) -> Result<Outcome<Vec<Version>>, Error> {
     let entry = index
@@ -975,6 +1127,10 @@ fn delete(
         });
     }
     let mut batch = Batch::default();
+    if hard {
+        let removed: Vec<&Version> = targets.iter().map(|v| &v.record.version).collect();
+        batch.note = guard_consumers(entry, name, &removed, VersionRecord::is_visible, "erasing", force)?;
+    }
     let now = now_millis();
     for stored in &targets {
         let record = &stored.record;

@@ -180,15 +180,23 @@ async fn a_restart_rebuilds_the_same_index() {
         r.publish(input(r#"{"type":"object"}"#, "1.0.1"), actor())
             .await
             .unwrap();
-        r.deprecate("orders", "placed", "1.0.0", "use 1.0.1", actor())
+        r.deprecate("orders", "placed", "1.0.0", "use 1.0.1", None, actor())
             .await
             .unwrap();
-        r.delete_version("orders", "placed", "1.0.1", false, actor())
+        r.delete_version("orders", "placed", "1.0.1", false, None, actor())
             .await
             .unwrap();
-        r.set_config("", "", Some(Mode::Full), None, false, actor())
-            .await
-            .unwrap();
+        r.set_config(
+            "",
+            "",
+            SettingsChange {
+                mode: Some(Mode::Full),
+                ..SettingsChange::default()
+            },
+            actor(),
+        )
+        .await
+        .unwrap();
     }
     let r = registry(dir.path()).await;
     let got = r.get("orders", "placed", "").unwrap();
@@ -216,7 +224,7 @@ async fn a_hard_deleted_version_number_is_never_reused() {
     r.publish(input(r#"{"type":"object","title":"t"}"#, "1.1.0"), actor())
         .await
         .unwrap();
-    r.delete_version("orders", "placed", "1.1.0", true, actor())
+    r.delete_version("orders", "placed", "1.1.0", true, None, actor())
         .await
         .unwrap();
     for schema in [
@@ -334,7 +342,7 @@ async fn a_watcher_that_falls_behind_the_live_feed_misses_nothing() {
         assert_eq!(event.version, format!("1.0.{}", expected - 1));
     }
     // And it is live again afterwards.
-    r.deprecate("orders", "placed", "1.0.0", "old", actor())
+    r.deprecate("orders", "placed", "1.0.0", "old", None, actor())
         .await
         .unwrap();
     let event = events.recv().await.unwrap().unwrap();
@@ -386,21 +394,45 @@ async fn a_watcher_that_does_not_read_does_not_hold_up_a_shutdown() {
 async fn setting_one_field_of_a_contract_leaves_the_other_following_the_global_one() {
     let dir = tempfile::tempdir().unwrap();
     let r = registry(dir.path()).await;
-    r.set_config("orders", "placed", Some(Mode::Forward), None, false, actor())
-        .await
-        .unwrap();
+    r.set_config(
+        "orders",
+        "placed",
+        SettingsChange {
+            mode: Some(Mode::Forward),
+            ..SettingsChange::default()
+        },
+        actor(),
+    )
+    .await
+    .unwrap();
     // The global policy changes afterwards: the contract follows it.
-    r.set_config("", "", None, Some(Policy::Lenient), false, actor())
-        .await
-        .unwrap();
+    r.set_config(
+        "",
+        "",
+        SettingsChange {
+            policy: Some(Policy::Lenient),
+            ..SettingsChange::default()
+        },
+        actor(),
+    )
+    .await
+    .unwrap();
     let view = r.get_config("orders", "placed").unwrap();
     assert_eq!(view.config.mode, Mode::Forward);
     assert_eq!(view.config.policy, Policy::Lenient);
     assert!(!view.mode_inherited && view.policy_inherited);
     // And the other way round.
-    r.set_config("", "", Some(Mode::Full), None, false, actor())
-        .await
-        .unwrap();
+    r.set_config(
+        "",
+        "",
+        SettingsChange {
+            mode: Some(Mode::Full),
+            ..SettingsChange::default()
+        },
+        actor(),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         r.get_config("orders", "placed").unwrap().config.mode,
         Mode::Forward

@@ -6,7 +6,9 @@
 //! contract it is about (and of the global settings). When one moved, it
 //! waits until this replica sees the newer state and decides again; after a
 //! few such rounds it also queues behind the other writers of the same
-//! contract in this process, so that it is not starved.
+//! contract in this process, so that it is not starved. A refusal is
+//! answered only once the replica has caught up with the store: when that
+//! taught it anything, it decides again.
 //!
 //! A change becomes visible to readers and watchers only once it is durable,
 //! and always in sequence order: a batch this process wrote is applied to
@@ -29,7 +31,7 @@ use crate::{
     error::Error,
     index::Index,
     metrics::Metrics,
-    model::{Actor, ContractName, Event},
+    model::{Actor, ContractName, Event, EventKind},
     store::{Applied, Batch, Store, StoreError, Ticket},
 };
 
@@ -43,7 +45,9 @@ const QUEUE_AFTER: usize = 2;
 /// with before it decides again anyway.
 const CATCH_UP_WAIT: Duration = Duration::from_secs(5);
 
-/// What a write's decision came to.
+/// What a write's decision came to. One is made per decision and moved
+/// once: the size of a batch held inline does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Outcome<T> {
     /// Nothing to write: answer with this (audited as a success).
     Done(T),
@@ -95,6 +99,9 @@ pub(crate) struct Inner {
     /// reach (reads go on from memory, writes fail).
     pub(crate) serving: watch::Sender<bool>,
     pub(crate) shutdown: watch::Sender<bool>,
+    /// Counts the waivers created (here or on another replica) that this
+    /// replica has seen, to wake the recording of their expiry.
+    pub(crate) waivers_created: watch::Sender<u64>,
     pub(crate) limits: Limits,
     pub(crate) metrics: Arc<Metrics>,
     /// One follower of a shared store at a time.
@@ -111,9 +118,11 @@ impl Inner {
         let (serving, _) = watch::channel(true);
         let metrics = Arc::new(Metrics::new());
         store.observe(metrics.store_observer());
+        let (waivers_created, _) = watch::channel(0);
         Self {
             metrics,
             serving,
+            waivers_created,
             store,
             index: ArcSwap::from_pointee(index),
             pending: Mutex::default(),
@@ -155,7 +164,26 @@ impl Inner {
                 // The decision is CPU work (the engine): off the async runtime.
                 tokio::task::spawn_blocking(move || decide(&snapshot))
                     .await
-                    .map_err(|e| Error::Internal(format!("decision task failed: {e}")))??
+                    .map_err(|e| Error::Internal(format!("decision task failed: {e}")))?
+            };
+            let decision = match decision {
+                Ok(decision) => decision,
+                // A refusal is final only if nothing it rested on moved: a
+                // replica of a shared store may not have seen another's
+                // latest writes (a waiver, a version), which a write that
+                // goes through would learn from its conflict. Catch up, and
+                // decide again when there was something to catch up with.
+                // (A store out of reach leaves the refusal as it is.)
+                Err(e) => {
+                    let caught_up = self.follow().await.is_ok();
+                    if caught_up
+                        && self.index.load().last_sequence != snapshot.last_sequence
+                        && attempt < MAX_ATTEMPTS
+                    {
+                        continue;
+                    }
+                    return Err(e);
+                }
             };
             let (mut batch, finish) = match decision {
                 Outcome::Done(value) => {
@@ -171,7 +199,7 @@ impl Inner {
                 .iter()
                 .map(|name| (name.clone(), snapshot.revision(name.as_ref())))
                 .collect();
-            batch.audit.push(actor.record("OK", String::new()));
+            batch.audit.push(actor.record("OK", batch.note.clone()));
             match self.store.apply(batch.clone()).await {
                 Ok(applied) => return self.complete(batch, applied, finish).await,
                 Err(StoreError::Conflict { contract, found, .. }) => {
@@ -296,6 +324,13 @@ impl Inner {
         let last = next.last_sequence;
         // The snapshot first, so that a watcher told of a change can read it.
         self.index.store(next);
+        let created = events
+            .iter()
+            .filter(|e| e.kind == EventKind::WaiverCreated)
+            .count();
+        if created > 0 {
+            self.waivers_created.send_modify(|n| *n += created as u64);
+        }
         for e in events {
             tracing::info!(
                 sequence = e.sequence,

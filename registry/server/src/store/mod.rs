@@ -31,7 +31,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use crate::model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord};
+use crate::model::{
+    AuditRecord, CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver,
+};
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +130,10 @@ pub struct Snapshot {
     pub global: Option<CompatConfig>,
     /// Settings of contracts that have their own.
     pub settings: Vec<(ContractName, Settings)>,
+    /// Every registered consumption.
+    pub consumers: Vec<Consumption>,
+    /// Every waiver, expired and revoked ones included.
+    pub waivers: Vec<Waiver>,
     /// The revision of each contract (`None`: the global settings): the
     /// sequence of the last event about it.
     pub revisions: Vec<(Option<ContractName>, u64)>,
@@ -159,11 +165,19 @@ pub struct Batch {
     /// Settings to write (`Some`) or erase (`None`); the key `None` is the
     /// global settings, which are always written whole.
     pub settings: Vec<(Option<ContractName>, Option<Settings>)>,
+    /// Consumptions to write (`Some`) or remove (`None`), by the contract
+    /// read and the consuming component.
+    pub consumers: Vec<(ContractName, String, Option<Consumption>)>,
+    /// Waivers to write (insert or replace); a waiver is never removed.
+    pub waivers: Vec<Waiver>,
     /// Events to append; the store numbers them, and times those without a
     /// time (an import keeps the times it carries).
     pub events: Vec<Event>,
     /// Audit records committed with the change.
     pub audit: Vec<AuditRecord>,
+    /// What the registry adds to the audit record of the write's own actor
+    /// (a guard forced past and why, a waiver used); stores ignore it.
+    pub note: String,
 }
 
 impl Batch {
@@ -177,7 +191,11 @@ impl Batch {
 
     /// Whether the batch changes nothing the index holds.
     pub fn is_audit_only(&self) -> bool {
-        self.versions.is_empty() && self.settings.is_empty() && self.events.is_empty()
+        self.versions.is_empty()
+            && self.settings.is_empty()
+            && self.consumers.is_empty()
+            && self.waivers.is_empty()
+            && self.events.is_empty()
     }
 }
 
@@ -207,6 +225,10 @@ pub struct ContractState {
     pub versions: Vec<VersionRecord>,
     /// Its own settings.
     pub settings: Option<Settings>,
+    /// Its registered consumers.
+    pub consumers: Vec<Consumption>,
+    /// Its waivers, expired and revoked ones included.
+    pub waivers: Vec<Waiver>,
     /// The sequence of the last event about it.
     pub revision: u64,
 }

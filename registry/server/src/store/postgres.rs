@@ -21,6 +21,12 @@
 //! - `accord_audit`: the audit log; ids are ordered across replicas.
 //! - `accord_tokens`: bearer tokens (salted hashes), when the registry keeps
 //!   them in the database.
+//! - `accord_consumers`: registered consumptions, by the contract read and
+//!   the consuming component.
+//! - `accord_waivers`: waivers, by id, with the contract they cover.
+//!
+//! The last two tables came with consumers; they are created where they are
+//! missing, and the tables of format 1 are unchanged.
 //!
 //! Every write sends `NOTIFY accord_changes` in its transaction; replicas
 //! listen on a dedicated connection only to wake up, and always catch up by
@@ -42,7 +48,10 @@ use tokio_postgres::{IsolationLevel, NoTls, error::SqlState};
 use super::{Applied, AuditCursor, Batch, Changes, ContractState, Snapshot, Store, StoreError, Ticket};
 use crate::{
     auth::tokens::{TokenEntry, TokenFile},
-    model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord, now_millis},
+    model::{
+        AuditRecord, CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver,
+        now_millis,
+    },
 };
 
 /// The schema version of the tables this code reads and writes.
@@ -116,6 +125,20 @@ CREATE TABLE IF NOT EXISTS accord_tokens (
     id text NOT NULL UNIQUE,
     entry text NOT NULL
 );
+CREATE TABLE IF NOT EXISTS accord_consumers (
+    component text NOT NULL,
+    contract text NOT NULL,
+    consumer text NOT NULL,
+    record text NOT NULL,
+    PRIMARY KEY (component, contract, consumer)
+);
+CREATE TABLE IF NOT EXISTS accord_waivers (
+    id text PRIMARY KEY,
+    component text NOT NULL,
+    contract text NOT NULL,
+    record text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accord_waivers_contract ON accord_waivers (component, contract);
 ";
 
 /// The PostgreSQL implementation of [`Store`].
@@ -277,7 +300,8 @@ impl PostgresStore {
         client
             .batch_execute(
                 "DROP TABLE IF EXISTS accord_tokens, accord_audit, accord_events, accord_versions, \
-                 accord_schemas, accord_contracts, accord_sequence, accord_meta CASCADE",
+                 accord_schemas, accord_contracts, accord_sequence, accord_meta, accord_consumers, \
+                 accord_waivers CASCADE",
             )
             .await
             .map_err(engine("dropping the tables"))
@@ -551,6 +575,37 @@ impl PostgresStore {
                 Err(e) => return Err(classify("erasing a schema", e)),
             }
         }
+        for (name, consumer, consumption) in &batch.consumers {
+            let (component, contract) = key_of(Some(name));
+            match consumption {
+                Some(c) => {
+                    tx.execute(
+                        "INSERT INTO accord_consumers (component, contract, consumer, record) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (component, contract, consumer) DO UPDATE SET record = EXCLUDED.record",
+                        &[&component, &contract, consumer, &json(c)?],
+                    )
+                    .await
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM accord_consumers WHERE component = $1 AND contract = $2 AND consumer = $3",
+                        &[&component, &contract, consumer],
+                    )
+                    .await
+                }
+            }
+            .map_err(engine("writing a consumer"))?;
+        }
+        for waiver in &batch.waivers {
+            let (component, contract) = key_of(Some(&waiver.contract));
+            tx.execute(
+                "INSERT INTO accord_waivers (id, component, contract, record) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+                &[&waiver.id, &component, &contract, &json(waiver)?],
+            )
+            .await
+            .map_err(engine("writing a waiver"))?;
+        }
         let mut events = batch.events.clone();
         let mut last = 0;
         if !events.is_empty() {
@@ -699,6 +754,32 @@ impl PostgresStore {
             let record: VersionRecord = parse("accord_versions", &key, row.get(3))?;
             snapshot.versions.push(record);
         }
+        for row in tx
+            .query(
+                "SELECT component, contract, consumer, record FROM accord_consumers",
+                &[],
+            )
+            .await
+            .map_err(engine("reading consumers"))?
+        {
+            let key = format!(
+                "{}/{} by {}",
+                row.get::<_, String>(0),
+                row.get::<_, String>(1),
+                row.get::<_, String>(2)
+            );
+            snapshot
+                .consumers
+                .push(parse("accord_consumers", &key, row.get(3))?);
+        }
+        for row in tx
+            .query("SELECT id, record FROM accord_waivers", &[])
+            .await
+            .map_err(engine("reading waivers"))?
+        {
+            let id: String = row.get(0);
+            snapshot.waivers.push(parse("accord_waivers", &id, row.get(1))?);
+        }
         tx.commit().await.map_err(engine("ending a snapshot"))?;
         Ok(snapshot)
     }
@@ -787,10 +868,13 @@ impl PostgresStore {
                         versions.push(record);
                     }
                     versions.sort_by(|a, b| a.version.cmp(&b.version));
+                    let (consumers, waivers) = read_consumers(&tx, component, contract, &key).await?;
                     changes.contracts.push(ContractState {
                         name,
                         versions,
                         settings,
+                        consumers,
+                        waivers,
                         revision,
                     });
                 }
@@ -813,6 +897,40 @@ impl PostgresStore {
         tx.commit().await.map_err(engine("ending a snapshot"))?;
         Ok(Some(changes))
     }
+}
+
+/// The consumers and waivers of one contract, read in `tx`.
+async fn read_consumers(
+    tx: &tokio_postgres::Transaction<'_>,
+    component: &str,
+    contract: &str,
+    key: &str,
+) -> Result<(Vec<Consumption>, Vec<Waiver>), StoreError> {
+    let mut consumers = Vec::new();
+    for row in tx
+        .query(
+            "SELECT consumer, record FROM accord_consumers WHERE component = $1 AND contract = $2 ORDER BY consumer",
+            &[&component, &contract],
+        )
+        .await
+        .map_err(engine("reading consumers"))?
+    {
+        let consumer: String = row.get(0);
+        consumers.push(parse("accord_consumers", &format!("{key} by {consumer}"), row.get(1))?);
+    }
+    let mut waivers = Vec::new();
+    for row in tx
+        .query(
+            "SELECT id, record FROM accord_waivers WHERE component = $1 AND contract = $2 ORDER BY id",
+            &[&component, &contract],
+        )
+        .await
+        .map_err(engine("reading waivers"))?
+    {
+        let id: String = row.get(0);
+        waivers.push(parse("accord_waivers", &id, row.get(1))?);
+    }
+    Ok((consumers, waivers))
 }
 
 /// Host, port and database of a connection, for logs.
@@ -1107,7 +1225,8 @@ impl Store for PostgresStore {
         let row = client
             .query_one(
                 "SELECT (SELECT count(*) FROM accord_versions) + (SELECT count(*) FROM accord_events) \
-                 + (SELECT count(*) FROM accord_contracts WHERE settings IS NOT NULL)",
+                 + (SELECT count(*) FROM accord_contracts WHERE settings IS NOT NULL) \
+                 + (SELECT count(*) FROM accord_consumers) + (SELECT count(*) FROM accord_waivers)",
                 &[],
             )
             .await

@@ -11,6 +11,11 @@
 //! - `events`: big-endian sequence → [`Event`].
 //! - `audit`: big-endian time in µs, then a big-endian unique id →
 //!   [`AuditRecord`].
+//! - `consumers`: `component \0 contract \0 consumer` → [`Consumption`].
+//! - `waivers`: `component \0 contract \0 id` → [`Waiver`].
+//!
+//! The last two trees came with consumers; a store of format 2 without
+//! them simply has none (sled creates a tree when it is first opened).
 //!
 //! Every value is the format byte, a CRC-32 of the rest, then JSON (UTF-8
 //! text for schemas), so that a flipped bit is reported, not read. A store
@@ -38,7 +43,9 @@ use sled::{
 };
 
 use super::{Applied, AuditCursor, Batch, Snapshot, Store, StoreError, Ticket};
-use crate::model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord, now_millis};
+use crate::model::{
+    AuditRecord, CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver, now_millis,
+};
 
 /// The format this code writes.
 pub const FORMAT_VERSION: u8 = 2;
@@ -59,7 +66,7 @@ impl From<sled::Error> for StoreError {
 }
 
 /// The trees, in the order of [`TreeId`].
-const TREES: [&str; 7] = [
+const TREES: [&str; 9] = [
     "meta",
     "versions",
     "schemas",
@@ -67,6 +74,8 @@ const TREES: [&str; 7] = [
     "revisions",
     "events",
     "audit",
+    "consumers",
+    "waivers",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +87,8 @@ enum TreeId {
     Revisions = 4,
     Events = 5,
     Audit = 6,
+    Consumers = 7,
+    Waivers = 8,
 }
 
 /// One key written by a batch: the new value (`None`: removed).
@@ -290,6 +301,11 @@ fn decode_text(tree: &'static str, key: &[u8], value: &[u8]) -> Result<Arc<str>,
 
 fn version_key(name: &ContractName, version: &semver::Version) -> Vec<u8> {
     format!("{}\0{}\0{}", name.component(), name.contract(), version).into_bytes()
+}
+
+/// The key of something of a contract named `item` (a consumer, a waiver).
+fn item_key(name: &ContractName, item: &str) -> Vec<u8> {
+    format!("{}\0{}\0{}", name.component(), name.contract(), item).into_bytes()
 }
 
 fn contract_key(name: Option<&ContractName>) -> Vec<u8> {
@@ -529,7 +545,7 @@ impl SledStore {
             ops.push((
                 TreeId::Settings,
                 key.to_vec(),
-                Some(encode(&Settings::full(config))?),
+                Some(encode(&Settings::mode_and_policy(config))?),
             ));
         }
         let mut last = 0;
@@ -677,6 +693,20 @@ impl SledStore {
                 None => None,
             };
             ops.push((TreeId::Settings, contract_key(name.as_ref()), value));
+        }
+        for (name, consumer, consumption) in &batch.consumers {
+            let value = match consumption {
+                Some(c) => Some(encode(c)?),
+                None => None,
+            };
+            ops.push((TreeId::Consumers, item_key(name, consumer), value));
+        }
+        for waiver in &batch.waivers {
+            ops.push((
+                TreeId::Waivers,
+                item_key(&waiver.contract, &waiver.id),
+                Some(encode(waiver)?),
+            ));
         }
         for (key, revision) in revisions {
             ops.push((TreeId::Revisions, key, Some(encode(&revision)?)));
@@ -877,6 +907,30 @@ impl SledStore {
                 None => snapshot.global = Some(settings.over(CompatConfig::default())),
                 Some(name) => snapshot.settings.push((name, settings)),
             }
+        }
+        for item in self.inner.tree(TreeId::Consumers).iter() {
+            let (key, value) = item?;
+            let consumption: Consumption = decode("consumers", &key, &value)?;
+            if item_key(&consumption.contract, &consumption.consumer) != key.as_ref() {
+                return Err(StoreError::corrupt(
+                    "consumers",
+                    printable(&key),
+                    format!("holds {} of {}", consumption.consumer, consumption.contract),
+                ));
+            }
+            snapshot.consumers.push(consumption);
+        }
+        for item in self.inner.tree(TreeId::Waivers).iter() {
+            let (key, value) = item?;
+            let waiver: Waiver = decode("waivers", &key, &value)?;
+            if item_key(&waiver.contract, &waiver.id) != key.as_ref() {
+                return Err(StoreError::corrupt(
+                    "waivers",
+                    printable(&key),
+                    format!("holds waiver {} of {}", waiver.id, waiver.contract),
+                ));
+            }
+            snapshot.waivers.push(waiver);
         }
         for item in self.inner.tree(TreeId::Revisions).iter() {
             let (key, value) = item?;
@@ -1688,7 +1742,8 @@ mod tests {
                 name(),
                 Settings {
                     mode: Some(accord_compat::Mode::Full),
-                    policy: Some(accord_compat::Policy::Lenient)
+                    policy: Some(accord_compat::Policy::Lenient),
+                    consumer_breaks: None,
                 }
             )]
         );
