@@ -257,3 +257,33 @@ async fn a_token_is_required_and_scopes_apply_as_on_grpc() {
     let metrics = http::get_with_token(addr, "/metrics", &tokens.reader).await;
     assert_eq!(metrics.status, 200, "{}", metrics.body);
 }
+
+#[tokio::test]
+async fn a_contract_page_lists_the_components_that_read_it() {
+    let (server, tokens) = secured().await;
+    let contract = page(&server, &tokens, "/c/orders/order-placed").await;
+    assert!(!contract.body.contains(r#"id="consumers""#), "no consumers yet");
+    let mut client = server.client().await;
+    let mut request = tonic::Request::new(accord_proto::v1::RegisterConsumerRequest {
+        consumer: "billing".into(),
+        component: "orders".into(),
+        contract: "order-placed".into(),
+        requirement: "^2".into(),
+        reader: String::new(),
+    });
+    request.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {}", tokens.publisher).parse().unwrap(),
+    );
+    client.register_consumer(request).await.unwrap();
+    let contract = page(&server, &tokens, "/c/orders/order-placed").await;
+    assert_html(
+        &contract,
+        200,
+        &[
+            r#"<table id="consumers">"#,
+            r#"<a href="/c/billing">billing</a>"#,
+            "^2",
+        ],
+    );
+}

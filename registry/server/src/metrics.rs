@@ -265,7 +265,7 @@ impl Metrics {
         let consumers = Gauge::default();
         registry.register(
             "accord_consumers",
-            "Registered consumers of contracts (0 until consumers are registered)",
+            "Registered consumers of contracts",
             consumers.clone(),
         );
         let watch_streams = Gauge::default();
@@ -442,8 +442,8 @@ impl Metrics {
         self.store_sequence.set(signed(sequence));
     }
 
-    /// Sets the number of registered consumers. Nothing registers consumers
-    /// yet: the hook for the service once it does.
+    /// Sets the number of registered consumers (counted from the index when
+    /// the metrics are read).
     pub fn set_consumers(&self, consumers: u64) {
         self.consumers.set(signed(consumers));
     }

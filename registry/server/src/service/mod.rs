@@ -245,9 +245,11 @@ impl Registry {
             store_up: *self.inner.serving.borrow(),
             ..Gauges::default()
         };
+        let mut consumers = 0u64;
         for component in index.components.values() {
             for contract in component.contracts.values() {
                 gauges.contracts += u64::from(contract.is_visible());
+                consumers += contract.consumers.len() as u64;
                 for v in &contract.versions {
                     let r = &v.record;
                     let VersionCounts {
@@ -270,6 +272,7 @@ impl Registry {
             }
         }
         drop(index);
+        self.inner.metrics.set_consumers(consumers);
         self.inner.metrics.encode(&gauges)
     }
 

@@ -301,8 +301,18 @@ fn state_of(record: &VersionRecord) -> &'static str {
 
 /// The components that read a contract. Consumers are not registered yet:
 /// this is where the page will ask the registry for them.
-fn consumers_of(_registry: &Registry, _name: &ContractName) -> Vec<pages::ConsumerRow> {
-    Vec::new()
+fn consumers_of(registry: &Registry, name: &ContractName) -> Vec<pages::ConsumerRow> {
+    registry
+        .list_consumers(&crate::service::consumers::ConsumersOf::Contract(name.clone()))
+        .map(|list| {
+            list.into_iter()
+                .map(|(c, _)| pages::ConsumerRow {
+                    component: c.consumer,
+                    requirement: c.requirement.to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 async fn index(State(web): State<Web>, headers: HeaderMap) -> Answer {
