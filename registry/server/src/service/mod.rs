@@ -4,7 +4,7 @@
 //! - `mod.rs` (this file): the operations on contracts.
 //! - [`consumers`]: registering consumers, checking readings, waivers and
 //!   their expiry.
-//! - [`write`]: the write path (decide against a snapshot outside any lock,
+//! - [`write`](mod@write): the write path (decide against a snapshot outside any lock,
 //!   apply on the condition that nothing decided on changed, reveal in
 //!   sequence order once durable) and following a shared store.
 //! - [`watch`]: event streams.

@@ -22,7 +22,7 @@
 //! of format 1 (values without checksums, settings in a `configs` tree) is
 //! rewritten to format 2 when first opened.
 //!
-//! Durability is by group commit ([`Durability`]): a batch is applied and
+//! Durability is by group commit (`Durability`): a batch is applied and
 //! numbered under a turn, and its caller then waits until a flush that
 //! started after it has completed. Writers that arrive while a flush runs
 //! share the next one, so one `fsync` serves many writes. Each write keeps
