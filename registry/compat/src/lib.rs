@@ -10,6 +10,10 @@
 //! - [`Finding`]: one difference, with rule id, paths and verdict.
 //! - [`diff`]: the raw differences old → new (the backward comparison).
 //! - [`check`]: a new schema against earlier versions under a mode.
+//! - [`check_with`], [`diff_with`], [`Options`], [`Budget`]: the same within
+//!   a deadline, a cancellation flag and bounds on the work, ending in
+//!   [`Error::Budget`] when they are reached; witness search gets a time of
+//!   its own and the [`Report`] counts the findings it left without one.
 //! - [`rules()`], [`rule`], [`RuleInfo`]: every rule with its metadata.
 //! - [`fingerprint`]: SHA-256 of the canonical JSON.
 //! - [`soundness`], [`Soundness`]: documents the old schema accepts, checked
@@ -19,6 +23,9 @@
 //! - `parse`: limits, JSON, meta-schema validation, then `model`.
 //! - `model`: every draft's keyword forms read into one normalised arena,
 //!   `$ref`s resolved inside the document.
+//! - `budget`: deadlines and cancellation, polled cheaply in loops.
+//! - `patterns`: ECMA-262 patterns matched with the `regex` crate, many
+//!   names against many patterns at once.
 //! - `engine`: pairs old and new elements once and calls the rules.
 //! - `rules`: one file per rule family (metadata and leaf checks) and the
 //!   sorted registry.
@@ -27,18 +34,23 @@
 
 #![deny(missing_docs)]
 
+mod budget;
 mod engine;
 mod model;
 mod parse;
+mod patterns;
 pub mod rules;
 mod witness;
 
+pub use budget::Budget;
 pub use model::{Draft, UnknownDraft};
 pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
 pub use witness::Soundness;
 
+use budget::{Meter, Stop};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Compatibility modes, with the meanings Confluent Schema Registry gave them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,8 +214,14 @@ pub struct Finding {
     /// against; `None` from [`diff`].
     pub against: Option<usize>,
     /// A document that shows the break (accepted by the reader's old view,
-    /// rejected by the new one), when one could be built and verified.
+    /// rejected by the new one, and only at or under this finding's place),
+    /// when one could be built and verified.
     pub witness: Option<Value>,
+    /// For a breaking finding without a witness: why, in words (the time
+    /// for witness search was spent, no document could be built, no
+    /// document shows this break alone...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_note: Option<String>,
 }
 
 /// Errors of parsing or checking a schema.
@@ -247,6 +265,17 @@ pub enum Error {
         /// 1-based column where the limit is crossed.
         column: usize,
     },
+    /// The call ran out of its budget before it could decide ([`Options`],
+    /// [`Budget`]): its deadline passed, it was cancelled, or the
+    /// comparison needed more steps, depth or findings than allowed.
+    #[error("the check was stopped: {what} ({limit})")]
+    Budget {
+        /// Which bound: `deadline`, `cancelled`, `comparison steps`,
+        /// `comparison depth` or `findings`.
+        what: &'static str,
+        /// The bound, in words (`500000 steps`).
+        limit: String,
+    },
     /// A size limit of [`Limits`] was exceeded.
     #[error("{limit} is {value}, more than the limit of {max}")]
     LimitExceeded {
@@ -260,10 +289,28 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the input was refused for its size rather than its content
-    /// (the registry answers `RESOURCE_EXHAUSTED` for these).
+    /// Whether the input was refused for its size, or the call for the work
+    /// it needed, rather than for its content (the registry answers
+    /// `RESOURCE_EXHAUSTED` for these).
     pub fn is_limit(&self) -> bool {
-        matches!(self, Error::TooDeep { .. } | Error::LimitExceeded { .. })
+        matches!(
+            self,
+            Error::TooDeep { .. } | Error::LimitExceeded { .. } | Error::Budget { .. }
+        )
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Error::Budget { what, .. } => what,
+            _ => "",
+        }
+    }
+
+    fn limit(&self) -> &str {
+        match self {
+            Error::Budget { limit, .. } => limit,
+            _ => "",
+        }
     }
 }
 
@@ -370,28 +417,164 @@ impl Schema {
     }
 }
 
-/// Runs the comparison `old` → `new`; paths are in the roles of the call.
-fn compare(old: &Schema, new: &Schema, policy: Policy) -> Vec<engine::Raw> {
-    engine::Engine::run(&old.arena, &new.arena, policy).0
+/// What [`check_with`] and [`diff_with`] may spend, and on what.
+///
+/// ```
+/// use accord_compat::{Budget, Options};
+/// use std::time::{Duration, Instant};
+/// let options = Options {
+///     budget: Budget::until(Instant::now() + Duration::from_secs(2)),
+///     witness_time: Duration::from_millis(50),
+///     ..Options::default()
+/// };
+/// assert_eq!(options.max_steps, Options::default().max_steps);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The deadline and cancellation flag of the whole call. Past the
+    /// deadline, or once the flag is set, the comparison stops with
+    /// [`Error::Budget`]; witness search that is under way stops and the
+    /// report is returned with the findings found so far all present.
+    pub budget: Budget,
+    /// The time witness search may take in one call, for all its findings
+    /// together (default 200 ms); the cheapest findings are served first,
+    /// and [`Report::witnesses_timed_out`] counts those left without one.
+    /// `Duration::ZERO` searches no witness.
+    pub witness_time: Duration,
+    /// Steps one comparison may make (pairs of subschemas compared and
+    /// findings made; default 500,000) before [`Error::Budget`].
+    pub max_steps: usize,
+    /// Findings one comparison may report (default 100,000) before
+    /// [`Error::Budget`].
+    pub max_findings: usize,
 }
 
-/// A verified document that `accepting` accepts and `rejecting` rejects,
-/// located at the finding's paths (raw engine syntax, in those roles).
-/// `budget` is shared by all the findings of one call, so that a pair with
-/// thousands of findings costs a bounded amount of validation.
-fn witness_of(
-    accepting: &Schema,
-    rejecting: &Schema,
-    raw: &engine::Raw,
-    budget: &mut usize,
-) -> Option<Value> {
-    witness::witness(
-        (&accepting.value, accepting.compiled()),
-        (&rejecting.value, rejecting.compiled()),
-        &raw.old_path,
-        &raw.new_path,
-        budget,
-    )
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            budget: Budget::default(),
+            witness_time: Duration::from_millis(200),
+            max_steps: engine::WORK_BUDGET,
+            max_findings: engine::MAX_FINDINGS,
+        }
+    }
+}
+
+/// Runs the comparison `old` → `new`; paths are in the roles of the call.
+/// With `strict`, a comparison that stops early is an error; without it
+/// (the plain [`check`] and [`diff`]), the findings so far come with the
+/// conservative `COMPARISON_LIMIT_EXCEEDED` (unless the budget's flag or
+/// deadline stopped it, which only the `_with` calls set).
+fn compare(
+    old: &Schema,
+    new: &Schema,
+    policy: Policy,
+    options: &Options,
+    meter: &mut Meter<'_>,
+    strict: bool,
+) -> Result<Vec<engine::Raw>, Error> {
+    let bounds = engine::Bounds {
+        max_steps: options.max_steps,
+        max_findings: options.max_findings,
+    };
+    let outcome = engine::Engine::run(&old.arena, &new.arena, policy, bounds, meter);
+    let Some(stop) = outcome.stop else {
+        return Ok(outcome.found);
+    };
+    let budget_error = |stop: Stop| match stop {
+        Stop::Deadline => Error::Budget {
+            what: "deadline",
+            limit: "the call's deadline passed".into(),
+        },
+        Stop::Cancelled => Error::Budget {
+            what: "cancelled",
+            limit: "the caller cancelled the call".into(),
+        },
+        Stop::Steps => Error::Budget {
+            what: "comparison steps",
+            limit: format!("{} steps", options.max_steps),
+        },
+        Stop::Depth => Error::Budget {
+            what: "comparison depth",
+            limit: format!("{} nested levels", engine::MAX_DEPTH),
+        },
+        Stop::Findings => Error::Budget {
+            what: "findings",
+            limit: format!("{} findings", options.max_findings),
+        },
+    };
+    if strict || matches!(stop, Stop::Deadline | Stop::Cancelled) {
+        return Err(budget_error(stop));
+    }
+    let mut found = outcome.found;
+    found.truncate(options.max_findings);
+    found.push(engine::Raw {
+        rule: &rules::limits::COMPARISON_LIMIT_EXCEEDED,
+        old_path: String::new(),
+        new_path: String::new(),
+        message: format!(
+            "the comparison stopped at its {} ({}) after {} steps; treated as breaking",
+            budget_error(stop).what(),
+            budget_error(stop).limit(),
+            outcome.steps
+        ),
+    });
+    Ok(found)
+}
+
+/// A finding waiting for its witness: the index of the finding, and the
+/// schemas and paths in the roles of the comparison that found it.
+struct Wanted<'s> {
+    finding: usize,
+    accepting: &'s Schema,
+    rejecting: &'s Schema,
+    accepting_path: String,
+    rejecting_path: String,
+}
+
+/// Searches witnesses for `wanted`, cheapest first, until the time is spent;
+/// returns how many were left without one for lack of time.
+fn search_witnesses(
+    findings: &mut [Finding],
+    mut wanted: Vec<Wanted<'_>>,
+    meter: &Meter<'_>,
+    time: Duration,
+) -> usize {
+    if wanted.is_empty() {
+        return 0;
+    }
+    let mut meter = meter.narrowed(time);
+    // Shallow places first: their documents are small and quick to check.
+    wanted.sort_by_key(|w| (w.accepting_path.matches('/').count(), w.finding));
+    let mut budget = witness::MAX_VALIDATIONS;
+    let mut timed_out = 0;
+    for w in wanted {
+        if time.is_zero() || meter.poll_now().is_some() {
+            timed_out += 1;
+            findings[w.finding].witness_note = Some(match meter.stopped {
+                Some(Stop::Cancelled) => "no witness: the call was cancelled".into(),
+                _ => format!(
+                    "no witness: the time for witness search ({} ms) was spent on other findings",
+                    time.as_millis()
+                ),
+            });
+            continue;
+        }
+        let found = witness::witness(
+            (&w.accepting.value, w.accepting.compiled()),
+            (&w.rejecting.value, w.rejecting.compiled()),
+            &w.accepting_path,
+            &w.rejecting_path,
+            &mut budget,
+        );
+        match found {
+            Some(doc) => findings[w.finding].witness = Some(doc),
+            None => {
+                findings[w.finding].witness_note = Some("no document could be built to show the break".into())
+            }
+        }
+    }
+    timed_out
 }
 
 /// Generates `documents` documents (plus the boundary values of both
@@ -459,27 +642,25 @@ fn sort(findings: &mut [Finding]) {
 /// assert!(!findings[0].compatible);
 /// ```
 pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Vec<Finding> {
-    let mut budget = witness::MAX_VALIDATIONS;
-    let mut findings: Vec<Finding> = compare(old, new, policy)
-        .into_iter()
-        .map(|r| {
-            let compatible = r.rule.compatible(policy);
-            Finding {
-                witness: (!compatible)
-                    .then(|| witness_of(old, new, &r, &mut budget))
-                    .flatten(),
-                rule: r.rule.id.to_string(),
-                old_path: pointer(&r.old_path),
-                new_path: pointer(&r.new_path),
-                message: r.message,
-                compatible,
-                direction: Direction::Backward,
-                against: None,
-            }
-        })
-        .collect();
-    sort(&mut findings);
-    findings
+    run(new, &[old], Mode::None, policy, &Options::default(), Run::Diff)
+        .map(|r| r.findings)
+        .unwrap_or_default()
+}
+
+/// [`diff`] within `options`: a deadline, a cancellation flag, bounds on
+/// the work and on the time witness search may take. The report's
+/// `compatible` says whether every finding is.
+///
+/// ```
+/// use accord_compat::{Options, Policy, Schema, diff_with};
+/// let old = Schema::parse(r#"{"type":"string","maxLength":12}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"string","maxLength":10}"#).unwrap();
+/// let report = diff_with(&old, &new, Policy::Strict, &Options::default()).unwrap();
+/// assert!(!report.compatible);
+/// assert_eq!(report.witnesses_timed_out, 0);
+/// ```
+pub fn diff_with(old: &Schema, new: &Schema, policy: Policy, options: &Options) -> Result<Report, Error> {
+    run(new, &[old], Mode::None, policy, options, Run::DiffWith)
 }
 
 /// The result of [`check`].
@@ -491,6 +672,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The smallest bump the change requires.
     pub required_bump: Bump,
+    /// Breaking findings left without a witness because the time for
+    /// witness search ([`Options::witness_time`]) or the call's budget was
+    /// spent; each says so in its [`Finding::witness_note`].
+    #[serde(default)]
+    pub witnesses_timed_out: usize,
 }
 
 /// Checks `new` against earlier versions (oldest first; the last one is the
@@ -507,7 +693,68 @@ pub struct Report {
 /// The required bump is `major` if a finding is incompatible, `minor` if a
 /// finding changes the accepted documents, `patch` if only annotations
 /// changed, `none` without findings.
+///
+/// Witness search takes at most [`Options::witness_time`] (200 ms); a
+/// comparison that exceeds its work bound reports the conservative
+/// `COMPARISON_LIMIT_EXCEEDED`. [`check_with`] sets a deadline, a
+/// cancellation flag and those bounds, and answers [`Error::Budget`]
+/// instead.
 pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> Report {
+    run(new, earlier, mode, policy, &Options::default(), Run::Check).unwrap_or_else(|_| Report {
+        compatible: false,
+        findings: Vec::new(),
+        required_bump: Bump::Major,
+        witnesses_timed_out: 0,
+    })
+}
+
+/// [`check`] within `options`: the call stops with [`Error::Budget`] when
+/// its deadline passes, its cancellation flag is set, or the comparison
+/// exceeds [`Options::max_steps`] or [`Options::max_findings`]; witness
+/// search stops at [`Options::witness_time`] or the deadline, whichever
+/// comes first, and the report counts the findings it left without a
+/// witness.
+///
+/// ```
+/// use accord_compat::{Budget, Error, Mode, Options, Policy, Schema, check_with};
+/// use std::sync::{Arc, atomic::AtomicBool};
+/// let old = Schema::parse(r#"{"type":"string"}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"number"}"#).unwrap();
+/// let cancel = Arc::new(AtomicBool::new(true)); // the caller is already gone
+/// let options = Options { budget: Budget::default().with_cancel(cancel), ..Options::default() };
+/// let err = check_with(&new, &[&old], Mode::Backward, Policy::Strict, &options).unwrap_err();
+/// assert!(matches!(err, Error::Budget { what: "cancelled", .. }));
+/// ```
+pub fn check_with(
+    new: &Schema,
+    earlier: &[&Schema],
+    mode: Mode,
+    policy: Policy,
+    options: &Options,
+) -> Result<Report, Error> {
+    run(new, earlier, mode, policy, options, Run::CheckWith)
+}
+
+/// Which public call [`run`] serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Check,
+    CheckWith,
+    Diff,
+    DiffWith,
+}
+
+fn run(
+    new: &Schema,
+    earlier: &[&Schema],
+    mode: Mode,
+    policy: Policy,
+    options: &Options,
+    call: Run,
+) -> Result<Report, Error> {
+    let strict = matches!(call, Run::CheckWith | Run::DiffWith);
+    let diffing = matches!(call, Run::Diff | Run::DiffWith);
+    let mut meter = Meter::new(&options.budget);
     let targets: Vec<usize> = match earlier.len() {
         0 => Vec::new(),
         n if mode.is_transitive() => (0..n).collect(),
@@ -519,36 +766,52 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
         Mode::Full | Mode::FullTransitive => (true, true),
     };
     let mut findings = Vec::new();
-    let mut budget = witness::MAX_VALIDATIONS;
+    let mut wanted = Vec::new();
     for i in targets {
         let old = earlier[i];
         if backward {
-            findings.extend(compare(old, new, policy).into_iter().map(|r| {
-                let compatible = mode == Mode::None || r.rule.compatible(policy);
-                Finding {
-                    witness: (!compatible)
-                        .then(|| witness_of(old, new, &r, &mut budget))
-                        .flatten(),
+            for r in compare(old, new, policy, options, &mut meter, strict)? {
+                let compatible = (mode == Mode::None && !diffing) || r.rule.compatible(policy);
+                if !compatible {
+                    wanted.push(Wanted {
+                        finding: findings.len(),
+                        accepting: old,
+                        rejecting: new,
+                        accepting_path: r.old_path.clone(),
+                        rejecting_path: r.new_path.clone(),
+                    });
+                }
+                findings.push(Finding {
+                    witness: None,
+                    witness_note: None,
                     rule: r.rule.id.to_string(),
                     old_path: pointer(&r.old_path),
                     new_path: pointer(&r.new_path),
                     message: r.message,
                     compatible,
                     direction: Direction::Backward,
-                    against: Some(i),
-                }
-            }));
+                    against: (!diffing).then_some(i),
+                });
+            }
         }
         if forward {
             // The new schema plays the old role here: swap the paths back.
             // The witness is a document the new schema accepts and the old
             // one rejects: the roles of this comparison.
-            findings.extend(compare(new, old, policy).into_iter().map(|r| {
+            for r in compare(new, old, policy, options, &mut meter, strict)? {
                 let compatible = r.rule.compatible(policy);
-                Finding {
-                    witness: (!compatible)
-                        .then(|| witness_of(new, old, &r, &mut budget))
-                        .flatten(),
+                if !compatible {
+                    wanted.push(Wanted {
+                        finding: findings.len(),
+                        accepting: new,
+                        rejecting: old,
+                        accepting_path: r.old_path.clone(),
+                        rejecting_path: r.new_path.clone(),
+                    });
+                }
+                findings.push(Finding {
+                    witness: None,
+                    witness_note: None,
                     rule: r.rule.id.to_string(),
                     old_path: pointer(&r.new_path),
                     new_path: pointer(&r.old_path),
@@ -556,10 +819,11 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
                     compatible,
                     direction: Direction::Forward,
                     against: Some(i),
-                }
-            }));
+                });
+            }
         }
     }
+    let witnesses_timed_out = search_witnesses(&mut findings, wanted, &meter, options.witness_time);
     sort(&mut findings);
     let compatible = findings.iter().all(|f| f.compatible);
     let required_bump = if !compatible {
@@ -574,11 +838,12 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
     } else {
         Bump::Patch
     };
-    Report {
+    Ok(Report {
         compatible,
         findings,
         required_bump,
-    }
+        witnesses_timed_out,
+    })
 }
 
 /// SHA-256 (hex) of the canonical JSON of `value`: keys sorted, no

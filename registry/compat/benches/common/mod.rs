@@ -1,0 +1,93 @@
+//! Generated schemas shared by the benchmarks and the `fixtures` example
+//! (which writes them to files for timing the `accord` process).
+
+#![allow(dead_code)]
+
+use serde_json::{Map, Value, json};
+
+/// A leaf property; `edited` turns a few of them into breaking changes.
+fn leaf(i: usize, edited: bool) -> Value {
+    let breaking = edited && i % 700 == 3;
+    match i % 5 {
+        0 => json!({"type": "string", "maxLength": if breaking { 8 } else { 64 }}),
+        1 => json!({"type": if breaking { "string" } else { "integer" }, "minimum": 0}),
+        2 => json!({"enum": if breaking { json!(["a", "b"]) } else { json!(["a", "b", "c"]) }}),
+        3 => json!({"type": "array", "items": {"type": "string"}, "maxItems": if breaking { 2 } else { 10 }}),
+        _ => json!({"type": "boolean", "description": format!("flag {i}")}),
+    }
+}
+
+/// An object whose subtree holds `budget` properties, nested 5 levels deep.
+fn object(budget: usize, depth: usize, counter: &mut usize, edited: bool) -> Value {
+    let mut props = Map::new();
+    let mut left = budget;
+    let nested = if depth < 4 { 3 } else { 0 };
+    let child = if nested > 0 { budget / (nested + 1) } else { 0 };
+    for n in 0..nested {
+        if left <= child + 1 {
+            break;
+        }
+        props.insert(format!("o{n}"), object(child, depth + 1, counter, edited));
+        left -= child + 1;
+    }
+    let mut required = Vec::new();
+    while left > 0 {
+        *counter += 1;
+        let name = format!("p{}", *counter);
+        if (*counter).is_multiple_of(4) {
+            required.push(json!(name.clone()));
+        }
+        props.insert(name, leaf(*counter, edited));
+        left -= 1;
+    }
+    json!({"type": "object", "properties": props, "required": required})
+}
+
+/// The object schema with `properties` properties over 5 levels; `edited`
+/// carries a few breaking edits (one leaf in 700).
+pub fn generated(properties: usize, edited: bool) -> Value {
+    object(properties, 0, &mut 0, edited)
+}
+
+/// The hostile shapes of issue 18.
+///
+/// An `enum` of `n` strings, in order or reversed.
+pub fn big_enum(n: usize, reversed: bool) -> Value {
+    let mut values: Vec<Value> = (0..n).map(|i| json!(format!("v{i}"))).collect();
+    if reversed {
+        values.reverse();
+    }
+    json!({ "enum": values })
+}
+
+/// A closed object with `n` string properties `p0`, `p1`…
+pub fn properties(n: usize) -> Value {
+    let props: Map<String, Value> = (0..n)
+        .map(|i| (format!("p{i}"), json!({"type": "string"})))
+        .collect();
+    json!({"type": "object", "properties": props, "additionalProperties": false})
+}
+
+/// A closed object with `n` pattern properties, one per name of
+/// [`properties`].
+pub fn patterns(n: usize) -> Value {
+    let pats: Map<String, Value> = (0..n)
+        .map(|i| (format!("^p{i}(_[a-z]+)?$"), json!({"type": "string"})))
+        .collect();
+    json!({"type": "object", "patternProperties": pats, "additionalProperties": false})
+}
+
+/// Definitions that each reach the next one twice: the pairs to compare
+/// stay few, but the places they are reached from double at each level.
+pub fn fan_out(levels: usize, leaf: &str) -> Value {
+    let mut defs = Map::new();
+    for i in 0..levels {
+        let next = format!("#/definitions/d{}", i + 1);
+        defs.insert(
+            format!("d{i}"),
+            json!({"type": "object", "properties": {"a": {"$ref": next}, "b": {"$ref": next}}}),
+        );
+    }
+    defs.insert(format!("d{levels}"), json!({"type": leaf}));
+    json!({"$ref": "#/definitions/d0", "definitions": defs})
+}
