@@ -348,67 +348,43 @@ impl Arena {
     }
 }
 
-const OBJECT_KEYWORDS: &[&str] = &[
-    "properties",
-    "required",
-    "additionalProperties",
-    "patternProperties",
-    "minProperties",
-    "maxProperties",
-    "dependencies",
-    "dependentRequired",
-    "dependentSchemas",
-    "propertyNames",
-    "unevaluatedProperties",
-];
-const ARRAY_KEYWORDS: &[&str] = &[
-    "items",
-    "prefixItems",
-    "additionalItems",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedItems",
-];
-const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern", "format"];
-const NUMBER_KEYWORDS: &[&str] = &[
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-];
-/// Keywords read elsewhere than as an annotation.
-const STRUCTURAL: &[&str] = &[
-    "$schema",
-    "$id",
-    "id",
-    "$ref",
-    "$recursiveRef",
-    "$dynamicRef",
-    "$anchor",
-    "$dynamicAnchor",
-    "$recursiveAnchor",
-    "$vocabulary",
-    "$defs",
-    "definitions",
-    "type",
-    "enum",
-    "const",
-    "allOf",
-    "anyOf",
-    "oneOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "title",
-    "description",
-    "default",
-];
+/// What a keyword is, for reading a schema object in one pass over its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Object,
+    Array,
+    String,
+    Number,
+    /// Read elsewhere than as an annotation (`$ref`, `type`, `allOf`...).
+    Structural,
+    /// Never changes which documents are accepted.
+    Annotation,
+}
+
+fn class_of(keyword: &str) -> Class {
+    match keyword {
+        "properties"
+        | "required"
+        | "additionalProperties"
+        | "patternProperties"
+        | "minProperties"
+        | "maxProperties"
+        | "dependencies"
+        | "dependentRequired"
+        | "dependentSchemas"
+        | "propertyNames"
+        | "unevaluatedProperties" => Class::Object,
+        "items" | "prefixItems" | "additionalItems" | "minItems" | "maxItems" | "uniqueItems"
+        | "contains" | "minContains" | "maxContains" | "unevaluatedItems" => Class::Array,
+        "minLength" | "maxLength" | "pattern" | "format" => Class::String,
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => Class::Number,
+        "$schema" | "$id" | "id" | "$ref" | "$recursiveRef" | "$dynamicRef" | "$anchor"
+        | "$dynamicAnchor" | "$recursiveAnchor" | "$vocabulary" | "$defs" | "definitions" | "type"
+        | "enum" | "const" | "allOf" | "anyOf" | "oneOf" | "not" | "if" | "then" | "else" | "title"
+        | "description" | "default" => Class::Structural,
+        _ => Class::Annotation,
+    }
+}
 
 /// Keywords that only exist from a given draft on; before it they are
 /// unknown words, read as annotations like any other.
@@ -439,6 +415,141 @@ fn number(v: Option<&Value>) -> Bound {
     v.and_then(Value::as_f64)
 }
 
+/// The keywords the reader looks up, each with a slot in [`Keywords`].
+const KEYWORDS: usize = 55;
+
+fn keyword_slot(keyword: &str) -> Option<usize> {
+    Some(match keyword {
+        "id" => 0,
+        "$id" => 1,
+        "$schema" => 2,
+        "$ref" => 3,
+        "$recursiveRef" => 4,
+        "$dynamicRef" => 5,
+        "$anchor" => 6,
+        "$dynamicAnchor" => 7,
+        "$recursiveAnchor" => 8,
+        "$vocabulary" => 9,
+        "definitions" => 10,
+        "$defs" => 11,
+        "title" => 12,
+        "description" => 13,
+        "default" => 14,
+        "type" => 15,
+        "enum" => 16,
+        "const" => 17,
+        "allOf" => 18,
+        "anyOf" => 19,
+        "oneOf" => 20,
+        "not" => 21,
+        "if" => 22,
+        "then" => 23,
+        "else" => 24,
+        "properties" => 25,
+        "required" => 26,
+        "additionalProperties" => 27,
+        "patternProperties" => 28,
+        "minProperties" => 29,
+        "maxProperties" => 30,
+        "dependencies" => 31,
+        "dependentRequired" => 32,
+        "dependentSchemas" => 33,
+        "propertyNames" => 34,
+        "unevaluatedProperties" => 35,
+        "items" => 36,
+        "prefixItems" => 37,
+        "additionalItems" => 38,
+        "minItems" => 39,
+        "maxItems" => 40,
+        "uniqueItems" => 41,
+        "contains" => 42,
+        "minContains" => 43,
+        "maxContains" => 44,
+        "unevaluatedItems" => 45,
+        "minLength" => 46,
+        "maxLength" => 47,
+        "pattern" => 48,
+        "format" => 49,
+        "minimum" => 50,
+        "maximum" => 51,
+        "exclusiveMinimum" => 52,
+        "exclusiveMaximum" => 53,
+        "multipleOf" => 54,
+        _ => return None,
+    })
+}
+
+/// The keywords of one schema object, found in one pass over its keys:
+/// a keyword the document's draft does not define is left out (it is read
+/// as an annotation instead).
+struct Keywords<'a> {
+    slots: [Option<&'a Value>; KEYWORDS],
+}
+
+impl<'a> Keywords<'a> {
+    fn get(&self, keyword: &str) -> Option<&'a Value> {
+        keyword_slot(keyword).and_then(|i| self.slots[i])
+    }
+}
+
+/// One step of the JSON pointer of a place being read, on the stack: the
+/// pointer is only written out when an error names it.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    up: Option<&'p Path<'p>>,
+    seg: Seg<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+    /// A whole pointer, written as it is.
+    Pointer(&'p str),
+}
+
+impl<'p> Path<'p> {
+    const ROOT: Path<'static> = Path {
+        up: None,
+        seg: Seg::Root,
+    };
+
+    fn key(&'p self, key: &'p str) -> Path<'p> {
+        Path {
+            up: Some(self),
+            seg: Seg::Key(key),
+        }
+    }
+
+    fn index(&'p self, i: usize) -> Path<'p> {
+        Path {
+            up: Some(self),
+            seg: Seg::Index(i),
+        }
+    }
+
+    /// The JSON pointer, `""` for the root.
+    fn render(&self) -> String {
+        let mut segs = Vec::new();
+        let mut here = Some(self);
+        while let Some(p) = here {
+            match p.seg {
+                Seg::Root => {}
+                Seg::Key(k) => segs.push(escape(k)),
+                Seg::Index(i) => segs.push(i.to_string()),
+                Seg::Pointer(p) => segs.push(p.trim_start_matches('/').to_string()),
+            }
+            here = p.up;
+        }
+        segs.iter().rev().fold(String::new(), |mut out, s| {
+            out.push('/');
+            out.push_str(s);
+            out
+        })
+    }
+}
+
 struct Pending {
     node: Id,
     reference: String,
@@ -446,14 +557,41 @@ struct Pending {
     location: String,
 }
 
+/// A hasher for keys that are already well spread (addresses of values):
+/// a multiply, instead of SipHash on every node.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type ByAddress = HashMap<usize, Id, std::hash::BuildHasherDefault<AddressHasher>>;
+
+fn address(v: &Value) -> usize {
+    v as *const Value as usize
+}
+
 /// Reads a checked JSON document into an [`Arena`].
 pub(crate) struct Loader<'a> {
     draft: Draft,
-    root: &'a Value,
     nodes: Vec<Node>,
-    by_pointer: HashMap<String, Id>,
-    /// Absolute resource URI → JSON pointer of the resource root.
-    resources: HashMap<String, String>,
+    /// Every value read as a schema, by its address in the document.
+    by_value: ByAddress,
+    /// Absolute resource URI → the value that declares it, and its pointer.
+    resources: HashMap<String, (&'a Value, String)>,
     anchors: HashMap<String, Id>,
     pending: Vec<Pending>,
 }
@@ -466,15 +604,16 @@ impl<'a> Loader<'a> {
     pub(crate) fn load(root: &'a Value, draft: Draft, max_ref_hops: usize) -> Result<Arena, Error> {
         let mut loader = Loader {
             draft,
-            root,
             nodes: Vec::new(),
-            by_pointer: HashMap::new(),
+            by_value: ByAddress::default(),
             resources: HashMap::new(),
             anchors: HashMap::new(),
             pending: Vec::new(),
         };
-        loader.resources.insert(DEFAULT_BASE.to_string(), String::new());
-        let root_id = loader.schema(root, "", DEFAULT_BASE);
+        loader
+            .resources
+            .insert(DEFAULT_BASE.to_string(), (root, String::new()));
+        let root_id = loader.schema(root, &Path::ROOT, DEFAULT_BASE);
         loader.resolve_all()?;
         let arena = Arena {
             nodes: loader.nodes,
@@ -505,31 +644,52 @@ impl<'a> Loader<'a> {
         self.draft >= since(keyword)
     }
 
-    fn get<'m>(&self, m: &'m Map<String, Value>, keyword: &str) -> Option<&'m Value> {
-        if self.known(keyword) { m.get(keyword) } else { None }
-    }
-
-    /// Loads the schema at `ptr` (a JSON pointer, `""` for the root).
-    fn schema(&mut self, v: &Value, ptr: &str, base: &str) -> Id {
+    /// Loads the schema `v` found at `path`.
+    fn schema(&mut self, v: &'a Value, path: &Path<'_>, base: &str) -> Id {
         let id = match v {
             Value::Bool(false) => self.push(Kind::False),
-            Value::Object(m) => self.object(m, ptr, base),
+            Value::Object(m) => self.object(v, m, path, base),
             // `true`, and anything the meta-schema check let through.
             _ => self.push(Kind::Empty),
         };
-        self.by_pointer.entry(ptr.to_string()).or_insert(id);
+        self.by_value.entry(address(v)).or_insert(id);
         id
     }
 
-    fn object(&mut self, m: &Map<String, Value>, ptr: &str, base: &str) -> Id {
+    fn object(&mut self, v: &'a Value, m: &'a Map<String, Value>, path: &Path<'_>, base: &str) -> Id {
         let me = self.push(Kind::Empty);
-        self.by_pointer.insert(ptr.to_string(), me);
-        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
-        let mut base = base.to_string();
+        self.by_value.insert(address(v), me);
+        // One pass over the keys: the keywords, annotations, and which kinds
+        // of keywords are present.
         let mut ann = Annotations::default();
+        let mut kw = Keywords {
+            slots: [None; KEYWORDS],
+        };
+        let mut has = [false; 4];
+        for (k, val) in m {
+            let class = class_of(k);
+            let known = self.known(k);
+            match class {
+                Class::Object if known => has[0] = true,
+                Class::Array if known => has[1] = true,
+                Class::String => has[2] = true,
+                Class::Number => has[3] = true,
+                _ => {}
+            }
+            if class == Class::Annotation || !known {
+                ann.other.insert(k.clone(), val.clone());
+            }
+            if known && let Some(i) = keyword_slot(k) {
+                kw.slots[i] = Some(val);
+            }
+        }
+        let m = &kw;
+        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
+        let own_base: String;
+        let mut base = base;
         if let Some(id) = m.get(id_keyword).and_then(Value::as_str) {
             ann.id = Some(id.to_string());
-            let (resource, fragment) = split_fragment(&join(&base, id));
+            let (resource, fragment) = split_fragment(&join(base, id));
             if self.draft <= Draft::D7 && !fragment.is_empty() && !id.starts_with('#') {
                 // A draft-7 `$id` with a plain-name fragment declares both.
                 self.anchors.insert(format!("{resource}#{fragment}"), me);
@@ -537,49 +697,42 @@ impl<'a> Loader<'a> {
             if id.starts_with('#') {
                 self.anchors.insert(format!("{resource}#{fragment}"), me);
             } else {
-                self.resources.insert(resource.clone(), ptr.to_string());
-                base = resource;
+                self.resources.insert(resource.clone(), (v, path.render()));
+                own_base = resource;
+                base = &own_base;
             }
         }
         for anchor_kw in ["$anchor", "$dynamicAnchor"] {
-            if let Some(a) = self.get(m, anchor_kw).and_then(Value::as_str) {
-                let (resource, _) = split_fragment(&base);
+            if let Some(a) = m.get(anchor_kw).and_then(Value::as_str) {
+                let (resource, _) = split_fragment(base);
                 self.anchors.insert(format!("{resource}#{a}"), me);
             }
         }
         for defs in ["definitions", "$defs"] {
             if let Some(Value::Object(d)) = m.get(defs) {
+                let at = path.key(defs);
                 for (k, sub) in d {
-                    let p = format!("{ptr}/{defs}/{}", escape(k));
-                    self.schema(sub, &p, &base);
+                    self.schema(sub, &at.key(k), base);
                 }
             }
         }
         ann.title = m.get("title").cloned();
         ann.description = m.get("description").cloned();
         ann.default = m.get("default").cloned();
-        for (k, v) in m {
-            let structural = STRUCTURAL.contains(&k.as_str())
-                || OBJECT_KEYWORDS.contains(&k.as_str())
-                || ARRAY_KEYWORDS.contains(&k.as_str())
-                || STRING_KEYWORDS.contains(&k.as_str())
-                || NUMBER_KEYWORDS.contains(&k.as_str());
-            if !structural || !self.known(k) {
-                ann.other.insert(k.clone(), v.clone());
-            }
-        }
+        // One pass over the keys: annotations, and which kinds of keywords
+        // are present.
 
         let mut parts: Vec<Kind> = Vec::new();
         for ref_kw in ["$ref", "$recursiveRef", "$dynamicRef"] {
-            let Some(r) = self.get(m, ref_kw).and_then(Value::as_str) else {
+            let Some(r) = m.get(ref_kw).and_then(Value::as_str) else {
                 continue;
             };
             let target = self.push(Kind::Empty);
             self.pending.push(Pending {
                 node: target,
                 reference: r.to_string(),
-                base: base.clone(),
-                location: format!("#{ptr}/{}", escape(ref_kw)),
+                base: base.to_string(),
+                location: format!("#{}", path.key(ref_kw).render()),
             });
             if self.draft <= Draft::D7 {
                 // Before 2019-09 a `$ref` replaces its siblings; only their
@@ -592,11 +745,11 @@ impl<'a> Loader<'a> {
             parts.push(Kind::Ref(target));
         }
 
-        self.typed_parts(m, ptr, &base, &mut parts);
+        self.typed_parts(m, path, base, has, &mut parts);
         if let Some(Value::Array(values)) = m.get("enum") {
             parts.push(Kind::Enum(values.clone()));
         }
-        if let Some(c) = self.get(m, "const") {
+        if let Some(c) = m.get("const") {
             parts.push(Kind::Const(c.clone()));
         }
         for crit in [Criterion::All, Criterion::Any, Criterion::One] {
@@ -605,12 +758,13 @@ impl<'a> Loader<'a> {
                 // keywords; keeping one makes the pairing see the real sizes.
                 let mut ids = Vec::new();
                 let mut seen = std::collections::HashSet::new();
+                let at = path.key(crit.keyword());
                 for (i, s) in subs.iter().enumerate() {
                     let text = s.to_string();
                     if !seen.insert(text.clone()) {
                         continue;
                     }
-                    let id = self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base);
+                    let id = self.schema(s, &at.index(i), base);
                     // Without references, the same text is the same schema in
                     // both documents: the pairing can take it without comparing.
                     if !["\"$ref\"", "\"$dynamicRef\"", "\"$recursiveRef\""]
@@ -625,18 +779,14 @@ impl<'a> Loader<'a> {
             }
         }
         if let Some(n) = m.get("not") {
-            let id = self.schema(n, &format!("{ptr}/not"), &base);
+            let id = self.schema(n, &path.key("not"), base);
             parts.push(Kind::Not(id));
         }
-        if let Some(c) = self.get(m, "if") {
+        if let Some(c) = m.get("if") {
             // Read for the `$ref`s that may point into it; compared as text.
-            self.schema(c, &format!("{ptr}/if"), &base);
-            let then = self
-                .get(m, "then")
-                .map(|s| self.schema(s, &format!("{ptr}/then"), &base));
-            let otherwise = self
-                .get(m, "else")
-                .map(|s| self.schema(s, &format!("{ptr}/else"), &base));
+            self.schema(c, &path.key("if"), base);
+            let then = m.get("then").map(|s| self.schema(s, &path.key("then"), base));
+            let otherwise = m.get("else").map(|s| self.schema(s, &path.key("else"), base));
             parts.push(Kind::Conditional {
                 condition_text: c.to_string(),
                 then,
@@ -664,20 +814,20 @@ impl<'a> Loader<'a> {
         me
     }
 
-    fn typed_parts(&mut self, m: &Map<String, Value>, ptr: &str, base: &str, parts: &mut Vec<Kind>) {
+    /// `has`: whether keywords of the object, array, string and number
+    /// kinds are present.
+    fn typed_parts(
+        &mut self,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
+        base: &str,
+        has: [bool; 4],
+        parts: &mut Vec<Kind>,
+    ) {
         let types: Option<Vec<&str>> = match m.get("type") {
             Some(Value::String(t)) => Some(vec![t.as_str()]),
             Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
             _ => None,
-        };
-        let has_all = {
-            let has = |set: &[&str]| set.iter().any(|k| self.get(m, k).is_some());
-            [
-                has(OBJECT_KEYWORDS),
-                has(ARRAY_KEYWORDS),
-                has(STRING_KEYWORDS),
-                has(NUMBER_KEYWORDS),
-            ]
         };
         match types {
             Some(types) => {
@@ -689,8 +839,8 @@ impl<'a> Loader<'a> {
                         "number" => Kind::Number(self.number(m, true, false)),
                         "boolean" => Kind::Boolean,
                         "null" => Kind::Null,
-                        "object" => Kind::Object(Box::new(self.object_node(m, ptr, base, true))),
-                        "array" => Kind::Array(Box::new(self.array_node(m, ptr, base, true))),
+                        "object" => Kind::Object(Box::new(self.object_node(m, path, base, true))),
+                        "array" => Kind::Array(Box::new(self.array_node(m, path, base, true))),
                         _ => continue,
                     };
                     kinds.push(k);
@@ -703,23 +853,23 @@ impl<'a> Loader<'a> {
                 }
             }
             None => {
-                if has_all[0] {
-                    parts.push(Kind::Object(Box::new(self.object_node(m, ptr, base, false))));
+                if has[0] {
+                    parts.push(Kind::Object(Box::new(self.object_node(m, path, base, false))));
                 }
-                if has_all[1] {
-                    parts.push(Kind::Array(Box::new(self.array_node(m, ptr, base, false))));
+                if has[1] {
+                    parts.push(Kind::Array(Box::new(self.array_node(m, path, base, false))));
                 }
-                if has_all[2] {
+                if has[2] {
                     parts.push(Kind::String(self.string(m, false)));
                 }
-                if has_all[3] {
+                if has[3] {
                     parts.push(Kind::Number(self.number(m, false, false)));
                 }
             }
         }
     }
 
-    fn string(&self, m: &Map<String, Value>, required_type: bool) -> StringNode {
+    fn string(&self, m: &Keywords<'a>, required_type: bool) -> StringNode {
         StringNode {
             required_type,
             min_length: number(m.get("minLength")),
@@ -729,7 +879,7 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn number(&self, m: &Map<String, Value>, required_type: bool, integer: bool) -> NumberNode {
+    fn number(&self, m: &Keywords<'a>, required_type: bool, integer: bool) -> NumberNode {
         let mut n = NumberNode {
             required_type,
             integer,
@@ -750,7 +900,7 @@ impl<'a> Loader<'a> {
         n
     }
 
-    fn additional(&mut self, v: Option<&Value>, ptr: &str, base: &str) -> Additional {
+    fn additional(&mut self, v: Option<&'a Value>, path: &Path<'_>, base: &str) -> Additional {
         match v {
             Some(Value::Bool(b)) => Additional {
                 permits: *b,
@@ -758,7 +908,7 @@ impl<'a> Loader<'a> {
             },
             Some(s @ Value::Object(_)) => Additional {
                 permits: true,
-                schema: Some(self.schema(s, ptr, base)),
+                schema: Some(self.schema(s, path, base)),
             },
             _ => Additional::default(),
         }
@@ -766,8 +916,8 @@ impl<'a> Loader<'a> {
 
     fn object_node(
         &mut self,
-        m: &Map<String, Value>,
-        ptr: &str,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
         base: &str,
         required_type: bool,
     ) -> ObjectNode {
@@ -776,8 +926,10 @@ impl<'a> Loader<'a> {
             ..ObjectNode::default()
         };
         if let Some(Value::Object(props)) = m.get("properties") {
+            let at = path.key("properties");
+            o.properties.reserve(props.len());
             for (k, s) in props {
-                let id = self.schema(s, &format!("{ptr}/properties/{}", escape(k)), base);
+                let id = self.schema(s, &at.key(k), base);
                 o.properties.push((k.clone(), id));
             }
         }
@@ -785,32 +937,34 @@ impl<'a> Loader<'a> {
             o.required = req.iter().filter_map(Value::as_str).map(str::to_string).collect();
         }
         if let Some(Value::Object(pats)) = m.get("patternProperties") {
+            let at = path.key("patternProperties");
             for (k, s) in pats {
-                let id = self.schema(s, &format!("{ptr}/patternProperties/{}", escape(k)), base);
+                let id = self.schema(s, &at.key(k), base);
                 o.pattern_properties.push((k.clone(), id));
             }
         }
         o.additional = self.additional(
             m.get("additionalProperties"),
-            &format!("{ptr}/additionalProperties"),
+            &path.key("additionalProperties"),
             base,
         );
-        if let Some(u) = self.get(m, "unevaluatedProperties") {
-            o.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedProperties"), base));
+        if let Some(u) = m.get("unevaluatedProperties") {
+            o.unevaluated = Some(self.schema(u, &path.key("unevaluatedProperties"), base));
         }
-        if let Some(p) = self.get(m, "propertyNames") {
-            o.property_names = Some(self.schema(p, &format!("{ptr}/propertyNames"), base));
+        if let Some(p) = m.get("propertyNames") {
+            o.property_names = Some(self.schema(p, &path.key("propertyNames"), base));
         }
-        let mut deps: Vec<(&str, &Map<String, Value>)> = Vec::new();
+        let mut deps: Vec<(&str, &'a Map<String, Value>)> = Vec::new();
         if let Some(Value::Object(d)) = m.get("dependencies") {
             deps.push(("dependencies", d));
         }
         for kw in ["dependentRequired", "dependentSchemas"] {
-            if let Some(Value::Object(d)) = self.get(m, kw) {
+            if let Some(Value::Object(d)) = m.get(kw) {
                 deps.push((kw, d));
             }
         }
         for (kw, d) in deps {
+            let at = path.key(kw);
             for (k, v) in d {
                 match v {
                     Value::Array(names) => {
@@ -825,7 +979,7 @@ impl<'a> Loader<'a> {
                         }
                     }
                     s => {
-                        let id = self.schema(s, &format!("{ptr}/{kw}/{}", escape(k)), base);
+                        let id = self.schema(s, &at.key(k), base);
                         o.dependency_schemas.insert(k.clone(), id);
                     }
                 }
@@ -838,8 +992,8 @@ impl<'a> Loader<'a> {
 
     fn array_node(
         &mut self,
-        m: &Map<String, Value>,
-        ptr: &str,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
         base: &str,
         required_type: bool,
     ) -> ArrayNode {
@@ -847,14 +1001,15 @@ impl<'a> Loader<'a> {
             required_type,
             ..ArrayNode::default()
         };
-        let tuple = |this: &mut Self, items: &[Value], kw: &str| -> Vec<Id> {
+        let tuple = |this: &mut Self, items: &'a [Value], kw: &str| -> Vec<Id> {
+            let at = path.key(kw);
             items
                 .iter()
                 .enumerate()
-                .map(|(i, s)| this.schema(s, &format!("{ptr}/{kw}/{i}"), base))
+                .map(|(i, s)| this.schema(s, &at.index(i), base))
                 .collect()
         };
-        let items_ptr = format!("{ptr}/items");
+        let items_path = path.key("items");
         if self.draft >= Draft::D2020 {
             let prefix = match m.get("prefixItems") {
                 Some(Value::Array(p)) => Some(tuple(self, p, "prefixItems")),
@@ -863,7 +1018,7 @@ impl<'a> Loader<'a> {
             let items = m.get("items");
             if let Some(prefix) = prefix {
                 a.prefix = prefix;
-                a.additional = self.additional(items, &items_ptr, base);
+                a.additional = self.additional(items, &items_path, base);
             } else {
                 match items {
                     // `items: true` alone says nothing; `items: false` alone
@@ -875,26 +1030,26 @@ impl<'a> Loader<'a> {
                             schema: None,
                         }
                     }
-                    Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                    Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 }
             }
         } else {
             match m.get("items") {
                 Some(Value::Array(p)) => a.prefix = tuple(self, p, "items"),
-                Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 None => {}
             }
-            a.additional = self.additional(m.get("additionalItems"), &format!("{ptr}/additionalItems"), base);
+            a.additional = self.additional(m.get("additionalItems"), &path.key("additionalItems"), base);
         }
-        if let Some(u) = self.get(m, "unevaluatedItems") {
-            a.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedItems"), base));
+        if let Some(u) = m.get("unevaluatedItems") {
+            a.unevaluated = Some(self.schema(u, &path.key("unevaluatedItems"), base));
         }
-        if let Some(c) = self.get(m, "contains") {
-            a.contains = Some(self.schema(c, &format!("{ptr}/contains"), base));
+        if let Some(c) = m.get("contains") {
+            a.contains = Some(self.schema(c, &path.key("contains"), base));
             // `contains` means "at least one" in every draft, which 2019-09
             // spells `minContains: 1`: writing the default out is no change.
-            a.min_contains = number(self.get(m, "minContains")).or(Some(1.0));
-            a.max_contains = number(self.get(m, "maxContains"));
+            a.min_contains = number(m.get("minContains")).or(Some(1.0));
+            a.max_contains = number(m.get("maxContains"));
         }
         a.min_items = number(m.get("minItems"));
         a.max_items = number(m.get("maxItems"));
@@ -921,7 +1076,7 @@ impl<'a> Loader<'a> {
             return Ok(*id);
         }
         let (resource, fragment) = split_fragment(&absolute);
-        let Some(resource_ptr) = self.resources.get(&resource).cloned() else {
+        let Some((resource_value, resource_ptr)) = self.resources.get(&resource).cloned() else {
             return Err(unresolved(
                 "it points outside this document; Accord never fetches schemas",
             ));
@@ -929,16 +1084,18 @@ impl<'a> Loader<'a> {
         if !fragment.is_empty() && !fragment.starts_with('/') {
             return Err(unresolved("no `$anchor` or `$id` in this document has that name"));
         }
-        let pointer = format!("{resource_ptr}{}", percent_decode(&fragment));
-        if let Some(id) = self.by_pointer.get(&pointer) {
-            return Ok(*id);
-        }
-        // A pointer into a place the walk did not read as a schema (an
-        // unknown keyword, say): read the value there as one.
-        match self.root.pointer(&pointer) {
+        let fragment = percent_decode(&fragment);
+        match resource_value.pointer(&fragment) {
+            Some(v) if self.by_value.contains_key(&address(v)) => Ok(self.by_value[&address(v)]),
+            // A pointer into a place the walk did not read as a schema (an
+            // unknown keyword, say): read the value there as one.
             Some(v @ (Value::Object(_) | Value::Bool(_))) => {
-                let base = resource.clone();
-                Ok(self.schema(v, &pointer, &base))
+                let pointer = format!("{resource_ptr}{fragment}");
+                let at = Path {
+                    up: None,
+                    seg: Seg::Pointer(&pointer),
+                };
+                Ok(self.schema(v, &at, &resource))
             }
             Some(_) => Err(unresolved("the JSON pointer does not lead to a schema")),
             None => Err(unresolved("nothing in this document is at that JSON pointer")),

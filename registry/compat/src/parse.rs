@@ -58,17 +58,16 @@ fn depth_of(value: &Value, max: usize) -> Option<usize> {
     let mut stack = vec![(value, 0usize)];
     let mut deepest = 0;
     while let Some((v, d)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(o) => Box::new(o.values()),
-            _ => continue,
-        };
         let d = d + 1;
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d))),
+            Value::Object(o) => stack.extend(o.values().map(|c| (c, d))),
+            _ => continue,
+        }
         deepest = deepest.max(d);
         if deepest > max {
             return Some(deepest);
         }
-        stack.extend(children.map(|c| (c, d)));
     }
     None
 }
