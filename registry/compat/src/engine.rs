@@ -13,7 +13,8 @@ use crate::budget::{Meter, Stop};
 use crate::model::{Additional, Annotations, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
 use crate::patterns::{Matches, PatternSet};
 use crate::rules::{self, RuleInfo, Sink};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 
 /// Steps one comparison may make before it gives up: pairs of subschemas
 /// compared, and findings made or copied. Combined schemas compare every

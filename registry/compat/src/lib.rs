@@ -357,6 +357,8 @@ pub struct Schema {
     /// The validator that checks witnesses, compiled on first use and then
     /// shared by every finding and every clone.
     compiled: std::sync::Arc<std::sync::OnceLock<witness::Compiled>>,
+    /// What witness slices of this schema must keep, found on first use.
+    pinned: std::sync::Arc<std::sync::OnceLock<witness::Pinned>>,
 }
 
 impl Schema {
@@ -397,12 +399,23 @@ impl Schema {
             arena: std::sync::Arc::new(arena),
             draft,
             compiled: Default::default(),
+            pinned: Default::default(),
         })
     }
 
     fn compiled(&self) -> &witness::Compiled {
         self.compiled
             .get_or_init(|| witness::Compiled::new(&self.value, self.draft))
+    }
+
+    fn pinned(&self) -> &witness::Pinned {
+        self.pinned.get_or_init(|| {
+            if self.arena.linked {
+                witness::Pinned::of(&self.value)
+            } else {
+                witness::Pinned::default()
+            }
+        })
     }
 
     /// The draft the document is read in: the one its `$schema` names, or
@@ -543,35 +556,43 @@ fn search_witnesses(
     if wanted.is_empty() {
         return 0;
     }
-    let mut meter = meter.narrowed(time);
+    let mut search = witness::Search::new(meter.narrowed(time), wanted.len());
     // Shallow places first: their documents are small and quick to check.
     wanted.sort_by_key(|w| (w.accepting_path.matches('/').count(), w.finding));
-    let mut budget = witness::MAX_VALIDATIONS;
+    let no_time = || {
+        format!(
+            "no witness: the time for witness search ({} ms) was spent on other findings",
+            time.as_millis()
+        )
+    };
+    let mut prepared: Vec<(usize, Option<witness::Prepared<'_>>)> = Vec::with_capacity(wanted.len());
+    for w in &wanted {
+        let ready = (!time.is_zero() && search.meter.poll_now().is_none())
+            .then(|| witness::Prepared::new(w.accepting, w.rejecting, &w.accepting_path, &w.rejecting_path));
+        prepared.push((w.finding, ready));
+    }
+    // A few findings share one compiled slice of each schema.
+    if prepared.iter().all(|(_, p)| p.is_some()) && prepared.len() <= witness::SLICED_FINDINGS {
+        let all: Vec<&witness::Prepared<'_>> = prepared.iter().filter_map(|(_, p)| p.as_ref()).collect();
+        witness::cover_all(&mut search, &all);
+    }
     let mut timed_out = 0;
-    for w in wanted {
-        if time.is_zero() || meter.poll_now().is_some() {
-            timed_out += 1;
-            findings[w.finding].witness_note = Some(match meter.stopped {
-                Some(Stop::Cancelled) => "no witness: the call was cancelled".into(),
-                _ => format!(
-                    "no witness: the time for witness search ({} ms) was spent on other findings",
-                    time.as_millis()
-                ),
-            });
-            continue;
-        }
-        let found = witness::witness(
-            (&w.accepting.value, w.accepting.compiled()),
-            (&w.rejecting.value, w.rejecting.compiled()),
-            &w.accepting_path,
-            &w.rejecting_path,
-            &mut budget,
-        );
-        match found {
-            Some(doc) => findings[w.finding].witness = Some(doc),
-            None => {
-                findings[w.finding].witness_note = Some("no document could be built to show the break".into())
+    for (index, ready) in prepared {
+        let finding = &mut findings[index];
+        let outcome = match ready {
+            Some(p) if search.meter.poll_now().is_none() => p.search(&mut search),
+            _ => Err(witness::Miss::Time),
+        };
+        match outcome {
+            Ok(doc) => finding.witness = Some(doc),
+            Err(witness::Miss::Time) => {
+                timed_out += 1;
+                finding.witness_note = Some(match search.meter.stopped {
+                    Some(Stop::Cancelled) => "no witness: the call was cancelled".into(),
+                    _ => no_time(),
+                });
             }
+            Err(witness::Miss::Note(note)) => finding.witness_note = Some(note),
         }
     }
     timed_out

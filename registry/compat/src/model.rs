@@ -8,8 +8,9 @@
 //! without `type`, the kind is inferred from the keywords present.
 
 use crate::Error;
+use foldhash::{HashMap, HashMapExt};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in its [`Arena`].
 pub(crate) type Id = usize;
@@ -288,6 +289,8 @@ pub(crate) struct Node {
 pub(crate) struct Arena {
     pub nodes: Vec<Node>,
     pub root: Id,
+    /// Whether the document has a `$ref`, an `$id` or an anchor.
+    pub linked: bool,
 }
 
 impl Arena {
@@ -361,122 +364,138 @@ enum Class {
     Annotation,
 }
 
-fn class_of(keyword: &str) -> Class {
-    match keyword {
-        "properties"
-        | "required"
-        | "additionalProperties"
-        | "patternProperties"
-        | "minProperties"
-        | "maxProperties"
-        | "dependencies"
-        | "dependentRequired"
-        | "dependentSchemas"
-        | "propertyNames"
-        | "unevaluatedProperties" => Class::Object,
-        "items" | "prefixItems" | "additionalItems" | "minItems" | "maxItems" | "uniqueItems"
-        | "contains" | "minContains" | "maxContains" | "unevaluatedItems" => Class::Array,
-        "minLength" | "maxLength" | "pattern" | "format" => Class::String,
-        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => Class::Number,
-        "$schema" | "$id" | "id" | "$ref" | "$recursiveRef" | "$dynamicRef" | "$anchor"
-        | "$dynamicAnchor" | "$recursiveAnchor" | "$vocabulary" | "$defs" | "definitions" | "type"
-        | "enum" | "const" | "allOf" | "anyOf" | "oneOf" | "not" | "if" | "then" | "else" | "title"
-        | "description" | "default" => Class::Structural,
-        _ => Class::Annotation,
-    }
-}
-
-/// Keywords that only exist from a given draft on; before it they are
-/// unknown words, read as annotations like any other.
-fn since(keyword: &str) -> Draft {
-    match keyword {
-        "const" | "contains" | "propertyNames" | "examples" => Draft::D6,
-        "if" | "then" | "else" | "$comment" | "readOnly" | "writeOnly" | "contentMediaType"
-        | "contentEncoding" => Draft::D7,
-        "dependentRequired"
-        | "dependentSchemas"
-        | "unevaluatedProperties"
-        | "unevaluatedItems"
-        | "minContains"
-        | "maxContains"
-        | "$defs"
-        | "$anchor"
-        | "$recursiveRef"
-        | "$recursiveAnchor"
-        | "deprecated"
-        | "contentSchema"
-        | "$vocabulary" => Draft::D2019,
-        "prefixItems" | "$dynamicRef" | "$dynamicAnchor" => Draft::D2020,
-        _ => Draft::D4,
-    }
-}
-
 fn number(v: Option<&Value>) -> Bound {
     v.and_then(Value::as_f64)
 }
 
 /// The keywords the reader looks up, each with a slot in [`Keywords`].
 const KEYWORDS: usize = 55;
+const KW_ID: usize = 0;
+const KW_DOLLAR_ID: usize = 1;
+const KW_SCHEMA: usize = 2;
+const KW_REF: usize = 3;
+const KW_RECURSIVE_REF: usize = 4;
+const KW_DYNAMIC_REF: usize = 5;
+const KW_ANCHOR: usize = 6;
+const KW_DYNAMIC_ANCHOR: usize = 7;
+const KW_RECURSIVE_ANCHOR: usize = 8;
+const KW_VOCABULARY: usize = 9;
+const KW_DEFINITIONS: usize = 10;
+const KW_DEFS: usize = 11;
+const KW_TITLE: usize = 12;
+const KW_DESCRIPTION: usize = 13;
+const KW_DEFAULT: usize = 14;
+const KW_TYPE: usize = 15;
+const KW_ENUM: usize = 16;
+const KW_CONST: usize = 17;
+const KW_ALL_OF: usize = 18;
+const KW_ANY_OF: usize = 19;
+const KW_ONE_OF: usize = 20;
+const KW_NOT: usize = 21;
+const KW_IF: usize = 22;
+const KW_THEN: usize = 23;
+const KW_ELSE: usize = 24;
+const KW_PROPERTIES: usize = 25;
+const KW_REQUIRED: usize = 26;
+const KW_ADDITIONAL_PROPERTIES: usize = 27;
+const KW_PATTERN_PROPERTIES: usize = 28;
+const KW_MIN_PROPERTIES: usize = 29;
+const KW_MAX_PROPERTIES: usize = 30;
+const KW_DEPENDENCIES: usize = 31;
+const KW_DEPENDENT_REQUIRED: usize = 32;
+const KW_DEPENDENT_SCHEMAS: usize = 33;
+const KW_PROPERTY_NAMES: usize = 34;
+const KW_UNEVALUATED_PROPERTIES: usize = 35;
+const KW_ITEMS: usize = 36;
+const KW_PREFIX_ITEMS: usize = 37;
+const KW_ADDITIONAL_ITEMS: usize = 38;
+const KW_MIN_ITEMS: usize = 39;
+const KW_MAX_ITEMS: usize = 40;
+const KW_UNIQUE_ITEMS: usize = 41;
+const KW_CONTAINS: usize = 42;
+const KW_MIN_CONTAINS: usize = 43;
+const KW_MAX_CONTAINS: usize = 44;
+const KW_UNEVALUATED_ITEMS: usize = 45;
+const KW_MIN_LENGTH: usize = 46;
+const KW_MAX_LENGTH: usize = 47;
+const KW_PATTERN: usize = 48;
+const KW_FORMAT: usize = 49;
+const KW_MINIMUM: usize = 50;
+const KW_MAXIMUM: usize = 51;
+const KW_EXCLUSIVE_MINIMUM: usize = 52;
+const KW_EXCLUSIVE_MAXIMUM: usize = 53;
+const KW_MULTIPLE_OF: usize = 54;
 
-fn keyword_slot(keyword: &str) -> Option<usize> {
-    Some(match keyword {
-        "id" => 0,
-        "$id" => 1,
-        "$schema" => 2,
-        "$ref" => 3,
-        "$recursiveRef" => 4,
-        "$dynamicRef" => 5,
-        "$anchor" => 6,
-        "$dynamicAnchor" => 7,
-        "$recursiveAnchor" => 8,
-        "$vocabulary" => 9,
-        "definitions" => 10,
-        "$defs" => 11,
-        "title" => 12,
-        "description" => 13,
-        "default" => 14,
-        "type" => 15,
-        "enum" => 16,
-        "const" => 17,
-        "allOf" => 18,
-        "anyOf" => 19,
-        "oneOf" => 20,
-        "not" => 21,
-        "if" => 22,
-        "then" => 23,
-        "else" => 24,
-        "properties" => 25,
-        "required" => 26,
-        "additionalProperties" => 27,
-        "patternProperties" => 28,
-        "minProperties" => 29,
-        "maxProperties" => 30,
-        "dependencies" => 31,
-        "dependentRequired" => 32,
-        "dependentSchemas" => 33,
-        "propertyNames" => 34,
-        "unevaluatedProperties" => 35,
-        "items" => 36,
-        "prefixItems" => 37,
-        "additionalItems" => 38,
-        "minItems" => 39,
-        "maxItems" => 40,
-        "uniqueItems" => 41,
-        "contains" => 42,
-        "minContains" => 43,
-        "maxContains" => 44,
-        "unevaluatedItems" => 45,
-        "minLength" => 46,
-        "maxLength" => 47,
-        "pattern" => 48,
-        "format" => 49,
-        "minimum" => 50,
-        "maximum" => 51,
-        "exclusiveMinimum" => 52,
-        "exclusiveMaximum" => 53,
-        "multipleOf" => 54,
-        _ => return None,
-    })
+/// A key's slot in [`Keywords`] (if the reader looks it up), what it is,
+/// and the draft it exists from: before that draft it is an unknown word,
+/// read as an annotation like any other.
+fn keyword_info(keyword: &str) -> (Option<usize>, Class, Draft) {
+    match keyword {
+        "id" => (Some(KW_ID), Class::Structural, Draft::D4),
+        "$id" => (Some(KW_DOLLAR_ID), Class::Structural, Draft::D4),
+        "$schema" => (Some(KW_SCHEMA), Class::Structural, Draft::D4),
+        "$ref" => (Some(KW_REF), Class::Structural, Draft::D4),
+        "$recursiveRef" => (Some(KW_RECURSIVE_REF), Class::Structural, Draft::D2019),
+        "$dynamicRef" => (Some(KW_DYNAMIC_REF), Class::Structural, Draft::D2020),
+        "$anchor" => (Some(KW_ANCHOR), Class::Structural, Draft::D2019),
+        "$dynamicAnchor" => (Some(KW_DYNAMIC_ANCHOR), Class::Structural, Draft::D2020),
+        "$recursiveAnchor" => (Some(KW_RECURSIVE_ANCHOR), Class::Structural, Draft::D2019),
+        "$vocabulary" => (Some(KW_VOCABULARY), Class::Structural, Draft::D2019),
+        "definitions" => (Some(KW_DEFINITIONS), Class::Structural, Draft::D4),
+        "$defs" => (Some(KW_DEFS), Class::Structural, Draft::D2019),
+        "title" => (Some(KW_TITLE), Class::Structural, Draft::D4),
+        "description" => (Some(KW_DESCRIPTION), Class::Structural, Draft::D4),
+        "default" => (Some(KW_DEFAULT), Class::Structural, Draft::D4),
+        "type" => (Some(KW_TYPE), Class::Structural, Draft::D4),
+        "enum" => (Some(KW_ENUM), Class::Structural, Draft::D4),
+        "const" => (Some(KW_CONST), Class::Structural, Draft::D6),
+        "allOf" => (Some(KW_ALL_OF), Class::Structural, Draft::D4),
+        "anyOf" => (Some(KW_ANY_OF), Class::Structural, Draft::D4),
+        "oneOf" => (Some(KW_ONE_OF), Class::Structural, Draft::D4),
+        "not" => (Some(KW_NOT), Class::Structural, Draft::D4),
+        "if" => (Some(KW_IF), Class::Structural, Draft::D7),
+        "then" => (Some(KW_THEN), Class::Structural, Draft::D7),
+        "else" => (Some(KW_ELSE), Class::Structural, Draft::D7),
+        "properties" => (Some(KW_PROPERTIES), Class::Object, Draft::D4),
+        "required" => (Some(KW_REQUIRED), Class::Object, Draft::D4),
+        "additionalProperties" => (Some(KW_ADDITIONAL_PROPERTIES), Class::Object, Draft::D4),
+        "patternProperties" => (Some(KW_PATTERN_PROPERTIES), Class::Object, Draft::D4),
+        "minProperties" => (Some(KW_MIN_PROPERTIES), Class::Object, Draft::D4),
+        "maxProperties" => (Some(KW_MAX_PROPERTIES), Class::Object, Draft::D4),
+        "dependencies" => (Some(KW_DEPENDENCIES), Class::Object, Draft::D4),
+        "dependentRequired" => (Some(KW_DEPENDENT_REQUIRED), Class::Object, Draft::D2019),
+        "dependentSchemas" => (Some(KW_DEPENDENT_SCHEMAS), Class::Object, Draft::D2019),
+        "propertyNames" => (Some(KW_PROPERTY_NAMES), Class::Object, Draft::D6),
+        "unevaluatedProperties" => (Some(KW_UNEVALUATED_PROPERTIES), Class::Object, Draft::D2019),
+        "items" => (Some(KW_ITEMS), Class::Array, Draft::D4),
+        "prefixItems" => (Some(KW_PREFIX_ITEMS), Class::Array, Draft::D2020),
+        "additionalItems" => (Some(KW_ADDITIONAL_ITEMS), Class::Array, Draft::D4),
+        "minItems" => (Some(KW_MIN_ITEMS), Class::Array, Draft::D4),
+        "maxItems" => (Some(KW_MAX_ITEMS), Class::Array, Draft::D4),
+        "uniqueItems" => (Some(KW_UNIQUE_ITEMS), Class::Array, Draft::D4),
+        "contains" => (Some(KW_CONTAINS), Class::Array, Draft::D6),
+        "minContains" => (Some(KW_MIN_CONTAINS), Class::Array, Draft::D2019),
+        "maxContains" => (Some(KW_MAX_CONTAINS), Class::Array, Draft::D2019),
+        "unevaluatedItems" => (Some(KW_UNEVALUATED_ITEMS), Class::Array, Draft::D2019),
+        "minLength" => (Some(KW_MIN_LENGTH), Class::String, Draft::D4),
+        "maxLength" => (Some(KW_MAX_LENGTH), Class::String, Draft::D4),
+        "pattern" => (Some(KW_PATTERN), Class::String, Draft::D4),
+        "format" => (Some(KW_FORMAT), Class::String, Draft::D4),
+        "minimum" => (Some(KW_MINIMUM), Class::Number, Draft::D4),
+        "maximum" => (Some(KW_MAXIMUM), Class::Number, Draft::D4),
+        "exclusiveMinimum" => (Some(KW_EXCLUSIVE_MINIMUM), Class::Number, Draft::D4),
+        "exclusiveMaximum" => (Some(KW_EXCLUSIVE_MAXIMUM), Class::Number, Draft::D4),
+        "multipleOf" => (Some(KW_MULTIPLE_OF), Class::Number, Draft::D4),
+        "examples" => (None, Class::Annotation, Draft::D6),
+        "$comment" => (None, Class::Annotation, Draft::D7),
+        "readOnly" => (None, Class::Annotation, Draft::D7),
+        "writeOnly" => (None, Class::Annotation, Draft::D7),
+        "contentMediaType" => (None, Class::Annotation, Draft::D7),
+        "contentEncoding" => (None, Class::Annotation, Draft::D7),
+        "deprecated" => (None, Class::Annotation, Draft::D2019),
+        "contentSchema" => (None, Class::Annotation, Draft::D2019),
+        _ => (None, Class::Annotation, Draft::D4),
+    }
 }
 
 /// The keywords of one schema object, found in one pass over its keys:
@@ -487,8 +506,12 @@ struct Keywords<'a> {
 }
 
 impl<'a> Keywords<'a> {
+    fn at(&self, slot: usize) -> Option<&'a Value> {
+        self.slots[slot]
+    }
+
     fn get(&self, keyword: &str) -> Option<&'a Value> {
-        keyword_slot(keyword).and_then(|i| self.slots[i])
+        keyword_info(keyword).0.and_then(|i| self.slots[i])
     }
 }
 
@@ -536,7 +559,7 @@ impl<'p> Path<'p> {
         while let Some(p) = here {
             match p.seg {
                 Seg::Root => {}
-                Seg::Key(k) => segs.push(escape(k)),
+                Seg::Key(k) => segs.push(escape(k).into_owned()),
                 Seg::Index(i) => segs.push(i.to_string()),
                 Seg::Pointer(p) => segs.push(p.trim_start_matches('/').to_string()),
             }
@@ -557,28 +580,7 @@ struct Pending {
     location: String,
 }
 
-/// A hasher for keys that are already well spread (addresses of values):
-/// a multiply, instead of SipHash on every node.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-}
-
-type ByAddress = HashMap<usize, Id, std::hash::BuildHasherDefault<AddressHasher>>;
+type ByAddress = HashMap<usize, Id>;
 
 fn address(v: &Value) -> usize {
     v as *const Value as usize
@@ -605,7 +607,7 @@ impl<'a> Loader<'a> {
         let mut loader = Loader {
             draft,
             nodes: Vec::new(),
-            by_value: ByAddress::default(),
+            by_value: ByAddress::new(),
             resources: HashMap::new(),
             anchors: HashMap::new(),
             pending: Vec::new(),
@@ -614,10 +616,12 @@ impl<'a> Loader<'a> {
             .resources
             .insert(DEFAULT_BASE.to_string(), (root, String::new()));
         let root_id = loader.schema(root, &Path::ROOT, DEFAULT_BASE);
+        let linked = !loader.pending.is_empty() || loader.resources.len() > 1 || !loader.anchors.is_empty();
         loader.resolve_all()?;
         let arena = Arena {
             nodes: loader.nodes,
             root: root_id,
+            linked,
         };
         check_chains(&arena, max_ref_hops)?;
         Ok(arena)
@@ -638,10 +642,6 @@ impl<'a> Loader<'a> {
         if let Some(p) = self.pending.iter_mut().rev().find(|p| p.node == placeholder) {
             p.node = node;
         }
-    }
-
-    fn known(&self, keyword: &str) -> bool {
-        self.draft >= since(keyword)
     }
 
     /// Loads the schema `v` found at `path`.
@@ -667,8 +667,8 @@ impl<'a> Loader<'a> {
         };
         let mut has = [false; 4];
         for (k, val) in m {
-            let class = class_of(k);
-            let known = self.known(k);
+            let (slot, class, since) = keyword_info(k);
+            let known = self.draft >= since;
             match class {
                 Class::Object if known => has[0] = true,
                 Class::Array if known => has[1] = true,
@@ -679,7 +679,7 @@ impl<'a> Loader<'a> {
             if class == Class::Annotation || !known {
                 ann.other.insert(k.clone(), val.clone());
             }
-            if known && let Some(i) = keyword_slot(k) {
+            if known && let Some(i) = slot {
                 kw.slots[i] = Some(val);
             }
         }
@@ -716,9 +716,9 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        ann.title = m.get("title").cloned();
-        ann.description = m.get("description").cloned();
-        ann.default = m.get("default").cloned();
+        ann.title = m.at(KW_TITLE).cloned();
+        ann.description = m.at(KW_DESCRIPTION).cloned();
+        ann.default = m.at(KW_DEFAULT).cloned();
         // One pass over the keys: annotations, and which kinds of keywords
         // are present.
 
@@ -746,10 +746,10 @@ impl<'a> Loader<'a> {
         }
 
         self.typed_parts(m, path, base, has, &mut parts);
-        if let Some(Value::Array(values)) = m.get("enum") {
+        if let Some(Value::Array(values)) = m.at(KW_ENUM) {
             parts.push(Kind::Enum(values.clone()));
         }
-        if let Some(c) = m.get("const") {
+        if let Some(c) = m.at(KW_CONST) {
             parts.push(Kind::Const(c.clone()));
         }
         for crit in [Criterion::All, Criterion::Any, Criterion::One] {
@@ -757,7 +757,7 @@ impl<'a> Loader<'a> {
                 // A repeated subschema adds nothing to any of the three
                 // keywords; keeping one makes the pairing see the real sizes.
                 let mut ids = Vec::new();
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = foldhash::HashSet::default();
                 let at = path.key(crit.keyword());
                 for (i, s) in subs.iter().enumerate() {
                     let text = s.to_string();
@@ -778,15 +778,15 @@ impl<'a> Loader<'a> {
                 parts.push(Kind::Combined(crit, ids, false));
             }
         }
-        if let Some(n) = m.get("not") {
+        if let Some(n) = m.at(KW_NOT) {
             let id = self.schema(n, &path.key("not"), base);
             parts.push(Kind::Not(id));
         }
-        if let Some(c) = m.get("if") {
+        if let Some(c) = m.at(KW_IF) {
             // Read for the `$ref`s that may point into it; compared as text.
             self.schema(c, &path.key("if"), base);
-            let then = m.get("then").map(|s| self.schema(s, &path.key("then"), base));
-            let otherwise = m.get("else").map(|s| self.schema(s, &path.key("else"), base));
+            let then = m.at(KW_THEN).map(|s| self.schema(s, &path.key("then"), base));
+            let otherwise = m.at(KW_ELSE).map(|s| self.schema(s, &path.key("else"), base));
             parts.push(Kind::Conditional {
                 condition_text: c.to_string(),
                 then,
@@ -824,7 +824,7 @@ impl<'a> Loader<'a> {
         has: [bool; 4],
         parts: &mut Vec<Kind>,
     ) {
-        let types: Option<Vec<&str>> = match m.get("type") {
+        let types: Option<Vec<&str>> = match m.at(KW_TYPE) {
             Some(Value::String(t)) => Some(vec![t.as_str()]),
             Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
             _ => None,
@@ -872,10 +872,10 @@ impl<'a> Loader<'a> {
     fn string(&self, m: &Keywords<'a>, required_type: bool) -> StringNode {
         StringNode {
             required_type,
-            min_length: number(m.get("minLength")),
-            max_length: number(m.get("maxLength")),
-            pattern: m.get("pattern").and_then(Value::as_str).map(str::to_string),
-            format: m.get("format").and_then(Value::as_str).map(str::to_string),
+            min_length: number(m.at(KW_MIN_LENGTH)),
+            max_length: number(m.at(KW_MAX_LENGTH)),
+            pattern: m.at(KW_PATTERN).and_then(Value::as_str).map(str::to_string),
+            format: m.at(KW_FORMAT).and_then(Value::as_str).map(str::to_string),
         }
     }
 
@@ -883,18 +883,18 @@ impl<'a> Loader<'a> {
         let mut n = NumberNode {
             required_type,
             integer,
-            minimum: number(m.get("minimum")),
-            maximum: number(m.get("maximum")),
-            exclusive_minimum: number(m.get("exclusiveMinimum")),
-            exclusive_maximum: number(m.get("exclusiveMaximum")),
-            multiple_of: number(m.get("multipleOf")),
+            minimum: number(m.at(KW_MINIMUM)),
+            maximum: number(m.at(KW_MAXIMUM)),
+            exclusive_minimum: number(m.at(KW_EXCLUSIVE_MINIMUM)),
+            exclusive_maximum: number(m.at(KW_EXCLUSIVE_MAXIMUM)),
+            multiple_of: number(m.at(KW_MULTIPLE_OF)),
         };
         // Draft 4 spells an exclusive bound as a boolean flag on the inclusive
         // one; later drafts as a number. Read both as the number form.
-        if m.get("exclusiveMaximum") == Some(&Value::Bool(true)) {
+        if m.at(KW_EXCLUSIVE_MAXIMUM) == Some(&Value::Bool(true)) {
             n.exclusive_maximum = n.maximum.take();
         }
-        if m.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
+        if m.at(KW_EXCLUSIVE_MINIMUM) == Some(&Value::Bool(true)) {
             n.exclusive_minimum = n.minimum.take();
         }
         n
@@ -925,7 +925,7 @@ impl<'a> Loader<'a> {
             required_type,
             ..ObjectNode::default()
         };
-        if let Some(Value::Object(props)) = m.get("properties") {
+        if let Some(Value::Object(props)) = m.at(KW_PROPERTIES) {
             let at = path.key("properties");
             o.properties.reserve(props.len());
             for (k, s) in props {
@@ -933,10 +933,10 @@ impl<'a> Loader<'a> {
                 o.properties.push((k.clone(), id));
             }
         }
-        if let Some(Value::Array(req)) = m.get("required") {
+        if let Some(Value::Array(req)) = m.at(KW_REQUIRED) {
             o.required = req.iter().filter_map(Value::as_str).map(str::to_string).collect();
         }
-        if let Some(Value::Object(pats)) = m.get("patternProperties") {
+        if let Some(Value::Object(pats)) = m.at(KW_PATTERN_PROPERTIES) {
             let at = path.key("patternProperties");
             for (k, s) in pats {
                 let id = self.schema(s, &at.key(k), base);
@@ -944,18 +944,18 @@ impl<'a> Loader<'a> {
             }
         }
         o.additional = self.additional(
-            m.get("additionalProperties"),
+            m.at(KW_ADDITIONAL_PROPERTIES),
             &path.key("additionalProperties"),
             base,
         );
-        if let Some(u) = m.get("unevaluatedProperties") {
+        if let Some(u) = m.at(KW_UNEVALUATED_PROPERTIES) {
             o.unevaluated = Some(self.schema(u, &path.key("unevaluatedProperties"), base));
         }
-        if let Some(p) = m.get("propertyNames") {
+        if let Some(p) = m.at(KW_PROPERTY_NAMES) {
             o.property_names = Some(self.schema(p, &path.key("propertyNames"), base));
         }
         let mut deps: Vec<(&str, &'a Map<String, Value>)> = Vec::new();
-        if let Some(Value::Object(d)) = m.get("dependencies") {
+        if let Some(Value::Object(d)) = m.at(KW_DEPENDENCIES) {
             deps.push(("dependencies", d));
         }
         for kw in ["dependentRequired", "dependentSchemas"] {
@@ -985,8 +985,8 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        o.min_properties = number(m.get("minProperties"));
-        o.max_properties = number(m.get("maxProperties"));
+        o.min_properties = number(m.at(KW_MIN_PROPERTIES));
+        o.max_properties = number(m.at(KW_MAX_PROPERTIES));
         o
     }
 
@@ -1011,11 +1011,11 @@ impl<'a> Loader<'a> {
         };
         let items_path = path.key("items");
         if self.draft >= Draft::D2020 {
-            let prefix = match m.get("prefixItems") {
+            let prefix = match m.at(KW_PREFIX_ITEMS) {
                 Some(Value::Array(p)) => Some(tuple(self, p, "prefixItems")),
                 _ => None,
             };
-            let items = m.get("items");
+            let items = m.at(KW_ITEMS);
             if let Some(prefix) = prefix {
                 a.prefix = prefix;
                 a.additional = self.additional(items, &items_path, base);
@@ -1034,26 +1034,26 @@ impl<'a> Loader<'a> {
                 }
             }
         } else {
-            match m.get("items") {
+            match m.at(KW_ITEMS) {
                 Some(Value::Array(p)) => a.prefix = tuple(self, p, "items"),
                 Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 None => {}
             }
-            a.additional = self.additional(m.get("additionalItems"), &path.key("additionalItems"), base);
+            a.additional = self.additional(m.at(KW_ADDITIONAL_ITEMS), &path.key("additionalItems"), base);
         }
-        if let Some(u) = m.get("unevaluatedItems") {
+        if let Some(u) = m.at(KW_UNEVALUATED_ITEMS) {
             a.unevaluated = Some(self.schema(u, &path.key("unevaluatedItems"), base));
         }
-        if let Some(c) = m.get("contains") {
+        if let Some(c) = m.at(KW_CONTAINS) {
             a.contains = Some(self.schema(c, &path.key("contains"), base));
             // `contains` means "at least one" in every draft, which 2019-09
             // spells `minContains: 1`: writing the default out is no change.
-            a.min_contains = number(m.get("minContains")).or(Some(1.0));
-            a.max_contains = number(m.get("maxContains"));
+            a.min_contains = number(m.at(KW_MIN_CONTAINS)).or(Some(1.0));
+            a.max_contains = number(m.at(KW_MAX_CONTAINS));
         }
-        a.min_items = number(m.get("minItems"));
-        a.max_items = number(m.get("maxItems"));
-        a.unique_items = m.get("uniqueItems") == Some(&Value::Bool(true));
+        a.min_items = number(m.at(KW_MIN_ITEMS));
+        a.max_items = number(m.at(KW_MAX_ITEMS));
+        a.unique_items = m.at(KW_UNIQUE_ITEMS) == Some(&Value::Bool(true));
         a
     }
 
@@ -1132,15 +1132,16 @@ fn check_chains(arena: &Arena, max_hops: usize) -> Result<(), Error> {
 }
 
 /// Escapes a JSON pointer segment (RFC 6901).
-pub(crate) fn escape(segment: &str) -> String {
+pub(crate) fn escape(segment: &str) -> std::borrow::Cow<'_, str> {
     if segment.contains(['~', '/']) {
-        segment.replace('~', "~0").replace('/', "~1")
+        segment.replace('~', "~0").replace('/', "~1").into()
     } else {
-        segment.to_string()
+        segment.into()
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%25`-style escapes in a `$ref` fragment.
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

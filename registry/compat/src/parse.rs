@@ -17,28 +17,29 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             max: limits.max_bytes,
         });
     }
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for b in text.bytes() {
-        column += 1;
-        if b == b'\n' {
-            line += 1;
-            column = 0;
-        }
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string: to its closing quote, past escapes.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > limits.max_depth {
+                    // Lines and columns only for the error: counted once.
+                    let before = &text[..i];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
                     return Err(Error::TooDeep {
                         max: limits.max_depth,
                         line,
@@ -49,6 +50,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     Ok(())
 }

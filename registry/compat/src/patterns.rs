@@ -8,8 +8,8 @@
 //! translated or compiled is *unknown*: whether it matches a name is not
 //! decided, and callers take the cautious reading.
 
+use foldhash::{HashMap, HashMapExt};
 use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
-use std::collections::HashMap;
 
 /// The largest compiled program of one pattern (and of one set of them).
 const SIZE_LIMIT: usize = 1 << 22;

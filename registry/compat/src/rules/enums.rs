@@ -2,8 +2,8 @@
 
 use super::{Sink, declare_rules};
 use crate::model::Kind;
+use foldhash::HashSet;
 use serde_json::Value;
-use std::collections::HashSet;
 
 declare_rules! { "enums";
     ENUM_ARRAY_EXTENDED (true, true, Validation, Confluent)
