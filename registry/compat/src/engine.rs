@@ -342,6 +342,9 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                                 crit.keyword()
                             );
                             self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
+                            if *crit == Criterion::One {
+                                self.one_of_overlap(subs);
+                            }
                             return;
                         }
                     }
@@ -430,6 +433,189 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         if o_synthetic && n_synthetic && oc == nc && self.pair_parts(os, ns) {
             return;
         }
+        let before = self.out.len();
+        self.pair_subschemas((oc, os, o_synthetic), (nc, ns, n_synthetic));
+        // A wider `oneOf` may reject a document that now matches two of
+        // its alternatives.
+        // (An alternative may widen without a finding: to `{}`, say. One
+        // with references has no text; its findings tell.)
+        let old_texts: HashSet<&str> = os
+            .iter()
+            .filter_map(|&a| self.old.node(a).text.as_deref())
+            .collect();
+        let widened = oc != nc
+            || ns.len() > os.len()
+            || ns.iter().any(|&b| {
+                self.new
+                    .node(b)
+                    .text
+                    .as_deref()
+                    .is_some_and(|t| !old_texts.contains(t))
+            })
+            || self.out[before..]
+                .iter()
+                .any(|r| r.rule.kind == rules::ChangeKind::Validation);
+        if nc == Criterion::One && widened {
+            self.one_of_overlap(ns);
+        }
+    }
+
+    /// Emits `ONE_OF_OVERLAP` unless the alternatives of a `oneOf` of the
+    /// new version are known to exclude each other.
+    fn one_of_overlap(&mut self, alternatives: &[Id]) {
+        const COMPARED: usize = 64;
+        if alternatives.len() < 2 {
+            return;
+        }
+        if self.discriminated(alternatives) {
+            return;
+        }
+        let mut disjoint = alternatives.len() <= COMPARED;
+        'pairs: for (i, &a) in alternatives.iter().enumerate().take(COMPARED) {
+            for &b in &alternatives[i + 1..] {
+                if !disjoint || !self.tick(1) {
+                    break 'pairs;
+                }
+                disjoint = self.exclusive(a, b, 0);
+            }
+        }
+        if !disjoint {
+            self.emit(
+                &rules::combined::ONE_OF_OVERLAP,
+                None,
+                "'oneOf' now accepts more while its alternatives may overlap".into(),
+            );
+        }
+    }
+
+    /// Whether the alternatives exclude each other in one of the two ways
+    /// large unions are written, checked in time linear in their number:
+    /// each accepts other JSON types, or each is an object that requires
+    /// one same property with values no other alternative lists there.
+    fn discriminated(&self, alternatives: &[Id]) -> bool {
+        let mut seen = 0u8;
+        if alternatives.iter().all(|&a| {
+            let t = self.types(a, 0);
+            let fresh = t & seen == 0;
+            seen |= t;
+            fresh
+        }) {
+            return true;
+        }
+        let objects: Vec<&'a ObjectNode> = alternatives
+            .iter()
+            .filter_map(|&a| {
+                self.parts_of(a).into_iter().find_map(|k| match k {
+                    Kind::Object(o) if o.required_type => Some(o.as_ref()),
+                    _ => None,
+                })
+            })
+            .collect();
+        if objects.len() != alternatives.len() {
+            return false;
+        }
+        objects[0].required.iter().any(|name| {
+            let mut values: HashSet<String> = HashSet::new();
+            objects.iter().all(|o| {
+                if !o.required.contains(name) {
+                    return false;
+                }
+                let Some(&(_, id)) = o.properties.iter().find(|(k, _)| k == name) else {
+                    return false;
+                };
+                let listed: Vec<&serde_json::Value> = match self.kind_new(id) {
+                    Kind::Const(v) => vec![v],
+                    Kind::Enum(vs) => vs.iter().collect(),
+                    _ => return false,
+                };
+                listed.into_iter().all(|v| values.insert(rules::enums::key(v)))
+            })
+        })
+    }
+
+    /// The JSON types (a bit set) the new version's schema `id` may accept.
+    fn types(&self, id: Id, depth: usize) -> u8 {
+        const ALL: u8 = 0x7f;
+        let (r, _) = self.new.resolve(id);
+        let all = |required: bool, one: u8| if required { one } else { ALL };
+        match &self.new.node(r).kind {
+            Kind::False => 0,
+            Kind::String(s) => all(s.required_type, JSON_STRING),
+            Kind::Number(n) if n.integer => all(n.required_type, JSON_INTEGER),
+            Kind::Number(n) => all(n.required_type, JSON_INTEGER | JSON_NUMBER),
+            Kind::Boolean => JSON_BOOLEAN,
+            Kind::Null => JSON_NULL,
+            Kind::Object(o) => all(o.required_type, JSON_OBJECT),
+            Kind::Array(a) => all(a.required_type, JSON_ARRAY),
+            Kind::Enum(values) => values.iter().fold(0, |m, v| m | json_type(v)),
+            Kind::Const(v) => json_type(v),
+            Kind::Combined(c, parts, _) if depth < 4 => {
+                let masks = parts.iter().map(|p| self.types(*p, depth + 1));
+                match c {
+                    Criterion::All => masks.fold(ALL, |m, t| m & t),
+                    Criterion::Any | Criterion::One => masks.fold(0, |m, t| m | t),
+                }
+            }
+            _ => ALL,
+        }
+    }
+
+    /// The new version's schema `id` read as its parts: itself, or those
+    /// of an `allOf` it is made of.
+    fn parts_of(&self, id: Id) -> Vec<&'a Kind> {
+        let (r, _) = self.new.resolve(id);
+        match &self.new.node(r).kind {
+            Kind::Combined(Criterion::All, parts, _) => parts.iter().map(|p| self.kind_new(*p)).collect(),
+            k => vec![k],
+        }
+    }
+
+    /// Whether no document matches both `a` and `b` (new version), as far
+    /// as their types, listed values and a required property whose values
+    /// exclude each other tell.
+    fn exclusive(&self, a: Id, b: Id, depth: usize) -> bool {
+        if self.types(a, 0) & self.types(b, 0) == 0 {
+            return true;
+        }
+        if depth > 3 {
+            return false;
+        }
+        let (pa, pb) = (self.parts_of(a), self.parts_of(b));
+        let listed = |parts: &[&'a Kind]| {
+            parts.iter().find_map(|k| match k {
+                Kind::Enum(values) => Some(values.iter().collect::<Vec<_>>()),
+                Kind::Const(v) => Some(vec![v]),
+                _ => None,
+            })
+        };
+        if let (Some(x), Some(y)) = (listed(&pa), listed(&pb)) {
+            let keys: HashSet<String> = x.iter().map(|v| rules::enums::key(v)).collect();
+            if y.iter().all(|v| !keys.contains(&rules::enums::key(v))) {
+                return true;
+            }
+        }
+        let object = |parts: &[&'a Kind]| {
+            parts.iter().find_map(|k| match k {
+                Kind::Object(o) => Some(o.as_ref()),
+                _ => None,
+            })
+        };
+        let (Some(oa), Some(ob)) = (object(&pa), object(&pb)) else {
+            return false;
+        };
+        let (ma, mb) = (oa.property_map(), ob.property_map());
+        oa.required.intersection(&ob.required).any(|name| {
+            match (ma.get(name.as_str()), mb.get(name.as_str())) {
+                (Some(x), Some(y)) => self.exclusive(*x, *y, depth + 1),
+                _ => false,
+            }
+        })
+    }
+
+    /// Pairs the subschemas of two combined schemas by a maximum matching
+    /// of the compatible pairs, and reports what is left unmatched.
+    fn pair_subschemas(&mut self, old: (Criterion, &[Id], bool), new: (Criterion, &[Id], bool)) {
+        let ((oc, os, o_synthetic), (nc, ns, n_synthetic)) = (old, new);
 
         // Every old subschema against every new one; an edge where the pair
         // is compatible. The best pairing is a maximum matching of the edges.
@@ -775,8 +961,8 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     fn object(&mut self, a: &ObjectNode, b: &ObjectNode) {
         use rules::properties as p;
         let (a_props, b_props) = (a.property_map(), b.property_map());
-        // required: only for properties both versions list.
         self.within("required", |e| {
+            // Properties both versions list, as Confluent compares them.
             for (name, _) in &a.properties {
                 let Some(&nid) = b_props.get(name.as_str()) else {
                     continue;
@@ -784,6 +970,19 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 let (was, is) = (a.required.contains(name), b.required.contains(name));
                 let default = e.has_default(nid);
                 rules::object::required(e, &escape(name), was, is, default);
+            }
+            // A name the new version does not list: objects without it are
+            // rejected now. (One it lists and the old one does not is a
+            // property added, which the property-added rules judge.)
+            for name in b.required.difference(&a.required) {
+                if !b_props.contains_key(name.as_str()) {
+                    rules::object::required_name(e, &escape(name), true);
+                }
+            }
+            for name in a.required.difference(&b.required) {
+                if !a_props.contains_key(name.as_str()) && !b_props.contains_key(name.as_str()) {
+                    rules::object::required_name(e, &escape(name), false);
+                }
             }
         });
 
@@ -1157,6 +1356,29 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             (Some(_), None) => e.emit(&rules::array::CONTAINS_REMOVED, None, "'contains' removed".into()),
             (None, None) => {}
         });
+    }
+}
+
+const JSON_NULL: u8 = 1;
+const JSON_BOOLEAN: u8 = 2;
+const JSON_STRING: u8 = 4;
+const JSON_INTEGER: u8 = 8;
+/// Numbers that are not integers.
+const JSON_NUMBER: u8 = 16;
+const JSON_OBJECT: u8 = 32;
+const JSON_ARRAY: u8 = 64;
+
+/// The JSON type of a value, as a bit of the sets `Engine::types` builds.
+fn json_type(v: &serde_json::Value) -> u8 {
+    use serde_json::Value;
+    match v {
+        Value::Null => JSON_NULL,
+        Value::Bool(_) => JSON_BOOLEAN,
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0) => JSON_INTEGER,
+        Value::Number(_) => JSON_NUMBER,
+        Value::String(_) => JSON_STRING,
+        Value::Array(_) => JSON_ARRAY,
+        Value::Object(_) => JSON_OBJECT,
     }
 }
 

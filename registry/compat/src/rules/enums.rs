@@ -76,7 +76,8 @@ pub(crate) fn canonical(v: &Value, out: &mut String) {
     }
 }
 
-fn key(v: &Value) -> String {
+/// A value's canonical text, its identity under JSON Schema equality.
+pub(crate) fn key(v: &Value) -> String {
     let mut s = String::new();
     canonical(v, &mut s);
     s
