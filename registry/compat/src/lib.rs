@@ -15,6 +15,8 @@
 //!   [`Error::Budget`] when they are reached; witness search gets a time of
 //!   its own and the [`Report`] counts the findings it left without one.
 //! - [`rules()`], [`rule`], [`RuleInfo`]: every rule with its metadata.
+//! - [`equivalences()`], [`Equivalence`]: spellings (across drafts, with
+//!   keywords equal to their defaults) that the engine reads as one meaning.
 //! - [`fingerprint`]: SHA-256 of the canonical JSON.
 //! - [`soundness`], [`Soundness`]: documents the old schema accepts, checked
 //!   against the new one (the converse of a witness).
@@ -44,6 +46,7 @@ mod witness;
 
 pub use budget::Budget;
 pub use model::{Draft, UnknownDraft};
+pub use rules::equivalences::{Equivalence, equivalences};
 pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
 pub use witness::Soundness;
 

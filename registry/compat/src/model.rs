@@ -162,6 +162,8 @@ pub(crate) struct NumberNode {
     pub exclusive_minimum: Bound,
     pub exclusive_maximum: Bound,
     pub multiple_of: Bound,
+    /// `multipleOf` as written, for exact decimal arithmetic.
+    pub multiple_of_text: Option<String>,
 }
 
 /// `additionalProperties` / `additionalItems`: `true` or absent permits
@@ -366,6 +368,20 @@ enum Class {
 
 fn number(v: Option<&Value>) -> Bound {
     v.and_then(Value::as_f64)
+}
+
+/// A lower bound on a count or length: 0 is the default, the same as none.
+fn positive(v: Option<&Value>) -> Bound {
+    number(v).filter(|n| *n > 0.0)
+}
+
+/// `true` or `{}`: a schema that accepts every value.
+fn accepts_all(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
 }
 
 /// The keywords the reader looks up, each with a slot in [`Keywords`].
@@ -787,11 +803,14 @@ impl<'a> Loader<'a> {
             self.schema(c, &path.key("if"), base);
             let then = m.at(KW_THEN).map(|s| self.schema(s, &path.key("then"), base));
             let otherwise = m.at(KW_ELSE).map(|s| self.schema(s, &path.key("else"), base));
-            parts.push(Kind::Conditional {
-                condition_text: c.to_string(),
-                then,
-                otherwise,
-            });
+            // Without `then` and `else`, an `if` constrains nothing.
+            if then.is_some() || otherwise.is_some() {
+                parts.push(Kind::Conditional {
+                    condition_text: c.to_string(),
+                    then,
+                    otherwise,
+                });
+            }
         }
 
         if let [Kind::Ref(target)] = parts[..] {
@@ -872,7 +891,7 @@ impl<'a> Loader<'a> {
     fn string(&self, m: &Keywords<'a>, required_type: bool) -> StringNode {
         StringNode {
             required_type,
-            min_length: number(m.at(KW_MIN_LENGTH)),
+            min_length: positive(m.at(KW_MIN_LENGTH)),
             max_length: number(m.at(KW_MAX_LENGTH)),
             pattern: m.at(KW_PATTERN).and_then(Value::as_str).map(str::to_string),
             format: m.at(KW_FORMAT).and_then(Value::as_str).map(str::to_string),
@@ -888,7 +907,21 @@ impl<'a> Loader<'a> {
             exclusive_minimum: number(m.at(KW_EXCLUSIVE_MINIMUM)),
             exclusive_maximum: number(m.at(KW_EXCLUSIVE_MAXIMUM)),
             multiple_of: number(m.at(KW_MULTIPLE_OF)),
+            multiple_of_text: m
+                .at(KW_MULTIPLE_OF)
+                .and_then(Value::as_number)
+                .map(ToString::to_string),
         };
+        // Every integer is a multiple of a divisor of 1 (1, 0.5, 0.25...):
+        // on an integer, such a `multipleOf` says nothing.
+        if integer
+            && n.multiple_of_text
+                .as_deref()
+                .is_some_and(|m| crate::rules::number::divides("1", m) == Some(true))
+        {
+            n.multiple_of = None;
+            n.multiple_of_text = None;
+        }
         // Draft 4 spells an exclusive bound as a boolean flag on the inclusive
         // one; later drafts as a number. Read both as the number form.
         if m.at(KW_EXCLUSIVE_MAXIMUM) == Some(&Value::Bool(true)) {
@@ -906,7 +939,8 @@ impl<'a> Loader<'a> {
                 permits: *b,
                 schema: None,
             },
-            Some(s @ Value::Object(_)) => Additional {
+            // `{}` permits anything, as `true` and no keyword do.
+            Some(s @ Value::Object(m)) if !m.is_empty() => Additional {
                 permits: true,
                 schema: Some(self.schema(s, path, base)),
             },
@@ -951,7 +985,7 @@ impl<'a> Loader<'a> {
         if let Some(u) = m.at(KW_UNEVALUATED_PROPERTIES) {
             o.unevaluated = Some(self.schema(u, &path.key("unevaluatedProperties"), base));
         }
-        if let Some(p) = m.at(KW_PROPERTY_NAMES) {
+        if let Some(p) = m.at(KW_PROPERTY_NAMES).filter(|p| !accepts_all(p)) {
             o.property_names = Some(self.schema(p, &path.key("propertyNames"), base));
         }
         let mut deps: Vec<(&str, &'a Map<String, Value>)> = Vec::new();
@@ -978,6 +1012,8 @@ impl<'a> Loader<'a> {
                             o.dependency_arrays.insert(k.clone(), set);
                         }
                     }
+                    // A dependent schema that accepts anything is no dependency.
+                    s if accepts_all(s) => {}
                     s => {
                         let id = self.schema(s, &at.key(k), base);
                         o.dependency_schemas.insert(k.clone(), id);
@@ -985,7 +1021,7 @@ impl<'a> Loader<'a> {
                 }
             }
         }
-        o.min_properties = number(m.at(KW_MIN_PROPERTIES));
+        o.min_properties = positive(m.at(KW_MIN_PROPERTIES));
         o.max_properties = number(m.at(KW_MAX_PROPERTIES));
         o
     }
@@ -1030,12 +1066,14 @@ impl<'a> Loader<'a> {
                             schema: None,
                         }
                     }
+                    Some(s) if accepts_all(s) => {}
                     Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 }
             }
         } else {
             match m.at(KW_ITEMS) {
                 Some(Value::Array(p)) => a.prefix = tuple(self, p, "items"),
+                Some(s) if accepts_all(s) => {}
                 Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 None => {}
             }
@@ -1051,7 +1089,7 @@ impl<'a> Loader<'a> {
             a.min_contains = number(m.at(KW_MIN_CONTAINS)).or(Some(1.0));
             a.max_contains = number(m.at(KW_MAX_CONTAINS));
         }
-        a.min_items = number(m.at(KW_MIN_ITEMS));
+        a.min_items = positive(m.at(KW_MIN_ITEMS));
         a.max_items = number(m.at(KW_MAX_ITEMS));
         a.unique_items = m.at(KW_UNIQUE_ITEMS) == Some(&Value::Bool(true));
         a

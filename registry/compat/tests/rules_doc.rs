@@ -2,7 +2,7 @@
 //! the file is stale. Regenerate with `ACCORD_BLESS=1 cargo test -p
 //! accord-compat --test rules_doc`.
 
-use accord_compat::{ChangeKind, Origin, rules};
+use accord_compat::{ChangeKind, Origin, equivalences, rules};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -47,12 +47,15 @@ its two policies:
 ## How schemas are read
 
 - `$schema` picks the draft (4, 6, 7, 2019-09, 2020-12); without it a schema
-  is read as draft-07, as Confluent does. Every draft's forms are read into
-  one: draft-4 boolean `exclusiveMaximum`/`exclusiveMinimum` become the
-  number form; tuple `items` (before 2020-12) and `prefixItems` are the same
-  tuple, and `additionalItems` and 2020-12's `items` next to `prefixItems`
-  the same rest; `dependencies` splits into `dependentRequired` and
-  `dependentSchemas`; `definitions` and `$defs`, `id` and `$id` are alike.
+  is read as draft-07, as Confluent does (a `$schema` Accord does not know
+  is read so too, with a warning, unless the caller asks for strictness).
+  Every draft's forms are read into one, and a keyword equal to its default
+  is read as absent: the table *One meaning, several spellings* below lists
+  them, so that moving a schema from draft-04 to 2020-12 changes nothing.
+  Numeric bounds are compared by what they let through, whatever keyword
+  spells them (on integers, `exclusiveMaximum: 10` is `maximum: 9`), and
+  `multipleOf` in exact decimal (0.1 is a multiple of 0.01: a change from
+  0.01 to 0.1 is breaking, from 0.1 to 0.01 is not).
 - Like Confluent, a schema with keywords of several kinds (`type` with
   `enum`, `properties` with `allOf`...) is compared as an `allOf` of one part
   per kind; `type: [a, b]` is an `anyOf`; without `type`, the kind comes from
@@ -141,7 +144,6 @@ below that say *may come without a witness* are those where Confluent's
 checker, which Accord follows, reports a change that can leave the accepted
 documents unchanged.
 
-## Rules
 "#;
 
 fn yes(b: bool) -> &'static str {
@@ -150,6 +152,17 @@ fn yes(b: bool) -> &'static str {
 
 fn generate() -> String {
     let mut out = String::from(INTRO);
+    out.push_str(
+        "## One meaning, several spellings\n\n\
+         Each pair below accepts the same documents: the engine reads both \
+         spellings into one form, so a change from one to the other gives no \
+         finding (and a test checks each pair with a JSON Schema validator).\n\n\
+         | meaning | one spelling | the same meaning |\n|---|---|---|\n",
+    );
+    for e in equivalences() {
+        let _ = writeln!(out, "| {} | `{}` | `{}` |", e.meaning, e.one, e.other);
+    }
+    out.push_str("\n## Rules\n");
     out.push_str("\n| rule | STRICT | LENIENT | kind | origin |\n|---|---|---|---|---|\n");
     for r in rules() {
         let _ = writeln!(

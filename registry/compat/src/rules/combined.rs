@@ -48,11 +48,11 @@ declare_rules! { "combined";
         note = "Confluent does not compare `if`/`then`/`else`. With the same `if`, Accord compares `then` and `else` like any schema.";
     CONDITIONAL_BRANCH_ADDED (false, false, Validation, Accord)
         "A `then` or `else` branch was added to an existing `if`."
-        r#"{"if":{"required":["a"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"#,
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]},"else":{"required":["c"]}}"#,
         note = "Confluent does not compare `if`/`then`/`else`.";
     CONDITIONAL_BRANCH_REMOVED (true, true, Validation, Accord)
         "A `then` or `else` branch was removed."
-        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["a"]}}"#,
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]},"else":{"required":["c"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"#,
         note = "Confluent does not compare `if`/`then`/`else`.";
 }
 
