@@ -26,6 +26,10 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::render::{Format, Kind};
 
+const STRICT_SCHEMA_HELP: &str = "Refuse a schema file whose `$schema` names no draft Accord \
+    knows (4, 6, 7, 2019-09, 2020-12). Without it such a file is read as draft-07 and a warning \
+    names it on stderr. Offline only: a registry applies its own setting.";
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; the change is compatible
@@ -208,6 +212,10 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
+
+        /// Refuse a `$schema` Accord does not know (offline).
+        #[arg(long, long_help = STRICT_SCHEMA_HELP)]
+        strict_schema: bool,
     },
 
     /// Show every difference between two schemas, breaking ones marked.
@@ -231,6 +239,10 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
+
+        /// Refuse a `$schema` Accord does not know (offline).
+        #[arg(long, long_help = STRICT_SCHEMA_HELP)]
+        strict_schema: bool,
     },
 
     /// Publish a new version of a contract.
@@ -546,6 +558,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             version,
             manifest,
             judgement,
+            strict_schema,
         } => match (file, contract) {
             (Some(file), None) => {
                 let against: Vec<&std::path::Path> = against.iter().map(PathBuf::as_path).collect();
@@ -554,11 +567,13 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                     &against,
                     judgement.mode.unwrap_or(Mode::Backward),
                     judgement.policy.unwrap_or_default(),
+                    strict_schema,
                 )?;
                 print(&[report], format, Kind::Check, true)
             }
             (Some(file), Some(contract)) => {
                 refuse_judgement(&judgement, "check --contract")?;
+                refuse_strict_schema(strict_schema)?;
                 let report =
                     online::block_on(online::check(&registry, &contract, &file, version.as_deref()))?;
                 print(&[report], format, Kind::Check, true)
@@ -566,22 +581,29 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
             (None, None) => {
                 refuse_judgement(&judgement, "check with accord.toml")?;
+                refuse_strict_schema(strict_schema)?;
                 let manifest = manifest::Manifest::load(&manifest)?;
                 let reports = online::block_on(online::check_manifest(&registry, &manifest))?;
                 print(&reports, format, Kind::Check, false)
             }
         },
-        Command::Diff { args, judgement } => match args.as_slice() {
+        Command::Diff {
+            args,
+            judgement,
+            strict_schema,
+        } => match args.as_slice() {
             [old, new] => {
                 let report = offline::diff(
                     old.as_ref(),
                     new.as_ref(),
                     judgement.mode.unwrap_or(Mode::Backward),
                     judgement.policy.unwrap_or_default(),
+                    strict_schema,
                 )?;
                 print(&[report], format, Kind::Diff, true)
             }
             [name, from, to] => {
+                refuse_strict_schema(strict_schema)?;
                 let report = online::block_on(online::diff(
                     &registry,
                     name,
@@ -659,6 +681,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Audit { since } => online::block_on(access::audit(&registry, since, json)),
     }
+}
+
+/// `--strict-schema` reads local files; a registry reads schemas its own way.
+fn refuse_strict_schema(strict_schema: bool) -> anyhow::Result<()> {
+    if strict_schema {
+        anyhow::bail!("--strict-schema applies to offline checks of schema files");
+    }
+    Ok(())
 }
 
 /// The registry judges with the contract's own settings; a flag that would

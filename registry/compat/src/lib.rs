@@ -3,7 +3,9 @@
 //!
 //! Public surface (kept stable for the registry, client and CLI):
 //! - [`Schema`]: a parsed, checked schema document ([`Schema::parse`],
-//!   [`Schema::parse_with`] and its [`Limits`]).
+//!   [`Schema::parse_with`] and its [`Limits`], [`Schema::parse_with_options`]
+//!   and its [`ParseOptions`]); [`Schema::warnings`] and [`Warning`]: an
+//!   unknown `$schema` read in the default draft, patterns compared as text.
 //! - [`Draft`]: the JSON Schema drafts read; [`Limits::default_draft`] is
 //!   the one for documents without `$schema`.
 //! - [`Mode`], [`Policy`], [`Bump`], [`Direction`]: the vocabulary of DESIGN.md.
@@ -348,11 +350,56 @@ impl Default for Limits {
     }
 }
 
+/// How [`Schema::parse_with_options`] reads a document: its [`Limits`], and
+/// what to do with a `$schema` that names no draft Accord knows.
+///
+/// ```
+/// use accord_compat::{Error, Limits, ParseOptions, Schema};
+/// let text = r#"{"$schema": "https://example.com/my-dialect", "type": "string"}"#;
+/// // By default: read in the default draft, with a warning.
+/// let schema = Schema::parse(text).unwrap();
+/// assert_eq!(schema.warnings()[0].path, "#/$schema");
+/// // Strict: refused, as before.
+/// let strict = ParseOptions { strict_schema: true, ..ParseOptions::default() };
+/// assert!(matches!(Schema::parse_with_options(text, &strict), Err(Error::InvalidSchema { .. })));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Size, nesting and reference bounds, and the draft of documents
+    /// without `$schema`.
+    pub limits: Limits,
+    /// Refuse a `$schema` that names no draft Accord knows
+    /// ([`Error::InvalidSchema`] at `#/$schema`). Without it (the default),
+    /// such a document is read in [`Limits::default_draft`] and
+    /// [`Schema::warnings`] says so.
+    pub strict_schema: bool,
+}
+
+/// Something a reader should know about how a schema was read: an unknown
+/// `$schema` read in the default draft, a pattern Accord's regular
+/// expression engine cannot decide (look-around, back-references), compared
+/// as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// JSON pointer of the place (`#/$schema`, `#/properties/a/pattern`).
+    pub path: String,
+    /// What happened, in one sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
 /// A parsed schema document, checked against its draft's meta-schema, with
 /// every `$ref` resolved inside it.
 #[derive(Debug, Clone)]
 pub struct Schema {
     value: Value,
+    /// What a reader should know about how it was read.
+    warnings: Vec<Warning>,
     arena: std::sync::Arc<model::Arena>,
     /// The draft the document is read in: its `$schema`'s, or the default
     /// it was parsed under.
@@ -379,13 +426,24 @@ impl Schema {
     /// assert!(matches!(err, Error::TooDeep { max: 64, .. }));
     /// ```
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, Error> {
-        parse::precheck_text(text, limits)?;
+        Self::parse_with_options(
+            text,
+            &ParseOptions {
+                limits: *limits,
+                ..ParseOptions::default()
+            },
+        )
+    }
+
+    /// Parses JSON text into a schema under `options` (see [`ParseOptions`]).
+    pub fn parse_with_options(text: &str, options: &ParseOptions) -> Result<Self, Error> {
+        parse::precheck_text(text, &options.limits)?;
         let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         })?;
-        Self::from_value_with(value, limits)
+        Self::from_value_with_options(value, options)
     }
 
     /// Wraps a JSON value as a schema, with the default [`Limits`] (except
@@ -396,9 +454,21 @@ impl Schema {
 
     /// Wraps a JSON value as a schema under `limits`.
     pub fn from_value_with(value: Value, limits: &Limits) -> Result<Self, Error> {
-        let (arena, draft) = parse::build(&value, limits)?;
+        Self::from_value_with_options(
+            value,
+            &ParseOptions {
+                limits: *limits,
+                ..ParseOptions::default()
+            },
+        )
+    }
+
+    /// Wraps a JSON value as a schema under `options` (see [`ParseOptions`]).
+    pub fn from_value_with_options(value: Value, options: &ParseOptions) -> Result<Self, Error> {
+        let (arena, draft, warnings) = parse::build(&value, options)?;
         Ok(Self {
             value,
+            warnings,
             arena: std::sync::Arc::new(arena),
             draft,
             compiled: Default::default(),
@@ -430,6 +500,13 @@ impl Schema {
     /// The JSON document.
     pub fn value(&self) -> &Value {
         &self.value
+    }
+
+    /// What a reader should know about how the document was read: a
+    /// `$schema` Accord does not know (read in the default draft), patterns
+    /// its regular expression engine cannot decide. Empty for most schemas.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
     }
 }
 

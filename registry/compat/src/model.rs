@@ -612,14 +612,28 @@ pub(crate) struct Loader<'a> {
     resources: HashMap<String, (&'a Value, String)>,
     anchors: HashMap<String, Id>,
     pending: Vec<Pending>,
+    /// What a reader should know about how the document was read.
+    pub(crate) warnings: Vec<crate::Warning>,
+    /// Patterns checked for what the regex engine can decide.
+    patterns_checked: usize,
 }
+
+/// Patterns of one document checked for what the regex engine can decide:
+/// enough for any real schema, bounded for a hostile one.
+const PATTERNS_CHECKED: usize = 1024;
 
 /// The base URI of a document that declares none; relative `$id`s and
 /// `$ref`s resolve against it like against any other.
 const DEFAULT_BASE: &str = "accord:///schema.json";
 
 impl<'a> Loader<'a> {
-    pub(crate) fn load(root: &'a Value, draft: Draft, max_ref_hops: usize) -> Result<Arena, Error> {
+    /// Reads `root` in `draft`; also returns what a reader should know
+    /// (patterns the regex engine cannot decide).
+    pub(crate) fn load(
+        root: &'a Value,
+        draft: Draft,
+        max_ref_hops: usize,
+    ) -> Result<(Arena, Vec<crate::Warning>), Error> {
         let mut loader = Loader {
             draft,
             nodes: Vec::new(),
@@ -627,6 +641,8 @@ impl<'a> Loader<'a> {
             resources: HashMap::new(),
             anchors: HashMap::new(),
             pending: Vec::new(),
+            warnings: Vec::new(),
+            patterns_checked: 0,
         };
         loader
             .resources
@@ -640,7 +656,30 @@ impl<'a> Loader<'a> {
             linked,
         };
         check_chains(&arena, max_ref_hops)?;
-        Ok(arena)
+        Ok((arena, loader.warnings))
+    }
+
+    /// Notes a pattern (at `at`, a JSON pointer) that the regex engine
+    /// cannot decide: compared as text, and matched against names with
+    /// caution.
+    fn check_pattern(&mut self, pattern: &str, at: impl FnOnce() -> String, what: &str) {
+        self.patterns_checked += 1;
+        if self.patterns_checked == PATTERNS_CHECKED + 1 {
+            self.warnings.push(crate::Warning {
+                path: "#".into(),
+                message: format!("more than {PATTERNS_CHECKED} patterns: the others were not checked"),
+            });
+        }
+        if self.patterns_checked > PATTERNS_CHECKED || crate::patterns::is_decidable(pattern) {
+            return;
+        }
+        self.warnings.push(crate::Warning {
+            path: format!("#{}", at()),
+            message: format!(
+                "the pattern {pattern:?} uses what Accord's regular expression engine does not decide \
+                 (look-around, back-references): {what}"
+            ),
+        });
     }
 
     fn push(&mut self, kind: Kind) -> Id {
@@ -853,7 +892,7 @@ impl<'a> Loader<'a> {
                 let mut kinds = Vec::new();
                 for t in types {
                     let k = match t {
-                        "string" => Kind::String(self.string(m, true)),
+                        "string" => Kind::String(self.string(m, path, true)),
                         "integer" => Kind::Number(self.number(m, true, true)),
                         "number" => Kind::Number(self.number(m, true, false)),
                         "boolean" => Kind::Boolean,
@@ -879,7 +918,7 @@ impl<'a> Loader<'a> {
                     parts.push(Kind::Array(Box::new(self.array_node(m, path, base, false))));
                 }
                 if has[2] {
-                    parts.push(Kind::String(self.string(m, false)));
+                    parts.push(Kind::String(self.string(m, path, false)));
                 }
                 if has[3] {
                     parts.push(Kind::Number(self.number(m, false, false)));
@@ -888,12 +927,17 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn string(&self, m: &Keywords<'a>, required_type: bool) -> StringNode {
+    fn string(&mut self, m: &Keywords<'a>, path: &Path<'_>, required_type: bool) -> StringNode {
+        let pattern = m.at(KW_PATTERN).and_then(Value::as_str);
+        if let Some(p) = pattern {
+            let at = || path.key("pattern").render();
+            self.check_pattern(p, at, "a change to it is compared as text");
+        }
         StringNode {
             required_type,
             min_length: positive(m.at(KW_MIN_LENGTH)),
             max_length: number(m.at(KW_MAX_LENGTH)),
-            pattern: m.at(KW_PATTERN).and_then(Value::as_str).map(str::to_string),
+            pattern: pattern.map(str::to_string),
             format: m.at(KW_FORMAT).and_then(Value::as_str).map(str::to_string),
         }
     }
@@ -973,7 +1017,13 @@ impl<'a> Loader<'a> {
         if let Some(Value::Object(pats)) = m.at(KW_PATTERN_PROPERTIES) {
             let at = path.key("patternProperties");
             for (k, s) in pats {
-                let id = self.schema(s, &at.key(k), base);
+                let here = at.key(k);
+                self.check_pattern(
+                    k,
+                    || here.render(),
+                    "which names it applies to is not decided, and is taken cautiously",
+                );
+                let id = self.schema(s, &here, base);
                 o.pattern_properties.push((k.clone(), id));
             }
         }

@@ -3,7 +3,7 @@
 //! then every `$ref` resolved inside the document.
 
 use crate::model::{Arena, Draft, Loader};
-use crate::{Error, Limits};
+use crate::{Error, Limits, ParseOptions, Warning};
 use serde_json::Value;
 
 /// Rejects text larger or more deeply nested than the limits allow, with the
@@ -74,14 +74,31 @@ fn depth_of(value: &Value, max: usize) -> Option<usize> {
     None
 }
 
-/// The draft a document is written in: its `$schema`, or `default`.
-fn draft_of(value: &Value, default: Draft) -> Result<Draft, Error> {
+/// The draft a document is written in: its `$schema`, or `default`. A
+/// `$schema` that names no draft Accord knows is read in `default` with a
+/// warning, or refused when `strict`.
+fn draft_of(value: &Value, default: Draft, strict: bool) -> Result<(Draft, Option<Warning>), Error> {
     match value.get("$schema") {
-        None => Ok(default),
-        Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| Error::InvalidSchema {
-            path: "#/$schema".into(),
-            message: format!("unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"),
-        }),
+        None => Ok((default, None)),
+        Some(Value::String(uri)) => match Draft::from_uri(uri) {
+            Some(d) => Ok((d, None)),
+            None if strict => Err(Error::InvalidSchema {
+                path: "#/$schema".into(),
+                message: format!(
+                    "unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"
+                ),
+            }),
+            None => Ok((
+                default,
+                Some(Warning {
+                    path: "#/$schema".into(),
+                    message: format!(
+                        "unknown `$schema` {uri:?}: read as draft {default}, the default; \
+                         Accord knows drafts 4, 6, 7, 2019-09 and 2020-12"
+                    ),
+                }),
+            )),
+        },
         Some(_) => Err(Error::InvalidSchema {
             path: "#/$schema".into(),
             message: "`$schema` must be a string".into(),
@@ -107,8 +124,9 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
 }
 
 /// Checks a JSON value and reads it into the engine's form; also returns
-/// the draft it was read in.
-pub(crate) fn build(value: &Value, limits: &Limits) -> Result<(Arena, Draft), Error> {
+/// the draft it was read in, and what a reader should know about it.
+pub(crate) fn build(value: &Value, options: &ParseOptions) -> Result<(Arena, Draft, Vec<Warning>), Error> {
+    let limits = &options.limits;
     if !matches!(value, Value::Object(_) | Value::Bool(_)) {
         return Err(Error::InvalidSchema {
             path: "#".into(),
@@ -122,9 +140,11 @@ pub(crate) fn build(value: &Value, limits: &Limits) -> Result<(Arena, Draft), Er
             max: limits.max_depth,
         });
     }
-    let draft = draft_of(value, limits.default_draft)?;
+    let (draft, unknown) = draft_of(value, limits.default_draft, options.strict_schema)?;
     meta_validate(value, draft)?;
-    Ok((Loader::load(value, draft, limits.max_ref_hops)?, draft))
+    let (arena, mut warnings) = Loader::load(value, draft, limits.max_ref_hops)?;
+    warnings.splice(0..0, unknown);
+    Ok((arena, draft, warnings))
 }
 
 #[cfg(test)]

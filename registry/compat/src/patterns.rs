@@ -25,6 +25,13 @@ pub(crate) fn compile(pattern: &str) -> Option<Regex> {
     RegexBuilder::new(&translated).size_limit(SIZE_LIMIT).build().ok()
 }
 
+/// Whether the `regex` crate can decide `pattern` (after translation from
+/// ECMA-262): look-around and back-references it cannot. Parsed only,
+/// not compiled, so it is cheap enough to ask of every pattern read.
+pub(crate) fn is_decidable(pattern: &str) -> bool {
+    jsonschema_regex::to_rust_regex(pattern).is_ok_and(|t| regex_syntax::Parser::new().parse(&t).is_ok())
+}
+
 /// The literal text every match of `pattern` starts with, when the pattern
 /// is anchored at the start (`^abc…`) and has no top-level alternative. The
 /// whole pattern is still checked on the names this prefix selects.
@@ -184,6 +191,16 @@ mod tests {
         assert!(compile(r"^(?=a)a").is_none());
         assert!(compile(r"(a)\1").is_none());
         assert!(compile(r"(").is_none());
+        for (pattern, decidable) in [
+            (r"^\d+$", true),
+            (r"^\p{L}", true),
+            (r"(?=a)b", false),
+            (r"(?<=a)b", false),
+            (r"(a)\1", false),
+        ] {
+            assert_eq!(is_decidable(pattern), decidable, "{pattern}");
+            assert_eq!(compile(pattern).is_some(), decidable, "{pattern}");
+        }
     }
 
     #[test]
