@@ -1,5 +1,6 @@
 //! Writes the benchmarks' generated schemas to files, so that the whole
-//! `accord check` process can be timed on them:
+//! `accord check` process can be timed on them (the 2,000-property pair at
+//! three sizes, and two revisions of a large configuration schema):
 //!
 //! `cargo run --release -p accord-compat --example fixtures -- DIR`
 
@@ -15,6 +16,11 @@ fn main() -> std::io::Result<()> {
             std::fs::write(&path, common::generated(size, edited).to_string())?;
             println!("{}", path.display());
         }
+    }
+    for revision in [0u32, 1] {
+        let path = dir.join(format!("configuration-{revision}.json"));
+        std::fs::write(&path, common::configuration(240, revision).to_string())?;
+        println!("{}", path.display());
     }
     Ok(())
 }

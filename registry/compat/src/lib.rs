@@ -645,23 +645,29 @@ fn search_witnesses(
             time.as_millis()
         )
     };
-    let mut prepared: Vec<(usize, Option<witness::Prepared<'_>>)> = Vec::with_capacity(wanted.len());
-    for w in &wanted {
-        let ready = (!time.is_zero() && search.meter.poll_now().is_none())
-            .then(|| witness::Prepared::new(w.accepting, w.rejecting, &w.accepting_path, &w.rejecting_path));
-        prepared.push((w.finding, ready));
+    // A few findings are prepared together, to share one compiled slice of
+    // each schema; more are prepared one by one, as time allows.
+    let together = wanted.len() <= witness::SLICED_FINDINGS;
+    fn prepare<'s>(w: &Wanted<'s>) -> witness::Prepared<'s> {
+        witness::Prepared::new(w.accepting, w.rejecting, &w.accepting_path, &w.rejecting_path)
     }
-    // A few findings share one compiled slice of each schema.
-    if prepared.iter().all(|(_, p)| p.is_some()) && prepared.len() <= witness::SLICED_FINDINGS {
-        let all: Vec<&witness::Prepared<'_>> = prepared.iter().filter_map(|(_, p)| p.as_ref()).collect();
+    let mut prepared: Vec<Option<witness::Prepared<'_>>> = Vec::with_capacity(wanted.len());
+    if together && !time.is_zero() {
+        prepared.extend(wanted.iter().map(|w| Some(prepare(w))));
+        let all: Vec<&witness::Prepared<'_>> = prepared.iter().flatten().collect();
         witness::cover_all(&mut search, &all);
     }
     let mut timed_out = 0;
-    for (index, ready) in prepared {
-        let finding = &mut findings[index];
-        let outcome = match ready {
-            Some(p) if search.meter.poll_now().is_none() => p.search(&mut search),
-            _ => Err(witness::Miss::Time),
+    for (k, w) in wanted.iter().enumerate() {
+        let finding = &mut findings[w.finding];
+        let outcome = if time.is_zero() || search.meter.poll_now().is_some() {
+            Err(witness::Miss::Time)
+        } else {
+            let ready = prepared
+                .get_mut(k)
+                .and_then(Option::take)
+                .unwrap_or_else(|| prepare(w));
+            ready.search(&mut search)
         };
         match outcome {
             Ok(doc) => finding.witness = Some(doc),

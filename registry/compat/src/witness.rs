@@ -489,6 +489,12 @@ impl<'m> Search<'m> {
         schema as *const Schema as usize
     }
 
+    /// Whether documents for `schema` are checked with a slice (whose keys
+    /// must cover theirs) rather than its whole validator.
+    fn sliced(&self, schema: &Schema) -> bool {
+        !(self.whole && schema.compiled().0.is_ok())
+    }
+
     /// Makes sure `schema` has a validator for documents whose keys are in
     /// `keys`: its whole validator, or a slice compiled (again) for them.
     fn cover(&mut self, schema: &Schema, keys: &HashSet<String>) -> Result<(), String> {
@@ -523,6 +529,9 @@ struct Finder<'s> {
     sampler: Sampler<'s>,
     tried: HashMap<String, usize>,
     options: HashMap<String, Vec<Value>>,
+    /// Repairs of members around the place, kept for every later candidate
+    /// (`None`: the member removed).
+    overrides: Vec<(String, Option<Value>)>,
     /// Where documents were rejected besides the finding, for the note.
     elsewhere: Vec<String>,
 }
@@ -545,6 +554,9 @@ impl<'s> Finder<'s> {
                 return Err(Miss::Time);
             }
             let mut doc = assemble(levels, leaf);
+            for (pointer, value) in &self.overrides {
+                set(&mut doc, pointer, value.clone());
+            }
             for _ in 0..MAX_REPAIRS {
                 *tried += 1;
                 match self.check(search, &doc) {
@@ -575,10 +587,12 @@ impl<'s> Finder<'s> {
     }
 
     fn check(&mut self, search: &mut Search<'_>, doc: &Value) -> Result<Verdict, String> {
-        let mut keys = HashSet::new();
-        collect_keys(doc, &mut keys);
-        search.cover(self.accepting, &keys)?;
-        search.cover(self.rejecting, &keys)?;
+        if search.sliced(self.accepting) || search.sliced(self.rejecting) {
+            let mut keys = HashSet::new();
+            collect_keys(doc, &mut keys);
+            search.cover(self.accepting, &keys)?;
+            search.cover(self.rejecting, &keys)?;
+        }
         search.validations += 1;
         let (Some(accept), Some(reject)) =
             (search.validator(self.accepting), search.validator(self.rejecting))
@@ -624,6 +638,16 @@ impl<'s> Finder<'s> {
         self.options.get(pointer).and_then(|v| v.get(k)).cloned()
     }
 
+    /// Sets `value` at `pointer` in `doc`, and keeps it for later candidates
+    /// when the member is not inside the finding's place.
+    fn change(&mut self, doc: &mut Value, pointer: &str, value: Option<Value>) -> bool {
+        if !under(pointer, &self.place.instance) {
+            self.overrides.retain(|(p, _)| p != pointer);
+            self.overrides.push((pointer.to_string(), value.clone()));
+        }
+        set(doc, pointer, value)
+    }
+
     /// Changes `doc` where `faults` say it is rejected for another reason
     /// than the finding; `false` when no change can help.
     fn repair(&mut self, doc: &mut Value, faults: &[Fault]) -> bool {
@@ -638,7 +662,7 @@ impl<'s> Finder<'s> {
                     let Some(v) = self.option(&target, 0) else {
                         return false;
                     };
-                    changed |= set(doc, &target, Some(v));
+                    changed |= self.change(doc, &target, Some(v));
                 }
                 FaultKind::Unexpected(names) => {
                     for name in names {
@@ -646,7 +670,7 @@ impl<'s> Finder<'s> {
                         if under(&self.place.instance, &target) {
                             return false;
                         }
-                        changed |= set(doc, &target, None);
+                        changed |= self.change(doc, &target, None);
                     }
                 }
                 FaultKind::Combinator | FaultKind::Other => {
@@ -660,7 +684,7 @@ impl<'s> Finder<'s> {
                     let Some(v) = self.option(&f.instance, k) else {
                         return false;
                     };
-                    changed |= set(doc, &f.instance, Some(v));
+                    changed |= self.change(doc, &f.instance, Some(v));
                 }
             }
         }
@@ -883,9 +907,10 @@ impl<'s> Prepared<'s> {
             sampler: Sampler::new(&accepting.value, &rejecting.value),
             tried: HashMap::new(),
             options: HashMap::new(),
+            overrides: Vec::new(),
             elsewhere: Vec::new(),
         };
-        finder.sampler.top_cap = 4 * sample::MAX_SAMPLES;
+        finder.sampler.top_cap = 2 * sample::MAX_SAMPLES;
         let levels = skeleton(
             &mut finder.sampler,
             (&accepting.value, &rejecting.value),
@@ -900,6 +925,14 @@ impl<'s> Prepared<'s> {
         let mut candidates: Vec<Option<Value>> = Vec::new();
         if at_property {
             candidates.push(None);
+        }
+        // A required name: the object with what both sides require, but it.
+        if let [.., required, name] = &tokens[..]
+            && required == "required"
+            && let Value::Object(mut o) = finder.sampler.minimal(Some(a_node), Some(b_node), 1)
+        {
+            o.remove(&unescape(name));
+            candidates.push(Some(Value::Object(o)));
         }
         let leaves = finder.sampler.samples(Some(a_node), Some(b_node), 0);
         candidates.extend(leaves.into_iter().map(Some));

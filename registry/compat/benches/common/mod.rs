@@ -91,3 +91,88 @@ pub fn fan_out(levels: usize, leaf: &str) -> Value {
     defs.insert(format!("d{levels}"), json!({"type": leaf}));
     json!({"$ref": "#/definitions/d0", "definitions": defs})
 }
+
+/// A configuration schema shaped like the large public ones (many options,
+/// each with a description, a default, often an enum or a nested object,
+/// definitions reached through `$ref`, some `oneOf` and `if`/`then`), about
+/// 45 KB for `options = 240`; `revision` 1 is a later version that changes
+/// most options in small ways (descriptions, defaults, enums, bounds,
+/// types, required names, added and removed options), as a year of real
+/// history does.
+pub fn configuration(options: usize, revision: u32) -> Value {
+    let later = revision > 0;
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for i in 0..options {
+        // Some options exist in one version only.
+        if later && i % 37 == 5 {
+            continue;
+        }
+        let changed = later && i % 3 != 0;
+        let description = if changed {
+            format!("Option {i}: what it does, and when to change it (revised).")
+        } else {
+            format!("Option {i}: what it does, and when to change it.")
+        };
+        let option = match i % 8 {
+            0 => json!({"type": "string", "description": description, "default": "auto",
+                        "enum": if changed && i % 2 == 0 { json!(["auto", "always", "never", "fallback"]) }
+                                else if changed { json!(["auto", "always"]) }
+                                else { json!(["auto", "always", "never"]) }}),
+            1 => json!({"type": if changed && i % 5 == 1 { "integer" } else { "number" },
+                        "description": description, "default": 1, "minimum": 0,
+                        "maximum": if changed { 50 } else { 100 }}),
+            2 => json!({"type": "boolean", "description": description, "default": changed}),
+            3 => json!({"type": "array", "description": description,
+                        "items": {"type": "string", "maxLength": if changed { 64 } else { 128 },
+                                  "description": if changed { "An item, revised." } else { "An item." }},
+                        "uniqueItems": changed}),
+            4 => json!({"$ref": "#/definitions/rule", "description": description}),
+            5 => json!({"description": description, "oneOf": [
+                        {"type": "string", "pattern": "^[a-z]+$"},
+                        {"type": "array", "items": {"type": "string"}, "maxItems": if changed { 4 } else { 8 }}]}),
+            6 => json!({"type": "object", "description": description,
+                        "properties": {"enabled": {"type": "boolean", "description": if changed { "On, revised." } else { "On." }},
+                                       "schedule": {"type": "string", "format": if changed { "date-time" } else { "date" }},
+                                       "labels": {"type": "array", "items": {"type": "string"}, "title": if changed { "Labels (v2)" } else { "Labels" }}},
+                        "additionalProperties": !changed}),
+            _ => json!({"type": "string", "description": description,
+                        "minLength": if changed { 2 } else { 1 }, "examples": [format!("value-{i}")]}),
+        };
+        if i % 11 == 0 || (later && i % 13 == 0) {
+            required.push(json!(format!("option{i}")));
+        }
+        // Annotations that change in most revisions.
+        let mut option = option;
+        option["title"] = json!(format!("Option {i}{}", if changed { " (v2)" } else { "" }));
+        option["markdownDescription"] = json!(format!(
+            "**Option {i}**{}",
+            if changed { ", revised" } else { "" }
+        ));
+        if changed {
+            option["deprecationMessage"] = json!("Use the newer option instead.");
+        }
+        props.insert(format!("option{i}"), option);
+    }
+    if later {
+        for i in 0..options / 10 {
+            props.insert(
+                format!("added{i}"),
+                json!({"type": "string", "description": "An option of the later version."}),
+            );
+        }
+    }
+    let rule = json!({"type": "object", "properties": {
+        "matchNames": {"type": "array", "items": {"type": "string"}},
+        "enabled": {"type": "boolean"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": if later { 10 } else { 20 }}},
+        "if": {"required": ["enabled"]}, "then": {"required": ["matchNames"]}});
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "Configuration",
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "definitions": {"rule": rule}
+    })
+}

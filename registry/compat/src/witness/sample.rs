@@ -526,6 +526,18 @@ impl<'a> Sampler<'a> {
                 return c.clone();
             }
         }
+        // An `anyOf`/`oneOf`: a value of its first alternative (side by side).
+        let first_alternative = |parts: &[&'a Value]| {
+            parts.iter().find_map(|p| {
+                ["oneOf", "anyOf"]
+                    .iter()
+                    .find_map(|k| p.get(*k).and_then(Value::as_array).and_then(|alts| alts.first()))
+            })
+        };
+        if let Some(x) = first_alternative(&parts_a) {
+            let y = first_alternative(&parts_b);
+            return self.minimal(Some(x), y, depth + 1);
+        }
         let listed = |parts: &[&'a Value]| parts.iter().find_map(|p| p.get("enum").and_then(Value::as_array));
         match (listed(&parts_a), listed(&parts_b)) {
             (Some(x), y) | (y @ None, Some(x)) => {
@@ -822,24 +834,25 @@ impl<'a> Sampler<'a> {
             // Too large for a witness anyway: keep the work small.
             return vec![Value::Object(Map::new())];
         }
-        // Every required name is filled in, with its first value; only
-        // the first few names are varied.
+        // Every name either side requires is filled in (those past the few
+        // that are varied with a cheap value); required names are varied
+        // first.
         let mut base = Map::new();
-        for &n in ra.iter().chain(&rb).skip(MAX_PROPERTIES) {
-            if !base.contains_key(n) {
+        let mut names: Vec<String> = Vec::new();
+        for &n in ra.iter().chain(&rb) {
+            if names.len() >= MAX_PROPERTIES && !base.contains_key(n) && !names.iter().any(|k| k == n) {
                 let x = find_in(&pa, n);
                 let y = find_in(&pb, n);
                 base.insert(n.to_string(), self.minimal(x, y, depth + 1));
+            } else if !names.iter().any(|k| k == n) && names.len() < MAX_PROPERTIES {
+                names.push(n.to_string());
             }
         }
-        let mut names: Vec<String> = Vec::new();
         let mentioned = mentioned_names(a_parts.iter().chain(b_parts).copied());
-        for n in ra
+        for n in pa
             .iter()
-            .map(|n| n.to_string())
-            .chain(pa.iter().map(|(k, _)| k.to_string()))
+            .map(|(k, _)| k.to_string())
             .chain(pb.iter().map(|(k, _)| k.to_string()))
-            .chain(rb.iter().map(|n| n.to_string()))
             .chain(mentioned)
         {
             if !names.contains(&n) && names.len() < MAX_PROPERTIES {
@@ -883,7 +896,7 @@ impl<'a> Sampler<'a> {
                 .and_then(|(_, s)| s.first().cloned())
                 .unwrap_or(Value::Null)
         };
-        for &n in &ra {
+        for &n in ra.iter().chain(&rb) {
             if names.iter().any(|k| k == n) {
                 base.insert(n.to_string(), first(n));
             }
@@ -1007,7 +1020,46 @@ fn mentioned_names<'a>(parts: impl Iterator<Item = &'a Value>) -> Vec<String> {
 /// compared with every value kept before them.
 pub(super) fn dedup(values: &mut Vec<Value>) {
     let mut seen = foldhash::HashSet::default();
-    values.retain(|v| seen.insert(v.to_string()));
+    values.retain(|v| seen.insert(fingerprint(v)));
+}
+
+/// A 64-bit hash of a value's structure, without writing its text (two
+/// different values may collide, which only costs a candidate).
+pub(super) fn fingerprint(v: &Value) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    fn feed(v: &Value, h: &mut impl Hasher) {
+        match v {
+            Value::Null => h.write_u8(0),
+            Value::Bool(b) => {
+                h.write_u8(1);
+                b.hash(h);
+            }
+            Value::Number(n) => {
+                h.write_u8(2);
+                n.as_f64().unwrap_or(0.0).to_bits().hash(h);
+            }
+            Value::String(s) => {
+                h.write_u8(3);
+                s.hash(h);
+            }
+            Value::Array(a) => {
+                h.write_u8(4);
+                h.write_usize(a.len());
+                a.iter().for_each(|x| feed(x, h));
+            }
+            Value::Object(m) => {
+                h.write_u8(5);
+                h.write_usize(m.len());
+                for (k, x) in m {
+                    k.hash(h);
+                    feed(x, h);
+                }
+            }
+        }
+    }
+    let mut h = foldhash::fast::FixedState::default().build_hasher();
+    feed(v, &mut h);
+    h.finish()
 }
 
 /// The schema of `name` among `properties` entries.
