@@ -36,6 +36,49 @@
 //! - `witness`: documents that show a break (verified with the `jsonschema`
 //!   crate) and the soundness probe.
 
+//!
+//! ## Calling the engine from a server
+//!
+//! A registry reads each schema with its own limits and its `$schema`
+//! policy, reports the warnings, and checks within the request's deadline
+//! and a cancellation flag it sets when the caller goes away or the server
+//! shuts down. The check polls the flag and the clock in every loop, so it
+//! stops within microseconds of either; witness search has a time of its
+//! own within the call.
+//!
+//! ```
+//! use accord_compat::{Budget, Error, Limits, Mode, Options, ParseOptions, Policy, Schema, check_with};
+//! use std::sync::{Arc, atomic::AtomicBool};
+//! use std::time::{Duration, Instant};
+//!
+//! let parse = ParseOptions { limits: Limits::default(), strict_schema: false };
+//! let old = Schema::parse_with_options(r#"{"type":"object","properties":{"a":{"type":"number"}}}"#, &parse)?;
+//! let new = Schema::parse_with_options(r#"{"type":"object","properties":{"a":{"type":"integer"}}}"#, &parse)?;
+//! for warning in new.warnings() {
+//!     // An unknown `$schema`, a pattern compared as text: worth telling the caller.
+//!     println!("{warning}");
+//! }
+//! let cancel = Arc::new(AtomicBool::new(false)); // set it when the caller is gone
+//! let options = Options {
+//!     budget: Budget::until(Instant::now() + Duration::from_secs(5)).with_cancel(cancel.clone()),
+//!     witness_time: Duration::from_millis(200),
+//!     ..Options::default()
+//! };
+//! match check_with(&new, &[&old], Mode::Backward, Policy::Strict, &options) {
+//!     Ok(report) => {
+//!         assert!(!report.compatible);
+//!         // Each breaking finding has a witness, or a `witness_note` saying
+//!         // why not; `witnesses_timed_out` counts those the time ran out for.
+//!         assert!(report.findings[0].witness.is_some());
+//!     }
+//!     // RESOURCE_EXHAUSTED, naming `what` (deadline, cancelled, comparison
+//!     // steps, comparison depth, findings) and `limit`.
+//!     Err(e @ Error::Budget { .. }) => panic!("{e}"),
+//!     Err(e) => panic!("{e}"),
+//! }
+//! # Ok::<(), Error>(())
+//! ```
+
 #![deny(missing_docs)]
 
 mod budget;

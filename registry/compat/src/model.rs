@@ -589,6 +589,24 @@ impl<'p> Path<'p> {
     }
 }
 
+/// The parts of one schema object, one per kind of keyword: most have one,
+/// which needs no allocation.
+#[derive(Default)]
+struct Parts {
+    first: Option<Kind>,
+    more: Vec<Kind>,
+}
+
+impl Parts {
+    fn push(&mut self, kind: Kind) {
+        if self.first.is_none() {
+            self.first = Some(kind);
+        } else {
+            self.more.push(kind);
+        }
+    }
+}
+
 struct Pending {
     node: Id,
     reference: String,
@@ -777,7 +795,7 @@ impl<'a> Loader<'a> {
         // One pass over the keys: annotations, and which kinds of keywords
         // are present.
 
-        let mut parts: Vec<Kind> = Vec::new();
+        let mut parts = Parts::default();
         for ref_kw in ["$ref", "$recursiveRef", "$dynamicRef"] {
             let Some(r) = m.get(ref_kw).and_then(Value::as_str) else {
                 continue;
@@ -852,18 +870,19 @@ impl<'a> Loader<'a> {
             }
         }
 
-        if let [Kind::Ref(target)] = parts[..] {
+        if let (Some(Kind::Ref(target)), true) = (&parts.first, parts.more.is_empty()) {
             // A lone `$ref` is the reference itself, one hop, not a node
             // pointing at a reference.
+            let target = *target;
             self.alias(target, me);
             self.nodes[me].ann = ann;
             return me;
         }
-        let kind = match parts.len() {
-            0 => Kind::Empty,
-            1 => parts.pop().unwrap_or(Kind::Empty),
-            _ => {
-                let ids = parts.into_iter().map(|k| self.push(k)).collect();
+        let kind = match (parts.first, parts.more) {
+            (None, _) => Kind::Empty,
+            (Some(k), more) if more.is_empty() => k,
+            (Some(k), more) => {
+                let ids = std::iter::once(k).chain(more).map(|k| self.push(k)).collect();
                 Kind::Combined(Criterion::All, ids, true)
             }
         };
@@ -880,31 +899,26 @@ impl<'a> Loader<'a> {
         path: &Path<'_>,
         base: &str,
         has: [bool; 4],
-        parts: &mut Vec<Kind>,
+        parts: &mut Parts,
     ) {
-        let types: Option<Vec<&str>> = match m.at(KW_TYPE) {
-            Some(Value::String(t)) => Some(vec![t.as_str()]),
-            Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
+        let types: Option<&[Value]> = match m.at(KW_TYPE) {
+            Some(t @ Value::String(_)) => Some(std::slice::from_ref(t)),
+            Some(Value::Array(ts)) => Some(ts),
             _ => None,
         };
         match types {
+            Some([t]) => {
+                if let Some(k) = t.as_str().and_then(|t| self.typed(t, m, path, base)) {
+                    parts.push(k);
+                }
+            }
             Some(types) => {
                 let mut kinds = Vec::new();
-                for t in types {
-                    let k = match t {
-                        "string" => Kind::String(self.string(m, path, true)),
-                        "integer" => Kind::Number(self.number(m, true, true)),
-                        "number" => Kind::Number(self.number(m, true, false)),
-                        "boolean" => Kind::Boolean,
-                        "null" => Kind::Null,
-                        "object" => Kind::Object(Box::new(self.object_node(m, path, base, true))),
-                        "array" => Kind::Array(Box::new(self.array_node(m, path, base, true))),
-                        _ => continue,
-                    };
-                    kinds.push(k);
+                for t in types.iter().filter_map(Value::as_str) {
+                    kinds.extend(self.typed(t, m, path, base));
                 }
                 if kinds.len() == 1 {
-                    parts.extend(kinds);
+                    parts.push(kinds.swap_remove(0));
                 } else if !kinds.is_empty() {
                     let ids = kinds.into_iter().map(|k| self.push(k)).collect();
                     parts.push(Kind::Combined(Criterion::Any, ids, true));
@@ -925,6 +939,20 @@ impl<'a> Loader<'a> {
                 }
             }
         }
+    }
+
+    /// The part of `type: t` (its keywords read for that type).
+    fn typed(&mut self, t: &str, m: &Keywords<'a>, path: &Path<'_>, base: &str) -> Option<Kind> {
+        Some(match t {
+            "string" => Kind::String(self.string(m, path, true)),
+            "integer" => Kind::Number(self.number(m, true, true)),
+            "number" => Kind::Number(self.number(m, true, false)),
+            "boolean" => Kind::Boolean,
+            "null" => Kind::Null,
+            "object" => Kind::Object(Box::new(self.object_node(m, path, base, true))),
+            "array" => Kind::Array(Box::new(self.array_node(m, path, base, true))),
+            _ => return None,
+        })
     }
 
     fn string(&mut self, m: &Keywords<'a>, path: &Path<'_>, required_type: bool) -> StringNode {

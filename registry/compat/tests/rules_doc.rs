@@ -100,9 +100,16 @@ accepted documents goes unreported:
 
 Reading a schema enforces a size limit (4 MiB), a nesting limit (64) and a
 limit on `$ref`-to-`$ref` chains (32), each configurable (`Limits`); a cycle
-of `$ref`s that never reaches a schema is an error. The comparison has a
-work bound (pairs of subschemas compared) and a depth bound; hitting either
-gives the conservative finding `COMPARISON_LIMIT_EXCEEDED`.
+of `$ref`s that never reaches a schema is an error. The comparison is
+linear or n log n in the size of the schemas (`enum`s compared as sets,
+many property names matched against many `patternProperties` at once), and
+bounded: pairs of subschemas compared and findings made (500,000 steps),
+nesting (200 levels), findings (100,000). A caller can also give it a
+deadline and a cancellation flag (`check_with`, `Options`, `Budget`). The
+plain `check` and `diff` answer a comparison that reaches a bound with the
+conservative finding `COMPARISON_LIMIT_EXCEEDED`; `check_with` and
+`diff_with` answer `Error::Budget`, naming the bound, which a registry
+turns into `RESOURCE_EXHAUSTED`.
 
 ## Sound first
 
