@@ -38,22 +38,7 @@ fn baseline(old: &str, new: &str) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    type Shape = fn(usize) -> (Value, Value);
-    let shapes: [(&str, usize, Shape); 4] = [
-        ("enum_vs_reverse", 6_250, |n| {
-            (common::big_enum(n, false), common::big_enum(n, true))
-        }),
-        ("removed_properties_vs_added_patterns", 625, |n| {
-            (common::properties(n), common::patterns(n))
-        }),
-        ("reader_with_patterns", 2_500, |n| {
-            let writer = serde_json::json!({"type": "object", "properties": {"p7": {"type": "string"}}});
-            (writer, common::patterns(n))
-        }),
-        ("ref_fan_out", 3, |n| {
-            (common::fan_out(n, "string"), common::fan_out(n, "number"))
-        }),
-    ];
+    let shapes = common::crafted();
     for (name, base, shape) in shapes {
         let mut group = c.benchmark_group(name);
         for factor in [1usize, 4, 16] {

@@ -293,6 +293,8 @@ pub(crate) struct Arena {
     pub root: Id,
     /// Whether the document has a `$ref`, an `$id` or an anchor.
     pub linked: bool,
+    /// How many patterns (`pattern`, `patternProperties`) it has.
+    pub patterns: usize,
 }
 
 impl Arena {
@@ -672,6 +674,7 @@ impl<'a> Loader<'a> {
             nodes: loader.nodes,
             root: root_id,
             linked,
+            patterns: loader.patterns_checked,
         };
         check_chains(&arena, max_ref_hops)?;
         Ok((arena, loader.warnings))

@@ -44,6 +44,10 @@ pub(crate) const MAX_VALIDATIONS: usize = 20_000;
 /// Findings served with validators compiled from slices before the whole
 /// schemas are compiled once for all the others.
 pub(crate) const SLICED_FINDINGS: usize = 6;
+/// Patterns past which a schema is never compiled whole for witnesses:
+/// compiling a pattern costs tens of microseconds, cannot be interrupted,
+/// and a slice keeps only the patterns its documents' names meet.
+const WHOLE_PATTERNS: usize = 256;
 
 fn draft_of(draft: Draft) -> jsonschema::Draft {
     match draft {
@@ -188,12 +192,26 @@ fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
                     .collect();
                 Value::Object(entries)
             }
-            ("patternProperties", Value::Object(entries)) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
-                    .collect(),
-            ),
+            ("patternProperties", Value::Object(entries)) => {
+                // A pattern that matches none of the names (and may not
+                // match one it cannot decide) applies to nothing here.
+                let mut set = crate::patterns::PatternSet::new(entries.keys().map(String::as_str));
+                let mut used = vec![false; entries.len()];
+                for k in keys {
+                    let m = set.matches(k);
+                    for i in m.known.into_iter().chain(m.unknown) {
+                        used[i] = true;
+                    }
+                }
+                Value::Object(
+                    entries
+                        .iter()
+                        .zip(used)
+                        .filter(|((_, s), used)| *used || pinned.has(s))
+                        .map(|((name, s), _)| (name.clone(), slice(s, keys, pinned)))
+                        .collect(),
+                )
+            }
             (
                 "title" | "description" | "examples" | "$comment" | "default" | "deprecated" | "readOnly"
                 | "writeOnly",
@@ -492,13 +510,13 @@ impl<'m> Search<'m> {
     /// Whether documents for `schema` are checked with a slice (whose keys
     /// must cover theirs) rather than its whole validator.
     fn sliced(&self, schema: &Schema) -> bool {
-        !(self.whole && schema.compiled().0.is_ok())
+        !(self.whole && schema.arena.patterns <= WHOLE_PATTERNS && schema.compiled().0.is_ok())
     }
 
     /// Makes sure `schema` has a validator for documents whose keys are in
     /// `keys`: its whole validator, or a slice compiled (again) for them.
     fn cover(&mut self, schema: &Schema, keys: &HashSet<String>) -> Result<(), String> {
-        if self.whole && schema.compiled().0.is_ok() {
+        if !self.sliced(schema) {
             return Ok(());
         }
         let entry = self.slices.get(&Self::key(schema));
@@ -515,7 +533,8 @@ impl<'m> Search<'m> {
     fn validator<'x>(&'x self, schema: &'x Schema) -> Option<&'x jsonschema::Validator> {
         match self.slices.get(&Self::key(schema)) {
             Some((_, v)) => Some(v),
-            None => schema.compiled().0.as_ref().ok(),
+            None if !self.sliced(schema) => schema.compiled().0.as_ref().ok(),
+            None => None,
         }
     }
 }

@@ -49,6 +49,27 @@ pub fn generated(properties: usize, edited: bool) -> Value {
     object(properties, 0, &mut 0, edited)
 }
 
+/// A crafted shape: (old, new) at a size.
+pub type Shape = fn(usize) -> (Value, Value);
+
+/// The crafted shapes of issue 18, each with its name and the size that
+/// is 1x (16x is the size of the red-team probe).
+pub fn crafted() -> [(&'static str, usize, Shape); 4] {
+    [
+        ("enum_vs_reverse", 6_250, |n| {
+            (big_enum(n, false), big_enum(n, true))
+        }),
+        ("removed_properties_vs_added_patterns", 625, |n| {
+            (properties(n), patterns(n))
+        }),
+        ("reader_with_patterns", 2_500, |n| {
+            let writer = json!({"type": "object", "properties": {"p7": {"type": "string"}}});
+            (writer, patterns(n))
+        }),
+        ("ref_fan_out", 3, |n| (fan_out(n, "string"), fan_out(n, "number"))),
+    ]
+}
+
 /// The hostile shapes of issue 18.
 ///
 /// An `enum` of `n` strings, in order or reversed.
