@@ -40,6 +40,10 @@ use crate::{
     root::Root,
 };
 
+const STRICT_SCHEMA_HELP: &str = "Refuse a schema file whose `$schema` names no draft Accord \
+    knows (4, 6, 7, 2019-09, 2020-12). Without it such a file is read as draft-07 and a warning \
+    names it on stderr. Offline only: a registry applies its own setting.";
+
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success; the change is compatible (can-i-deploy: the reader reads every live version)
@@ -234,6 +238,10 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
+
+        /// Refuse a `$schema` Accord does not know (offline).
+        #[arg(long, long_help = STRICT_SCHEMA_HELP)]
+        strict_schema: bool,
     },
 
     /// Show every difference between two schemas, breaking ones marked.
@@ -257,6 +265,10 @@ enum Command {
 
         #[command(flatten)]
         judgement: Judgement,
+
+        /// Refuse a `$schema` Accord does not know (offline).
+        #[arg(long, long_help = STRICT_SCHEMA_HELP)]
+        strict_schema: bool,
     },
 
     /// Publish a new version of a contract.
@@ -852,6 +864,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             version,
             manifest,
             judgement,
+            strict_schema,
         } => {
             let run = match (file, contract) {
                 (Some(file), None) => {
@@ -861,22 +874,29 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                         &against,
                         judgement.mode.unwrap_or(Mode::Backward),
                         judgement.policy.unwrap_or_default(),
+                        strict_schema,
                     );
                     single(checked, &file, None)
                 }
                 (Some(file), Some(contract)) => {
                     refuse_judgement(&judgement, "check --contract")?;
+                    refuse_strict_schema(strict_schema)?;
                     target_run(&registry, contract, file, version, online::Action::Check)
                 }
                 (None, Some(_)) => anyhow::bail!("--contract needs the schema FILE to check"),
                 (None, None) => {
                     refuse_judgement(&judgement, "check with accord.toml")?;
+                    refuse_strict_schema(strict_schema)?;
                     manifest_run(&registry, &manifest, online::Action::Check)
                 }
             };
             report(&run, format, Kind::Check)
         }
-        Command::Diff { args, judgement } => {
+        Command::Diff {
+            args,
+            judgement,
+            strict_schema,
+        } => {
             let run = match args.as_slice() {
                 [old, new] => {
                     let diffed = offline::diff(
@@ -884,10 +904,12 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                         new.as_ref(),
                         judgement.mode.unwrap_or(Mode::Backward),
                         judgement.policy.unwrap_or_default(),
+                        strict_schema,
                     );
                     single(diffed, new.as_ref(), None)
                 }
                 [name, from, to] => {
+                    refuse_strict_schema(strict_schema)?;
                     let diffed = online::block_on(online::diff(
                         &registry,
                         name,
@@ -1066,6 +1088,14 @@ fn reading_run(
         single: true,
         file: None,
     })
+}
+
+/// `--strict-schema` reads local files; a registry reads schemas its own way.
+fn refuse_strict_schema(strict_schema: bool) -> anyhow::Result<()> {
+    if strict_schema {
+        anyhow::bail!("--strict-schema applies to offline checks of schema files");
+    }
+    Ok(())
 }
 
 /// The registry judges with the contract's own settings; a flag that would

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use accord_compat::{Mode, Policy, Schema};
+use accord_compat::{Limits, Mode, ParseOptions, Policy, Schema};
 use anyhow::{Context, Result, bail};
 
 use crate::{
@@ -12,13 +12,29 @@ use crate::{
 };
 
 /// Reads and parses a schema file; errors name the file and the problem.
-pub fn load(path: &Path) -> Result<Schema> {
-    parse(path, &read(path)?)
+pub fn load(path: &Path, strict_schema: bool) -> Result<Schema> {
+    parse_with(path, &read(path)?, strict_schema)
 }
 
 /// Parses the text of the schema file `path`.
 pub fn parse(path: &Path, text: &str) -> Result<Schema> {
-    Schema::parse(text).with_context(|| format!("{}: not a usable schema", path.display()))
+    parse_with(path, text, false)
+}
+
+/// Parses the text of the schema file `path`; `strict_schema` refuses a
+/// `$schema` Accord does not know instead of reading it as draft-07. What
+/// the engine warns about is printed on stderr, naming the file.
+pub fn parse_with(path: &Path, text: &str, strict_schema: bool) -> Result<Schema> {
+    let options = ParseOptions {
+        limits: Limits::default(),
+        strict_schema,
+    };
+    let schema = Schema::parse_with_options(text, &options)
+        .with_context(|| format!("{}: not a usable schema", path.display()))?;
+    for warning in schema.warnings() {
+        eprintln!("warning: {}: {warning}", path.display());
+    }
+    Ok(schema)
 }
 
 /// Reads a schema file as text.
@@ -35,7 +51,13 @@ pub fn read(path: &Path) -> Result<String> {
 
 /// `accord check NEW --against OLD [--against OLDER …]`: `against` lists the
 /// earlier schemas latest first, as a person types them.
-pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Result<CheckReport> {
+pub fn check(
+    new: &Path,
+    against: &[&Path],
+    mode: Mode,
+    policy: Policy,
+    strict_schema: bool,
+) -> Result<CheckReport> {
     if against.is_empty() {
         bail!(
             "nothing to check {} against: give --against OLD.json",
@@ -43,17 +65,23 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
         );
     }
     let new_text = read(new)?;
-    let new_schema = parse(new, &new_text)?;
+    let new_schema = parse_with(new, &new_text, strict_schema)?;
     let lines = Lines::of(&new_text);
     // The engine wants the oldest first; the command line has the latest first.
     let mut earlier = Vec::with_capacity(against.len());
     let mut names = Vec::with_capacity(against.len());
     for path in against.iter().rev() {
-        earlier.push(load(path)?);
+        earlier.push(load(path, strict_schema)?);
         names.push(path.display().to_string());
     }
     let refs: Vec<&Schema> = earlier.iter().collect();
     let report = accord_compat::check(&new_schema, &refs, mode, policy);
+    if report.witnesses_timed_out > 0 {
+        eprintln!(
+            "note: {} breaking finding(s) have no witness: the time for witness search was spent",
+            report.witnesses_timed_out
+        );
+    }
     // With a single earlier schema, naming it on every finding is noise.
     let named: &[String] = if names.len() > 1 { &names } else { &[] };
     let shown = Root::of_cwd().show(new);
@@ -78,8 +106,8 @@ pub fn check(new: &Path, against: &[&Path], mode: Mode, policy: Policy) -> Resul
 }
 
 /// `accord diff OLD NEW`: every difference, judged under `mode`.
-pub fn diff(old: &Path, new: &Path, mode: Mode, policy: Policy) -> Result<CheckReport> {
-    let mut report = check(new, &[old], mode, policy)?;
+pub fn diff(old: &Path, new: &Path, mode: Mode, policy: Policy, strict_schema: bool) -> Result<CheckReport> {
+    let mut report = check(new, &[old], mode, policy, strict_schema)?;
     report.contract = format!("{} → {}", old.display(), new.display());
     Ok(report)
 }

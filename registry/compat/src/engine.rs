@@ -9,15 +9,21 @@
 //! hostile inputs with a conservative finding.
 
 use crate::Policy;
+use crate::budget::{Meter, Stop};
 use crate::model::{Additional, Annotations, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
+use crate::patterns::{Matches, PatternSet};
 use crate::rules::{self, RuleInfo, Sink};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeSet;
 
-/// Pair comparisons one diff may make before it gives up. Combined schemas
-/// compare every subschema with every other, so nested `oneOf`s multiply.
+/// Steps one comparison may make before it gives up: pairs of subschemas
+/// compared, and findings made or copied. Combined schemas compare every
+/// subschema with every other, so nested `oneOf`s multiply.
 pub(crate) const WORK_BUDGET: usize = 500_000;
 /// Nested node comparisons on the stack at most (each costs a few frames).
 pub(crate) const MAX_DEPTH: usize = 200;
+/// Findings one comparison may report.
+pub(crate) const MAX_FINDINGS: usize = 100_000;
 
 /// A finding before it is given a direction and verdict. Paths are JSON
 /// pointers without the leading `#` (`""` is the root).
@@ -33,7 +39,33 @@ pub(crate) struct Raw {
 /// recorded under, so that a second reference to the same pair reuses them.
 type Memo = HashMap<(Id, Id, bool), (usize, usize, Vec<Raw>)>;
 
-pub(crate) struct Engine<'a> {
+/// The bounds of one comparison.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bounds {
+    pub max_steps: usize,
+    pub max_findings: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds {
+            max_steps: WORK_BUDGET,
+            max_findings: MAX_FINDINGS,
+        }
+    }
+}
+
+/// What a comparison found, and why it stopped early if it did (then the
+/// findings are incomplete).
+#[derive(Debug)]
+pub(crate) struct Outcome {
+    pub found: Vec<Raw>,
+    pub stop: Option<Stop>,
+    /// Steps made.
+    pub steps: usize,
+}
+
+pub(crate) struct Engine<'a, 'm, 'b> {
     old: &'a Arena,
     new: &'a Arena,
     policy: Policy,
@@ -44,14 +76,18 @@ pub(crate) struct Engine<'a> {
     out: Vec<Raw>,
     in_progress: HashSet<(Id, Id, bool)>,
     memo: Memo,
-    regexes: HashMap<String, Option<regex::Regex>>,
+    /// `patternProperties` prepared for matching, by the address of their
+    /// object node (both arenas outlive the comparison).
+    pattern_sets: HashMap<usize, PatternSet>,
     work: usize,
     depth: usize,
-    /// The budget or depth bound was hit; the result is incomplete.
-    pub exhausted: bool,
+    bounds: Bounds,
+    meter: &'m mut Meter<'b>,
+    /// Why the comparison stopped early; its result is then incomplete.
+    stop: Option<Stop>,
 }
 
-impl Sink for Engine<'_> {
+impl Sink for Engine<'_, '_, '_> {
     fn emit(&mut self, rule: &'static RuleInfo, keyword: Option<&str>, message: String) {
         let (mut old_path, mut new_path) = (self.old_path.clone(), self.new_path.clone());
         if let Some(k) = keyword {
@@ -60,6 +96,7 @@ impl Sink for Engine<'_> {
             new_path.push('/');
             new_path.push_str(k);
         }
+        self.tick(cost(&old_path, &new_path));
         self.out.push(Raw {
             rule,
             old_path,
@@ -67,6 +104,13 @@ impl Sink for Engine<'_> {
             message,
         });
     }
+}
+
+/// The steps a finding costs: one, and one more per 32 bytes of its paths,
+/// so that a schema whose references multiply the places a finding is
+/// reported at (each with a longer path) stops at the step bound early.
+fn cost(old_path: &str, new_path: &str) -> usize {
+    1 + (old_path.len() + new_path.len()) / 32
 }
 
 /// The first word of a message about a node: what kind of value it accepts.
@@ -90,8 +134,15 @@ pub(crate) fn kind_name(kind: &Kind) -> String {
     }
 }
 
-impl<'a> Engine<'a> {
-    pub(crate) fn run(old: &'a Arena, new: &'a Arena, policy: Policy) -> (Vec<Raw>, bool) {
+impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
+    /// Compares `old` with `new` within `bounds` and the budget of `meter`.
+    pub(crate) fn run(
+        old: &'a Arena,
+        new: &'a Arena,
+        policy: Policy,
+        bounds: Bounds,
+        meter: &'m mut Meter<'b>,
+    ) -> Outcome {
         let mut e = Engine {
             old,
             new,
@@ -102,25 +153,37 @@ impl<'a> Engine<'a> {
             out: Vec::new(),
             in_progress: HashSet::new(),
             memo: HashMap::new(),
-            regexes: HashMap::new(),
+            pattern_sets: HashMap::new(),
             work: 0,
             depth: 0,
-            exhausted: false,
+            bounds,
+            meter,
+            stop: None,
         };
         e.compare(old.root, new.root);
-        if e.exhausted {
-            e.out.push(Raw {
-                rule: &rules::limits::COMPARISON_LIMIT_EXCEEDED,
-                old_path: String::new(),
-                new_path: String::new(),
-                message: format!(
-                    "the comparison stopped after {} steps or {MAX_DEPTH} nested levels; \
-                     treated as breaking",
-                    e.work
-                ),
-            });
+        if e.stop.is_none() && e.out.len() > bounds.max_findings {
+            e.stop = Some(Stop::Findings);
         }
-        (e.out, e.exhausted)
+        Outcome {
+            found: e.out,
+            stop: e.stop,
+            steps: e.work,
+        }
+    }
+
+    /// Counts `steps` of work; `false` (and the reason kept) once the
+    /// comparison must stop.
+    fn tick(&mut self, steps: usize) -> bool {
+        if self.stop.is_some() {
+            return false;
+        }
+        self.work += steps;
+        if self.work > self.bounds.max_steps {
+            self.stop = Some(Stop::Steps);
+        } else if let Some(why) = self.meter.poll() {
+            self.stop = Some(why);
+        }
+        self.stop.is_none()
     }
 
     fn compatible(&self, found: &[Raw]) -> bool {
@@ -179,12 +242,11 @@ impl<'a> Engine<'a> {
     }
 
     pub(crate) fn compare(&mut self, old: Id, new: Id) {
-        if self.exhausted {
+        if !self.tick(1) {
             return;
         }
-        self.work += 1;
-        if self.work > WORK_BUDGET || self.depth >= MAX_DEPTH {
-            self.exhausted = true;
+        if self.depth >= MAX_DEPTH {
+            self.stop = Some(Stop::Depth);
             return;
         }
         let (o, o_ref) = self.old.resolve(old);
@@ -213,6 +275,18 @@ impl<'a> Engine<'a> {
             self.in_progress.remove(&key);
             return;
         }
+        let reuse = self.memo.get(&key).map(|(_, _, found)| {
+            let here = self.old_path.len() + self.new_path.len();
+            found
+                .iter()
+                .map(|r| cost(&r.old_path, &r.new_path) + here / 32)
+                .sum()
+        });
+        if let Some(n) = reuse
+            && !self.tick(n)
+        {
+            return;
+        }
         if let Some((old_len, new_len, found)) = self.memo.get(&key) {
             let rebased: Vec<Raw> = found
                 .iter()
@@ -236,7 +310,7 @@ impl<'a> Engine<'a> {
         let found = self.sub(|e| e.compare_resolved(o, n, None));
         self.depth -= 1;
         self.in_progress.remove(&key);
-        if !self.exhausted {
+        if self.stop.is_none() {
             self.memo.insert(key, (lens.0, lens.1, found.clone()));
         }
         self.out.extend(found);
@@ -268,6 +342,9 @@ impl<'a> Engine<'a> {
                                 crit.keyword()
                             );
                             self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
+                            if *crit == Criterion::One {
+                                self.one_of_overlap(subs);
+                            }
                             return;
                         }
                     }
@@ -356,6 +433,189 @@ impl<'a> Engine<'a> {
         if o_synthetic && n_synthetic && oc == nc && self.pair_parts(os, ns) {
             return;
         }
+        let before = self.out.len();
+        self.pair_subschemas((oc, os, o_synthetic), (nc, ns, n_synthetic));
+        // A wider `oneOf` may reject a document that now matches two of
+        // its alternatives.
+        // (An alternative may widen without a finding: to `{}`, say. One
+        // with references has no text; its findings tell.)
+        let old_texts: HashSet<&str> = os
+            .iter()
+            .filter_map(|&a| self.old.node(a).text.as_deref())
+            .collect();
+        let widened = oc != nc
+            || ns.len() > os.len()
+            || ns.iter().any(|&b| {
+                self.new
+                    .node(b)
+                    .text
+                    .as_deref()
+                    .is_some_and(|t| !old_texts.contains(t))
+            })
+            || self.out[before..]
+                .iter()
+                .any(|r| r.rule.kind == rules::ChangeKind::Validation);
+        if nc == Criterion::One && widened {
+            self.one_of_overlap(ns);
+        }
+    }
+
+    /// Emits `ONE_OF_OVERLAP` unless the alternatives of a `oneOf` of the
+    /// new version are known to exclude each other.
+    fn one_of_overlap(&mut self, alternatives: &[Id]) {
+        const COMPARED: usize = 64;
+        if alternatives.len() < 2 {
+            return;
+        }
+        if self.discriminated(alternatives) {
+            return;
+        }
+        let mut disjoint = alternatives.len() <= COMPARED;
+        'pairs: for (i, &a) in alternatives.iter().enumerate().take(COMPARED) {
+            for &b in &alternatives[i + 1..] {
+                if !disjoint || !self.tick(1) {
+                    break 'pairs;
+                }
+                disjoint = self.exclusive(a, b, 0);
+            }
+        }
+        if !disjoint {
+            self.emit(
+                &rules::combined::ONE_OF_OVERLAP,
+                None,
+                "'oneOf' now accepts more while its alternatives may overlap".into(),
+            );
+        }
+    }
+
+    /// Whether the alternatives exclude each other in one of the two ways
+    /// large unions are written, checked in time linear in their number:
+    /// each accepts other JSON types, or each is an object that requires
+    /// one same property with values no other alternative lists there.
+    fn discriminated(&self, alternatives: &[Id]) -> bool {
+        let mut seen = 0u8;
+        if alternatives.iter().all(|&a| {
+            let t = self.types(a, 0);
+            let fresh = t & seen == 0;
+            seen |= t;
+            fresh
+        }) {
+            return true;
+        }
+        let objects: Vec<&'a ObjectNode> = alternatives
+            .iter()
+            .filter_map(|&a| {
+                self.parts_of(a).into_iter().find_map(|k| match k {
+                    Kind::Object(o) if o.required_type => Some(o.as_ref()),
+                    _ => None,
+                })
+            })
+            .collect();
+        if objects.len() != alternatives.len() {
+            return false;
+        }
+        objects[0].required.iter().any(|name| {
+            let mut values: HashSet<String> = HashSet::new();
+            objects.iter().all(|o| {
+                if !o.required.contains(name) {
+                    return false;
+                }
+                let Some(&(_, id)) = o.properties.iter().find(|(k, _)| k == name) else {
+                    return false;
+                };
+                let listed: Vec<&serde_json::Value> = match self.kind_new(id) {
+                    Kind::Const(v) => vec![v],
+                    Kind::Enum(vs) => vs.iter().collect(),
+                    _ => return false,
+                };
+                listed.into_iter().all(|v| values.insert(rules::enums::key(v)))
+            })
+        })
+    }
+
+    /// The JSON types (a bit set) the new version's schema `id` may accept.
+    fn types(&self, id: Id, depth: usize) -> u8 {
+        const ALL: u8 = 0x7f;
+        let (r, _) = self.new.resolve(id);
+        let all = |required: bool, one: u8| if required { one } else { ALL };
+        match &self.new.node(r).kind {
+            Kind::False => 0,
+            Kind::String(s) => all(s.required_type, JSON_STRING),
+            Kind::Number(n) if n.integer => all(n.required_type, JSON_INTEGER),
+            Kind::Number(n) => all(n.required_type, JSON_INTEGER | JSON_NUMBER),
+            Kind::Boolean => JSON_BOOLEAN,
+            Kind::Null => JSON_NULL,
+            Kind::Object(o) => all(o.required_type, JSON_OBJECT),
+            Kind::Array(a) => all(a.required_type, JSON_ARRAY),
+            Kind::Enum(values) => values.iter().fold(0, |m, v| m | json_type(v)),
+            Kind::Const(v) => json_type(v),
+            Kind::Combined(c, parts, _) if depth < 4 => {
+                let masks = parts.iter().map(|p| self.types(*p, depth + 1));
+                match c {
+                    Criterion::All => masks.fold(ALL, |m, t| m & t),
+                    Criterion::Any | Criterion::One => masks.fold(0, |m, t| m | t),
+                }
+            }
+            _ => ALL,
+        }
+    }
+
+    /// The new version's schema `id` read as its parts: itself, or those
+    /// of an `allOf` it is made of.
+    fn parts_of(&self, id: Id) -> Vec<&'a Kind> {
+        let (r, _) = self.new.resolve(id);
+        match &self.new.node(r).kind {
+            Kind::Combined(Criterion::All, parts, _) => parts.iter().map(|p| self.kind_new(*p)).collect(),
+            k => vec![k],
+        }
+    }
+
+    /// Whether no document matches both `a` and `b` (new version), as far
+    /// as their types, listed values and a required property whose values
+    /// exclude each other tell.
+    fn exclusive(&self, a: Id, b: Id, depth: usize) -> bool {
+        if self.types(a, 0) & self.types(b, 0) == 0 {
+            return true;
+        }
+        if depth > 3 {
+            return false;
+        }
+        let (pa, pb) = (self.parts_of(a), self.parts_of(b));
+        let listed = |parts: &[&'a Kind]| {
+            parts.iter().find_map(|k| match k {
+                Kind::Enum(values) => Some(values.iter().collect::<Vec<_>>()),
+                Kind::Const(v) => Some(vec![v]),
+                _ => None,
+            })
+        };
+        if let (Some(x), Some(y)) = (listed(&pa), listed(&pb)) {
+            let keys: HashSet<String> = x.iter().map(|v| rules::enums::key(v)).collect();
+            if y.iter().all(|v| !keys.contains(&rules::enums::key(v))) {
+                return true;
+            }
+        }
+        let object = |parts: &[&'a Kind]| {
+            parts.iter().find_map(|k| match k {
+                Kind::Object(o) => Some(o.as_ref()),
+                _ => None,
+            })
+        };
+        let (Some(oa), Some(ob)) = (object(&pa), object(&pb)) else {
+            return false;
+        };
+        let (ma, mb) = (oa.property_map(), ob.property_map());
+        oa.required.intersection(&ob.required).any(|name| {
+            match (ma.get(name.as_str()), mb.get(name.as_str())) {
+                (Some(x), Some(y)) => self.exclusive(*x, *y, depth + 1),
+                _ => false,
+            }
+        })
+    }
+
+    /// Pairs the subschemas of two combined schemas by a maximum matching
+    /// of the compatible pairs, and reports what is left unmatched.
+    fn pair_subschemas(&mut self, old: (Criterion, &[Id], bool), new: (Criterion, &[Id], bool)) {
+        let ((oc, os, o_synthetic), (nc, ns, n_synthetic)) = (old, new);
 
         // Every old subschema against every new one; an edge where the pair
         // is compatible. The best pairing is a maximum matching of the edges.
@@ -576,14 +836,17 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn regex_matches(&mut self, pattern: &str, name: &str) -> bool {
-        let re = self
-            .regexes
-            .entry(pattern.to_string())
-            .or_insert_with(|| regex::Regex::new(pattern).ok());
-        // A pattern the regex engine cannot read matches nothing: the
-        // property then falls to `additionalProperties`, the stricter reading.
-        re.as_ref().is_some_and(|r| r.is_match(name))
+    /// The patterns of `o` that match `name` (and those that may: the
+    /// ones the regex engine cannot decide).
+    fn pattern_matches(&mut self, o: &ObjectNode, name: &str) -> Matches {
+        if o.pattern_properties.is_empty() {
+            return Matches::default();
+        }
+        let key = o as *const ObjectNode as usize;
+        self.pattern_sets
+            .entry(key)
+            .or_insert_with(|| PatternSet::new(o.pattern_properties.iter().map(|(k, _)| k.as_str())))
+            .matches(name)
     }
 
     fn object_is_open(&self, o: &ObjectNode, old_side: bool) -> bool {
@@ -602,28 +865,92 @@ impl<'a> Engine<'a> {
             })
     }
 
-    /// The schema that governs a property not listed in `o`, if `o` is
-    /// partially open to it.
-    fn object_partial(&mut self, o: &ObjectNode, name: &str, old_side: bool) -> Option<Id> {
-        for (p, s) in &o.pattern_properties {
-            if self.regex_matches(p, name) {
-                return Some(*s);
+    /// What constrains the value of a property `o` does not list: the
+    /// `patternProperties` entries that match its name (all of them apply),
+    /// those that may match, and what applies when none does.
+    fn governing(&mut self, o: &ObjectNode, name: &str, old_side: bool) -> Governing {
+        let m = self.pattern_matches(o, name);
+        let schema = |i: usize| o.pattern_properties[i].1;
+        let rest = if let Some(s) = o.additional.schema {
+            Rest::Schema(s)
+        } else if !o.additional.permits {
+            Rest::Forbidden
+        } else {
+            match o.unevaluated {
+                Some(u) => match if old_side {
+                    self.kind_old(u)
+                } else {
+                    self.kind_new(u)
+                } {
+                    Kind::False => Rest::Forbidden,
+                    Kind::Empty => Rest::Free,
+                    _ => Rest::Schema(u),
+                },
+                None => Rest::Free,
+            }
+        };
+        Governing {
+            known: m.known.into_iter().map(schema).collect(),
+            maybe: m.unknown.into_iter().map(schema).collect(),
+            rest,
+        }
+    }
+
+    /// A property removed from `b` (not open): whether its old schema `x` is
+    /// still accepted under the name, the findings met on the way, and
+    /// whether the name is simply forbidden now.
+    fn removed_property_covered(&mut self, x: Id, g: &Governing) -> Option<bool> {
+        let mut needed: Vec<Id> = g.known.iter().chain(&g.maybe).copied().collect();
+        if g.known.is_empty() {
+            match g.rest {
+                Rest::Schema(s) => needed.push(s),
+                Rest::Forbidden if needed.is_empty() => return None,
+                // The name may fall through to a closed object.
+                Rest::Forbidden => return Some(false),
+                Rest::Free => {}
             }
         }
-        if let Some(s) = o.additional.schema {
-            return Some(s);
+        let mut ok = true;
+        for s in needed {
+            let found = self.sub(|e| e.compare(x, s));
+            ok &= self.compatible(&found);
+            self.out.extend(found);
         }
-        let u = o.unevaluated?;
-        let k = if old_side {
-            self.kind_old(u)
-        } else {
-            self.kind_new(u)
-        };
-        if o.additional.permits && !matches!(k, Kind::False | Kind::Empty) {
-            Some(u)
-        } else {
-            None
+        Some(ok)
+    }
+
+    /// A property added to `a` (not open): whether what the old object
+    /// accepted under the name is accepted by its new schema `y`; `None`
+    /// when the old object forbade the name.
+    fn added_property_covered(&mut self, y: Id, g: &Governing) -> Option<bool> {
+        // All matching patterns applied together: one of them within `y` is enough.
+        if !g.known.is_empty() {
+            let mut first = None;
+            for &s in &g.known {
+                let found = self.sub(|e| e.compare(s, y));
+                if self.compatible(&found) {
+                    self.out.extend(found);
+                    return Some(true);
+                }
+                first.get_or_insert(found);
+            }
+            self.out.extend(first.unwrap_or_default());
+            return Some(false);
         }
+        let mut needed: Vec<Id> = g.maybe.clone();
+        match g.rest {
+            Rest::Schema(s) => needed.push(s),
+            Rest::Forbidden if needed.is_empty() => return None,
+            Rest::Forbidden => {}
+            Rest::Free => return Some(matches!(self.kind_new(y), Kind::Empty)),
+        }
+        let mut ok = true;
+        for s in needed {
+            let found = self.sub(|e| e.compare(s, y));
+            ok &= self.compatible(&found);
+            self.out.extend(found);
+        }
+        Some(ok)
     }
 
     fn has_default(&self, id: Id) -> bool {
@@ -634,8 +961,8 @@ impl<'a> Engine<'a> {
     fn object(&mut self, a: &ObjectNode, b: &ObjectNode) {
         use rules::properties as p;
         let (a_props, b_props) = (a.property_map(), b.property_map());
-        // required: only for properties both versions list.
         self.within("required", |e| {
+            // Properties both versions list, as Confluent compares them.
             for (name, _) in &a.properties {
                 let Some(&nid) = b_props.get(name.as_str()) else {
                     continue;
@@ -643,6 +970,19 @@ impl<'a> Engine<'a> {
                 let (was, is) = (a.required.contains(name), b.required.contains(name));
                 let default = e.has_default(nid);
                 rules::object::required(e, &escape(name), was, is, default);
+            }
+            // A name the new version does not list: objects without it are
+            // rejected now. (One it lists and the old one does not is a
+            // property added, which the property-added rules judge.)
+            for name in b.required.difference(&a.required) {
+                if !b_props.contains_key(name.as_str()) {
+                    rules::object::required_name(e, &escape(name), true);
+                }
+            }
+            for name in a.required.difference(&b.required) {
+                if !a_props.contains_key(name.as_str()) && !b_props.contains_key(name.as_str()) {
+                    rules::object::required_name(e, &escape(name), false);
+                }
             }
         });
 
@@ -659,12 +999,15 @@ impl<'a> Engine<'a> {
                 ) {
                     (Some(x), Some(y)) => e.compare(x, y),
                     (Some(x), None) => {
-                        let removed = if e.object_is_open(b, false) {
+                        let governing = if e.object_is_open(b, false) {
+                            None
+                        } else {
+                            Some(e.governing(b, name, false))
+                        };
+                        let covered = governing.map(|g| e.removed_property_covered(x, &g));
+                        let removed = if covered.is_none() {
                             &p::PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL
-                        } else if let Some(s) = e.object_partial(b, name, false) {
-                            let found = e.sub(|e| e.compare(x, s));
-                            let ok = e.compatible(&found);
-                            e.out.extend(found);
+                        } else if let Some(Some(ok)) = covered {
                             if ok {
                                 &p::PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
                             } else {
@@ -685,10 +1028,8 @@ impl<'a> Engine<'a> {
                             let rule = p::added_to_open(required, default, empty);
                             e.emit(rule, None, format!("property '{name}' added"));
                         } else {
-                            if let Some(s) = e.object_partial(a, name, true) {
-                                let found = e.sub(|e| e.compare(s, y));
-                                let ok = e.compatible(&found);
-                                e.out.extend(found);
+                            let governing = e.governing(a, name, true);
+                            if let Some(ok) = e.added_property_covered(y, &governing) {
                                 let rule = if ok {
                                     &p::PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL
                                 } else {
@@ -759,35 +1100,83 @@ impl<'a> Engine<'a> {
 
     fn pattern_properties(&mut self, a: &ObjectNode, b: &ObjectNode, b_props: &HashMap<&str, Id>) {
         use rules::properties as p;
-        let find = |o: &ObjectNode, pat: &str| {
-            o.pattern_properties
+        if a.pattern_properties.is_empty() && b.pattern_properties.is_empty() {
+            return;
+        }
+        let a_pats: HashMap<&str, Id> = a
+            .pattern_properties
+            .iter()
+            .map(|(k, s)| (k.as_str(), *s))
+            .collect();
+        let b_pats: HashMap<&str, Id> = b
+            .pattern_properties
+            .iter()
+            .map(|(k, s)| (k.as_str(), *s))
+            .collect();
+        let mut pats: Vec<&str> = a.pattern_properties.iter().map(|(k, _)| k.as_str()).collect();
+        pats.extend(
+            b.pattern_properties
                 .iter()
-                .find(|(k, _)| k == pat)
-                .map(|(_, s)| *s)
-        };
-        let mut pats: Vec<&String> = a.pattern_properties.iter().map(|(k, _)| k).collect();
-        for (k, _) in &b.pattern_properties {
-            if !pats.contains(&k) {
-                pats.push(k);
+                .map(|(k, _)| k.as_str())
+                .filter(|k| !a_pats.contains_key(k)),
+        );
+        // A pattern added to a closed object constrains the names both
+        // versions list that it matches: found by matching each such name
+        // once against all the new patterns, not each pattern against each name.
+        let old_closed = !a.additional.permits && a.unevaluated.is_none();
+        let mut listed_hits: HashMap<usize, Vec<(Id, Id)>> = HashMap::new();
+        if old_closed
+            && b.pattern_properties
+                .iter()
+                .any(|(k, _)| !a_pats.contains_key(k.as_str()))
+        {
+            for (name, x) in &a.properties {
+                if !self.tick(1) {
+                    return;
+                }
+                if !b_props.contains_key(name.as_str()) {
+                    continue;
+                }
+                let m = self.pattern_matches(b, name);
+                for i in m.known.into_iter().chain(m.unknown) {
+                    listed_hits
+                        .entry(i)
+                        .or_default()
+                        .push((*x, b.pattern_properties[i].1));
+                }
             }
         }
+        // Names the old object allowed through its own patterns may match
+        // a new pattern too: its schema must then accept theirs. Which names
+        // two patterns share is not decided, so every old pattern counts
+        // (up to a bound past which the change is taken as breaking).
+        const OLD_PATTERNS_COMPARED: usize = 32;
+        let b_index: HashMap<&str, usize> = b
+            .pattern_properties
+            .iter()
+            .enumerate()
+            .map(|(i, (k, _))| (k.as_str(), i))
+            .collect();
         self.within("patternProperties", |e| {
             for pat in pats {
+                if !e.tick(1) {
+                    return;
+                }
                 let saved = e.enter(&escape(pat));
-                match (find(a, pat), find(b, pat)) {
+                match (a_pats.get(pat).copied(), b_pats.get(pat).copied()) {
                     (Some(x), Some(y)) => e.compare(x, y),
                     (None, Some(y)) => {
                         // Names the old schema closed off are only newly allowed;
                         // names both versions list now also meet the pattern's schema.
-                        let mut ok = !a.additional.permits;
-                        for (name, x) in &a.properties {
+                        let mut ok = old_closed && a.pattern_properties.len() <= OLD_PATTERNS_COMPARED;
+                        let hits = b_index.get(pat).and_then(|i| listed_hits.get(i));
+                        let old_patterns = a.pattern_properties.iter().map(|(_, s)| (*s, y));
+                        for (x, y) in hits.into_iter().flatten().copied().chain(old_patterns) {
                             if !ok {
                                 break;
                             }
-                            if b_props.contains_key(name.as_str()) && e.regex_matches(pat, name) {
-                                let found = e.sub(|e| e.compare(*x, y));
-                                ok = e.compatible(&found);
-                            }
+                            let found = e.sub(|e| e.compare(x, y));
+                            ok = e.compatible(&found);
                         }
                         let rule = if ok {
                             &p::PATTERN_PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL
@@ -968,6 +1357,46 @@ impl<'a> Engine<'a> {
             (None, None) => {}
         });
     }
+}
+
+const JSON_NULL: u8 = 1;
+const JSON_BOOLEAN: u8 = 2;
+const JSON_STRING: u8 = 4;
+const JSON_INTEGER: u8 = 8;
+/// Numbers that are not integers.
+const JSON_NUMBER: u8 = 16;
+const JSON_OBJECT: u8 = 32;
+const JSON_ARRAY: u8 = 64;
+
+/// The JSON type of a value, as a bit of the sets `Engine::types` builds.
+fn json_type(v: &serde_json::Value) -> u8 {
+    use serde_json::Value;
+    match v {
+        Value::Null => JSON_NULL,
+        Value::Bool(_) => JSON_BOOLEAN,
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0) => JSON_INTEGER,
+        Value::Number(_) => JSON_NUMBER,
+        Value::String(_) => JSON_STRING,
+        Value::Array(_) => JSON_ARRAY,
+        Value::Object(_) => JSON_OBJECT,
+    }
+}
+
+/// What constrains a property name an object does not list.
+struct Governing {
+    /// Schemas of the `patternProperties` entries that match the name.
+    known: Vec<Id>,
+    /// Schemas of entries whose pattern cannot be decided: they may match.
+    maybe: Vec<Id>,
+    /// What applies when no entry matches.
+    rest: Rest,
+}
+
+/// `additionalProperties` (or `unevaluatedProperties`) for a name no entry matches.
+enum Rest {
+    Forbidden,
+    Free,
+    Schema(Id),
 }
 
 /// Maximum bipartite matching (greedy, then augmenting paths): for each left

@@ -3,14 +3,22 @@
 //!
 //! Public surface (kept stable for the registry, client and CLI):
 //! - [`Schema`]: a parsed, checked schema document ([`Schema::parse`],
-//!   [`Schema::parse_with`] and its [`Limits`]).
+//!   [`Schema::parse_with`] and its [`Limits`], [`Schema::parse_with_options`]
+//!   and its [`ParseOptions`]); [`Schema::warnings`] and [`Warning`]: an
+//!   unknown `$schema` read in the default draft, patterns compared as text.
 //! - [`Draft`]: the JSON Schema drafts read; [`Limits::default_draft`] is
 //!   the one for documents without `$schema`.
 //! - [`Mode`], [`Policy`], [`Bump`], [`Direction`]: the vocabulary of DESIGN.md.
 //! - [`Finding`]: one difference, with rule id, paths and verdict.
 //! - [`diff`]: the raw differences old → new (the backward comparison).
 //! - [`check`]: a new schema against earlier versions under a mode.
+//! - [`check_with`], [`diff_with`], [`Options`], [`Budget`]: the same within
+//!   a deadline, a cancellation flag and bounds on the work, ending in
+//!   [`Error::Budget`] when they are reached; witness search gets a time of
+//!   its own and the [`Report`] counts the findings it left without one.
 //! - [`rules()`], [`rule`], [`RuleInfo`]: every rule with its metadata.
+//! - [`equivalences()`], [`Equivalence`]: spellings (across drafts, with
+//!   keywords equal to their defaults) that the engine reads as one meaning.
 //! - [`fingerprint`]: SHA-256 of the canonical JSON.
 //! - [`soundness`], [`Soundness`]: documents the old schema accepts, checked
 //!   against the new one (the converse of a witness).
@@ -19,26 +27,78 @@
 //! - `parse`: limits, JSON, meta-schema validation, then `model`.
 //! - `model`: every draft's keyword forms read into one normalised arena,
 //!   `$ref`s resolved inside the document.
+//! - `budget`: deadlines and cancellation, polled cheaply in loops.
+//! - `patterns`: ECMA-262 patterns matched with the `regex` crate, many
+//!   names against many patterns at once.
 //! - `engine`: pairs old and new elements once and calls the rules.
 //! - `rules`: one file per rule family (metadata and leaf checks) and the
 //!   sorted registry.
 //! - `witness`: documents that show a break (verified with the `jsonschema`
 //!   crate) and the soundness probe.
 
+//!
+//! ## Calling the engine from a server
+//!
+//! A registry reads each schema with its own limits and its `$schema`
+//! policy, reports the warnings, and checks within the request's deadline
+//! and a cancellation flag it sets when the caller goes away or the server
+//! shuts down. The check polls the flag and the clock in every loop, so it
+//! stops within microseconds of either; witness search has a time of its
+//! own within the call.
+//!
+//! ```
+//! use accord_compat::{Budget, Error, Limits, Mode, Options, ParseOptions, Policy, Schema, check_with};
+//! use std::sync::{Arc, atomic::AtomicBool};
+//! use std::time::{Duration, Instant};
+//!
+//! let parse = ParseOptions { limits: Limits::default(), strict_schema: false };
+//! let old = Schema::parse_with_options(r#"{"type":"object","properties":{"a":{"type":"number"}}}"#, &parse)?;
+//! let new = Schema::parse_with_options(r#"{"type":"object","properties":{"a":{"type":"integer"}}}"#, &parse)?;
+//! for warning in new.warnings() {
+//!     // An unknown `$schema`, a pattern compared as text: worth telling the caller.
+//!     println!("{warning}");
+//! }
+//! let cancel = Arc::new(AtomicBool::new(false)); // set it when the caller is gone
+//! let options = Options {
+//!     budget: Budget::until(Instant::now() + Duration::from_secs(5)).with_cancel(cancel.clone()),
+//!     witness_time: Duration::from_millis(200),
+//!     ..Options::default()
+//! };
+//! match check_with(&new, &[&old], Mode::Backward, Policy::Strict, &options) {
+//!     Ok(report) => {
+//!         assert!(!report.compatible);
+//!         // Each breaking finding has a witness, or a `witness_note` saying
+//!         // why not; `witnesses_timed_out` counts those the time ran out for.
+//!         assert!(report.findings[0].witness.is_some());
+//!     }
+//!     // RESOURCE_EXHAUSTED, naming `what` (deadline, cancelled, comparison
+//!     // steps, comparison depth, findings) and `limit`.
+//!     Err(e @ Error::Budget { .. }) => panic!("{e}"),
+//!     Err(e) => panic!("{e}"),
+//! }
+//! # Ok::<(), Error>(())
+//! ```
+
 #![deny(missing_docs)]
 
+mod budget;
 mod engine;
 mod model;
 mod parse;
+mod patterns;
 pub mod rules;
 mod witness;
 
+pub use budget::Budget;
 pub use model::{Draft, UnknownDraft};
+pub use rules::equivalences::{Equivalence, equivalences};
 pub use rules::{ChangeKind, Origin, RuleInfo, rule, rules};
 pub use witness::Soundness;
 
+use budget::{Meter, Stop};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Compatibility modes, with the meanings Confluent Schema Registry gave them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -202,8 +262,14 @@ pub struct Finding {
     /// against; `None` from [`diff`].
     pub against: Option<usize>,
     /// A document that shows the break (accepted by the reader's old view,
-    /// rejected by the new one), when one could be built and verified.
+    /// rejected by the new one, and only at or under this finding's place),
+    /// when one could be built and verified.
     pub witness: Option<Value>,
+    /// For a breaking finding without a witness: why, in words (the time
+    /// for witness search was spent, no document could be built, no
+    /// document shows this break alone...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witness_note: Option<String>,
 }
 
 /// Errors of parsing or checking a schema.
@@ -247,6 +313,17 @@ pub enum Error {
         /// 1-based column where the limit is crossed.
         column: usize,
     },
+    /// The call ran out of its budget before it could decide ([`Options`],
+    /// [`Budget`]): its deadline passed, it was cancelled, or the
+    /// comparison needed more steps, depth or findings than allowed.
+    #[error("the check was stopped: {what} ({limit})")]
+    Budget {
+        /// Which bound: `deadline`, `cancelled`, `comparison steps`,
+        /// `comparison depth` or `findings`.
+        what: &'static str,
+        /// The bound, in words (`500000 steps`).
+        limit: String,
+    },
     /// A size limit of [`Limits`] was exceeded.
     #[error("{limit} is {value}, more than the limit of {max}")]
     LimitExceeded {
@@ -260,10 +337,28 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether the input was refused for its size rather than its content
-    /// (the registry answers `RESOURCE_EXHAUSTED` for these).
+    /// Whether the input was refused for its size, or the call for the work
+    /// it needed, rather than for its content (the registry answers
+    /// `RESOURCE_EXHAUSTED` for these).
     pub fn is_limit(&self) -> bool {
-        matches!(self, Error::TooDeep { .. } | Error::LimitExceeded { .. })
+        matches!(
+            self,
+            Error::TooDeep { .. } | Error::LimitExceeded { .. } | Error::Budget { .. }
+        )
+    }
+
+    fn what(&self) -> &'static str {
+        match self {
+            Error::Budget { what, .. } => what,
+            _ => "",
+        }
+    }
+
+    fn limit(&self) -> &str {
+        match self {
+            Error::Budget { limit, .. } => limit,
+            _ => "",
+        }
     }
 }
 
@@ -298,11 +393,56 @@ impl Default for Limits {
     }
 }
 
+/// How [`Schema::parse_with_options`] reads a document: its [`Limits`], and
+/// what to do with a `$schema` that names no draft Accord knows.
+///
+/// ```
+/// use accord_compat::{Error, Limits, ParseOptions, Schema};
+/// let text = r#"{"$schema": "https://example.com/my-dialect", "type": "string"}"#;
+/// // By default: read in the default draft, with a warning.
+/// let schema = Schema::parse(text).unwrap();
+/// assert_eq!(schema.warnings()[0].path, "#/$schema");
+/// // Strict: refused, as before.
+/// let strict = ParseOptions { strict_schema: true, ..ParseOptions::default() };
+/// assert!(matches!(Schema::parse_with_options(text, &strict), Err(Error::InvalidSchema { .. })));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Size, nesting and reference bounds, and the draft of documents
+    /// without `$schema`.
+    pub limits: Limits,
+    /// Refuse a `$schema` that names no draft Accord knows
+    /// ([`Error::InvalidSchema`] at `#/$schema`). Without it (the default),
+    /// such a document is read in [`Limits::default_draft`] and
+    /// [`Schema::warnings`] says so.
+    pub strict_schema: bool,
+}
+
+/// Something a reader should know about how a schema was read: an unknown
+/// `$schema` read in the default draft, a pattern Accord's regular
+/// expression engine cannot decide (look-around, back-references), compared
+/// as text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// JSON pointer of the place (`#/$schema`, `#/properties/a/pattern`).
+    pub path: String,
+    /// What happened, in one sentence.
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
 /// A parsed schema document, checked against its draft's meta-schema, with
 /// every `$ref` resolved inside it.
 #[derive(Debug, Clone)]
 pub struct Schema {
     value: Value,
+    /// What a reader should know about how it was read.
+    warnings: Vec<Warning>,
     arena: std::sync::Arc<model::Arena>,
     /// The draft the document is read in: its `$schema`'s, or the default
     /// it was parsed under.
@@ -310,6 +450,8 @@ pub struct Schema {
     /// The validator that checks witnesses, compiled on first use and then
     /// shared by every finding and every clone.
     compiled: std::sync::Arc<std::sync::OnceLock<witness::Compiled>>,
+    /// What witness slices of this schema must keep, found on first use.
+    pinned: std::sync::Arc<std::sync::OnceLock<witness::Pinned>>,
 }
 
 impl Schema {
@@ -327,13 +469,24 @@ impl Schema {
     /// assert!(matches!(err, Error::TooDeep { max: 64, .. }));
     /// ```
     pub fn parse_with(text: &str, limits: &Limits) -> Result<Self, Error> {
-        parse::precheck_text(text, limits)?;
+        Self::parse_with_options(
+            text,
+            &ParseOptions {
+                limits: *limits,
+                ..ParseOptions::default()
+            },
+        )
+    }
+
+    /// Parses JSON text into a schema under `options` (see [`ParseOptions`]).
+    pub fn parse_with_options(text: &str, options: &ParseOptions) -> Result<Self, Error> {
+        parse::precheck_text(text, &options.limits)?;
         let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         })?;
-        Self::from_value_with(value, limits)
+        Self::from_value_with_options(value, options)
     }
 
     /// Wraps a JSON value as a schema, with the default [`Limits`] (except
@@ -344,18 +497,41 @@ impl Schema {
 
     /// Wraps a JSON value as a schema under `limits`.
     pub fn from_value_with(value: Value, limits: &Limits) -> Result<Self, Error> {
-        let (arena, draft) = parse::build(&value, limits)?;
+        Self::from_value_with_options(
+            value,
+            &ParseOptions {
+                limits: *limits,
+                ..ParseOptions::default()
+            },
+        )
+    }
+
+    /// Wraps a JSON value as a schema under `options` (see [`ParseOptions`]).
+    pub fn from_value_with_options(value: Value, options: &ParseOptions) -> Result<Self, Error> {
+        let (arena, draft, warnings) = parse::build(&value, options)?;
         Ok(Self {
             value,
+            warnings,
             arena: std::sync::Arc::new(arena),
             draft,
             compiled: Default::default(),
+            pinned: Default::default(),
         })
     }
 
     fn compiled(&self) -> &witness::Compiled {
         self.compiled
             .get_or_init(|| witness::Compiled::new(&self.value, self.draft))
+    }
+
+    fn pinned(&self) -> &witness::Pinned {
+        self.pinned.get_or_init(|| {
+            if self.arena.linked {
+                witness::Pinned::of(&self.value)
+            } else {
+                witness::Pinned::default()
+            }
+        })
     }
 
     /// The draft the document is read in: the one its `$schema` names, or
@@ -368,30 +544,187 @@ impl Schema {
     pub fn value(&self) -> &Value {
         &self.value
     }
+
+    /// What a reader should know about how the document was read: a
+    /// `$schema` Accord does not know (read in the default draft), patterns
+    /// its regular expression engine cannot decide. Empty for most schemas.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+}
+
+/// What [`check_with`] and [`diff_with`] may spend, and on what.
+///
+/// ```
+/// use accord_compat::{Budget, Options};
+/// use std::time::{Duration, Instant};
+/// let options = Options {
+///     budget: Budget::until(Instant::now() + Duration::from_secs(2)),
+///     witness_time: Duration::from_millis(50),
+///     ..Options::default()
+/// };
+/// assert_eq!(options.max_steps, Options::default().max_steps);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The deadline and cancellation flag of the whole call. Past the
+    /// deadline, or once the flag is set, the comparison stops with
+    /// [`Error::Budget`]; witness search that is under way stops and the
+    /// report is returned with the findings found so far all present.
+    pub budget: Budget,
+    /// The time witness search may take in one call, for all its findings
+    /// together (default 200 ms); the cheapest findings are served first,
+    /// and [`Report::witnesses_timed_out`] counts those left without one.
+    /// `Duration::ZERO` searches no witness.
+    pub witness_time: Duration,
+    /// Steps one comparison may make (pairs of subschemas compared and
+    /// findings made; default 500,000) before [`Error::Budget`].
+    pub max_steps: usize,
+    /// Findings one comparison may report (default 100,000) before
+    /// [`Error::Budget`].
+    pub max_findings: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            budget: Budget::default(),
+            witness_time: Duration::from_millis(200),
+            max_steps: engine::WORK_BUDGET,
+            max_findings: engine::MAX_FINDINGS,
+        }
+    }
 }
 
 /// Runs the comparison `old` → `new`; paths are in the roles of the call.
-fn compare(old: &Schema, new: &Schema, policy: Policy) -> Vec<engine::Raw> {
-    engine::Engine::run(&old.arena, &new.arena, policy).0
+/// With `strict`, a comparison that stops early is an error; without it
+/// (the plain [`check`] and [`diff`]), the findings so far come with the
+/// conservative `COMPARISON_LIMIT_EXCEEDED` (unless the budget's flag or
+/// deadline stopped it, which only the `_with` calls set).
+fn compare(
+    old: &Schema,
+    new: &Schema,
+    policy: Policy,
+    options: &Options,
+    meter: &mut Meter<'_>,
+    strict: bool,
+) -> Result<Vec<engine::Raw>, Error> {
+    let bounds = engine::Bounds {
+        max_steps: options.max_steps,
+        max_findings: options.max_findings,
+    };
+    let outcome = engine::Engine::run(&old.arena, &new.arena, policy, bounds, meter);
+    let Some(stop) = outcome.stop else {
+        return Ok(outcome.found);
+    };
+    let budget_error = |stop: Stop| match stop {
+        Stop::Deadline => Error::Budget {
+            what: "deadline",
+            limit: "the call's deadline passed".into(),
+        },
+        Stop::Cancelled => Error::Budget {
+            what: "cancelled",
+            limit: "the caller cancelled the call".into(),
+        },
+        Stop::Steps => Error::Budget {
+            what: "comparison steps",
+            limit: format!("{} steps", options.max_steps),
+        },
+        Stop::Depth => Error::Budget {
+            what: "comparison depth",
+            limit: format!("{} nested levels", engine::MAX_DEPTH),
+        },
+        Stop::Findings => Error::Budget {
+            what: "findings",
+            limit: format!("{} findings", options.max_findings),
+        },
+    };
+    if strict || matches!(stop, Stop::Deadline | Stop::Cancelled) {
+        return Err(budget_error(stop));
+    }
+    let mut found = outcome.found;
+    found.truncate(options.max_findings);
+    found.push(engine::Raw {
+        rule: &rules::limits::COMPARISON_LIMIT_EXCEEDED,
+        old_path: String::new(),
+        new_path: String::new(),
+        message: format!(
+            "the comparison stopped at its {} ({}) after {} steps; treated as breaking",
+            budget_error(stop).what(),
+            budget_error(stop).limit(),
+            outcome.steps
+        ),
+    });
+    Ok(found)
 }
 
-/// A verified document that `accepting` accepts and `rejecting` rejects,
-/// located at the finding's paths (raw engine syntax, in those roles).
-/// `budget` is shared by all the findings of one call, so that a pair with
-/// thousands of findings costs a bounded amount of validation.
-fn witness_of(
-    accepting: &Schema,
-    rejecting: &Schema,
-    raw: &engine::Raw,
-    budget: &mut usize,
-) -> Option<Value> {
-    witness::witness(
-        (&accepting.value, accepting.compiled()),
-        (&rejecting.value, rejecting.compiled()),
-        &raw.old_path,
-        &raw.new_path,
-        budget,
-    )
+/// A finding waiting for its witness: the index of the finding, and the
+/// schemas and paths in the roles of the comparison that found it.
+struct Wanted<'s> {
+    finding: usize,
+    accepting: &'s Schema,
+    rejecting: &'s Schema,
+    accepting_path: String,
+    rejecting_path: String,
+}
+
+/// Searches witnesses for `wanted`, cheapest first, until the time is spent;
+/// returns how many were left without one for lack of time.
+fn search_witnesses(
+    findings: &mut [Finding],
+    mut wanted: Vec<Wanted<'_>>,
+    meter: &Meter<'_>,
+    time: Duration,
+) -> usize {
+    if wanted.is_empty() {
+        return 0;
+    }
+    let mut search = witness::Search::new(meter.narrowed(time), wanted.len());
+    // Shallow places first: their documents are small and quick to check.
+    wanted.sort_by_key(|w| (w.accepting_path.matches('/').count(), w.finding));
+    let no_time = || {
+        format!(
+            "no witness: the time for witness search ({} ms) was spent on other findings",
+            time.as_millis()
+        )
+    };
+    // A few findings are prepared together, to share one compiled slice of
+    // each schema; more are prepared one by one, as time allows.
+    let together = wanted.len() <= witness::SLICED_FINDINGS;
+    fn prepare<'s>(w: &Wanted<'s>) -> witness::Prepared<'s> {
+        witness::Prepared::new(w.accepting, w.rejecting, &w.accepting_path, &w.rejecting_path)
+    }
+    let mut prepared: Vec<Option<witness::Prepared<'_>>> = Vec::with_capacity(wanted.len());
+    if together && !time.is_zero() {
+        prepared.extend(wanted.iter().map(|w| Some(prepare(w))));
+        let all: Vec<&witness::Prepared<'_>> = prepared.iter().flatten().collect();
+        witness::cover_all(&mut search, &all);
+    }
+    let mut timed_out = 0;
+    for (k, w) in wanted.iter().enumerate() {
+        let finding = &mut findings[w.finding];
+        let outcome = if time.is_zero() || search.meter.poll_now().is_some() {
+            Err(witness::Miss::Time)
+        } else {
+            let ready = prepared
+                .get_mut(k)
+                .and_then(Option::take)
+                .unwrap_or_else(|| prepare(w));
+            ready.search(&mut search)
+        };
+        match outcome {
+            Ok(doc) => finding.witness = Some(doc),
+            Err(witness::Miss::Time) => {
+                timed_out += 1;
+                finding.witness_note = Some(match search.meter.stopped {
+                    Some(Stop::Cancelled) => "no witness: the call was cancelled".into(),
+                    _ => no_time(),
+                });
+            }
+            Err(witness::Miss::Note(note)) => finding.witness_note = Some(note),
+        }
+    }
+    timed_out
 }
 
 /// Generates `documents` documents (plus the boundary values of both
@@ -459,27 +792,25 @@ fn sort(findings: &mut [Finding]) {
 /// assert!(!findings[0].compatible);
 /// ```
 pub fn diff(old: &Schema, new: &Schema, policy: Policy) -> Vec<Finding> {
-    let mut budget = witness::MAX_VALIDATIONS;
-    let mut findings: Vec<Finding> = compare(old, new, policy)
-        .into_iter()
-        .map(|r| {
-            let compatible = r.rule.compatible(policy);
-            Finding {
-                witness: (!compatible)
-                    .then(|| witness_of(old, new, &r, &mut budget))
-                    .flatten(),
-                rule: r.rule.id.to_string(),
-                old_path: pointer(&r.old_path),
-                new_path: pointer(&r.new_path),
-                message: r.message,
-                compatible,
-                direction: Direction::Backward,
-                against: None,
-            }
-        })
-        .collect();
-    sort(&mut findings);
-    findings
+    run(new, &[old], Mode::None, policy, &Options::default(), Run::Diff)
+        .map(|r| r.findings)
+        .unwrap_or_default()
+}
+
+/// [`diff`] within `options`: a deadline, a cancellation flag, bounds on
+/// the work and on the time witness search may take. The report's
+/// `compatible` says whether every finding is.
+///
+/// ```
+/// use accord_compat::{Options, Policy, Schema, diff_with};
+/// let old = Schema::parse(r#"{"type":"string","maxLength":12}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"string","maxLength":10}"#).unwrap();
+/// let report = diff_with(&old, &new, Policy::Strict, &Options::default()).unwrap();
+/// assert!(!report.compatible);
+/// assert_eq!(report.witnesses_timed_out, 0);
+/// ```
+pub fn diff_with(old: &Schema, new: &Schema, policy: Policy, options: &Options) -> Result<Report, Error> {
+    run(new, &[old], Mode::None, policy, options, Run::DiffWith)
 }
 
 /// The result of [`check`].
@@ -491,6 +822,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The smallest bump the change requires.
     pub required_bump: Bump,
+    /// Breaking findings left without a witness because the time for
+    /// witness search ([`Options::witness_time`]) or the call's budget was
+    /// spent; each says so in its [`Finding::witness_note`].
+    #[serde(default)]
+    pub witnesses_timed_out: usize,
 }
 
 /// Checks `new` against earlier versions (oldest first; the last one is the
@@ -507,7 +843,68 @@ pub struct Report {
 /// The required bump is `major` if a finding is incompatible, `minor` if a
 /// finding changes the accepted documents, `patch` if only annotations
 /// changed, `none` without findings.
+///
+/// Witness search takes at most [`Options::witness_time`] (200 ms); a
+/// comparison that exceeds its work bound reports the conservative
+/// `COMPARISON_LIMIT_EXCEEDED`. [`check_with`] sets a deadline, a
+/// cancellation flag and those bounds, and answers [`Error::Budget`]
+/// instead.
 pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> Report {
+    run(new, earlier, mode, policy, &Options::default(), Run::Check).unwrap_or_else(|_| Report {
+        compatible: false,
+        findings: Vec::new(),
+        required_bump: Bump::Major,
+        witnesses_timed_out: 0,
+    })
+}
+
+/// [`check`] within `options`: the call stops with [`Error::Budget`] when
+/// its deadline passes, its cancellation flag is set, or the comparison
+/// exceeds [`Options::max_steps`] or [`Options::max_findings`]; witness
+/// search stops at [`Options::witness_time`] or the deadline, whichever
+/// comes first, and the report counts the findings it left without a
+/// witness.
+///
+/// ```
+/// use accord_compat::{Budget, Error, Mode, Options, Policy, Schema, check_with};
+/// use std::sync::{Arc, atomic::AtomicBool};
+/// let old = Schema::parse(r#"{"type":"string"}"#).unwrap();
+/// let new = Schema::parse(r#"{"type":"number"}"#).unwrap();
+/// let cancel = Arc::new(AtomicBool::new(true)); // the caller is already gone
+/// let options = Options { budget: Budget::default().with_cancel(cancel), ..Options::default() };
+/// let err = check_with(&new, &[&old], Mode::Backward, Policy::Strict, &options).unwrap_err();
+/// assert!(matches!(err, Error::Budget { what: "cancelled", .. }));
+/// ```
+pub fn check_with(
+    new: &Schema,
+    earlier: &[&Schema],
+    mode: Mode,
+    policy: Policy,
+    options: &Options,
+) -> Result<Report, Error> {
+    run(new, earlier, mode, policy, options, Run::CheckWith)
+}
+
+/// Which public call [`run`] serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Check,
+    CheckWith,
+    Diff,
+    DiffWith,
+}
+
+fn run(
+    new: &Schema,
+    earlier: &[&Schema],
+    mode: Mode,
+    policy: Policy,
+    options: &Options,
+    call: Run,
+) -> Result<Report, Error> {
+    let strict = matches!(call, Run::CheckWith | Run::DiffWith);
+    let diffing = matches!(call, Run::Diff | Run::DiffWith);
+    let mut meter = Meter::new(&options.budget);
     let targets: Vec<usize> = match earlier.len() {
         0 => Vec::new(),
         n if mode.is_transitive() => (0..n).collect(),
@@ -519,36 +916,52 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
         Mode::Full | Mode::FullTransitive => (true, true),
     };
     let mut findings = Vec::new();
-    let mut budget = witness::MAX_VALIDATIONS;
+    let mut wanted = Vec::new();
     for i in targets {
         let old = earlier[i];
         if backward {
-            findings.extend(compare(old, new, policy).into_iter().map(|r| {
-                let compatible = mode == Mode::None || r.rule.compatible(policy);
-                Finding {
-                    witness: (!compatible)
-                        .then(|| witness_of(old, new, &r, &mut budget))
-                        .flatten(),
+            for r in compare(old, new, policy, options, &mut meter, strict)? {
+                let compatible = (mode == Mode::None && !diffing) || r.rule.compatible(policy);
+                if !compatible {
+                    wanted.push(Wanted {
+                        finding: findings.len(),
+                        accepting: old,
+                        rejecting: new,
+                        accepting_path: r.old_path.clone(),
+                        rejecting_path: r.new_path.clone(),
+                    });
+                }
+                findings.push(Finding {
+                    witness: None,
+                    witness_note: None,
                     rule: r.rule.id.to_string(),
                     old_path: pointer(&r.old_path),
                     new_path: pointer(&r.new_path),
                     message: r.message,
                     compatible,
                     direction: Direction::Backward,
-                    against: Some(i),
-                }
-            }));
+                    against: (!diffing).then_some(i),
+                });
+            }
         }
         if forward {
             // The new schema plays the old role here: swap the paths back.
             // The witness is a document the new schema accepts and the old
             // one rejects: the roles of this comparison.
-            findings.extend(compare(new, old, policy).into_iter().map(|r| {
+            for r in compare(new, old, policy, options, &mut meter, strict)? {
                 let compatible = r.rule.compatible(policy);
-                Finding {
-                    witness: (!compatible)
-                        .then(|| witness_of(new, old, &r, &mut budget))
-                        .flatten(),
+                if !compatible {
+                    wanted.push(Wanted {
+                        finding: findings.len(),
+                        accepting: new,
+                        rejecting: old,
+                        accepting_path: r.old_path.clone(),
+                        rejecting_path: r.new_path.clone(),
+                    });
+                }
+                findings.push(Finding {
+                    witness: None,
+                    witness_note: None,
                     rule: r.rule.id.to_string(),
                     old_path: pointer(&r.new_path),
                     new_path: pointer(&r.old_path),
@@ -556,10 +969,11 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
                     compatible,
                     direction: Direction::Forward,
                     against: Some(i),
-                }
-            }));
+                });
+            }
         }
     }
+    let witnesses_timed_out = search_witnesses(&mut findings, wanted, &meter, options.witness_time);
     sort(&mut findings);
     let compatible = findings.iter().all(|f| f.compatible);
     let required_bump = if !compatible {
@@ -574,11 +988,12 @@ pub fn check(new: &Schema, earlier: &[&Schema], mode: Mode, policy: Policy) -> R
     } else {
         Bump::Patch
     };
-    Report {
+    Ok(Report {
         compatible,
         findings,
         required_bump,
-    }
+        witnesses_timed_out,
+    })
 }
 
 /// SHA-256 (hex) of the canonical JSON of `value`: keys sorted, no

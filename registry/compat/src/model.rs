@@ -8,8 +8,9 @@
 //! without `type`, the kind is inferred from the keywords present.
 
 use crate::Error;
+use foldhash::{HashMap, HashMapExt};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Index of a node in its [`Arena`].
 pub(crate) type Id = usize;
@@ -161,6 +162,8 @@ pub(crate) struct NumberNode {
     pub exclusive_minimum: Bound,
     pub exclusive_maximum: Bound,
     pub multiple_of: Bound,
+    /// `multipleOf` as written, for exact decimal arithmetic.
+    pub multiple_of_text: Option<String>,
 }
 
 /// `additionalProperties` / `additionalItems`: `true` or absent permits
@@ -288,6 +291,10 @@ pub(crate) struct Node {
 pub(crate) struct Arena {
     pub nodes: Vec<Node>,
     pub root: Id,
+    /// Whether the document has a `$ref`, an `$id` or an anchor.
+    pub linked: bool,
+    /// How many patterns (`pattern`, `patternProperties`) it has.
+    pub patterns: usize,
 }
 
 impl Arena {
@@ -348,95 +355,258 @@ impl Arena {
     }
 }
 
-const OBJECT_KEYWORDS: &[&str] = &[
-    "properties",
-    "required",
-    "additionalProperties",
-    "patternProperties",
-    "minProperties",
-    "maxProperties",
-    "dependencies",
-    "dependentRequired",
-    "dependentSchemas",
-    "propertyNames",
-    "unevaluatedProperties",
-];
-const ARRAY_KEYWORDS: &[&str] = &[
-    "items",
-    "prefixItems",
-    "additionalItems",
-    "minItems",
-    "maxItems",
-    "uniqueItems",
-    "contains",
-    "minContains",
-    "maxContains",
-    "unevaluatedItems",
-];
-const STRING_KEYWORDS: &[&str] = &["minLength", "maxLength", "pattern", "format"];
-const NUMBER_KEYWORDS: &[&str] = &[
-    "minimum",
-    "maximum",
-    "exclusiveMinimum",
-    "exclusiveMaximum",
-    "multipleOf",
-];
-/// Keywords read elsewhere than as an annotation.
-const STRUCTURAL: &[&str] = &[
-    "$schema",
-    "$id",
-    "id",
-    "$ref",
-    "$recursiveRef",
-    "$dynamicRef",
-    "$anchor",
-    "$dynamicAnchor",
-    "$recursiveAnchor",
-    "$vocabulary",
-    "$defs",
-    "definitions",
-    "type",
-    "enum",
-    "const",
-    "allOf",
-    "anyOf",
-    "oneOf",
-    "not",
-    "if",
-    "then",
-    "else",
-    "title",
-    "description",
-    "default",
-];
-
-/// Keywords that only exist from a given draft on; before it they are
-/// unknown words, read as annotations like any other.
-fn since(keyword: &str) -> Draft {
-    match keyword {
-        "const" | "contains" | "propertyNames" | "examples" => Draft::D6,
-        "if" | "then" | "else" | "$comment" | "readOnly" | "writeOnly" | "contentMediaType"
-        | "contentEncoding" => Draft::D7,
-        "dependentRequired"
-        | "dependentSchemas"
-        | "unevaluatedProperties"
-        | "unevaluatedItems"
-        | "minContains"
-        | "maxContains"
-        | "$defs"
-        | "$anchor"
-        | "$recursiveRef"
-        | "$recursiveAnchor"
-        | "deprecated"
-        | "contentSchema"
-        | "$vocabulary" => Draft::D2019,
-        "prefixItems" | "$dynamicRef" | "$dynamicAnchor" => Draft::D2020,
-        _ => Draft::D4,
-    }
+/// What a keyword is, for reading a schema object in one pass over its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Object,
+    Array,
+    String,
+    Number,
+    /// Read elsewhere than as an annotation (`$ref`, `type`, `allOf`...).
+    Structural,
+    /// Never changes which documents are accepted.
+    Annotation,
 }
 
 fn number(v: Option<&Value>) -> Bound {
     v.and_then(Value::as_f64)
+}
+
+/// A lower bound on a count or length: 0 is the default, the same as none.
+fn positive(v: Option<&Value>) -> Bound {
+    number(v).filter(|n| *n > 0.0)
+}
+
+/// `true` or `{}`: a schema that accepts every value.
+fn accepts_all(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// The keywords the reader looks up, each with a slot in [`Keywords`].
+const KEYWORDS: usize = 55;
+const KW_ID: usize = 0;
+const KW_DOLLAR_ID: usize = 1;
+const KW_SCHEMA: usize = 2;
+const KW_REF: usize = 3;
+const KW_RECURSIVE_REF: usize = 4;
+const KW_DYNAMIC_REF: usize = 5;
+const KW_ANCHOR: usize = 6;
+const KW_DYNAMIC_ANCHOR: usize = 7;
+const KW_RECURSIVE_ANCHOR: usize = 8;
+const KW_VOCABULARY: usize = 9;
+const KW_DEFINITIONS: usize = 10;
+const KW_DEFS: usize = 11;
+const KW_TITLE: usize = 12;
+const KW_DESCRIPTION: usize = 13;
+const KW_DEFAULT: usize = 14;
+const KW_TYPE: usize = 15;
+const KW_ENUM: usize = 16;
+const KW_CONST: usize = 17;
+const KW_ALL_OF: usize = 18;
+const KW_ANY_OF: usize = 19;
+const KW_ONE_OF: usize = 20;
+const KW_NOT: usize = 21;
+const KW_IF: usize = 22;
+const KW_THEN: usize = 23;
+const KW_ELSE: usize = 24;
+const KW_PROPERTIES: usize = 25;
+const KW_REQUIRED: usize = 26;
+const KW_ADDITIONAL_PROPERTIES: usize = 27;
+const KW_PATTERN_PROPERTIES: usize = 28;
+const KW_MIN_PROPERTIES: usize = 29;
+const KW_MAX_PROPERTIES: usize = 30;
+const KW_DEPENDENCIES: usize = 31;
+const KW_DEPENDENT_REQUIRED: usize = 32;
+const KW_DEPENDENT_SCHEMAS: usize = 33;
+const KW_PROPERTY_NAMES: usize = 34;
+const KW_UNEVALUATED_PROPERTIES: usize = 35;
+const KW_ITEMS: usize = 36;
+const KW_PREFIX_ITEMS: usize = 37;
+const KW_ADDITIONAL_ITEMS: usize = 38;
+const KW_MIN_ITEMS: usize = 39;
+const KW_MAX_ITEMS: usize = 40;
+const KW_UNIQUE_ITEMS: usize = 41;
+const KW_CONTAINS: usize = 42;
+const KW_MIN_CONTAINS: usize = 43;
+const KW_MAX_CONTAINS: usize = 44;
+const KW_UNEVALUATED_ITEMS: usize = 45;
+const KW_MIN_LENGTH: usize = 46;
+const KW_MAX_LENGTH: usize = 47;
+const KW_PATTERN: usize = 48;
+const KW_FORMAT: usize = 49;
+const KW_MINIMUM: usize = 50;
+const KW_MAXIMUM: usize = 51;
+const KW_EXCLUSIVE_MINIMUM: usize = 52;
+const KW_EXCLUSIVE_MAXIMUM: usize = 53;
+const KW_MULTIPLE_OF: usize = 54;
+
+/// A key's slot in [`Keywords`] (if the reader looks it up), what it is,
+/// and the draft it exists from: before that draft it is an unknown word,
+/// read as an annotation like any other.
+fn keyword_info(keyword: &str) -> (Option<usize>, Class, Draft) {
+    match keyword {
+        "id" => (Some(KW_ID), Class::Structural, Draft::D4),
+        "$id" => (Some(KW_DOLLAR_ID), Class::Structural, Draft::D4),
+        "$schema" => (Some(KW_SCHEMA), Class::Structural, Draft::D4),
+        "$ref" => (Some(KW_REF), Class::Structural, Draft::D4),
+        "$recursiveRef" => (Some(KW_RECURSIVE_REF), Class::Structural, Draft::D2019),
+        "$dynamicRef" => (Some(KW_DYNAMIC_REF), Class::Structural, Draft::D2020),
+        "$anchor" => (Some(KW_ANCHOR), Class::Structural, Draft::D2019),
+        "$dynamicAnchor" => (Some(KW_DYNAMIC_ANCHOR), Class::Structural, Draft::D2020),
+        "$recursiveAnchor" => (Some(KW_RECURSIVE_ANCHOR), Class::Structural, Draft::D2019),
+        "$vocabulary" => (Some(KW_VOCABULARY), Class::Structural, Draft::D2019),
+        "definitions" => (Some(KW_DEFINITIONS), Class::Structural, Draft::D4),
+        "$defs" => (Some(KW_DEFS), Class::Structural, Draft::D2019),
+        "title" => (Some(KW_TITLE), Class::Structural, Draft::D4),
+        "description" => (Some(KW_DESCRIPTION), Class::Structural, Draft::D4),
+        "default" => (Some(KW_DEFAULT), Class::Structural, Draft::D4),
+        "type" => (Some(KW_TYPE), Class::Structural, Draft::D4),
+        "enum" => (Some(KW_ENUM), Class::Structural, Draft::D4),
+        "const" => (Some(KW_CONST), Class::Structural, Draft::D6),
+        "allOf" => (Some(KW_ALL_OF), Class::Structural, Draft::D4),
+        "anyOf" => (Some(KW_ANY_OF), Class::Structural, Draft::D4),
+        "oneOf" => (Some(KW_ONE_OF), Class::Structural, Draft::D4),
+        "not" => (Some(KW_NOT), Class::Structural, Draft::D4),
+        "if" => (Some(KW_IF), Class::Structural, Draft::D7),
+        "then" => (Some(KW_THEN), Class::Structural, Draft::D7),
+        "else" => (Some(KW_ELSE), Class::Structural, Draft::D7),
+        "properties" => (Some(KW_PROPERTIES), Class::Object, Draft::D4),
+        "required" => (Some(KW_REQUIRED), Class::Object, Draft::D4),
+        "additionalProperties" => (Some(KW_ADDITIONAL_PROPERTIES), Class::Object, Draft::D4),
+        "patternProperties" => (Some(KW_PATTERN_PROPERTIES), Class::Object, Draft::D4),
+        "minProperties" => (Some(KW_MIN_PROPERTIES), Class::Object, Draft::D4),
+        "maxProperties" => (Some(KW_MAX_PROPERTIES), Class::Object, Draft::D4),
+        "dependencies" => (Some(KW_DEPENDENCIES), Class::Object, Draft::D4),
+        "dependentRequired" => (Some(KW_DEPENDENT_REQUIRED), Class::Object, Draft::D2019),
+        "dependentSchemas" => (Some(KW_DEPENDENT_SCHEMAS), Class::Object, Draft::D2019),
+        "propertyNames" => (Some(KW_PROPERTY_NAMES), Class::Object, Draft::D6),
+        "unevaluatedProperties" => (Some(KW_UNEVALUATED_PROPERTIES), Class::Object, Draft::D2019),
+        "items" => (Some(KW_ITEMS), Class::Array, Draft::D4),
+        "prefixItems" => (Some(KW_PREFIX_ITEMS), Class::Array, Draft::D2020),
+        "additionalItems" => (Some(KW_ADDITIONAL_ITEMS), Class::Array, Draft::D4),
+        "minItems" => (Some(KW_MIN_ITEMS), Class::Array, Draft::D4),
+        "maxItems" => (Some(KW_MAX_ITEMS), Class::Array, Draft::D4),
+        "uniqueItems" => (Some(KW_UNIQUE_ITEMS), Class::Array, Draft::D4),
+        "contains" => (Some(KW_CONTAINS), Class::Array, Draft::D6),
+        "minContains" => (Some(KW_MIN_CONTAINS), Class::Array, Draft::D2019),
+        "maxContains" => (Some(KW_MAX_CONTAINS), Class::Array, Draft::D2019),
+        "unevaluatedItems" => (Some(KW_UNEVALUATED_ITEMS), Class::Array, Draft::D2019),
+        "minLength" => (Some(KW_MIN_LENGTH), Class::String, Draft::D4),
+        "maxLength" => (Some(KW_MAX_LENGTH), Class::String, Draft::D4),
+        "pattern" => (Some(KW_PATTERN), Class::String, Draft::D4),
+        "format" => (Some(KW_FORMAT), Class::String, Draft::D4),
+        "minimum" => (Some(KW_MINIMUM), Class::Number, Draft::D4),
+        "maximum" => (Some(KW_MAXIMUM), Class::Number, Draft::D4),
+        "exclusiveMinimum" => (Some(KW_EXCLUSIVE_MINIMUM), Class::Number, Draft::D4),
+        "exclusiveMaximum" => (Some(KW_EXCLUSIVE_MAXIMUM), Class::Number, Draft::D4),
+        "multipleOf" => (Some(KW_MULTIPLE_OF), Class::Number, Draft::D4),
+        "examples" => (None, Class::Annotation, Draft::D6),
+        "$comment" => (None, Class::Annotation, Draft::D7),
+        "readOnly" => (None, Class::Annotation, Draft::D7),
+        "writeOnly" => (None, Class::Annotation, Draft::D7),
+        "contentMediaType" => (None, Class::Annotation, Draft::D7),
+        "contentEncoding" => (None, Class::Annotation, Draft::D7),
+        "deprecated" => (None, Class::Annotation, Draft::D2019),
+        "contentSchema" => (None, Class::Annotation, Draft::D2019),
+        _ => (None, Class::Annotation, Draft::D4),
+    }
+}
+
+/// The keywords of one schema object, found in one pass over its keys:
+/// a keyword the document's draft does not define is left out (it is read
+/// as an annotation instead).
+struct Keywords<'a> {
+    slots: [Option<&'a Value>; KEYWORDS],
+}
+
+impl<'a> Keywords<'a> {
+    fn at(&self, slot: usize) -> Option<&'a Value> {
+        self.slots[slot]
+    }
+
+    fn get(&self, keyword: &str) -> Option<&'a Value> {
+        keyword_info(keyword).0.and_then(|i| self.slots[i])
+    }
+}
+
+/// One step of the JSON pointer of a place being read, on the stack: the
+/// pointer is only written out when an error names it.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    up: Option<&'p Path<'p>>,
+    seg: Seg<'p>,
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+    /// A whole pointer, written as it is.
+    Pointer(&'p str),
+}
+
+impl<'p> Path<'p> {
+    const ROOT: Path<'static> = Path {
+        up: None,
+        seg: Seg::Root,
+    };
+
+    fn key(&'p self, key: &'p str) -> Path<'p> {
+        Path {
+            up: Some(self),
+            seg: Seg::Key(key),
+        }
+    }
+
+    fn index(&'p self, i: usize) -> Path<'p> {
+        Path {
+            up: Some(self),
+            seg: Seg::Index(i),
+        }
+    }
+
+    /// The JSON pointer, `""` for the root.
+    fn render(&self) -> String {
+        let mut segs = Vec::new();
+        let mut here = Some(self);
+        while let Some(p) = here {
+            match p.seg {
+                Seg::Root => {}
+                Seg::Key(k) => segs.push(escape(k).into_owned()),
+                Seg::Index(i) => segs.push(i.to_string()),
+                Seg::Pointer(p) => segs.push(p.trim_start_matches('/').to_string()),
+            }
+            here = p.up;
+        }
+        segs.iter().rev().fold(String::new(), |mut out, s| {
+            out.push('/');
+            out.push_str(s);
+            out
+        })
+    }
+}
+
+/// The parts of one schema object, one per kind of keyword: most have one,
+/// which needs no allocation.
+#[derive(Default)]
+struct Parts {
+    first: Option<Kind>,
+    more: Vec<Kind>,
+}
+
+impl Parts {
+    fn push(&mut self, kind: Kind) {
+        if self.first.is_none() {
+            self.first = Some(kind);
+        } else {
+            self.more.push(kind);
+        }
+    }
 }
 
 struct Pending {
@@ -446,42 +616,91 @@ struct Pending {
     location: String,
 }
 
+type ByAddress = HashMap<usize, Id>;
+
+fn address(v: &Value) -> usize {
+    v as *const Value as usize
+}
+
 /// Reads a checked JSON document into an [`Arena`].
 pub(crate) struct Loader<'a> {
     draft: Draft,
-    root: &'a Value,
     nodes: Vec<Node>,
-    by_pointer: HashMap<String, Id>,
-    /// Absolute resource URI → JSON pointer of the resource root.
-    resources: HashMap<String, String>,
+    /// Every value read as a schema, by its address in the document.
+    by_value: ByAddress,
+    /// Absolute resource URI → the value that declares it, and its pointer.
+    resources: HashMap<String, (&'a Value, String)>,
     anchors: HashMap<String, Id>,
     pending: Vec<Pending>,
+    /// What a reader should know about how the document was read.
+    pub(crate) warnings: Vec<crate::Warning>,
+    /// Patterns checked for what the regex engine can decide.
+    patterns_checked: usize,
 }
+
+/// Patterns of one document checked for what the regex engine can decide:
+/// enough for any real schema, bounded for a hostile one.
+const PATTERNS_CHECKED: usize = 1024;
 
 /// The base URI of a document that declares none; relative `$id`s and
 /// `$ref`s resolve against it like against any other.
 const DEFAULT_BASE: &str = "accord:///schema.json";
 
 impl<'a> Loader<'a> {
-    pub(crate) fn load(root: &'a Value, draft: Draft, max_ref_hops: usize) -> Result<Arena, Error> {
+    /// Reads `root` in `draft`; also returns what a reader should know
+    /// (patterns the regex engine cannot decide).
+    pub(crate) fn load(
+        root: &'a Value,
+        draft: Draft,
+        max_ref_hops: usize,
+    ) -> Result<(Arena, Vec<crate::Warning>), Error> {
         let mut loader = Loader {
             draft,
-            root,
             nodes: Vec::new(),
-            by_pointer: HashMap::new(),
+            by_value: ByAddress::new(),
             resources: HashMap::new(),
             anchors: HashMap::new(),
             pending: Vec::new(),
+            warnings: Vec::new(),
+            patterns_checked: 0,
         };
-        loader.resources.insert(DEFAULT_BASE.to_string(), String::new());
-        let root_id = loader.schema(root, "", DEFAULT_BASE);
+        loader
+            .resources
+            .insert(DEFAULT_BASE.to_string(), (root, String::new()));
+        let root_id = loader.schema(root, &Path::ROOT, DEFAULT_BASE);
+        let linked = !loader.pending.is_empty() || loader.resources.len() > 1 || !loader.anchors.is_empty();
         loader.resolve_all()?;
         let arena = Arena {
             nodes: loader.nodes,
             root: root_id,
+            linked,
+            patterns: loader.patterns_checked,
         };
         check_chains(&arena, max_ref_hops)?;
-        Ok(arena)
+        Ok((arena, loader.warnings))
+    }
+
+    /// Notes a pattern (at `at`, a JSON pointer) that the regex engine
+    /// cannot decide: compared as text, and matched against names with
+    /// caution.
+    fn check_pattern(&mut self, pattern: &str, at: impl FnOnce() -> String, what: &str) {
+        self.patterns_checked += 1;
+        if self.patterns_checked == PATTERNS_CHECKED + 1 {
+            self.warnings.push(crate::Warning {
+                path: "#".into(),
+                message: format!("more than {PATTERNS_CHECKED} patterns: the others were not checked"),
+            });
+        }
+        if self.patterns_checked > PATTERNS_CHECKED || crate::patterns::is_decidable(pattern) {
+            return;
+        }
+        self.warnings.push(crate::Warning {
+            path: format!("#{}", at()),
+            message: format!(
+                "the pattern {pattern:?} uses what Accord's regular expression engine does not decide \
+                 (look-around, back-references): {what}"
+            ),
+        });
     }
 
     fn push(&mut self, kind: Kind) -> Id {
@@ -501,35 +720,52 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn known(&self, keyword: &str) -> bool {
-        self.draft >= since(keyword)
-    }
-
-    fn get<'m>(&self, m: &'m Map<String, Value>, keyword: &str) -> Option<&'m Value> {
-        if self.known(keyword) { m.get(keyword) } else { None }
-    }
-
-    /// Loads the schema at `ptr` (a JSON pointer, `""` for the root).
-    fn schema(&mut self, v: &Value, ptr: &str, base: &str) -> Id {
+    /// Loads the schema `v` found at `path`.
+    fn schema(&mut self, v: &'a Value, path: &Path<'_>, base: &str) -> Id {
         let id = match v {
             Value::Bool(false) => self.push(Kind::False),
-            Value::Object(m) => self.object(m, ptr, base),
+            Value::Object(m) => self.object(v, m, path, base),
             // `true`, and anything the meta-schema check let through.
             _ => self.push(Kind::Empty),
         };
-        self.by_pointer.entry(ptr.to_string()).or_insert(id);
+        self.by_value.entry(address(v)).or_insert(id);
         id
     }
 
-    fn object(&mut self, m: &Map<String, Value>, ptr: &str, base: &str) -> Id {
+    fn object(&mut self, v: &'a Value, m: &'a Map<String, Value>, path: &Path<'_>, base: &str) -> Id {
         let me = self.push(Kind::Empty);
-        self.by_pointer.insert(ptr.to_string(), me);
-        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
-        let mut base = base.to_string();
+        self.by_value.insert(address(v), me);
+        // One pass over the keys: the keywords, annotations, and which kinds
+        // of keywords are present.
         let mut ann = Annotations::default();
+        let mut kw = Keywords {
+            slots: [None; KEYWORDS],
+        };
+        let mut has = [false; 4];
+        for (k, val) in m {
+            let (slot, class, since) = keyword_info(k);
+            let known = self.draft >= since;
+            match class {
+                Class::Object if known => has[0] = true,
+                Class::Array if known => has[1] = true,
+                Class::String => has[2] = true,
+                Class::Number => has[3] = true,
+                _ => {}
+            }
+            if class == Class::Annotation || !known {
+                ann.other.insert(k.clone(), val.clone());
+            }
+            if known && let Some(i) = slot {
+                kw.slots[i] = Some(val);
+            }
+        }
+        let m = &kw;
+        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
+        let own_base: String;
+        let mut base = base;
         if let Some(id) = m.get(id_keyword).and_then(Value::as_str) {
             ann.id = Some(id.to_string());
-            let (resource, fragment) = split_fragment(&join(&base, id));
+            let (resource, fragment) = split_fragment(&join(base, id));
             if self.draft <= Draft::D7 && !fragment.is_empty() && !id.starts_with('#') {
                 // A draft-7 `$id` with a plain-name fragment declares both.
                 self.anchors.insert(format!("{resource}#{fragment}"), me);
@@ -537,49 +773,42 @@ impl<'a> Loader<'a> {
             if id.starts_with('#') {
                 self.anchors.insert(format!("{resource}#{fragment}"), me);
             } else {
-                self.resources.insert(resource.clone(), ptr.to_string());
-                base = resource;
+                self.resources.insert(resource.clone(), (v, path.render()));
+                own_base = resource;
+                base = &own_base;
             }
         }
         for anchor_kw in ["$anchor", "$dynamicAnchor"] {
-            if let Some(a) = self.get(m, anchor_kw).and_then(Value::as_str) {
-                let (resource, _) = split_fragment(&base);
+            if let Some(a) = m.get(anchor_kw).and_then(Value::as_str) {
+                let (resource, _) = split_fragment(base);
                 self.anchors.insert(format!("{resource}#{a}"), me);
             }
         }
         for defs in ["definitions", "$defs"] {
             if let Some(Value::Object(d)) = m.get(defs) {
+                let at = path.key(defs);
                 for (k, sub) in d {
-                    let p = format!("{ptr}/{defs}/{}", escape(k));
-                    self.schema(sub, &p, &base);
+                    self.schema(sub, &at.key(k), base);
                 }
             }
         }
-        ann.title = m.get("title").cloned();
-        ann.description = m.get("description").cloned();
-        ann.default = m.get("default").cloned();
-        for (k, v) in m {
-            let structural = STRUCTURAL.contains(&k.as_str())
-                || OBJECT_KEYWORDS.contains(&k.as_str())
-                || ARRAY_KEYWORDS.contains(&k.as_str())
-                || STRING_KEYWORDS.contains(&k.as_str())
-                || NUMBER_KEYWORDS.contains(&k.as_str());
-            if !structural || !self.known(k) {
-                ann.other.insert(k.clone(), v.clone());
-            }
-        }
+        ann.title = m.at(KW_TITLE).cloned();
+        ann.description = m.at(KW_DESCRIPTION).cloned();
+        ann.default = m.at(KW_DEFAULT).cloned();
+        // One pass over the keys: annotations, and which kinds of keywords
+        // are present.
 
-        let mut parts: Vec<Kind> = Vec::new();
+        let mut parts = Parts::default();
         for ref_kw in ["$ref", "$recursiveRef", "$dynamicRef"] {
-            let Some(r) = self.get(m, ref_kw).and_then(Value::as_str) else {
+            let Some(r) = m.get(ref_kw).and_then(Value::as_str) else {
                 continue;
             };
             let target = self.push(Kind::Empty);
             self.pending.push(Pending {
                 node: target,
                 reference: r.to_string(),
-                base: base.clone(),
-                location: format!("#{ptr}/{}", escape(ref_kw)),
+                base: base.to_string(),
+                location: format!("#{}", path.key(ref_kw).render()),
             });
             if self.draft <= Draft::D7 {
                 // Before 2019-09 a `$ref` replaces its siblings; only their
@@ -592,11 +821,11 @@ impl<'a> Loader<'a> {
             parts.push(Kind::Ref(target));
         }
 
-        self.typed_parts(m, ptr, &base, &mut parts);
-        if let Some(Value::Array(values)) = m.get("enum") {
+        self.typed_parts(m, path, base, has, &mut parts);
+        if let Some(Value::Array(values)) = m.at(KW_ENUM) {
             parts.push(Kind::Enum(values.clone()));
         }
-        if let Some(c) = self.get(m, "const") {
+        if let Some(c) = m.at(KW_CONST) {
             parts.push(Kind::Const(c.clone()));
         }
         for crit in [Criterion::All, Criterion::Any, Criterion::One] {
@@ -604,13 +833,14 @@ impl<'a> Loader<'a> {
                 // A repeated subschema adds nothing to any of the three
                 // keywords; keeping one makes the pairing see the real sizes.
                 let mut ids = Vec::new();
-                let mut seen = std::collections::HashSet::new();
+                let mut seen = foldhash::HashSet::default();
+                let at = path.key(crit.keyword());
                 for (i, s) in subs.iter().enumerate() {
                     let text = s.to_string();
                     if !seen.insert(text.clone()) {
                         continue;
                     }
-                    let id = self.schema(s, &format!("{ptr}/{}/{i}", crit.keyword()), &base);
+                    let id = self.schema(s, &at.index(i), base);
                     // Without references, the same text is the same schema in
                     // both documents: the pairing can take it without comparing.
                     if !["\"$ref\"", "\"$dynamicRef\"", "\"$recursiveRef\""]
@@ -624,38 +854,38 @@ impl<'a> Loader<'a> {
                 parts.push(Kind::Combined(crit, ids, false));
             }
         }
-        if let Some(n) = m.get("not") {
-            let id = self.schema(n, &format!("{ptr}/not"), &base);
+        if let Some(n) = m.at(KW_NOT) {
+            let id = self.schema(n, &path.key("not"), base);
             parts.push(Kind::Not(id));
         }
-        if let Some(c) = self.get(m, "if") {
+        if let Some(c) = m.at(KW_IF) {
             // Read for the `$ref`s that may point into it; compared as text.
-            self.schema(c, &format!("{ptr}/if"), &base);
-            let then = self
-                .get(m, "then")
-                .map(|s| self.schema(s, &format!("{ptr}/then"), &base));
-            let otherwise = self
-                .get(m, "else")
-                .map(|s| self.schema(s, &format!("{ptr}/else"), &base));
-            parts.push(Kind::Conditional {
-                condition_text: c.to_string(),
-                then,
-                otherwise,
-            });
+            self.schema(c, &path.key("if"), base);
+            let then = m.at(KW_THEN).map(|s| self.schema(s, &path.key("then"), base));
+            let otherwise = m.at(KW_ELSE).map(|s| self.schema(s, &path.key("else"), base));
+            // Without `then` and `else`, an `if` constrains nothing.
+            if then.is_some() || otherwise.is_some() {
+                parts.push(Kind::Conditional {
+                    condition_text: c.to_string(),
+                    then,
+                    otherwise,
+                });
+            }
         }
 
-        if let [Kind::Ref(target)] = parts[..] {
+        if let (Some(Kind::Ref(target)), true) = (&parts.first, parts.more.is_empty()) {
             // A lone `$ref` is the reference itself, one hop, not a node
             // pointing at a reference.
+            let target = *target;
             self.alias(target, me);
             self.nodes[me].ann = ann;
             return me;
         }
-        let kind = match parts.len() {
-            0 => Kind::Empty,
-            1 => parts.pop().unwrap_or(Kind::Empty),
-            _ => {
-                let ids = parts.into_iter().map(|k| self.push(k)).collect();
+        let kind = match (parts.first, parts.more) {
+            (None, _) => Kind::Empty,
+            (Some(k), more) if more.is_empty() => k,
+            (Some(k), more) => {
+                let ids = std::iter::once(k).chain(more).map(|k| self.push(k)).collect();
                 Kind::Combined(Criterion::All, ids, true)
             }
         };
@@ -664,101 +894,130 @@ impl<'a> Loader<'a> {
         me
     }
 
-    fn typed_parts(&mut self, m: &Map<String, Value>, ptr: &str, base: &str, parts: &mut Vec<Kind>) {
-        let types: Option<Vec<&str>> = match m.get("type") {
-            Some(Value::String(t)) => Some(vec![t.as_str()]),
-            Some(Value::Array(ts)) => Some(ts.iter().filter_map(Value::as_str).collect()),
+    /// `has`: whether keywords of the object, array, string and number
+    /// kinds are present.
+    fn typed_parts(
+        &mut self,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
+        base: &str,
+        has: [bool; 4],
+        parts: &mut Parts,
+    ) {
+        let types: Option<&[Value]> = match m.at(KW_TYPE) {
+            Some(t @ Value::String(_)) => Some(std::slice::from_ref(t)),
+            Some(Value::Array(ts)) => Some(ts),
             _ => None,
         };
-        let has_all = {
-            let has = |set: &[&str]| set.iter().any(|k| self.get(m, k).is_some());
-            [
-                has(OBJECT_KEYWORDS),
-                has(ARRAY_KEYWORDS),
-                has(STRING_KEYWORDS),
-                has(NUMBER_KEYWORDS),
-            ]
-        };
         match types {
+            Some([t]) => {
+                if let Some(k) = t.as_str().and_then(|t| self.typed(t, m, path, base)) {
+                    parts.push(k);
+                }
+            }
             Some(types) => {
                 let mut kinds = Vec::new();
-                for t in types {
-                    let k = match t {
-                        "string" => Kind::String(self.string(m, true)),
-                        "integer" => Kind::Number(self.number(m, true, true)),
-                        "number" => Kind::Number(self.number(m, true, false)),
-                        "boolean" => Kind::Boolean,
-                        "null" => Kind::Null,
-                        "object" => Kind::Object(Box::new(self.object_node(m, ptr, base, true))),
-                        "array" => Kind::Array(Box::new(self.array_node(m, ptr, base, true))),
-                        _ => continue,
-                    };
-                    kinds.push(k);
+                for t in types.iter().filter_map(Value::as_str) {
+                    kinds.extend(self.typed(t, m, path, base));
                 }
                 if kinds.len() == 1 {
-                    parts.extend(kinds);
+                    parts.push(kinds.swap_remove(0));
                 } else if !kinds.is_empty() {
                     let ids = kinds.into_iter().map(|k| self.push(k)).collect();
                     parts.push(Kind::Combined(Criterion::Any, ids, true));
                 }
             }
             None => {
-                if has_all[0] {
-                    parts.push(Kind::Object(Box::new(self.object_node(m, ptr, base, false))));
+                if has[0] {
+                    parts.push(Kind::Object(Box::new(self.object_node(m, path, base, false))));
                 }
-                if has_all[1] {
-                    parts.push(Kind::Array(Box::new(self.array_node(m, ptr, base, false))));
+                if has[1] {
+                    parts.push(Kind::Array(Box::new(self.array_node(m, path, base, false))));
                 }
-                if has_all[2] {
-                    parts.push(Kind::String(self.string(m, false)));
+                if has[2] {
+                    parts.push(Kind::String(self.string(m, path, false)));
                 }
-                if has_all[3] {
+                if has[3] {
                     parts.push(Kind::Number(self.number(m, false, false)));
                 }
             }
         }
     }
 
-    fn string(&self, m: &Map<String, Value>, required_type: bool) -> StringNode {
+    /// The part of `type: t` (its keywords read for that type).
+    fn typed(&mut self, t: &str, m: &Keywords<'a>, path: &Path<'_>, base: &str) -> Option<Kind> {
+        Some(match t {
+            "string" => Kind::String(self.string(m, path, true)),
+            "integer" => Kind::Number(self.number(m, true, true)),
+            "number" => Kind::Number(self.number(m, true, false)),
+            "boolean" => Kind::Boolean,
+            "null" => Kind::Null,
+            "object" => Kind::Object(Box::new(self.object_node(m, path, base, true))),
+            "array" => Kind::Array(Box::new(self.array_node(m, path, base, true))),
+            _ => return None,
+        })
+    }
+
+    fn string(&mut self, m: &Keywords<'a>, path: &Path<'_>, required_type: bool) -> StringNode {
+        let pattern = m.at(KW_PATTERN).and_then(Value::as_str);
+        if let Some(p) = pattern {
+            let at = || path.key("pattern").render();
+            self.check_pattern(p, at, "a change to it is compared as text");
+        }
         StringNode {
             required_type,
-            min_length: number(m.get("minLength")),
-            max_length: number(m.get("maxLength")),
-            pattern: m.get("pattern").and_then(Value::as_str).map(str::to_string),
-            format: m.get("format").and_then(Value::as_str).map(str::to_string),
+            min_length: positive(m.at(KW_MIN_LENGTH)),
+            max_length: number(m.at(KW_MAX_LENGTH)),
+            pattern: pattern.map(str::to_string),
+            format: m.at(KW_FORMAT).and_then(Value::as_str).map(str::to_string),
         }
     }
 
-    fn number(&self, m: &Map<String, Value>, required_type: bool, integer: bool) -> NumberNode {
+    fn number(&self, m: &Keywords<'a>, required_type: bool, integer: bool) -> NumberNode {
         let mut n = NumberNode {
             required_type,
             integer,
-            minimum: number(m.get("minimum")),
-            maximum: number(m.get("maximum")),
-            exclusive_minimum: number(m.get("exclusiveMinimum")),
-            exclusive_maximum: number(m.get("exclusiveMaximum")),
-            multiple_of: number(m.get("multipleOf")),
+            minimum: number(m.at(KW_MINIMUM)),
+            maximum: number(m.at(KW_MAXIMUM)),
+            exclusive_minimum: number(m.at(KW_EXCLUSIVE_MINIMUM)),
+            exclusive_maximum: number(m.at(KW_EXCLUSIVE_MAXIMUM)),
+            multiple_of: number(m.at(KW_MULTIPLE_OF)),
+            multiple_of_text: m
+                .at(KW_MULTIPLE_OF)
+                .and_then(Value::as_number)
+                .map(ToString::to_string),
         };
+        // Every integer is a multiple of a divisor of 1 (1, 0.5, 0.25...):
+        // on an integer, such a `multipleOf` says nothing.
+        if integer
+            && n.multiple_of_text
+                .as_deref()
+                .is_some_and(|m| crate::rules::number::divides("1", m) == Some(true))
+        {
+            n.multiple_of = None;
+            n.multiple_of_text = None;
+        }
         // Draft 4 spells an exclusive bound as a boolean flag on the inclusive
         // one; later drafts as a number. Read both as the number form.
-        if m.get("exclusiveMaximum") == Some(&Value::Bool(true)) {
+        if m.at(KW_EXCLUSIVE_MAXIMUM) == Some(&Value::Bool(true)) {
             n.exclusive_maximum = n.maximum.take();
         }
-        if m.get("exclusiveMinimum") == Some(&Value::Bool(true)) {
+        if m.at(KW_EXCLUSIVE_MINIMUM) == Some(&Value::Bool(true)) {
             n.exclusive_minimum = n.minimum.take();
         }
         n
     }
 
-    fn additional(&mut self, v: Option<&Value>, ptr: &str, base: &str) -> Additional {
+    fn additional(&mut self, v: Option<&'a Value>, path: &Path<'_>, base: &str) -> Additional {
         match v {
             Some(Value::Bool(b)) => Additional {
                 permits: *b,
                 schema: None,
             },
-            Some(s @ Value::Object(_)) => Additional {
+            // `{}` permits anything, as `true` and no keyword do.
+            Some(s @ Value::Object(m)) if !m.is_empty() => Additional {
                 permits: true,
-                schema: Some(self.schema(s, ptr, base)),
+                schema: Some(self.schema(s, path, base)),
             },
             _ => Additional::default(),
         }
@@ -766,8 +1025,8 @@ impl<'a> Loader<'a> {
 
     fn object_node(
         &mut self,
-        m: &Map<String, Value>,
-        ptr: &str,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
         base: &str,
         required_type: bool,
     ) -> ObjectNode {
@@ -775,42 +1034,52 @@ impl<'a> Loader<'a> {
             required_type,
             ..ObjectNode::default()
         };
-        if let Some(Value::Object(props)) = m.get("properties") {
+        if let Some(Value::Object(props)) = m.at(KW_PROPERTIES) {
+            let at = path.key("properties");
+            o.properties.reserve(props.len());
             for (k, s) in props {
-                let id = self.schema(s, &format!("{ptr}/properties/{}", escape(k)), base);
+                let id = self.schema(s, &at.key(k), base);
                 o.properties.push((k.clone(), id));
             }
         }
-        if let Some(Value::Array(req)) = m.get("required") {
+        if let Some(Value::Array(req)) = m.at(KW_REQUIRED) {
             o.required = req.iter().filter_map(Value::as_str).map(str::to_string).collect();
         }
-        if let Some(Value::Object(pats)) = m.get("patternProperties") {
+        if let Some(Value::Object(pats)) = m.at(KW_PATTERN_PROPERTIES) {
+            let at = path.key("patternProperties");
             for (k, s) in pats {
-                let id = self.schema(s, &format!("{ptr}/patternProperties/{}", escape(k)), base);
+                let here = at.key(k);
+                self.check_pattern(
+                    k,
+                    || here.render(),
+                    "which names it applies to is not decided, and is taken cautiously",
+                );
+                let id = self.schema(s, &here, base);
                 o.pattern_properties.push((k.clone(), id));
             }
         }
         o.additional = self.additional(
-            m.get("additionalProperties"),
-            &format!("{ptr}/additionalProperties"),
+            m.at(KW_ADDITIONAL_PROPERTIES),
+            &path.key("additionalProperties"),
             base,
         );
-        if let Some(u) = self.get(m, "unevaluatedProperties") {
-            o.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedProperties"), base));
+        if let Some(u) = m.at(KW_UNEVALUATED_PROPERTIES) {
+            o.unevaluated = Some(self.schema(u, &path.key("unevaluatedProperties"), base));
         }
-        if let Some(p) = self.get(m, "propertyNames") {
-            o.property_names = Some(self.schema(p, &format!("{ptr}/propertyNames"), base));
+        if let Some(p) = m.at(KW_PROPERTY_NAMES).filter(|p| !accepts_all(p)) {
+            o.property_names = Some(self.schema(p, &path.key("propertyNames"), base));
         }
-        let mut deps: Vec<(&str, &Map<String, Value>)> = Vec::new();
-        if let Some(Value::Object(d)) = m.get("dependencies") {
+        let mut deps: Vec<(&str, &'a Map<String, Value>)> = Vec::new();
+        if let Some(Value::Object(d)) = m.at(KW_DEPENDENCIES) {
             deps.push(("dependencies", d));
         }
         for kw in ["dependentRequired", "dependentSchemas"] {
-            if let Some(Value::Object(d)) = self.get(m, kw) {
+            if let Some(Value::Object(d)) = m.get(kw) {
                 deps.push((kw, d));
             }
         }
         for (kw, d) in deps {
+            let at = path.key(kw);
             for (k, v) in d {
                 match v {
                     Value::Array(names) => {
@@ -824,22 +1093,24 @@ impl<'a> Loader<'a> {
                             o.dependency_arrays.insert(k.clone(), set);
                         }
                     }
+                    // A dependent schema that accepts anything is no dependency.
+                    s if accepts_all(s) => {}
                     s => {
-                        let id = self.schema(s, &format!("{ptr}/{kw}/{}", escape(k)), base);
+                        let id = self.schema(s, &at.key(k), base);
                         o.dependency_schemas.insert(k.clone(), id);
                     }
                 }
             }
         }
-        o.min_properties = number(m.get("minProperties"));
-        o.max_properties = number(m.get("maxProperties"));
+        o.min_properties = positive(m.at(KW_MIN_PROPERTIES));
+        o.max_properties = number(m.at(KW_MAX_PROPERTIES));
         o
     }
 
     fn array_node(
         &mut self,
-        m: &Map<String, Value>,
-        ptr: &str,
+        m: &Keywords<'a>,
+        path: &Path<'_>,
         base: &str,
         required_type: bool,
     ) -> ArrayNode {
@@ -847,23 +1118,24 @@ impl<'a> Loader<'a> {
             required_type,
             ..ArrayNode::default()
         };
-        let tuple = |this: &mut Self, items: &[Value], kw: &str| -> Vec<Id> {
+        let tuple = |this: &mut Self, items: &'a [Value], kw: &str| -> Vec<Id> {
+            let at = path.key(kw);
             items
                 .iter()
                 .enumerate()
-                .map(|(i, s)| this.schema(s, &format!("{ptr}/{kw}/{i}"), base))
+                .map(|(i, s)| this.schema(s, &at.index(i), base))
                 .collect()
         };
-        let items_ptr = format!("{ptr}/items");
+        let items_path = path.key("items");
         if self.draft >= Draft::D2020 {
-            let prefix = match m.get("prefixItems") {
+            let prefix = match m.at(KW_PREFIX_ITEMS) {
                 Some(Value::Array(p)) => Some(tuple(self, p, "prefixItems")),
                 _ => None,
             };
-            let items = m.get("items");
+            let items = m.at(KW_ITEMS);
             if let Some(prefix) = prefix {
                 a.prefix = prefix;
-                a.additional = self.additional(items, &items_ptr, base);
+                a.additional = self.additional(items, &items_path, base);
             } else {
                 match items {
                     // `items: true` alone says nothing; `items: false` alone
@@ -875,30 +1147,32 @@ impl<'a> Loader<'a> {
                             schema: None,
                         }
                     }
-                    Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                    Some(s) if accepts_all(s) => {}
+                    Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 }
             }
         } else {
-            match m.get("items") {
+            match m.at(KW_ITEMS) {
                 Some(Value::Array(p)) => a.prefix = tuple(self, p, "items"),
-                Some(s) => a.all_items = Some(self.schema(s, &items_ptr, base)),
+                Some(s) if accepts_all(s) => {}
+                Some(s) => a.all_items = Some(self.schema(s, &items_path, base)),
                 None => {}
             }
-            a.additional = self.additional(m.get("additionalItems"), &format!("{ptr}/additionalItems"), base);
+            a.additional = self.additional(m.at(KW_ADDITIONAL_ITEMS), &path.key("additionalItems"), base);
         }
-        if let Some(u) = self.get(m, "unevaluatedItems") {
-            a.unevaluated = Some(self.schema(u, &format!("{ptr}/unevaluatedItems"), base));
+        if let Some(u) = m.at(KW_UNEVALUATED_ITEMS) {
+            a.unevaluated = Some(self.schema(u, &path.key("unevaluatedItems"), base));
         }
-        if let Some(c) = self.get(m, "contains") {
-            a.contains = Some(self.schema(c, &format!("{ptr}/contains"), base));
+        if let Some(c) = m.at(KW_CONTAINS) {
+            a.contains = Some(self.schema(c, &path.key("contains"), base));
             // `contains` means "at least one" in every draft, which 2019-09
             // spells `minContains: 1`: writing the default out is no change.
-            a.min_contains = number(self.get(m, "minContains")).or(Some(1.0));
-            a.max_contains = number(self.get(m, "maxContains"));
+            a.min_contains = number(m.at(KW_MIN_CONTAINS)).or(Some(1.0));
+            a.max_contains = number(m.at(KW_MAX_CONTAINS));
         }
-        a.min_items = number(m.get("minItems"));
-        a.max_items = number(m.get("maxItems"));
-        a.unique_items = m.get("uniqueItems") == Some(&Value::Bool(true));
+        a.min_items = positive(m.at(KW_MIN_ITEMS));
+        a.max_items = number(m.at(KW_MAX_ITEMS));
+        a.unique_items = m.at(KW_UNIQUE_ITEMS) == Some(&Value::Bool(true));
         a
     }
 
@@ -921,7 +1195,7 @@ impl<'a> Loader<'a> {
             return Ok(*id);
         }
         let (resource, fragment) = split_fragment(&absolute);
-        let Some(resource_ptr) = self.resources.get(&resource).cloned() else {
+        let Some((resource_value, resource_ptr)) = self.resources.get(&resource).cloned() else {
             return Err(unresolved(
                 "it points outside this document; Accord never fetches schemas",
             ));
@@ -929,16 +1203,18 @@ impl<'a> Loader<'a> {
         if !fragment.is_empty() && !fragment.starts_with('/') {
             return Err(unresolved("no `$anchor` or `$id` in this document has that name"));
         }
-        let pointer = format!("{resource_ptr}{}", percent_decode(&fragment));
-        if let Some(id) = self.by_pointer.get(&pointer) {
-            return Ok(*id);
-        }
-        // A pointer into a place the walk did not read as a schema (an
-        // unknown keyword, say): read the value there as one.
-        match self.root.pointer(&pointer) {
+        let fragment = percent_decode(&fragment);
+        match resource_value.pointer(&fragment) {
+            Some(v) if self.by_value.contains_key(&address(v)) => Ok(self.by_value[&address(v)]),
+            // A pointer into a place the walk did not read as a schema (an
+            // unknown keyword, say): read the value there as one.
             Some(v @ (Value::Object(_) | Value::Bool(_))) => {
-                let base = resource.clone();
-                Ok(self.schema(v, &pointer, &base))
+                let pointer = format!("{resource_ptr}{fragment}");
+                let at = Path {
+                    up: None,
+                    seg: Seg::Pointer(&pointer),
+                };
+                Ok(self.schema(v, &at, &resource))
             }
             Some(_) => Err(unresolved("the JSON pointer does not lead to a schema")),
             None => Err(unresolved("nothing in this document is at that JSON pointer")),
@@ -975,15 +1251,16 @@ fn check_chains(arena: &Arena, max_hops: usize) -> Result<(), Error> {
 }
 
 /// Escapes a JSON pointer segment (RFC 6901).
-pub(crate) fn escape(segment: &str) -> String {
+pub(crate) fn escape(segment: &str) -> std::borrow::Cow<'_, str> {
     if segment.contains(['~', '/']) {
-        segment.replace('~', "~0").replace('/', "~1")
+        segment.replace('~', "~0").replace('/', "~1").into()
     } else {
-        segment.to_string()
+        segment.into()
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%25`-style escapes in a `$ref` fragment.
+pub(crate) fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

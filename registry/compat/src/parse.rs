@@ -3,7 +3,7 @@
 //! then every `$ref` resolved inside the document.
 
 use crate::model::{Arena, Draft, Loader};
-use crate::{Error, Limits};
+use crate::{Error, Limits, ParseOptions, Warning};
 use serde_json::Value;
 
 /// Rejects text larger or more deeply nested than the limits allow, with the
@@ -17,28 +17,29 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             max: limits.max_bytes,
         });
     }
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
-    let (mut in_string, mut escaped) = (false, false);
-    for b in text.bytes() {
-        column += 1;
-        if b == b'\n' {
-            line += 1;
-            column = 0;
-        }
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Skip the string: to its closing quote, past escapes.
+                i += 1;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b'\\' => i += 2,
+                        b'"' => break,
+                        _ => i += 1,
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'{' | b'[' => {
                 depth += 1;
                 if depth > limits.max_depth {
+                    // Lines and columns only for the error: counted once.
+                    let before = &text[..i];
+                    let line = before.matches('\n').count() + 1;
+                    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
                     return Err(Error::TooDeep {
                         max: limits.max_depth,
                         line,
@@ -49,6 +50,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     Ok(())
 }
@@ -58,29 +60,45 @@ fn depth_of(value: &Value, max: usize) -> Option<usize> {
     let mut stack = vec![(value, 0usize)];
     let mut deepest = 0;
     while let Some((v, d)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match v {
-            Value::Array(a) => Box::new(a.iter()),
-            Value::Object(o) => Box::new(o.values()),
-            _ => continue,
-        };
         let d = d + 1;
+        match v {
+            Value::Array(a) => stack.extend(a.iter().map(|c| (c, d))),
+            Value::Object(o) => stack.extend(o.values().map(|c| (c, d))),
+            _ => continue,
+        }
         deepest = deepest.max(d);
         if deepest > max {
             return Some(deepest);
         }
-        stack.extend(children.map(|c| (c, d)));
     }
     None
 }
 
-/// The draft a document is written in: its `$schema`, or `default`.
-fn draft_of(value: &Value, default: Draft) -> Result<Draft, Error> {
+/// The draft a document is written in: its `$schema`, or `default`. A
+/// `$schema` that names no draft Accord knows is read in `default` with a
+/// warning, or refused when `strict`.
+fn draft_of(value: &Value, default: Draft, strict: bool) -> Result<(Draft, Option<Warning>), Error> {
     match value.get("$schema") {
-        None => Ok(default),
-        Some(Value::String(uri)) => Draft::from_uri(uri).ok_or_else(|| Error::InvalidSchema {
-            path: "#/$schema".into(),
-            message: format!("unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"),
-        }),
+        None => Ok((default, None)),
+        Some(Value::String(uri)) => match Draft::from_uri(uri) {
+            Some(d) => Ok((d, None)),
+            None if strict => Err(Error::InvalidSchema {
+                path: "#/$schema".into(),
+                message: format!(
+                    "unknown `$schema` {uri:?}; Accord reads drafts 4, 6, 7, 2019-09 and 2020-12"
+                ),
+            }),
+            None => Ok((
+                default,
+                Some(Warning {
+                    path: "#/$schema".into(),
+                    message: format!(
+                        "unknown `$schema` {uri:?}: read as draft {default}, the default; \
+                         Accord knows drafts 4, 6, 7, 2019-09 and 2020-12"
+                    ),
+                }),
+            )),
+        },
         Some(_) => Err(Error::InvalidSchema {
             path: "#/$schema".into(),
             message: "`$schema` must be a string".into(),
@@ -106,8 +124,9 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
 }
 
 /// Checks a JSON value and reads it into the engine's form; also returns
-/// the draft it was read in.
-pub(crate) fn build(value: &Value, limits: &Limits) -> Result<(Arena, Draft), Error> {
+/// the draft it was read in, and what a reader should know about it.
+pub(crate) fn build(value: &Value, options: &ParseOptions) -> Result<(Arena, Draft, Vec<Warning>), Error> {
+    let limits = &options.limits;
     if !matches!(value, Value::Object(_) | Value::Bool(_)) {
         return Err(Error::InvalidSchema {
             path: "#".into(),
@@ -121,9 +140,11 @@ pub(crate) fn build(value: &Value, limits: &Limits) -> Result<(Arena, Draft), Er
             max: limits.max_depth,
         });
     }
-    let draft = draft_of(value, limits.default_draft)?;
+    let (draft, unknown) = draft_of(value, limits.default_draft, options.strict_schema)?;
     meta_validate(value, draft)?;
-    Ok((Loader::load(value, draft, limits.max_ref_hops)?, draft))
+    let (arena, mut warnings) = Loader::load(value, draft, limits.max_ref_hops)?;
+    warnings.splice(0..0, unknown);
+    Ok((arena, draft, warnings))
 }
 
 #[cfg(test)]

@@ -2,1077 +2,1053 @@
 //! `jsonschema` crate, so that a verdict can be shown rather than asserted.
 //!
 //! A witness for a finding is a document that one schema accepts and the
-//! other rejects, with the change at the place the finding names. Candidate
-//! values are drawn from both schemas at that place (bounds and one past
-//! them, enum members, every type either side allows...), embedded in the
-//! smallest document the accepting schema allows around that place, and
-//! kept only when both validators agree. Every step is bounded (values per
-//! level, nesting, size of a witness, validations per finding) so that a
-//! hostile schema costs a fixed amount of work.
+//! other rejects **only at or under the finding's place**: every error the
+//! rejecting validator reports for it lies at or under the finding's path
+//! (or, for a property or tuple item, at the enclosing object's `required`,
+//! `additionalProperties` or `additionalItems` about that very member), so
+//! that the document shows this break and no other one.
+//!
+//! The document is built around the finding's place: at each enclosing
+//! level the members both schemas require, with values both accept; at the
+//! place, candidate values drawn from both schemas (bounds and one past
+//! them, enum members, every type either side allows...), or the member
+//! left out. A candidate rejected elsewhere is repaired where the
+//! validators say (a required member added, an unexpected one removed,
+//! another value tried) a few times before the next candidate.
+//!
+//! Validators are compiled from *slices* of the schemas: `properties` (and
+//! dependencies, definitions) reduced to the names the candidate documents
+//! use, which validate those documents exactly as the whole schemas do and
+//! report the same error locations. After a few findings the whole schemas
+//! are compiled once and shared. Every step is bounded, and the search stops
+//! at its time budget.
 
+mod sample;
+
+use crate::Schema;
+use crate::budget::Meter;
 use crate::model::Draft;
-use serde_json::{Map, Value, json};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use sample::{Reader, Sampler, Step, TRUE, item_at, undeclared};
+use serde_json::{Map, Value};
 
-/// Most values the sampler returns for one place.
-const MAX_SAMPLES: usize = 48;
-/// Deepest nesting the sampler descends into.
-const MAX_DEPTH: usize = 6;
-/// Subschemas the sampler may visit for one request, whatever the schema.
-const MAX_VISITS: usize = 1500;
-/// Longest string the sampler builds.
-const MAX_STRING: usize = 256;
-/// Longest array the sampler builds.
-const MAX_ARRAY: usize = 16;
-/// Most properties the sampler fills in one object.
-const MAX_PROPERTIES: usize = 48;
 /// Largest witness shown, in bytes of compact JSON.
-const MAX_WITNESS_BYTES: usize = 4096;
+const MAX_WITNESS_BYTES: usize = 16 * 1024;
 /// Most candidate documents validated for one finding.
-const MAX_CANDIDATES: usize = 600;
+const MAX_CANDIDATES: usize = 400;
+/// Repairs tried on one candidate before the next one.
+const MAX_REPAIRS: usize = 8;
 /// Most candidate documents validated for all the findings of one check or
 /// diff: past it, findings come without a witness.
 pub(crate) const MAX_VALIDATIONS: usize = 20_000;
-/// Longest chain of `$ref`s followed at one place.
-const MAX_REF_HOPS: usize = 32;
+/// Findings served with validators compiled from slices before the whole
+/// schemas are compiled once for all the others.
+pub(crate) const SLICED_FINDINGS: usize = 6;
+/// Patterns past which a schema is never compiled whole for witnesses:
+/// compiling a pattern costs tens of microseconds, cannot be interrupted,
+/// and a slice keeps only the patterns its documents' names meet.
+const WHOLE_PATTERNS: usize = 256;
 
-/// A compiled validator for a schema document, or why there is none.
-pub(crate) struct Compiled(Option<jsonschema::Validator>);
+fn draft_of(draft: Draft) -> jsonschema::Draft {
+    match draft {
+        Draft::D4 => jsonschema::Draft::Draft4,
+        Draft::D6 => jsonschema::Draft::Draft6,
+        Draft::D7 => jsonschema::Draft::Draft7,
+        Draft::D2019 => jsonschema::Draft::Draft201909,
+        Draft::D2020 => jsonschema::Draft::Draft202012,
+    }
+}
+
+/// Compiles `schema` in `draft` (the one the engine read it in, so that a
+/// document without `$schema` means the same to both), with `format`
+/// asserted, as the engine reads it.
+fn build(schema: &Value, draft: Draft) -> Result<jsonschema::Validator, String> {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .with_draft(draft_of(draft))
+        .build(schema)
+        .map_err(|e| e.to_string())
+}
+
+/// A compiled validator for a whole schema document, or why there is none.
+pub(crate) struct Compiled(Result<jsonschema::Validator, String>);
 
 impl std::fmt::Debug for Compiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Compiled"
-        } else {
-            "Compiled(none)"
-        })
+        match &self.0 {
+            Ok(_) => f.write_str("Compiled"),
+            Err(e) => write!(f, "Compiled(none: {e})"),
+        }
     }
 }
 
 impl Compiled {
-    /// Compiles `schema` in `draft` (the one the engine read it in, so that a
-    /// document without `$schema` means the same to both), with `format`
-    /// asserted, as the engine reads it.
     pub(crate) fn new(schema: &Value, draft: Draft) -> Self {
-        let draft = match draft {
-            Draft::D4 => jsonschema::Draft::Draft4,
-            Draft::D6 => jsonschema::Draft::Draft6,
-            Draft::D7 => jsonschema::Draft::Draft7,
-            Draft::D2019 => jsonschema::Draft::Draft201909,
-            Draft::D2020 => jsonschema::Draft::Draft202012,
-        };
-        let options = jsonschema::options()
-            .should_validate_formats(true)
-            .with_draft(draft);
-        Compiled(options.build(schema).ok())
+        Compiled(build(schema, draft))
     }
 
     fn accepts(&self, doc: &Value) -> Option<bool> {
-        self.0.as_ref().map(|v| v.is_valid(doc))
+        self.0.as_ref().ok().map(|v| v.is_valid(doc))
     }
 }
 
-/// One step into a document.
-#[derive(Debug, Clone)]
-enum Step {
-    Key(String),
-    Index(usize),
+fn address(v: &Value) -> usize {
+    v as *const Value as usize
 }
 
-/// Reads schema documents: `$ref` inside the document, and the parts of a
-/// node that `allOf` adds to it.
-struct Reader<'a> {
-    root: &'a Value,
-}
+/// The values a slice keeps whatever names its documents use: those a
+/// local `$ref` points at and those that declare an `$id` or an anchor
+/// (which a reference may name), with all their ancestors.
+#[derive(Debug, Default)]
+pub(crate) struct Pinned(HashSet<usize>);
 
-impl<'a> Reader<'a> {
-    /// Follows `$ref` chains inside the document (JSON pointers only); an
-    /// unresolvable reference reads as `true`, which only costs a witness.
-    fn resolve(&self, mut node: &'a Value) -> &'a Value {
-        for _ in 0..MAX_REF_HOPS {
-            let Some(Value::String(r)) = node.get("$ref") else {
-                return node;
-            };
-            let Some(pointer) = r.strip_prefix('#') else {
-                return &Value::Bool(true);
-            };
-            let decoded = percent_decode(pointer);
-            match self.root.pointer(&decoded) {
-                Some(target) => node = target,
-                None => return &Value::Bool(true),
-            }
-        }
-        &Value::Bool(true)
-    }
-
-    /// The node and the `allOf` parts reachable from it, resolved.
-    fn parts(&self, node: &'a Value) -> Vec<&'a Value> {
-        let mut out = Vec::new();
-        let mut stack = vec![self.resolve(node)];
-        while let Some(n) = stack.pop() {
-            if out.len() >= 16 {
-                break;
-            }
-            out.push(n);
-            if let Some(Value::Array(all)) = n.get("allOf") {
-                stack.extend(all.iter().rev().map(|s| self.resolve(s)));
-            }
-        }
-        out
-    }
-
-    /// Walks a schema path (engine syntax, `/properties/a/maxLength`) and
-    /// returns the document steps it implies, with the schema node that
-    /// governs the document at each step's parent, and the node reached.
-    fn walk(&self, path: &str) -> (Vec<(Step, &'a Value)>, &'a Value) {
-        let tokens: Vec<String> = path
-            .split('/')
-            .skip(1)
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect();
-        let mut steps = Vec::new();
-        let mut node = self.root;
-        let mut i = 0;
-        while i < tokens.len() {
-            let here = self.resolve(node);
-            let t = tokens[i].as_str();
-            let next = tokens.get(i + 1).map(String::as_str);
-            let child = |key: &str| here.get(key);
-            match (t, next) {
-                ("properties", Some(name)) => {
-                    // A property this side does not declare is governed by
-                    // whatever covers undeclared ones here.
-                    let s = child(t)
-                        .and_then(|p| p.get(name))
-                        .unwrap_or_else(|| undeclared(here, name, &mut Patterns::default()));
-                    steps.push((Step::Key(name.to_string()), here));
-                    node = s;
-                    i += 2;
-                }
-                ("additionalProperties" | "unevaluatedProperties", _) => match child(t) {
-                    Some(s) => {
-                        steps.push((Step::Key(fresh_key(here)), here));
-                        node = s;
-                        i += 1;
-                    }
-                    None => break,
-                },
-                ("prefixItems" | "items", Some(n)) if n.parse::<usize>().is_ok() => {
-                    let k = n.parse::<usize>().unwrap_or(0);
-                    steps.push((Step::Index(k), here));
-                    node = item_at(here, k);
-                    i += 2;
-                }
-                ("items" | "additionalItems", _) => match child(t) {
-                    Some(s) => {
-                        let before = here
-                            .get("prefixItems")
-                            .or_else(|| here.get("items").filter(|v| v.is_array()))
-                            .and_then(Value::as_array)
-                            .map_or(0, Vec::len);
-                        steps.push((Step::Index(before), here));
-                        node = s;
-                        i += 1;
-                    }
-                    None => break,
-                },
-                ("contains", _) => match child(t) {
-                    Some(s) => {
-                        steps.push((Step::Index(0), here));
-                        node = s;
-                        i += 1;
-                    }
-                    None => break,
-                },
-                ("allOf" | "anyOf" | "oneOf", Some(n)) => {
-                    match n.parse::<usize>().ok().and_then(|k| child(t)?.get(k)) {
-                        Some(s) => {
-                            node = s;
-                            i += 2;
+impl Pinned {
+    pub(crate) fn of(root: &Value) -> Self {
+        let mut pinned = HashSet::new();
+        let mut ancestors: Vec<usize> = Vec::new();
+        let mut stack: Vec<(&Value, usize)> = vec![(root, 0)];
+        while let Some((v, depth)) = stack.pop() {
+            ancestors.truncate(depth);
+            ancestors.push(address(v));
+            match v {
+                Value::Object(m) => {
+                    for kw in ["$ref", "$dynamicRef", "$recursiveRef"] {
+                        if let Some(pointer) = m
+                            .get(kw)
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.strip_prefix('#'))
+                        {
+                            let pointer = sample::percent_decode(pointer);
+                            let mut node = root;
+                            pinned.insert(address(node));
+                            for token in pointer.split('/').skip(1) {
+                                let token = token.replace("~1", "/").replace("~0", "~");
+                                let next = match node {
+                                    Value::Object(o) => o.get(&token),
+                                    Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+                                    _ => None,
+                                };
+                                let Some(next) = next else { break };
+                                node = next;
+                                pinned.insert(address(node));
+                            }
                         }
-                        None => break,
                     }
+                    let declares = ["$id", "id", "$anchor", "$dynamicAnchor", "$recursiveAnchor"]
+                        .iter()
+                        .any(|k| m.get(*k).is_some_and(Value::is_string));
+                    if declares {
+                        pinned.extend(ancestors.iter().copied());
+                    }
+                    stack.extend(m.values().map(|c| (c, depth + 1)));
                 }
-                ("then" | "else", _) => match child(t) {
-                    Some(s) => {
-                        node = s;
-                        i += 1;
-                    }
-                    None => break,
-                },
-                _ => break,
+                Value::Array(a) => stack.extend(a.iter().map(|c| (c, depth + 1))),
+                _ => {}
             }
         }
-        (steps, node)
+        Pinned(pinned)
+    }
+
+    fn has(&self, v: &Value) -> bool {
+        self.0.contains(&address(v))
     }
 }
 
-static TRUE: Value = Value::Bool(true);
-
-/// Compiled `patternProperties` expressions, shared by one search. Only the
-/// first few distinct expressions are compiled: a schema with thousands of
-/// them, or with expressions costly to compile, costs a bounded amount.
-#[derive(Default)]
-struct Patterns(std::collections::HashMap<String, Option<regex::Regex>>);
-
-impl Patterns {
-    const MAX: usize = 64;
-
-    fn matches(&mut self, pattern: &str, name: &str) -> bool {
-        if !self.0.contains_key(pattern) {
-            if self.0.len() >= Self::MAX {
-                return false;
-            }
-            let compiled = regex::RegexBuilder::new(pattern).size_limit(1 << 20).build().ok();
-            self.0.insert(pattern.to_string(), compiled);
-        }
-        self.0
-            .get(pattern)
-            .and_then(Option::as_ref)
-            .is_some_and(|r| r.is_match(name))
-    }
-}
-
-/// The schema an undeclared property `name` meets in `node`: a matching
-/// `patternProperties` entry, else `additionalProperties`, else anything.
-fn undeclared<'a>(node: &'a Value, name: &str, patterns: &mut Patterns) -> &'a Value {
-    if let Some(Value::Object(entries)) = node.get("patternProperties") {
-        for (pattern, schema) in entries.iter().take(Patterns::MAX) {
-            if patterns.matches(pattern, name) {
-                return schema;
-            }
-        }
-    }
-    node.get("additionalProperties").unwrap_or(&TRUE)
-}
-
-/// The schema the `k`-th element of an array meets in `node`, in any
-/// draft's tuple form.
-fn item_at(node: &Value, k: usize) -> &Value {
-    let tuple = node
-        .get("prefixItems")
-        .or_else(|| node.get("items").filter(|i| i.is_array()))
-        .and_then(Value::as_array);
-    if let Some(s) = tuple.and_then(|t| t.get(k)) {
-        return s;
-    }
-    let rest = if node.get("prefixItems").is_some() {
-        node.get("items")
-    } else if tuple.is_some() {
-        node.get("additionalItems")
-    } else {
-        node.get("items")
+/// A copy of `schema` that validates every document whose object keys are
+/// all in `keys` exactly as `schema` does, with the same error locations:
+/// `properties` and dependencies keep the names in `keys`, definitions
+/// those a reference reaches, and annotations are left out.
+fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
+    let Value::Object(m) = schema else {
+        return schema.clone();
     };
-    rest.unwrap_or(&TRUE)
-}
-
-/// A string a simple regular expression matches: the pattern without its
-/// anchors and escapes (`^x_` gives `x_`); only a guess, checked later.
-fn literal_of(pattern: &str) -> String {
-    pattern
-        .trim_start_matches('^')
-        .trim_end_matches('$')
-        .replace('\\', "")
-}
-
-/// `%25`-style escapes in a `$ref` fragment.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if let Some(b) = (bytes[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
-}
-
-/// A property name no `properties` of `node` declares.
-fn fresh_key(node: &Value) -> String {
-    let declared = node.get("properties").and_then(Value::as_object);
-    let mut key = "extra".to_string();
-    while declared.is_some_and(|p| p.contains_key(&key)) {
-        key.push('_');
-    }
-    key
-}
-
-/// The types a schema node lets through, as far as its keywords say.
-fn types_of(node: &Value) -> Vec<&'static str> {
-    const ALL: [&str; 7] = [
-        "null", "boolean", "integer", "number", "string", "array", "object",
-    ];
-    match node.get("type") {
-        Some(Value::String(t)) => ALL.iter().copied().filter(|a| a == t).collect(),
-        Some(Value::Array(ts)) => ALL
-            .iter()
-            .copied()
-            .filter(|a| ts.iter().any(|t| t == a))
-            .collect(),
-        _ => {
-            let has = |ks: &[&str]| ks.iter().any(|k| node.get(*k).is_some());
-            let mut out = Vec::new();
-            if has(&[
-                "properties",
-                "required",
-                "additionalProperties",
-                "patternProperties",
-                "minProperties",
-                "maxProperties",
-                "propertyNames",
-                "dependentRequired",
-                "unevaluatedProperties",
-            ]) {
-                out.push("object");
+    let mut out = Map::new();
+    for (k, v) in m {
+        let kept = match (k.as_str(), v) {
+            (
+                "properties" | "dependencies" | "dependentRequired" | "dependentSchemas",
+                Value::Object(entries),
+            ) => {
+                let entries = if pinned.0.is_empty() && keys.len() < entries.len() {
+                    // Look the few names up rather than go through them all.
+                    keys.iter()
+                        .filter_map(|k| entries.get_key_value(k))
+                        .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                        .collect()
+                } else {
+                    entries
+                        .iter()
+                        .filter(|(name, s)| keys.contains(name.as_str()) || pinned.has(s))
+                        .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                        .collect()
+                };
+                Value::Object(entries)
             }
-            if has(&[
-                "items",
-                "prefixItems",
-                "minItems",
-                "maxItems",
-                "uniqueItems",
-                "contains",
-                "additionalItems",
-            ]) {
-                out.push("array");
-            }
-            if has(&["minLength", "maxLength", "pattern", "format"]) {
-                out.push("string");
-            }
-            if has(&[
-                "minimum",
-                "maximum",
-                "exclusiveMinimum",
-                "exclusiveMaximum",
-                "multipleOf",
-            ]) {
-                out.push("number");
-            }
-            if out.is_empty() { ALL.to_vec() } else { out }
-        }
-    }
-}
-
-/// A JSON number, integral when it can be.
-fn number(x: f64) -> Option<Value> {
-    if !x.is_finite() {
-        return None;
-    }
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-        Some(json!(x as i64))
-    } else {
-        serde_json::Number::from_f64(x).map(Value::Number)
-    }
-}
-
-/// A value of `format` for the formats the drafts define.
-fn format_example(format: &str) -> Option<&'static str> {
-    Some(match format {
-        "date-time" => "2024-01-01T00:00:00Z",
-        "date" => "2024-01-01",
-        "time" => "00:00:00Z",
-        "duration" => "P1D",
-        "email" | "idn-email" => "a@example.com",
-        "hostname" | "idn-hostname" => "example.com",
-        "ipv4" => "127.0.0.1",
-        "ipv6" => "::1",
-        "uri" | "iri" => "https://example.com/a",
-        "uri-reference" | "iri-reference" => "/a",
-        "uri-template" => "/a/{b}",
-        "uuid" => "00000000-0000-4000-8000-000000000000",
-        "json-pointer" => "/a",
-        "relative-json-pointer" => "0/a",
-        "regex" => "a+",
-        _ => return None,
-    })
-}
-
-/// Values that break whatever a type constraint asks: one of every type.
-fn one_of_each_type() -> [Value; 7] {
-    [
-        json!(null),
-        json!(true),
-        json!(0),
-        json!(0.5),
-        json!(""),
-        json!([]),
-        json!({}),
-    ]
-}
-
-/// Draws candidate values from the schemas on both sides of a comparison.
-struct Sampler<'a> {
-    readers: [Reader<'a>; 2],
-    visits: usize,
-    /// State of a xorshift generator; zero means "enumerate, no randomness".
-    rng: u64,
-    /// Most values returned at the outermost level.
-    top_cap: usize,
-    patterns: Patterns,
-}
-
-impl<'a> Sampler<'a> {
-    fn new(a: &'a Value, b: &'a Value) -> Self {
-        Sampler {
-            readers: [Reader { root: a }, Reader { root: b }],
-            visits: 0,
-            rng: 0,
-            top_cap: MAX_SAMPLES,
-            patterns: Patterns::default(),
-        }
-    }
-
-    fn random(&mut self, bound: usize) -> usize {
-        if self.rng == 0 || bound == 0 {
-            return 0;
-        }
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        (self.rng % bound as u64) as usize
-    }
-
-    /// Candidate values at a place where `a` (first schema) and `b` (second)
-    /// apply; either may be absent. The first candidate is the one most
-    /// likely to satisfy `a`.
-    fn samples(&mut self, a: Option<&'a Value>, b: Option<&'a Value>, depth: usize) -> Vec<Value> {
-        self.visits += 1;
-        let mut out: Vec<Value> = Vec::new();
-        if depth > MAX_DEPTH || self.visits > MAX_VISITS {
-            out.push(self.fallback(a));
-            return out;
-        }
-        let sides: Vec<(usize, Vec<&'a Value>)> = [a, b]
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, n)| n.map(|n| (i, self.readers[i].parts(n))))
-            .collect();
-        let all_parts: Vec<&'a Value> = sides.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-
-        // Listed values first: they are what a schema most plainly accepts.
-        for p in &all_parts {
-            if let Some(c) = p.get("const") {
-                out.push(c.clone());
-            }
-            if let Some(Value::Array(e)) = p.get("enum") {
-                out.extend(e.iter().take(8).cloned());
-            }
-            if let Some(d) = p.get("default") {
-                out.push(d.clone());
-            }
-            if let Some(Value::Array(e)) = p.get("examples") {
-                out.extend(e.iter().take(4).cloned());
-            }
-        }
-        // Alternatives of `anyOf`/`oneOf`, and conditional branches, side by side.
-        for key in ["anyOf", "oneOf"] {
-            let alts = |parts: Option<&Vec<&'a Value>>| -> Vec<&'a Value> {
-                parts
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|p| p.get(key).and_then(Value::as_array))
-                    .flatten()
-                    .collect()
-            };
-            let a_alts = alts(sides.iter().find(|(i, _)| *i == 0).map(|(_, p)| p));
-            let b_alts = alts(sides.iter().find(|(i, _)| *i == 1).map(|(_, p)| p));
-            for k in 0..a_alts.len().max(b_alts.len()).min(8) {
-                let (x, y) = (a_alts.get(k).copied(), b_alts.get(k).copied());
-                let mut s = self.samples(x, y, depth + 1);
-                s.truncate(8);
-                out.extend(s);
-            }
-        }
-        for (_, parts) in &sides {
-            for p in parts {
-                for key in ["then", "else"] {
-                    if let Some(branch) = p.get(key) {
-                        let mut s = self.samples(Some(branch), None, depth + 1);
-                        s.truncate(6);
-                        out.extend(s);
-                    }
-                }
-            }
-        }
-
-        // Then every type either side names, first those of `a`.
-        let mut types: Vec<&'static str> = Vec::new();
-        for p in &all_parts {
-            for t in types_of(p) {
-                if !types.contains(&t) {
-                    types.push(t);
-                }
-            }
-        }
-        if self.rng != 0 && types.len() > 1 {
-            let k = self.random(types.len());
-            types.swap(0, k);
-        }
-        let a_parts = sides
-            .iter()
-            .find(|(i, _)| *i == 0)
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default();
-        let b_parts = sides
-            .iter()
-            .find(|(i, _)| *i == 1)
-            .map(|(_, p)| p.clone())
-            .unwrap_or_default();
-        let mut groups: Vec<Vec<Value>> = Vec::new();
-        for t in types {
-            groups.push(match t {
-                "null" => vec![Value::Null],
-                "boolean" => vec![json!(true), json!(false)],
-                "integer" | "number" => self.numbers(&all_parts, t == "integer"),
-                "string" => self.strings(&all_parts),
-                "array" => self.arrays(&a_parts, &b_parts, depth),
-                _ => self.objects(&a_parts, &b_parts, depth),
-            });
-        }
-        // Round robin over the types, so that the cap on samples never
-        // leaves a type out.
-        let longest = groups.iter().map(Vec::len).max().unwrap_or(0);
-        for k in 0..longest {
-            for g in &groups {
-                if let Some(v) = g.get(k) {
-                    out.push(v.clone());
-                }
-            }
-        }
-        // Values of every type last: what a schema that changed its type,
-        // or a place one side does not constrain, lets through.
-        out.extend(one_of_each_type());
-        dedup(&mut out);
-        if self.rng != 0 && out.len() > 1 {
-            let k = self.random(out.len());
-            out.swap(0, k);
-        }
-        out.truncate(if depth == 0 { self.top_cap } else { MAX_SAMPLES });
-        out
-    }
-
-    /// A value when the budget is spent: the first listed or typed one.
-    fn fallback(&self, a: Option<&'a Value>) -> Value {
-        let Some(node) = a.map(|n| self.readers[0].resolve(n)) else {
-            return Value::Null;
-        };
-        if let Some(c) = node.get("const") {
-            return c.clone();
-        }
-        if let Some(e) = node.get("enum").and_then(|e| e.get(0)) {
-            return e.clone();
-        }
-        match types_of(node).first().copied() {
-            Some("boolean") => json!(false),
-            Some("integer" | "number") => json!(0),
-            Some("string") => json!(""),
-            Some("array") => json!([]),
-            Some("object") => json!({}),
-            _ => Value::Null,
-        }
-    }
-
-    fn numbers(&mut self, parts: &[&Value], integer: bool) -> Vec<Value> {
-        let mut points: Vec<f64> = Vec::new();
-        let mut steps: Vec<f64> = Vec::new();
-        for p in parts {
-            for key in ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] {
-                if let Some(x) = p.get(key).and_then(Value::as_f64) {
-                    points.push(x);
-                }
-            }
-            if let Some(m) = p.get("multipleOf").and_then(Value::as_f64) {
-                steps.push(m);
-            }
-        }
-        let mut out = Vec::new();
-        let lower = parts
-            .iter()
-            .filter_map(|p| p.get("minimum").and_then(Value::as_f64))
-            .fold(None, |acc: Option<f64>, x| Some(acc.map_or(x, |a| a.max(x))));
-        if let Some(l) = lower {
-            out.push(l.ceil());
-        }
-        out.extend([0.0, 1.0, -1.0]);
-        for &x in &points {
-            out.extend([x, x - 1.0, x + 1.0, x.floor(), x.ceil()]);
-            if !integer {
-                out.extend([x - 0.5, x + 0.5, x - 0.001, x + 0.001]);
-            }
-        }
-        for &m in &steps {
-            out.extend([m, 2.0 * m, 3.0 * m, 6.0 * m, m / 2.0]);
-            if let Some(l) = lower {
-                out.push((l / m).ceil() * m);
-            }
-        }
-        if !integer {
-            out.extend([0.5, -0.5]);
-        }
-        for _ in 0..if self.rng == 0 { 0 } else { 4 } {
-            let r = self.random(2001) as f64 - 1000.0;
-            out.push(if integer { r } else { r / 8.0 });
-        }
-        out.into_iter().filter_map(number).collect()
-    }
-
-    fn strings(&mut self, parts: &[&Value]) -> Vec<Value> {
-        let mut lengths: Vec<usize> = vec![0, 1];
-        let mut out: Vec<Value> = Vec::new();
-        for p in parts {
-            if let Some(f) = p.get("format").and_then(Value::as_str).and_then(format_example) {
-                out.push(json!(f));
-            }
-            if let Some(pattern) = p.get("pattern").and_then(Value::as_str) {
-                out.push(Value::String(literal_of(pattern)));
-            }
-            for key in ["minLength", "maxLength"] {
-                if let Some(n) = p.get(key).and_then(Value::as_u64) {
-                    let n = usize::try_from(n).unwrap_or(usize::MAX);
-                    lengths.extend([n.saturating_sub(1), n, n.saturating_add(1)]);
-                }
-            }
-        }
-        if let Some(min) = parts
-            .iter()
-            .filter_map(|p| p.get("minLength").and_then(Value::as_u64))
-            .max()
-        {
-            lengths.insert(0, usize::try_from(min).unwrap_or(usize::MAX));
-        }
-        if self.rng != 0 {
-            let extra = self.random(12);
-            lengths.push(extra);
-        }
-        for n in lengths {
-            if n <= MAX_STRING {
-                out.push(Value::String("a".repeat(n)));
-            }
-        }
-        out.extend([json!("A"), json!("0"), json!("a b")]);
-        out
-    }
-
-    fn arrays(&mut self, a_parts: &[&'a Value], b_parts: &[&'a Value], depth: usize) -> Vec<Value> {
-        let pick = |parts: &[&'a Value], key: &str| parts.iter().find_map(|p| p.get(key));
-        let items_of = |parts: &[&'a Value]| {
-            pick(parts, "items")
-                .filter(|i| !i.is_array())
-                .or_else(|| pick(parts, "additionalItems"))
-        };
-        let tuple_of = |parts: &[&'a Value]| {
-            pick(parts, "prefixItems")
-                .or_else(|| pick(parts, "items").filter(|i| i.is_array()))
-                .and_then(Value::as_array)
-        };
-        let mut items = self.samples(items_of(a_parts), items_of(b_parts), depth + 1);
-        items.truncate(12);
-        let first = items.first().cloned().unwrap_or(Value::Null);
-        let (ta, tb) = (tuple_of(a_parts), tuple_of(b_parts));
-        let tuple_len = ta.map_or(0, Vec::len).max(tb.map_or(0, Vec::len)).min(MAX_ARRAY);
-        let mut prefix = Vec::new();
-        let mut prefix_options = Vec::new();
-        for k in 0..tuple_len {
-            let x = ta.and_then(|t| t.get(k));
-            let y = tb.and_then(|t| t.get(k));
-            let mut s = self.samples(x, y, depth + 1);
-            s.truncate(8);
-            prefix.push(s.first().cloned().unwrap_or(Value::Null));
-            prefix_options.push(s);
-        }
-        let all: Vec<&Value> = a_parts.iter().chain(b_parts).copied().collect();
-        let mut lengths: Vec<usize> = vec![0, 1, 2];
-        for p in &all {
-            for key in ["minItems", "maxItems"] {
-                if let Some(n) = p.get(key).and_then(Value::as_u64) {
-                    let n = usize::try_from(n).unwrap_or(usize::MAX);
-                    lengths.extend([n.saturating_sub(1), n, n.saturating_add(1)]);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        let fill = |n: usize, with: &Value| -> Value {
-            let mut v = prefix.clone();
-            v.truncate(n);
-            while v.len() < n {
-                v.push(with.clone());
-            }
-            Value::Array(v)
-        };
-        if let Some(min) = all
-            .iter()
-            .filter_map(|p| p.get("minItems").and_then(Value::as_u64))
-            .max()
-        {
-            let min = usize::try_from(min).unwrap_or(usize::MAX);
-            if min <= MAX_ARRAY {
-                out.push(fill(min.max(tuple_len), &first));
-            }
-        }
-        out.push(fill(tuple_len, &first));
-        for &n in &lengths {
-            if n <= MAX_ARRAY {
-                out.push(fill(n, &first));
-            }
-        }
-        for it in items.iter().skip(1) {
-            out.push(fill(tuple_len + 1, it));
-            if tuple_len == 0 {
-                out.push(json!([first.clone(), it.clone()]));
-            }
-        }
-        for (k, options) in prefix_options.iter().enumerate() {
-            for o in options.iter().skip(1) {
-                let mut v = prefix.clone();
-                v[k] = o.clone();
-                out.push(Value::Array(v));
-            }
-        }
-        // Several matches, for `maxContains`.
-        let contains = |parts: &[&'a Value]| pick(parts, "contains");
-        let (ca, cb) = (contains(a_parts), contains(b_parts));
-        if ca.is_some() || cb.is_some() {
-            let c = self.samples(ca.or(cb), cb, depth + 1);
-            if let Some(c) = c.first() {
-                for n in 1..=4 {
-                    out.push(Value::Array(vec![c.clone(); n]));
-                }
-            }
-        }
-        // Duplicates, for `uniqueItems`; odd values for `contains`.
-        out.push(json!([first.clone(), first]));
-        out.extend(one_of_each_type().into_iter().map(|v| json!([v])));
-        out
-    }
-
-    fn objects(&mut self, a_parts: &[&'a Value], b_parts: &[&'a Value], depth: usize) -> Vec<Value> {
-        let props = |parts: &[&'a Value]| -> Vec<(&'a String, &'a Value)> {
-            parts
-                .iter()
-                .filter_map(|p| p.get("properties").and_then(Value::as_object))
-                .flat_map(|m| m.iter())
-                .collect()
-        };
-        let required = |parts: &[&'a Value]| -> Vec<&'a str> {
-            parts
-                .iter()
-                .filter_map(|p| p.get("required").and_then(Value::as_array))
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect()
-        };
-        let (pa, pb) = (props(a_parts), props(b_parts));
-        let (ra, rb) = (required(a_parts), required(b_parts));
-        if ra.len() > MAX_PROPERTIES || pa.len() + pb.len() > 4 * MAX_PROPERTIES {
-            // Too large for a witness anyway: keep the work small.
-            return vec![Value::Object(Map::new())];
-        }
-        let mut names: Vec<String> = Vec::new();
-        let mentioned = mentioned_names(a_parts.iter().chain(b_parts).copied());
-        for n in ra
-            .iter()
-            .map(|n| n.to_string())
-            .chain(pa.iter().map(|(k, _)| k.to_string()))
-            .chain(pb.iter().map(|(k, _)| k.to_string()))
-            .chain(rb.iter().map(|n| n.to_string()))
-            .chain(mentioned)
-        {
-            if !names.contains(&n) && names.len() < MAX_PROPERTIES {
-                names.push(n);
-            }
-        }
-        // Property names themselves, for `propertyNames`.
-        let names_schema = |parts: &[&'a Value]| parts.iter().find_map(|p| p.get("propertyNames"));
-        let (na, nb) = (names_schema(a_parts), names_schema(b_parts));
-        if na.is_some() || nb.is_some() {
-            let keys = self.samples(na, nb, depth + 1);
-            for k in keys
-                .into_iter()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .take(8)
-            {
-                if !names.contains(&k) && names.len() < MAX_PROPERTIES {
-                    names.push(k);
-                }
-            }
-        }
-        let find = |ps: &[(&'a String, &'a Value)], n: &str| {
-            ps.iter().find(|(k, _)| k.as_str() == n).map(|(_, v)| *v)
-        };
-        let mut values: Vec<(String, Vec<Value>)> = Vec::new();
-        for n in &names {
-            let mut covered = |parts: &[&'a Value]| {
-                parts
+            ("definitions" | "$defs", Value::Object(entries)) => {
+                let entries = entries
                     .iter()
-                    .map(|p| undeclared(p, n, &mut self.patterns))
-                    .find(|s| **s != TRUE)
-            };
-            let x = find(&pa, n).or_else(|| covered(a_parts));
-            let y = find(&pb, n).or_else(|| covered(b_parts));
-            let mut s = self.samples(x, y, depth + 1);
-            s.truncate(10);
-            values.push((n.clone(), s));
-        }
-        let first = |n: &str| -> Value {
-            values
-                .iter()
-                .find(|(k, _)| *k == n)
-                .and_then(|(_, s)| s.first().cloned())
-                .unwrap_or(Value::Null)
-        };
-        let mut base = Map::new();
-        for &n in &ra {
-            base.insert(n.to_string(), first(n));
-        }
-        if self.rng != 0 {
-            for n in &names {
-                if self.random(2) == 1 {
-                    let options = values
-                        .iter()
-                        .find(|(k, _)| k == n)
-                        .map(|(_, s)| s.len())
-                        .unwrap_or(0);
-                    let pick = self.random(options.max(1));
-                    let v = values
-                        .iter()
-                        .find(|(k, _)| k == n)
-                        .and_then(|(_, s)| s.get(pick).cloned())
-                        .unwrap_or(Value::Null);
-                    base.insert(n.to_string(), v);
-                }
+                    .filter(|(_, s)| pinned.has(s))
+                    .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                    .collect();
+                Value::Object(entries)
             }
-        }
-        let mut full = base.clone();
-        for n in &names {
-            full.entry(n.to_string()).or_insert_with(|| first(n));
-        }
-        // Which properties are present first (required, dependencies,
-        // conditionals), then what values they hold.
-        let mut out = vec![Value::Object(base.clone()), Value::Object(full.clone())];
-        for n in &names {
-            let mut o = full.clone();
-            o.remove(n.as_str());
-            out.push(Value::Object(o));
-            let mut o = base.clone();
-            o.insert(n.to_string(), first(n));
-            out.push(Value::Object(o));
-        }
-        let mut valued = Vec::new();
-        for (n, options) in &values {
-            for v in options.iter().skip(1) {
-                let mut o = base.clone();
-                o.insert(n.to_string(), v.clone());
-                valued.push(Value::Object(o));
-            }
-        }
-        // Property counts around `minProperties` and `maxProperties`.
-        let mut counts: Vec<usize> = Vec::new();
-        for p in a_parts.iter().chain(b_parts) {
-            for key in ["minProperties", "maxProperties"] {
-                if let Some(n) = p.get(key).and_then(Value::as_u64) {
-                    let n = usize::try_from(n).unwrap_or(usize::MAX);
-                    counts.extend([n.saturating_sub(1), n, n.saturating_add(1)]);
-                }
-            }
-        }
-        for n in counts.into_iter().filter(|n| *n <= MAX_PROPERTIES) {
-            let mut o = base.clone();
-            let mut k = 0;
-            while o.len() < n {
-                o.entry(format!("p{k}")).or_insert(Value::Null);
-                k += 1;
-            }
-            out.push(Value::Object(o));
-        }
-        let key = fresh_key(
-            &json!({"properties": names.iter().map(|n| (n.clone(), Value::Null)).collect::<Map<_, _>>()}),
-        );
-        for v in one_of_each_type() {
-            let mut o = base.clone();
-            o.insert(key.clone(), v);
-            out.push(Value::Object(o));
-        }
-        out.extend(valued);
-        out
-    }
-}
-
-/// Property names a schema mentions outside `properties`: in `required`,
-/// dependencies, conditionals and (as a guess) `patternProperties`.
-fn mentioned_names<'a>(parts: impl Iterator<Item = &'a Value>) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(&Value, usize)> = parts.map(|p| (p, 0)).collect();
-    while let Some((p, level)) = stack.pop() {
-        if out.len() >= MAX_PROPERTIES || level > 2 {
-            continue;
-        }
-        let strings = |v: Option<&Value>| -> Vec<String> {
-            v.and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        };
-        out.extend(strings(p.get("required")).into_iter().take(MAX_PROPERTIES));
-        for key in ["dependencies", "dependentRequired", "dependentSchemas"] {
-            if let Some(Value::Object(d)) = p.get(key) {
-                for (name, v) in d.iter().take(MAX_PROPERTIES) {
-                    out.push(name.clone());
-                    out.extend(strings(Some(v)));
-                    if v.is_object() {
-                        stack.push((v, level + 1));
+            ("patternProperties", Value::Object(entries)) => {
+                // A pattern that matches none of the names (and may not
+                // match one it cannot decide) applies to nothing here.
+                let mut set = crate::patterns::PatternSet::new(entries.keys().map(String::as_str));
+                let mut used = vec![false; entries.len()];
+                for k in keys {
+                    let m = set.matches(k);
+                    for i in m.known.into_iter().chain(m.unknown) {
+                        used[i] = true;
                     }
                 }
+                Value::Object(
+                    entries
+                        .iter()
+                        .zip(used)
+                        .filter(|((_, s), used)| *used || pinned.has(s))
+                        .map(|((name, s), _)| (name.clone(), slice(s, keys, pinned)))
+                        .collect(),
+                )
             }
-        }
-        if let Some(Value::Object(patterns)) = p.get("patternProperties") {
-            out.extend(patterns.keys().take(MAX_PROPERTIES).map(|k| literal_of(k)));
-        }
-        for key in ["if", "then", "else"] {
-            if let Some(v) = p.get(key) {
-                stack.push((v, level + 1));
+            (
+                "title" | "description" | "examples" | "$comment" | "default" | "deprecated" | "readOnly"
+                | "writeOnly",
+                _,
+            ) if !pinned.has(v) => {
+                continue;
             }
+            (
+                "additionalProperties"
+                | "additionalItems"
+                | "unevaluatedProperties"
+                | "unevaluatedItems"
+                | "items"
+                | "contains"
+                | "propertyNames"
+                | "not"
+                | "if"
+                | "then"
+                | "else"
+                | "contentSchema",
+                Value::Object(_),
+            ) => slice(v, keys, pinned),
+            ("items" | "prefixItems" | "allOf" | "anyOf" | "oneOf", Value::Array(subs)) => {
+                Value::Array(subs.iter().map(|s| slice(s, keys, pinned)).collect())
+            }
+            _ => v.clone(),
+        };
+        out.insert(k.clone(), kept);
+    }
+    Value::Object(out)
+}
+
+/// Every object key anywhere in `doc`, added to `keys`; `true` if one was new.
+fn collect_keys(doc: &Value, keys: &mut HashSet<String>) -> bool {
+    let mut added = false;
+    let mut stack = vec![doc];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    if !keys.contains(k) {
+                        keys.insert(k.clone());
+                        added = true;
+                    }
+                    stack.push(x);
+                }
+            }
+            Value::Array(a) => stack.extend(a),
+            _ => {}
         }
+    }
+    added
+}
+
+/// One error of a validator, located in the engine's path syntax.
+#[derive(Debug)]
+struct Fault {
+    /// The keyword location, `$ref`s left out, in the engine's syntax.
+    at: Vec<String>,
+    /// The JSON pointer of the value it is about.
+    instance: String,
+    kind: FaultKind,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum FaultKind {
+    /// A required member is missing.
+    Required(String),
+    /// Members no keyword allows.
+    Unexpected(Vec<String>),
+    /// `anyOf`, `oneOf` or `not`: the reason is in the branches.
+    Combinator,
+    Other,
+}
+
+/// The target of a local reference, if it is one.
+fn local_target<'a>(doc: &'a Value, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix('#')?;
+    doc.pointer(&sample::percent_decode(pointer))
+}
+
+/// A validator's keyword location (with `$ref` steps) as the engine writes
+/// paths: references left out, `prefixItems` as `items`, 2020-12's `items`
+/// after `prefixItems` as `additionalItems`, `dependentRequired` and
+/// `dependentSchemas` as `dependencies`.
+fn engine_path(doc: &Value, location: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut node = Some(doc);
+    for seg in location.split('/').skip(1) {
+        let here = node;
+        let child = |key: &str| {
+            let key = key.replace("~1", "/").replace("~0", "~");
+            here.and_then(|n| match n {
+                Value::Object(m) => m.get(&key),
+                Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            })
+        };
+        match seg {
+            "$ref" | "$dynamicRef" | "$recursiveRef" => {
+                node = child(seg)
+                    .and_then(Value::as_str)
+                    .and_then(|r| local_target(doc, r));
+                continue;
+            }
+            "prefixItems" => out.push("items".to_string()),
+            "items" if here.is_some_and(|n| n.get("prefixItems").is_some()) => {
+                out.push("additionalItems".to_string())
+            }
+            "dependentRequired" | "dependentSchemas" => out.push("dependencies".to_string()),
+            _ => out.push(seg.to_string()),
+        }
+        node = child(seg);
     }
     out
 }
 
-/// Drops repeated values, keeping the first. Keyed by the JSON text (object
-/// keys serialize sorted), so large sample objects are hashed once instead of
-/// compared with every value kept before them.
-fn dedup(values: &mut Vec<Value>) {
-    let mut seen = std::collections::HashSet::new();
-    values.retain(|v| seen.insert(v.to_string()));
+fn fault(doc: &Value, e: &jsonschema::ValidationError<'_>) -> Fault {
+    use jsonschema::error::ValidationErrorKind as K;
+    let kind = match e.kind() {
+        K::Required { property } => FaultKind::Required(property.as_str().unwrap_or_default().to_string()),
+        K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
+            FaultKind::Unexpected(unexpected.clone())
+        }
+        K::AnyOf { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } | K::Not { .. } => {
+            FaultKind::Combinator
+        }
+        _ => FaultKind::Other,
+    };
+    Fault {
+        at: engine_path(doc, e.evaluation_path().as_str()),
+        instance: e.instance_path().as_str().to_string(),
+        kind,
+    }
 }
 
-/// Puts `leaf` at `steps` inside the smallest documents `sampler`'s first
-/// schema allows around it.
-fn embed<'a>(sampler: &mut Sampler<'a>, steps: &[(Step, &'a Value)], leaf: Value) -> Value {
-    let mut value = leaf;
-    for (step, parent) in steps.iter().rev() {
-        let base = sampler.samples(Some(parent), None, MAX_DEPTH - 3);
-        value = match step {
-            Step::Key(k) => {
-                let mut o = base
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Whether the JSON pointer `inner` is `outer` or lies under it.
+fn under(inner: &str, outer: &str) -> bool {
+    inner == outer || (inner.starts_with(outer) && inner.as_bytes().get(outer.len()) == Some(&b'/'))
+}
+
+/// Where a finding is: its path in the rejecting schema, and the place in
+/// documents it is about.
+#[derive(Debug)]
+struct Place {
+    path: Vec<String>,
+    instance: String,
+}
+
+impl Place {
+    fn new(rejecting_path: &str, steps: &[(Step, &Value)]) -> Self {
+        let mut instance = String::new();
+        for (step, _) in steps {
+            instance.push('/');
+            match step {
+                Step::Key(k) => instance.push_str(&escape(k)),
+                Step::Index(i) => instance.push_str(&i.to_string()),
+            }
+        }
+        Place {
+            path: rejecting_path.split('/').skip(1).map(str::to_string).collect(),
+            instance,
+        }
+    }
+
+    /// Whether the rejecting schema's error `f` is about this finding.
+    fn owns(&self, f: &Fault) -> bool {
+        let at = |prefix: &[String], extra: &[&str]| {
+            f.at.len() >= prefix.len() + extra.len()
+                && f.at[..prefix.len()] == *prefix
+                && f.at[prefix.len()..prefix.len() + extra.len()]
                     .iter()
-                    .find_map(|v| v.as_object().cloned())
-                    .unwrap_or_default();
-                o.insert(k.clone(), value);
+                    .zip(extra)
+                    .all(|(a, b)| a == b)
+        };
+        if f.at.starts_with(&self.path) {
+            return true;
+        }
+        // A combinator above the place: the place is one of its branches.
+        if f.kind == FaultKind::Combinator && self.path.starts_with(&f.at) {
+            return true;
+        }
+        let n = self.path.len();
+        let parent_instance = self.instance.rsplit_once('/').map_or("", |(p, _)| p);
+        if n >= 2 {
+            let parent = &self.path[..n - 2];
+            let name = unescape(&self.path[n - 1]);
+            match self.path[n - 2].as_str() {
+                "properties" | "required" => {
+                    if f.kind == FaultKind::Required(name.clone())
+                        && f.at == [parent, &["required".to_string()]].concat()
+                    {
+                        return true;
+                    }
+                    if self.path[n - 2] == "properties" {
+                        if f.kind == FaultKind::Unexpected(vec![name.clone()]) {
+                            return at(parent, &["additionalProperties"])
+                                || at(parent, &["unevaluatedProperties"]);
+                        }
+                        let others = [
+                            "additionalProperties",
+                            "patternProperties",
+                            "unevaluatedProperties",
+                        ];
+                        if others.iter().any(|k| at(parent, &[k])) && under(&f.instance, &self.instance) {
+                            return true;
+                        }
+                    }
+                }
+                "items" if self.path[n - 1].parse::<usize>().is_ok() => {
+                    let rest = at(parent, &["additionalItems"]) || at(parent, &["unevaluatedItems"]);
+                    if rest && (under(&f.instance, &self.instance) || f.instance == parent_instance) {
+                        return true;
+                    }
+                }
+                "patternProperties"
+                    if at(parent, &["additionalProperties"]) || at(parent, &["unevaluatedProperties"]) =>
+                {
+                    return true;
+                }
+                // Validators report a dependency at the keyword, not at its entry.
+                "dependencies"
+                    if matches!(f.kind, FaultKind::Required(_))
+                        && f.at == [parent, &["dependencies".to_string()]].concat() =>
+                {
+                    return true;
+                }
+                _ => {}
+            }
+        }
+        if n >= 1 {
+            let parent = &self.path[..n - 1];
+            let siblings: &[&str] = match self.path[n - 1].as_str() {
+                "if" => &["then", "else"],
+                "contains" | "minContains" | "maxContains" => &["contains", "minContains", "maxContains"],
+                "maximum" | "exclusiveMaximum" => &["maximum", "exclusiveMaximum"],
+                "minimum" | "exclusiveMinimum" => &["minimum", "exclusiveMinimum"],
+                _ => &[],
+            };
+            if siblings.iter().any(|k| at(parent, &[k])) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// What checking one candidate document said.
+enum Verdict {
+    /// Accepted by one side, rejected by the other only for this finding.
+    Shows,
+    /// Both accept it.
+    NotRejected,
+    /// The accepting side rejects it: the errors to repair.
+    NotAccepted(Vec<Fault>),
+    /// Rejected elsewhere too: the errors to repair.
+    Elsewhere(Vec<Fault>),
+}
+
+/// The state of witness search across the findings of one call, with the
+/// validators it compiled.
+pub(crate) struct Search<'m> {
+    pub(crate) meter: Meter<'m>,
+    validations: usize,
+    /// Validate with the whole schemas' validators (compiled once, kept
+    /// by the schema) rather than with slices.
+    whole: bool,
+    /// Per schema (by address): the keys its slice covers, and its validator.
+    slices: HashMap<usize, (HashSet<String>, jsonschema::Validator)>,
+}
+
+impl<'m> Search<'m> {
+    /// `findings`: how many will be searched; past a few, the whole schemas
+    /// are compiled once instead of a slice per finding.
+    pub(crate) fn new(meter: Meter<'m>, findings: usize) -> Self {
+        Search {
+            meter,
+            validations: 0,
+            whole: findings > SLICED_FINDINGS,
+            slices: HashMap::new(),
+        }
+    }
+
+    fn key(schema: &Schema) -> usize {
+        schema as *const Schema as usize
+    }
+
+    /// Whether documents for `schema` are checked with a slice (whose keys
+    /// must cover theirs) rather than its whole validator.
+    fn sliced(&self, schema: &Schema) -> bool {
+        !(self.whole && schema.arena.patterns <= WHOLE_PATTERNS && schema.compiled().0.is_ok())
+    }
+
+    /// Makes sure `schema` has a validator for documents whose keys are in
+    /// `keys`: its whole validator, or a slice compiled (again) for them.
+    fn cover(&mut self, schema: &Schema, keys: &HashSet<String>) -> Result<(), String> {
+        if !self.sliced(schema) {
+            return Ok(());
+        }
+        let entry = self.slices.get(&Self::key(schema));
+        if entry.is_some_and(|(covered, _)| keys.is_subset(covered)) {
+            return Ok(());
+        }
+        let mut union = entry.map(|(k, _)| k.clone()).unwrap_or_default();
+        union.extend(keys.iter().cloned());
+        let validator = build(&slice(&schema.value, &union, schema.pinned()), schema.draft)?;
+        self.slices.insert(Self::key(schema), (union, validator));
+        Ok(())
+    }
+
+    fn validator<'x>(&'x self, schema: &'x Schema) -> Option<&'x jsonschema::Validator> {
+        match self.slices.get(&Self::key(schema)) {
+            Some((_, v)) => Some(v),
+            None if !self.sliced(schema) => schema.compiled().0.as_ref().ok(),
+            None => None,
+        }
+    }
+}
+
+/// One finding's search: the two schemas, the finding's place, the
+/// validators and the values tried at each member.
+struct Finder<'s> {
+    accepting: &'s Schema,
+    rejecting: &'s Schema,
+    place: Place,
+    sampler: Sampler<'s>,
+    tried: HashMap<String, usize>,
+    options: HashMap<String, Vec<Value>>,
+    /// Repairs of members around the place, kept for every later candidate
+    /// (`None`: the member removed).
+    overrides: Vec<(String, Option<Value>)>,
+    /// Where documents were rejected besides the finding, for the note.
+    elsewhere: Vec<String>,
+}
+
+impl<'s> Finder<'s> {
+    /// The first of `candidates` (placed inside `levels`, repaired where
+    /// need be) that shows the break; `Err` when the search must stop.
+    fn first_showing(
+        &mut self,
+        search: &mut Search<'_>,
+        levels: &[Level],
+        candidates: Vec<Option<Value>>,
+        tried: &mut usize,
+    ) -> Result<Option<Value>, Miss> {
+        for leaf in candidates {
+            if *tried >= MAX_CANDIDATES || search.validations >= MAX_VALIDATIONS {
+                break;
+            }
+            if search.meter.poll_now().is_some() {
+                return Err(Miss::Time);
+            }
+            let mut doc = assemble(levels, leaf);
+            for (pointer, value) in &self.overrides {
+                set(&mut doc, pointer, value.clone());
+            }
+            for _ in 0..MAX_REPAIRS {
+                *tried += 1;
+                match self.check(search, &doc) {
+                    Err(e) => {
+                        return Err(Miss::Note(format!(
+                            "no witness: the validator cannot read these schemas ({e})"
+                        )));
+                    }
+                    Ok(Verdict::Shows) => {
+                        if doc.to_string().len() > MAX_WITNESS_BYTES {
+                            return Err(Miss::Note(format!(
+                                "no witness shown: the smallest document found that shows the break is larger than {} KiB",
+                                MAX_WITNESS_BYTES / 1024
+                            )));
+                        }
+                        return Ok(Some(doc));
+                    }
+                    Ok(Verdict::NotRejected) => break,
+                    Ok(Verdict::Elsewhere(faults) | Verdict::NotAccepted(faults)) => {
+                        if !self.repair(&mut doc, &faults) {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn check(&mut self, search: &mut Search<'_>, doc: &Value) -> Result<Verdict, String> {
+        if search.sliced(self.accepting) || search.sliced(self.rejecting) {
+            let mut keys = HashSet::new();
+            collect_keys(doc, &mut keys);
+            search.cover(self.accepting, &keys)?;
+            search.cover(self.rejecting, &keys)?;
+        }
+        search.validations += 1;
+        let (Some(accept), Some(reject)) =
+            (search.validator(self.accepting), search.validator(self.rejecting))
+        else {
+            return Err("no validator".into());
+        };
+        if !accept.is_valid(doc) {
+            let faults = accept
+                .iter_errors(doc)
+                .map(|e| fault(&self.accepting.value, &e))
+                .collect();
+            return Ok(Verdict::NotAccepted(faults));
+        }
+        let faults: Vec<Fault> = reject
+            .iter_errors(doc)
+            .map(|e| fault(&self.rejecting.value, &e))
+            .collect();
+        if faults.is_empty() {
+            return Ok(Verdict::NotRejected);
+        }
+        let foreign: Vec<Fault> = faults.into_iter().filter(|f| !self.place.owns(f)).collect();
+        if foreign.is_empty() {
+            Ok(Verdict::Shows)
+        } else {
+            self.elsewhere
+                .extend(foreign.iter().map(|f| format!("#/{}", f.at.join("/"))));
+            Ok(Verdict::Elsewhere(foreign))
+        }
+    }
+
+    /// The `k`-th value to try at the document place `pointer`: drawn from
+    /// what both schemas say there.
+    fn option(&mut self, pointer: &str, k: usize) -> Option<Value> {
+        if !self.options.contains_key(pointer) {
+            let tokens: Vec<String> = pointer.split('/').skip(1).map(unescape).collect();
+            let a = schema_at(&self.accepting.value, &tokens);
+            let b = schema_at(&self.rejecting.value, &tokens);
+            let mut values = vec![self.sampler.minimal(Some(a), Some(b), 1)];
+            values.extend(self.sampler.samples(Some(a), Some(b), 1));
+            sample::dedup(&mut values);
+            self.options.insert(pointer.to_string(), values);
+        }
+        self.options.get(pointer).and_then(|v| v.get(k)).cloned()
+    }
+
+    /// Sets `value` at `pointer` in `doc`, and keeps it for later candidates
+    /// when the member is not inside the finding's place.
+    fn change(&mut self, doc: &mut Value, pointer: &str, value: Option<Value>) -> bool {
+        if !under(pointer, &self.place.instance) {
+            self.overrides.retain(|(p, _)| p != pointer);
+            self.overrides.push((pointer.to_string(), value.clone()));
+        }
+        set(doc, pointer, value)
+    }
+
+    /// Changes `doc` where `faults` say it is rejected for another reason
+    /// than the finding; `false` when no change can help.
+    fn repair(&mut self, doc: &mut Value, faults: &[Fault]) -> bool {
+        let mut changed = false;
+        for f in faults {
+            match &f.kind {
+                FaultKind::Required(name) => {
+                    let target = format!("{}/{}", f.instance, escape(name));
+                    if under(&self.place.instance, &target) {
+                        return false;
+                    }
+                    let Some(v) = self.option(&target, 0) else {
+                        return false;
+                    };
+                    changed |= self.change(doc, &target, Some(v));
+                }
+                FaultKind::Unexpected(names) => {
+                    for name in names {
+                        let target = format!("{}/{}", f.instance, escape(name));
+                        if under(&self.place.instance, &target) {
+                            return false;
+                        }
+                        changed |= self.change(doc, &target, None);
+                    }
+                }
+                FaultKind::Combinator | FaultKind::Other => {
+                    // A value on the way to the finding cannot change.
+                    if under(&self.place.instance, &f.instance) {
+                        return false;
+                    }
+                    let k = self.tried.entry(f.instance.clone()).or_insert(0);
+                    *k += 1;
+                    let k = *k;
+                    let Some(v) = self.option(&f.instance, k) else {
+                        return false;
+                    };
+                    changed |= self.change(doc, &f.instance, Some(v));
+                }
+            }
+        }
+        changed
+    }
+}
+
+/// Sets (or with `None` removes) the value at `pointer` in `doc`; `false`
+/// when its parent is not there.
+fn set(doc: &mut Value, pointer: &str, value: Option<Value>) -> bool {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return false;
+    };
+    let last = unescape(last);
+    match (doc.pointer_mut(parent), value) {
+        (Some(Value::Object(m)), Some(v)) => m.insert(last, v.clone()).as_ref() != Some(&v),
+        (Some(Value::Object(m)), None) => m.remove(&last).is_some(),
+        (Some(Value::Array(a)), Some(v)) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a[i] = v;
+                true
+            }
+            Ok(i) if i == a.len() => {
+                a.push(v);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The schema node that governs the document place `tokens` (object keys
+/// and array indices), as far as `properties`, `patternProperties`,
+/// `additionalProperties` and the tuple keywords say.
+fn schema_at<'a>(root: &'a Value, tokens: &[String]) -> &'a Value {
+    let reader = Reader { root };
+    let mut patterns = sample::Patterns::default();
+    let mut node = root;
+    for t in tokens {
+        let parts = reader.parts(node);
+        let index = t.parse::<usize>().ok();
+        let next = match index {
+            Some(k) => parts
+                .iter()
+                .find(|p| p.get("items").is_some() || p.get("prefixItems").is_some())
+                .map(|p| item_at(p, k)),
+            None => parts
+                .iter()
+                .find_map(|p| p.get("properties").and_then(|ps| ps.get(t.as_str())))
+                .or_else(|| {
+                    parts
+                        .iter()
+                        .map(|p| undeclared(p, t, &mut patterns))
+                        .find(|s| **s != TRUE)
+                }),
+        };
+        node = next.unwrap_or(&TRUE);
+    }
+    node
+}
+
+/// Members next to the way to the finding's place, at one level of the
+/// document: those both schemas require (or the items before and after a
+/// tuple position), with values both are likely to accept.
+struct Level {
+    step: Step,
+    before: Vec<(Step, Value)>,
+    after: Vec<Value>,
+}
+
+fn skeleton<'s>(
+    sampler: &mut Sampler<'s>,
+    roots: (&'s Value, &'s Value),
+    steps: &[(Step, &'s Value)],
+    other: &[(Step, &'s Value)],
+) -> Vec<Level> {
+    let (ra, rb) = (Reader { root: roots.0 }, Reader { root: roots.1 });
+    let mut patterns = sample::Patterns::default();
+    let mut levels = Vec::with_capacity(steps.len());
+    for (i, (step, pa)) in steps.iter().enumerate() {
+        let pa = ra.parts(pa);
+        let pb = other.get(i).map(|(_, p)| rb.parts(p)).unwrap_or_default();
+        let mut level = Level {
+            step: step.clone(),
+            before: Vec::new(),
+            after: Vec::new(),
+        };
+        match step {
+            Step::Key(key) => {
+                let mut names: Vec<&str> = Vec::new();
+                for p in pa.iter().chain(&pb) {
+                    for n in p.get("required").and_then(Value::as_array).into_iter().flatten() {
+                        if let Some(n) = n.as_str()
+                            && n != key
+                            && !names.contains(&n)
+                        {
+                            names.push(n);
+                        }
+                    }
+                }
+                for n in names {
+                    let mut prop = |parts: &[&'s Value]| -> Option<&'s Value> {
+                        parts
+                            .iter()
+                            .find_map(|p| p.get("properties").and_then(|ps| ps.get(n)))
+                            .or_else(|| parts.first().map(|p| undeclared(p, n, &mut patterns)))
+                    };
+                    let (x, y) = (prop(&pa), prop(&pb));
+                    let v = sampler.minimal(x, y, 1);
+                    level.before.push((Step::Key(n.to_string()), v));
+                }
+            }
+            Step::Index(k) => {
+                let tuple = |parts: &[&'s Value]| {
+                    parts
+                        .iter()
+                        .find(|p| p.get("items").is_some() || p.get("prefixItems").is_some())
+                        .copied()
+                };
+                let (ta, tb) = (tuple(&pa), tuple(&pb));
+                let min = pa
+                    .iter()
+                    .chain(&pb)
+                    .filter_map(|p| p.get("minItems").and_then(Value::as_u64))
+                    .max()
+                    .unwrap_or(0)
+                    .min(sample::MAX_ARRAY as u64) as usize;
+                for j in 0..(*k).max(min).min(sample::MAX_ARRAY) {
+                    if j == *k {
+                        continue;
+                    }
+                    let v = sampler.minimal(ta.map(|t| item_at(t, j)), tb.map(|t| item_at(t, j)), 1);
+                    if j < *k {
+                        level.before.push((Step::Index(j), v));
+                    } else {
+                        level.after.push(v);
+                    }
+                }
+            }
+        }
+        levels.push(level);
+    }
+    levels
+}
+
+/// The document `levels` make around `leaf` (`None`: the member at the
+/// place left out).
+fn assemble(levels: &[Level], leaf: Option<Value>) -> Value {
+    let mut value = leaf;
+    for level in levels.iter().rev() {
+        value = Some(match &level.step {
+            Step::Key(k) => {
+                let mut o = Map::new();
+                for (s, v) in &level.before {
+                    if let Step::Key(n) = s {
+                        o.insert(n.clone(), v.clone());
+                    }
+                }
+                if let Some(v) = value {
+                    o.insert(k.clone(), v);
+                }
                 Value::Object(o)
             }
-            Step::Index(i) => {
-                let mut a = base
-                    .iter()
-                    .find_map(|v| v.as_array().cloned())
-                    .unwrap_or_default();
-                let filler = a.first().cloned().unwrap_or(Value::Null);
-                a.truncate(*i);
-                while a.len() < *i {
-                    a.push(filler.clone());
+            Step::Index(_) => {
+                let mut a: Vec<Value> = level.before.iter().map(|(_, v)| v.clone()).collect();
+                match value {
+                    Some(v) => a.push(v),
+                    None => a.truncate(a.len()),
                 }
-                a.push(value);
+                a.extend(level.after.iter().cloned());
                 Value::Array(a)
             }
+        });
+    }
+    value.unwrap_or(Value::Null)
+}
+
+/// Why a finding has no witness.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Miss {
+    /// The time (or the call's budget) ran out during its search.
+    Time,
+    /// None was found; the words say why.
+    Note(String),
+}
+
+/// One finding, ready to be searched: the document around its place and
+/// the values to try there.
+pub(crate) struct Prepared<'s> {
+    finder: Finder<'s>,
+    levels: Vec<Level>,
+    candidates: Vec<Option<Value>>,
+    /// The nodes enclosing the place on both sides, for the second round.
+    around: Option<(&'s Value, &'s Value)>,
+}
+
+impl<'s> Prepared<'s> {
+    /// Prepares the search for a document `accepting` accepts and
+    /// `rejecting` rejects only for the finding at `accepting_path` /
+    /// `rejecting_path` (engine syntax, in those roles).
+    pub(crate) fn new(
+        accepting: &'s Schema,
+        rejecting: &'s Schema,
+        accepting_path: &str,
+        rejecting_path: &str,
+    ) -> Self {
+        let ra = Reader {
+            root: &accepting.value,
         };
+        let rb = Reader {
+            root: &rejecting.value,
+        };
+        let (steps, a_node) = ra.walk(accepting_path);
+        let (b_steps, b_node) = rb.walk(rejecting_path);
+        let mut finder = Finder {
+            accepting,
+            rejecting,
+            place: Place::new(rejecting_path, &steps),
+            sampler: Sampler::new(&accepting.value, &rejecting.value),
+            tried: HashMap::new(),
+            options: HashMap::new(),
+            overrides: Vec::new(),
+            elsewhere: Vec::new(),
+        };
+        finder.sampler.top_cap = 2 * sample::MAX_SAMPLES;
+        let levels = skeleton(
+            &mut finder.sampler,
+            (&accepting.value, &rejecting.value),
+            &steps,
+            &b_steps,
+        );
+        // At the place: the member left out (for a property), then values.
+        let tokens = &finder.place.path;
+        let at_property = tokens.len() >= 2
+            && tokens[tokens.len() - 2] == "properties"
+            && matches!(steps.last(), Some((Step::Key(_), _)));
+        let mut candidates: Vec<Option<Value>> = Vec::new();
+        if at_property {
+            candidates.push(None);
+        }
+        // A required name: the object with what both sides require, but it.
+        if let [.., required, name] = &tokens[..]
+            && required == "required"
+            && let Value::Object(mut o) = finder.sampler.minimal(Some(a_node), Some(b_node), 1)
+        {
+            o.remove(&unescape(name));
+            candidates.push(Some(Value::Object(o)));
+        }
+        let leaves = finder.sampler.samples(Some(a_node), Some(b_node), 0);
+        candidates.extend(leaves.into_iter().map(Some));
+        let around = match (steps.last(), b_steps.last()) {
+            (Some((_, pa)), Some((_, pb))) => Some((*pa, *pb)),
+            _ => None,
+        };
+        Prepared {
+            finder,
+            levels,
+            candidates,
+            around,
+        }
     }
-    value
+
+    /// Every key the first documents of this search use, added to `keys`.
+    pub(crate) fn keys(&self, keys: &mut HashSet<String>) {
+        for level in &self.levels {
+            if let Step::Key(k) = &level.step {
+                keys.insert(k.clone());
+            }
+            for (step, v) in &level.before {
+                if let Step::Key(k) = step {
+                    keys.insert(k.clone());
+                }
+                collect_keys(v, keys);
+            }
+            for v in &level.after {
+                collect_keys(v, keys);
+            }
+        }
+        for leaf in self.candidates.iter().take(8).flatten() {
+            collect_keys(leaf, keys);
+        }
+    }
+
+    pub(crate) fn schemas(&self) -> (&'s Schema, &'s Schema) {
+        (self.finder.accepting, self.finder.rejecting)
+    }
+
+    /// Searches the witness.
+    pub(crate) fn search(self, search: &mut Search<'_>) -> Result<Value, Miss> {
+        let Prepared {
+            mut finder,
+            levels,
+            candidates,
+            around,
+        } = self;
+        let mut tried = 0usize;
+        if let Some(found) = finder.first_showing(search, &levels, candidates, &mut tried)? {
+            return Ok(found);
+        }
+        // The enclosing level as a whole, for a break that only shows with
+        // its neighbours (a tuple growing around the place, say).
+        if let Some((pa, pb)) = around {
+            finder.sampler.visits = 0;
+            let mut whole = finder.sampler.samples(Some(pa), Some(pb), 0);
+            whole.truncate(2 * sample::MAX_SAMPLES);
+            let outer = &levels[..levels.len() - 1];
+            let candidates = whole.into_iter().map(Some).collect();
+            if let Some(found) = finder.first_showing(search, outer, candidates, &mut tried)? {
+                return Ok(found);
+            }
+        }
+        let mut elsewhere = finder.elsewhere;
+        elsewhere.sort();
+        elsewhere.dedup();
+        Err(Miss::Note(if elsewhere.is_empty() {
+            "no document could be built to show the break".into()
+        } else {
+            format!(
+                "no document shows this break alone: those found are also rejected at {}",
+                elsewhere.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+            )
+        }))
+    }
 }
 
-/// A document `accepting` accepts and `rejecting` rejects, with the change
-/// at `accepting_path` / `rejecting_path` (engine syntax), or `None` when
-/// none was found within the bounds.
-pub(crate) fn witness(
-    accepting: (&Value, &Compiled),
-    rejecting: (&Value, &Compiled),
-    accepting_path: &str,
-    rejecting_path: &str,
-    budget: &mut usize,
-) -> Option<Value> {
-    let (a_doc, a_check) = accepting;
-    let (b_doc, b_check) = rejecting;
-    let ra = Reader { root: a_doc };
-    let rb = Reader { root: b_doc };
-    let (steps, a_node) = ra.walk(accepting_path);
-    let (_, b_node) = rb.walk(rejecting_path);
-    let mut sampler = Sampler::new(a_doc, b_doc);
-    sampler.top_cap = 4 * MAX_SAMPLES;
-    let mut tried = 0usize;
-    let mut test = |doc: &Value| -> Option<bool> {
-        tried += 1;
-        if tried > MAX_CANDIDATES || *budget == 0 {
-            return None;
-        }
-        *budget -= 1;
-        if doc.to_string().len() > MAX_WITNESS_BYTES {
-            return Some(false);
-        }
-        Some(a_check.accepts(doc)? && !b_check.accepts(doc)?)
-    };
-    // At the finding's place, inside the smallest surrounding document.
-    let leaves = sampler.samples(Some(a_node), Some(b_node), 0);
-    for leaf in leaves {
-        let doc = embed(&mut sampler, &steps, leaf);
-        if test(&doc)? {
-            return Some(doc);
+/// Compiles, for a search of few findings, one slice per schema that covers
+/// the first documents of them all.
+pub(crate) fn cover_all(search: &mut Search<'_>, prepared: &[&Prepared<'_>]) {
+    let mut keys: HashMap<usize, (&Schema, HashSet<String>)> = HashMap::new();
+    for p in prepared {
+        let mut k = HashSet::new();
+        p.keys(&mut k);
+        let (a, b) = p.schemas();
+        for s in [a, b] {
+            keys.entry(Search::key(s))
+                .or_insert_with(|| (s, HashSet::new()))
+                .1
+                .extend(k.iter().cloned());
         }
     }
-    // The same place, reached from each enclosing level in turn: a change
-    // may only show together with its neighbours (a required property
-    // added next to it, a tuple growing around it).
-    for cut in (0..steps.len()).rev() {
-        let (outer, _) = steps.split_at(cut);
-        let parent = steps[cut].1;
-        let mut local = Sampler::new(a_doc, b_doc);
-        local.top_cap = 2 * MAX_SAMPLES;
-        let b_here = rb.walk(&path_prefix(rejecting_path, cut)).1;
-        for leaf in local.samples(Some(parent), Some(b_here), 0) {
-            let doc = embed(&mut sampler, outer, leaf);
-            if test(&doc)? {
-                return Some(doc);
-            }
-        }
+    for (schema, k) in keys.into_values() {
+        // A failure shows again, with its message, when a finding is searched.
+        let _ = search.cover(schema, &k);
     }
-    None
-}
-
-/// The rejecting side's schema path for the enclosing level `cut` of the
-/// accepting side's document steps: the prefix of its path that reaches the
-/// same number of document steps.
-fn path_prefix(rejecting_path: &str, cut: usize) -> String {
-    let tokens: Vec<&str> = rejecting_path.split('/').collect();
-    let mut steps_seen = 0;
-    let mut i = 1;
-    while i < tokens.len() {
-        if steps_seen == cut {
-            break;
-        }
-        match tokens[i] {
-            "properties" | "prefixItems" => {
-                steps_seen += 1;
-                i += 2;
-            }
-            "items" if tokens.get(i + 1).is_some_and(|n| n.parse::<usize>().is_ok()) => {
-                steps_seen += 1;
-                i += 2;
-            }
-            "additionalProperties" | "unevaluatedProperties" | "items" | "additionalItems" | "contains" => {
-                steps_seen += 1;
-                i += 1;
-            }
-            "allOf" | "anyOf" | "oneOf" | "dependentSchemas" | "dependencies" => i += 2,
-            _ => i += 1,
-        }
-    }
-    tokens[..i.min(tokens.len())].join("/")
 }
 
 /// What the soundness probe found for one pair of schemas.
@@ -1101,7 +1077,7 @@ pub(crate) fn probe(
     seed: u64,
 ) -> Soundness {
     let mut report = Soundness::default();
-    if old.1.0.is_none() || new.1.0.is_none() {
+    if old.1.0.is_err() || new.1.0.is_err() {
         report.skipped = true;
         return report;
     }
@@ -1131,16 +1107,14 @@ pub(crate) fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::Budget;
+    use serde_json::json;
 
-    fn find(old: Value, new: Value, old_path: &str, new_path: &str) -> Option<Value> {
-        let (co, cn) = (Compiled::new(&old, Draft::D7), Compiled::new(&new, Draft::D7));
-        witness(
-            (&old, &co),
-            (&new, &cn),
-            old_path,
-            new_path,
-            &mut MAX_VALIDATIONS.clone(),
-        )
+    fn find(old: Value, new: Value, old_path: &str, new_path: &str) -> Result<Value, Miss> {
+        let (old, new) = (Schema::from_value(old).unwrap(), Schema::from_value(new).unwrap());
+        let budget = Budget::default();
+        let mut search = Search::new(Meter::new(&budget), 1);
+        Prepared::new(&old, &new, old_path, new_path).search(&mut search)
     }
 
     #[test]
@@ -1159,7 +1133,7 @@ mod tests {
     fn no_witness_when_nothing_breaks() {
         let old = json!({"type":"string","maxLength":10});
         let new = json!({"type":"string","maxLength":12});
-        assert_eq!(find(old, new, "/maxLength", "/maxLength"), None);
+        assert!(find(old, new, "/maxLength", "/maxLength").is_err());
     }
 
     #[test]
@@ -1172,34 +1146,75 @@ mod tests {
     }
 
     #[test]
-    fn thousands_of_patterns_and_properties_stay_bounded() {
-        let mut patterns = Map::new();
-        let mut properties = Map::new();
-        for i in 0..3000 {
-            patterns.insert(format!("^p{i}(a|b)*$"), json!({"type": "integer"}));
-            properties.insert(format!("q{i}"), json!({"type": "string"}));
-        }
-        let required: Vec<String> = (0..3000).map(|i| format!("q{i}")).collect();
-        let old = json!({"type":"object","patternProperties":patterns,"properties":properties.clone(),"required":required});
-        let mut new = old.clone();
-        new["properties"]["q0"] = json!({"type": "string", "maxLength": 0});
-        // Whatever is found must still be verified: a witness, if any, is
-        // accepted by the old schema and rejected by the new one.
-        if let Some(w) = find(
+    fn a_witness_is_rejected_only_for_its_own_finding() {
+        // `amount` narrowed to integer, and `id` newly required: the type
+        // finding's witness carries `id`, so that only the type rejects it.
+        let old = json!({"type":"object","properties":{"amount":{"type":"number"},"id":{"type":"string"}}});
+        let new = json!({"type":"object","properties":{"amount":{"type":"integer"},"id":{"type":"string"}},"required":["id"]});
+        let w = find(
             old.clone(),
             new.clone(),
-            "/properties/q0/maxLength",
-            "/properties/q0/maxLength",
-        ) {
-            assert!(Compiled::new(&old, Draft::D7).accepts(&w) == Some(true));
-            assert!(Compiled::new(&new, Draft::D7).accepts(&w) == Some(false));
-        }
+            "/properties/amount",
+            "/properties/amount",
+        )
+        .expect("a witness");
+        assert!(w["amount"].as_f64().is_some_and(|x| x.fract() != 0.0), "{w}");
+        assert!(w["id"].is_string(), "{w}");
+        // And the `required` finding's witness lacks `id` and nothing else.
+        let w = find(old, new, "/required/id", "/required/id").expect("a witness");
+        assert!(w.get("id").is_none(), "{w}");
+        assert!(
+            w.get("amount")
+                .is_none_or(|a| a.as_f64().is_some_and(|x| x.fract() == 0.0)),
+            "{w}"
+        );
+    }
+
+    #[test]
+    fn a_break_that_cannot_be_shown_alone_says_so() {
+        // The new object is closed and requires `b`; the old one forbids
+        // `b`: no document the old schema accepts has `b`, so every one is
+        // rejected for the missing `b` as well as for `a`'s type.
+        let old = json!({"type":"object","properties":{"a":{"type":"number"}},"additionalProperties":false});
+        let new = json!({"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["b"],"additionalProperties":false});
+        let miss = find(old, new, "/properties/a", "/properties/a").unwrap_err();
+        assert!(matches!(&miss, Miss::Note(n) if n.contains("alone")), "{miss:?}");
+    }
+
+    #[test]
+    fn slices_keep_what_references_reach_and_drop_unused_names() {
+        let schema = json!({
+            "definitions": {"n": {"type": "integer"}, "unused": {"type": "string"}},
+            "properties": {"a": {"$ref": "#/definitions/n"}, "b": {"type": "string", "description": "d"}},
+            "required": ["a"]
+        });
+        let pinned = Pinned::of(&schema);
+        let keys: HashSet<String> = ["a".to_string()].into_iter().collect();
+        let cut = slice(&schema, &keys, &pinned);
+        assert_eq!(
+            cut,
+            json!({"definitions": {"n": {"type": "integer"}}, "properties": {"a": {"$ref": "#/definitions/n"}}, "required": ["a"]})
+        );
+    }
+
+    #[test]
+    fn validator_locations_read_in_the_engines_syntax() {
+        let doc = json!({"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "properties": {"t": {"$ref": "#/$defs/t"}}, "$defs": {"t": {"prefixItems": [{"type": "string"}], "items": false}}});
+        assert_eq!(
+            engine_path(&doc, "/properties/t/$ref/prefixItems/0/type"),
+            ["properties", "t", "items", "0", "type"]
+        );
+        assert_eq!(
+            engine_path(&doc, "/properties/t/$ref/items"),
+            ["properties", "t", "additionalItems"]
+        );
     }
 
     #[test]
     fn hostile_bounds_cost_bounded_work() {
         let old = json!({"type":"string","minLength":1000000000});
         let new = json!({"type":"string","minLength":1000000001});
-        assert_eq!(find(old, new, "/minLength", "/minLength"), None);
+        assert!(find(old, new, "/minLength", "/minLength").is_err());
     }
 }

@@ -1,12 +1,14 @@
-//! Confluent's JSON Schema compatibility corpus: every verdict must match,
-//! and the change lists must match except for the cases listed, with their
-//! reason, in `known-differences.md`.
+//! Confluent's JSON Schema compatibility corpus: every verdict must match
+//! except where Confluent's is looser than the documents the schemas accept
+//! (each listed, with a document that shows the break, in
+//! `known-differences.md`), and the change lists must match except for the
+//! cases listed there with their reason.
 
 mod common;
 
 use accord_compat::{Policy, Schema, diff};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 fn changes(old: &Schema, new: &Schema, policy: Policy) -> (Vec<String>, bool) {
     let findings = diff(old, new, policy);
@@ -19,16 +21,40 @@ fn changes(old: &Schema, new: &Schema, policy: Policy) -> (Vec<String>, bool) {
     (list, compatible)
 }
 
-fn known_differences() -> BTreeSet<String> {
+/// The cases whose change list differs (by id), and those whose verdict
+/// differs, with the witness written next to each.
+fn known_differences() -> (BTreeSet<String>, BTreeMap<String, Value>) {
     let text = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/known-differences.md"),
     )
     .expect("tests/known-differences.md is readable");
-    text.lines()
+    let lists = text
+        .lines()
         .filter_map(|l| l.strip_prefix("- `"))
         .filter_map(|l| l.split('`').next())
         .map(str::to_string)
-        .collect()
+        .collect();
+    // An entry runs from its `- verdict` line to the next entry or heading.
+    let mut verdicts = BTreeMap::new();
+    for entry in text.split("\n- ").filter(|e| e.starts_with("verdict `")) {
+        let id = entry["verdict `".len()..].split('`').next().unwrap_or_default();
+        let witness = entry
+            .split("Witness: `")
+            .nth(1)
+            .and_then(|w| w.split('`').next())
+            .unwrap_or_else(|| panic!("{id}: a verdict difference names its witness"));
+        let witness: Value = serde_json::from_str(witness).expect("the witness is JSON");
+        verdicts.insert(id.to_string(), witness);
+    }
+    (lists, verdicts)
+}
+
+fn validator(schema: &Value) -> jsonschema::Validator {
+    let mut options = jsonschema::options();
+    if schema.get("$schema").is_none() {
+        options = options.with_draft(jsonschema::Draft::Draft7);
+    }
+    options.build(schema).expect("the corpus schema compiles")
 }
 
 #[test]
@@ -38,7 +64,9 @@ fn confluent_corpus_verdicts_and_change_lists() {
     };
     let cases = common::cases(&dir);
     assert_eq!(cases.len(), 263, "the corpus has 263 cases");
+    let (known_lists, known_verdicts) = known_differences();
     let mut verdict_errors = Vec::new();
+    let mut verdicts_differing = BTreeSet::new();
     let mut list_mismatches = BTreeSet::new();
     for (file, i, case) in &cases {
         let id = format!("{file}#{i}");
@@ -53,15 +81,28 @@ fn confluent_corpus_verdicts_and_change_lists() {
             .unwrap_or(strict_expected);
         let (list, strict) = changes(&old, &new, Policy::Strict);
         let (_, lenient) = changes(&old, &new, Policy::Lenient);
-        if strict != strict_expected {
-            verdict_errors.push(format!(
-                "{id} STRICT: got {strict}, expected {strict_expected}: {list:?}"
-            ));
-        }
-        if lenient != lenient_expected {
-            verdict_errors.push(format!(
-                "{id} LENIENT: got {lenient}, expected {lenient_expected}: {list:?}"
-            ));
+        for (policy, got, expected) in [
+            ("STRICT", strict, strict_expected),
+            ("LENIENT", lenient, lenient_expected),
+        ] {
+            if got == expected {
+                continue;
+            }
+            // Only a break Confluent misses, shown by its listed witness.
+            match known_verdicts.get(&id) {
+                Some(witness) if expected && !got => {
+                    assert!(
+                        validator(&case["original_schema"]).is_valid(witness),
+                        "{id}: the original schema rejects the listed witness {witness}"
+                    );
+                    assert!(
+                        !validator(&case["update_schema"]).is_valid(witness),
+                        "{id}: the update accepts the listed witness {witness}"
+                    );
+                    verdicts_differing.insert(id.clone());
+                }
+                _ => verdict_errors.push(format!("{id} {policy}: got {got}, expected {expected}: {list:?}")),
+            }
         }
         let mut expected: Vec<String> = case["changes"]
             .as_array()
@@ -80,15 +121,29 @@ fn confluent_corpus_verdicts_and_change_lists() {
         "verdicts differ:\n{}",
         verdict_errors.join("\n")
     );
-    assert!(
-        cases.len() - list_mismatches.len() >= 250,
-        "only {} of {} change lists match",
-        cases.len() - list_mismatches.len(),
-        cases.len()
-    );
-    let known = known_differences();
     assert_eq!(
-        list_mismatches, known,
+        verdicts_differing,
+        known_verdicts.keys().cloned().collect::<BTreeSet<_>>(),
+        "tests/known-differences.md must list exactly the cases whose verdict differs"
+    );
+    // The cases whose verdict differs differ in their lists too; of the
+    // others, at most the six listed with their reason (Confluent's 2020-12
+    // reader losing keywords, `$id`, reported `patternProperties` edits).
+    let other_mismatches = list_mismatches.difference(&verdicts_differing).count();
+    eprintln!(
+        "{} of {} change lists match; {} differ by a break Confluent misses, {other_mismatches} otherwise",
+        cases.len() - list_mismatches.len(),
+        cases.len(),
+        verdicts_differing.len()
+    );
+    assert!(
+        other_mismatches <= 6,
+        "{other_mismatches} change lists differ besides the verdicts"
+    );
+    let mut listed = known_lists;
+    listed.extend(known_verdicts.keys().cloned());
+    assert_eq!(
+        list_mismatches, listed,
         "tests/known-differences.md must list exactly the cases whose change list differs"
     );
 }

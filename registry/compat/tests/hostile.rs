@@ -2,6 +2,9 @@
 //! or a hang. The tests run on threads with a 2 MiB stack, like the
 //! registry's workers, so a recursion that is too deep would crash them.
 
+#[path = "../benches/common/mod.rs"]
+mod shapes;
+
 use accord_compat::{Error, Limits, Mode, Policy, Schema, check, diff};
 use serde_json::{Value, json};
 
@@ -167,7 +170,14 @@ fn bad_documents_get_clear_errors() {
         matches!(err, Error::InvalidSchema { ref path, .. } if path == "#/type"),
         "{err}"
     );
-    let err = Schema::parse(r#"{"$schema": "http://example.com/my-draft"}"#).unwrap_err();
+    // An unknown `$schema` is refused only when the caller asks for it
+    // (tests/reading.rs reads it with a warning).
+    let strict = accord_compat::ParseOptions {
+        strict_schema: true,
+        ..accord_compat::ParseOptions::default()
+    };
+    let err =
+        Schema::parse_with_options(r#"{"$schema": "http://example.com/my-draft"}"#, &strict).unwrap_err();
     assert!(err.to_string().contains("unknown `$schema`"), "{err}");
     let err = Schema::parse("42").unwrap_err();
     assert!(matches!(err, Error::InvalidSchema { .. }), "{err}");
@@ -234,4 +244,176 @@ fn deep_chains_of_definitions_stop_at_the_depth_bound() {
             "{findings:?}"
         );
     });
+}
+
+/// The shapes of issue 18 that cost tens of seconds of CPU each, at the
+/// size the issue measured them: each must now complete (no timing is
+/// asserted; `benches/hostile.rs` measures their growth).
+mod crafted {
+    use super::*;
+    use accord_compat::{Budget, Options, check_with, diff_with};
+    use shapes::{big_enum, fan_out, patterns, properties};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    use std::time::{Duration, Instant};
+
+    fn schema(v: Value) -> Schema {
+        Schema::from_value(v).expect("a valid schema")
+    }
+
+    fn quick() -> Options {
+        Options {
+            witness_time: Duration::from_millis(50),
+            ..Options::default()
+        }
+    }
+
+    #[test]
+    fn a_hundred_thousand_value_enum_against_its_reverse_is_no_change() {
+        on_small_stack(|| {
+            let (old, new) = (schema(big_enum(100_000, false)), schema(big_enum(100_000, true)));
+            assert!(diff(&old, &new, Policy::Strict).is_empty());
+            let mut fewer = big_enum(100_000, true);
+            fewer["enum"].as_array_mut().expect("an array").pop();
+            let report = diff_with(&old, &schema(fewer), Policy::Strict, &quick()).expect("completes");
+            assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
+            assert_eq!(report.findings[0].rule, "ENUM_ARRAY_NARROWED");
+            assert!(
+                report.findings[0].message.len() < 400,
+                "{}",
+                report.findings[0].message
+            );
+        });
+    }
+
+    #[test]
+    fn ten_thousand_removed_properties_against_ten_thousand_added_patterns_complete() {
+        on_small_stack(|| {
+            let (old, new) = (schema(properties(10_000)), schema(patterns(10_000)));
+            let report = diff_with(&old, &new, Policy::Strict, &quick()).expect("completes");
+            // Each removed property is still allowed, with the same schema,
+            // by the one pattern that matches its name.
+            let covered = report
+                .findings
+                .iter()
+                .filter(|f| f.rule == "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL")
+                .count();
+            assert_eq!(covered, 10_000);
+            assert!(
+                report.findings.iter().all(|f| f.compatible),
+                "{:?}",
+                &report.findings[..3]
+            );
+        });
+    }
+
+    #[test]
+    fn a_reader_with_forty_thousand_patterns_completes() {
+        on_small_stack(|| {
+            let writer = schema(json!({"type": "object", "properties": {"p7": {"type": "string"}}}));
+            let reader = schema(patterns(40_000));
+            // A consumer check: what the writer accepts, read with the reader.
+            // The reader closes the object: every name but the patterns' is refused.
+            let report =
+                check_with(&reader, &[&writer], Mode::Backward, Policy::Strict, &quick()).expect("completes");
+            assert!(!report.compatible);
+            assert_eq!(
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule == "PATTERN_PROPERTY_ADDED")
+                    .count(),
+                40_000
+            );
+        });
+    }
+
+    #[test]
+    fn reference_fan_out_stops_at_the_step_bound() {
+        on_small_stack(|| {
+            let (old, new) = (schema(fan_out(40, "string")), schema(fan_out(40, "number")));
+            let err = check_with(&new, &[&old], Mode::Backward, Policy::Strict, &quick()).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Budget {
+                        what: "comparison steps" | "findings",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+            assert!(err.is_limit());
+            let findings = diff(&old, &new, Policy::Strict);
+            assert!(
+                findings
+                    .iter()
+                    .any(|f| f.rule == "COMPARISON_LIMIT_EXCEEDED" && !f.compatible),
+                "{}",
+                findings.len()
+            );
+            // A few levels are reported in full: one finding per place.
+            let (old, new) = (schema(fan_out(6, "string")), schema(fan_out(6, "number")));
+            let report = diff_with(&old, &new, Policy::Strict, &quick()).expect("completes");
+            assert_eq!(report.findings.len(), 64);
+        });
+    }
+
+    #[test]
+    fn a_deadline_or_a_cancellation_stops_the_comparison() {
+        on_small_stack(|| {
+            let (old, new) = (schema(properties(20_000)), schema(patterns(20_000)));
+            let past = Options {
+                budget: Budget::until(Instant::now()),
+                ..Options::default()
+            };
+            let err = diff_with(&old, &new, Policy::Strict, &past).unwrap_err();
+            assert_eq!(
+                err,
+                Error::Budget {
+                    what: "deadline",
+                    limit: "the call's deadline passed".into()
+                }
+            );
+            let flag = Arc::new(AtomicBool::new(true));
+            let cancelled = Options {
+                budget: Budget::default().with_cancel(flag),
+                ..Options::default()
+            };
+            let err = check_with(&new, &[&old], Mode::Full, Policy::Strict, &cancelled).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    Error::Budget {
+                        what: "cancelled",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
+        });
+    }
+
+    #[test]
+    fn without_time_for_witnesses_every_breaking_finding_says_why_it_has_none() {
+        let old = schema(
+            json!({"type": "object", "properties": {"a": {"type": "string"}, "b": {"type": "integer"}}}),
+        );
+        let new = schema(
+            json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "string"}}}),
+        );
+        let none = Options {
+            witness_time: Duration::ZERO,
+            ..Options::default()
+        };
+        let report = check_with(&new, &[&old], Mode::Backward, Policy::Strict, &none).expect("completes");
+        assert_eq!(report.witnesses_timed_out, 2);
+        for f in &report.findings {
+            assert!(f.witness.is_none());
+            assert!(
+                f.witness_note.as_deref().is_some_and(|n| n.contains("time")),
+                "{f:?}"
+            );
+        }
+    }
 }

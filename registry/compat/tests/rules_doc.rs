@@ -2,7 +2,7 @@
 //! the file is stale. Regenerate with `ACCORD_BLESS=1 cargo test -p
 //! accord-compat --test rules_doc`.
 
-use accord_compat::{ChangeKind, Origin, rules};
+use accord_compat::{ChangeKind, Origin, equivalences, rules};
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -27,7 +27,7 @@ its two policies:
   false` as *open*: any property may appear with any value, so adding a typed
   property, or narrowing `additionalProperties`, can reject documents the old
   schema accepted.
-- **LENIENT** accepts those open-content-model edits (nine rules, marked
+- **LENIENT** accepts those open-content-model edits (eight rules, marked
   below), trusting that producers only send the properties they declare.
 
 ## Required version bump
@@ -47,12 +47,15 @@ its two policies:
 ## How schemas are read
 
 - `$schema` picks the draft (4, 6, 7, 2019-09, 2020-12); without it a schema
-  is read as draft-07, as Confluent does. Every draft's forms are read into
-  one: draft-4 boolean `exclusiveMaximum`/`exclusiveMinimum` become the
-  number form; tuple `items` (before 2020-12) and `prefixItems` are the same
-  tuple, and `additionalItems` and 2020-12's `items` next to `prefixItems`
-  the same rest; `dependencies` splits into `dependentRequired` and
-  `dependentSchemas`; `definitions` and `$defs`, `id` and `$id` are alike.
+  is read as draft-07, as Confluent does (a `$schema` Accord does not know
+  is read so too, with a warning, unless the caller asks for strictness).
+  Every draft's forms are read into one, and a keyword equal to its default
+  is read as absent: the table *One meaning, several spellings* below lists
+  them, so that moving a schema from draft-04 to 2020-12 changes nothing.
+  Numeric bounds are compared by what they let through, whatever keyword
+  spells them (on integers, `exclusiveMaximum: 10` is `maximum: 9`), and
+  `multipleOf` in exact decimal (0.1 is a multiple of 0.01: a change from
+  0.01 to 0.1 is breaking, from 0.1 to 0.01 is not).
 - Like Confluent, a schema with keywords of several kinds (`type` with
   `enum`, `properties` with `allOf`...) is compared as an `allOf` of one part
   per kind; `type: [a, b]` is an `anyOf`; without `type`, the kind comes from
@@ -90,34 +93,64 @@ accepted documents goes unreported:
 | `unevaluatedProperties` | the `UNEVALUATED_PROPERTIES_*` rules, mirroring `additionalProperties`; it also opens or closes the content model |
 | `contentEncoding`, `contentMediaType`, `contentSchema` | annotations (2019-09 made them non-asserting): `ANNOTATION_CHANGED` |
 | `examples`, `$comment`, `deprecated`, `readOnly`, `writeOnly`, unknown keywords | annotations: `ANNOTATION_CHANGED` |
-| `required` of a property neither version defines | not reported, as in Confluent, whose verdicts depend on it; a known blind spot |
+| `required` of a name not both versions define | `REQUIRED_NAME_ADDED` breaks (objects without the name are rejected), `REQUIRED_NAME_REMOVED` does not; Confluent reports nothing and calls the change compatible |
+| `oneOf` | like `anyOf`, and besides: a `oneOf` that gains or widens an alternative is `ONE_OF_OVERLAP` (breaking) unless its alternatives exclude each other (other JSON types, other listed values, or one required property with values that exclude each other), since a document matching two alternatives is rejected |
 
 ## Bounds on hostile input
 
 Reading a schema enforces a size limit (4 MiB), a nesting limit (64) and a
 limit on `$ref`-to-`$ref` chains (32), each configurable (`Limits`); a cycle
-of `$ref`s that never reaches a schema is an error. The comparison has a
-work bound (pairs of subschemas compared) and a depth bound; hitting either
-gives the conservative finding `COMPARISON_LIMIT_EXCEEDED`.
+of `$ref`s that never reaches a schema is an error. The comparison is
+linear or n log n in the size of the schemas (`enum`s compared as sets,
+many property names matched against many `patternProperties` at once), and
+bounded: pairs of subschemas compared and findings made (500,000 steps),
+nesting (200 levels), findings (100,000). A caller can also give it a
+deadline and a cancellation flag (`check_with`, `Options`, `Budget`). The
+plain `check` and `diff` answer a comparison that reaches a bound with the
+conservative finding `COMPARISON_LIMIT_EXCEEDED`; `check_with` and
+`diff_with` answer `Error::Budget`, naming the bound, which a registry
+turns into `RESOURCE_EXHAUSTED`.
+
+## Sound first
+
+A *compatible* verdict is never looser than the documents the schemas
+accept: where a rule of Confluent's calls compatible a change that rejects
+documents the old schema accepted, Accord reports the break. Those rules
+say so below (a required property that has a `default` is still required:
+validation never fills defaults in), and
+`registry/compat/tests/known-differences.md` lists the corpus cases where
+Accord's verdict differs from Confluent's, each with a document that shows
+the break. Accord may be stricter than the documents only where Confluent
+deliberately is (the open content model under STRICT) and where it cannot
+decide (a changed `pattern`, a changed `if`).
+
+The converse is checked too: for pairs the engine calls compatible,
+documents the old schema accepts are generated and the new schema must
+accept them all (`tests/soundness.rs`). A rule marked *compatible by
+agreement with Confluent, not by proof* would excuse a counterexample
+rejected under its own finding's path; no rule is marked so.
 
 ## Witnesses
 
 Each breaking finding carries, when one can be built, a *witness*: a small
 document that the reader's old view accepts and the new one rejects (for a
 backward finding: the old schema accepts it, the new one rejects it; for a
-forward finding the other way round), with the change at the finding's
-place and the rest the smallest values the schema allows. Every witness is
-checked with a JSON Schema validator before it is shown; one that fails is
-dropped, and the finding then has none. The rules below that say *may come
-without a witness* are those where Confluent's checker, which Accord
-follows, reports a change that can leave the accepted documents unchanged.
+forward finding the other way round), and that the new view rejects **only
+at or under the finding's own path** (for a property or a tuple item, also
+at its object's `required` naming it, or the `additionalProperties` /
+`additionalItems` that now refuses it). Around the finding's place the
+witness holds what both schemas require, with values both accept, so that
+when one change breaks several things each finding shows its own. Every
+witness is checked with a JSON Schema validator before it is shown, its
+error locations included. A finding without one says why in its
+`witness_note`: no document shows this break alone (and where documents are
+also rejected), none could be built, or the time for witness search (200
+ms per call by default, cheapest findings first) was spent; the report
+counts the findings left without a witness for lack of time. The rules
+below that say *may come without a witness* are those where Confluent's
+checker, which Accord follows, reports a change that can leave the accepted
+documents unchanged.
 
-The converse is checked too: for pairs the engine calls compatible,
-documents the old schema accepts are generated and the new schema must
-accept them all. The rules marked *compatible by agreement with Confluent*
-are where that is knowingly not so.
-
-## Rules
 "#;
 
 fn yes(b: bool) -> &'static str {
@@ -126,6 +159,17 @@ fn yes(b: bool) -> &'static str {
 
 fn generate() -> String {
     let mut out = String::from(INTRO);
+    out.push_str(
+        "## One meaning, several spellings\n\n\
+         Each pair below accepts the same documents: the engine reads both \
+         spellings into one form, so a change from one to the other gives no \
+         finding (and a test checks each pair with a JSON Schema validator).\n\n\
+         | meaning | one spelling | the same meaning |\n|---|---|---|\n",
+    );
+    for e in equivalences() {
+        let _ = writeln!(out, "| {} | `{}` | `{}` |", e.meaning, e.one, e.other);
+    }
+    out.push_str("\n## Rules\n");
     out.push_str("\n| rule | STRICT | LENIENT | kind | origin |\n|---|---|---|---|---|\n");
     for r in rules() {
         let _ = writeln!(

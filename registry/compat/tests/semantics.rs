@@ -43,6 +43,9 @@ fn strict_versus_lenient_matrix() {
     let email = || json!({"type": "string"});
     let email_default = || json!({"type": "string", "default": "unknown"});
     // (change, additionalProperties, extra schema, required, STRICT, LENIENT)
+    // A required property with a default is no less required: `{"name":
+    // "x"}` is accepted before and rejected after, whatever the default
+    // (Confluent calls it compatible; see docs/rules.md).
     let rows = [
         ("add optional", false, email(), false, true, true),
         ("add optional", true, email(), false, false, true),
@@ -52,8 +55,8 @@ fn strict_versus_lenient_matrix() {
             false,
             email_default(),
             true,
-            true,
-            true,
+            false,
+            false,
         ),
         ("add required", true, email(), true, false, false),
         (
@@ -62,7 +65,7 @@ fn strict_versus_lenient_matrix() {
             email_default(),
             true,
             false,
-            true,
+            false,
         ),
         ("remove optional", false, email(), false, false, true),
         ("remove optional", true, email(), false, true, true),
@@ -430,5 +433,109 @@ fn parts_of_one_schema_pair_by_kind_and_report_where_they_break() {
     assert_eq!(
         rules_of(&nullable(5), &nullable(3)),
         ["MAX_LENGTH_DECREASED #/maxLength"]
+    );
+}
+
+/// Sound first (issue 12): a change that rejects a document the old schema
+/// accepted is breaking, whatever Confluent says. Each expectation below is
+/// worked out by hand from the JSON Schema specification.
+#[test]
+fn a_compatible_verdict_never_hides_a_rejected_document() {
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let run = |old: Value, new: Value, mode: Mode| {
+        let (o, n) = (schema(old), schema(new));
+        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
+    };
+    // `{}` was an object with no member; `a` is now required of it.
+    let r = run(
+        json!({"type": "object"}),
+        json!({"type": "object", "required": ["a"]}),
+        Mode::Backward,
+    );
+    assert!(!r.compatible);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "REQUIRED_NAME_ADDED")
+        .expect("reported");
+    assert_eq!(f.old_path, "#/required/a");
+    let w = f.witness.as_ref().expect("a witness");
+    assert!(w.is_object() && w.get("a").is_none(), "{w}");
+    // The name dropped from `required`: a reader of the old version still
+    // requires it of what the new one accepts.
+    let r = run(
+        json!({"type": "object", "required": ["a"]}),
+        json!({"type": "object"}),
+        Mode::Forward,
+    );
+    assert!(!r.compatible);
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "REQUIRED_NAME_ADDED" && f.direction == Direction::Forward)
+    );
+    assert!(
+        run(
+            json!({"type": "object", "required": ["a"]}),
+            json!({"type": "object"}),
+            Mode::Backward
+        )
+        .compatible
+    );
+    // A removed property that becomes required: `{}` is rejected now.
+    let r = run(
+        json!({"type": "object", "properties": {"a": {"type": "string"}}}),
+        json!({"type": "object", "required": ["a"]}),
+        Mode::Backward,
+    );
+    assert!(
+        r.findings
+            .iter()
+            .any(|f| f.rule == "REQUIRED_NAME_ADDED" && !f.compatible),
+        "{:?}",
+        r.findings
+    );
+    // A default does not make a required property optional to a validator.
+    let r = run(
+        json!({"type": "object", "properties": {"a": {"type": "string", "default": "x"}}}),
+        json!({"type": "object", "properties": {"a": {"type": "string", "default": "x"}}, "required": ["a"]}),
+        Mode::Backward,
+    );
+    assert!(!r.compatible);
+    // `oneOf` rejects a document that matches two alternatives: widening
+    // the second alternative down to -1 makes -1 match both.
+    let r = run(
+        json!({"oneOf": [{"type": "number", "maximum": 0}, {"type": "number", "minimum": 1}]}),
+        json!({"oneOf": [{"type": "number", "maximum": 0}, {"type": "number", "minimum": -1}]}),
+        Mode::Backward,
+    );
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "ONE_OF_OVERLAP")
+        .expect("reported");
+    let w = f.witness.as_ref().and_then(Value::as_f64).expect("a number");
+    assert!((-1.0..=0.0).contains(&w), "{w}");
+    // Alternatives that accept other types, or other values of a required
+    // property, never overlap: growing them is compatible.
+    assert!(
+        run(
+            json!({"oneOf": [{"type": "string"}, {"type": "number"}]}),
+            json!({"oneOf": [{"type": "string"}, {"type": "number"}, {"type": "null"}]}),
+            Mode::Backward
+        )
+        .compatible
+    );
+    let event = |kind: &str, extra: Value| json!({"type": "object", "required": ["kind"], "properties": {"kind": {"const": kind}, "x": extra}});
+    assert!(
+        run(
+            json!({"oneOf": [event("a", json!({"type": "string"})), event("b", json!({"type": "string"}))]}),
+            json!({"oneOf": [event("a", json!({})), event("b", json!({"type": "string"}))]}),
+            Mode::Backward
+        )
+        .compatible
     );
 }

@@ -5,9 +5,10 @@
 
 mod common;
 
-use accord_compat::{Direction, Finding, Mode, Policy, Schema, check, rule, rules};
-use serde_json::Value;
+use accord_compat::{Direction, Finding, Mode, Options, Policy, Schema, check_with, rule, rules};
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 fn validator(schema: &Value) -> jsonschema::Validator {
     let mut options = jsonschema::options().should_validate_formats(true);
@@ -15,6 +16,110 @@ fn validator(schema: &Value) -> jsonschema::Validator {
         options = options.with_draft(jsonschema::Draft::Draft7);
     }
     options.build(schema).expect("the schema compiles")
+}
+
+/// A check with all the time witness search may want: which findings get
+/// a witness must not depend on the machine's speed here.
+fn full_check(new: &Schema, old: &Schema, policy: Policy) -> accord_compat::Report {
+    let unhurried = Options {
+        witness_time: Duration::from_secs(60),
+        ..Options::default()
+    };
+    check_with(new, &[old], Mode::Full, policy, &unhurried).expect("no budget is reached")
+}
+
+/// Where `schema` rejects `doc`: each error's keyword location with the
+/// references it went through left out (`/properties/a/$ref/type` is
+/// `/properties/a/type`, the place the schema is read at), tuple keywords
+/// spelled as before 2020-12, and the name a `required` error misses.
+fn error_locations(schema: &Value, doc: &Value) -> Vec<(String, Option<String>)> {
+    let v = validator(schema);
+    v.iter_errors(doc)
+        .map(|e| {
+            let mut out = String::new();
+            for seg in e.evaluation_path().as_str().split('/').skip(1) {
+                match seg {
+                    "$ref" | "$dynamicRef" | "$recursiveRef" => continue,
+                    "prefixItems" => out.push_str("/items"),
+                    "dependentRequired" | "dependentSchemas" => out.push_str("/dependencies"),
+                    s => {
+                        out.push('/');
+                        out.push_str(s);
+                    }
+                }
+            }
+            let required = match e.kind() {
+                jsonschema::error::ValidationErrorKind::Required { property } => {
+                    property.as_str().map(str::to_string)
+                }
+                _ => None,
+            };
+            (out, required)
+        })
+        .collect()
+}
+
+/// Whether an error at `location` shows the finding at `path` (`#/...`):
+/// at or under it; for a property, at its object's `required` (naming it)
+/// or `additionalProperties`/`patternProperties`/`unevaluatedProperties`;
+/// for a tuple item, at its array's `additionalItems`/`items`; at an
+/// `anyOf`/`oneOf`/`not`/`dependencies` above it; at a sibling bound
+/// (`maximum` and `exclusiveMaximum` are one bound, `contains` and its
+/// counts one condition, `if` shows in `then`/`else`).
+fn at_the_finding(path: &str, location: &str, required: Option<&str>) -> bool {
+    let path = path.trim_start_matches('#').trim_end_matches('/');
+    let under = |inner: &str, outer: &str| inner == outer || inner.starts_with(&format!("{outer}/"));
+    if under(location, path) {
+        return true;
+    }
+    let tokens: Vec<&str> = path.split('/').collect();
+    let n = tokens.len();
+    let parent2 = tokens[..n.saturating_sub(2)].join("/");
+    let parent1 = tokens[..n.saturating_sub(1)].join("/");
+    let last = tokens[n - 1];
+    let second = if n >= 2 { tokens[n - 2] } else { "" };
+    let name = last.replace("~1", "/").replace("~0", "~");
+    if matches!(second, "properties" | "required") && location == format!("{parent2}/required") {
+        return required == Some(name.as_str());
+    }
+    if second == "dependencies" && location == format!("{parent2}/dependencies") {
+        return true;
+    }
+    let enclosing: &[&str] = match second {
+        "properties" => &[
+            "additionalProperties",
+            "patternProperties",
+            "unevaluatedProperties",
+        ],
+        "items" => &["additionalItems", "items", "unevaluatedItems"],
+        "patternProperties" => &["additionalProperties", "unevaluatedProperties"],
+        _ => &[],
+    };
+    if enclosing
+        .iter()
+        .any(|k| under(location, &format!("{parent2}/{k}")))
+    {
+        return true;
+    }
+    let siblings: &[&str] = match last {
+        "if" => &["then", "else"],
+        // 2020-12 spells the items past a tuple `items`.
+        "additionalItems" => &["additionalItems", "items"],
+        "contains" | "minContains" | "maxContains" => &["contains", "minContains", "maxContains"],
+        "maximum" | "exclusiveMaximum" => &["maximum", "exclusiveMaximum"],
+        "minimum" | "exclusiveMinimum" => &["minimum", "exclusiveMinimum"],
+        _ => &[],
+    };
+    if siblings
+        .iter()
+        .any(|k| under(location, &format!("{parent1}/{k}")))
+    {
+        return true;
+    }
+    // A combinator above the finding: the finding is one of its branches.
+    ["anyOf", "oneOf", "not"]
+        .iter()
+        .any(|k| location.ends_with(k) && under(path, location))
 }
 
 #[derive(Default)]
@@ -61,6 +166,18 @@ impl Tally {
             "{id}: {} witness {w} is not rejected by {rejects}",
             f.rule
         );
+        // ... and rejected only where the finding is.
+        let path = match f.direction {
+            Direction::Backward => &f.new_path,
+            Direction::Forward => &f.old_path,
+        };
+        for (location, required) in error_locations(rejects, w) {
+            assert!(
+                at_the_finding(path, &location, required.as_deref()),
+                "{id}: {} witness {w} is also rejected at {location} ({required:?}), not at {path}",
+                f.rule
+            );
+        }
     }
 
     fn check_pair(&mut self, id: &str, old: &Value, new: &Value) {
@@ -69,7 +186,7 @@ impl Tally {
             Schema::from_value(new.clone()).expect("new schema reads"),
         );
         for policy in [Policy::Strict, Policy::Lenient] {
-            for f in check(&n, &[&o], Mode::Full, policy).findings {
+            for f in full_check(&n, &o, policy).findings {
                 self.record(id, old, new, &f);
             }
         }
@@ -134,4 +251,64 @@ fn a_rule_that_gives_a_reason_for_no_witness_is_breaking_somewhere() {
             );
         }
     }
+}
+
+/// The example of issue 12: `amount` narrowed from number to integer while
+/// `id` becomes required. Each break gets its own document: the type's has
+/// a fractional amount *and* an `id`, so that only the type rejects it; the
+/// `required` one lacks `id` and keeps any amount an integer reader takes.
+#[test]
+fn each_break_of_one_change_shows_in_a_document_of_its_own() {
+    let old =
+        json!({"type": "object", "properties": {"id": {"type": "string"}, "amount": {"type": "number"}}});
+    let new = json!({"type": "object", "properties": {"id": {"type": "string"}, "amount": {"type": "integer"}}, "required": ["id"]});
+    let (o, n) = (
+        Schema::from_value(old.clone()).unwrap(),
+        Schema::from_value(new.clone()).unwrap(),
+    );
+    let report = full_check(&n, &o, Policy::Strict);
+    let find = |rule: &str| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.rule == rule && f.direction == Direction::Backward)
+            .and_then(|f| f.witness.clone())
+            .unwrap_or_else(|| panic!("{rule} has a witness: {:?}", report.findings))
+    };
+    let narrowed = find("TYPE_NARROWED");
+    assert!(
+        narrowed["amount"].as_f64().is_some_and(|a| a.fract() != 0.0),
+        "{narrowed}"
+    );
+    assert!(narrowed["id"].is_string(), "{narrowed}");
+    let required = find("REQUIRED_ATTRIBUTE_ADDED");
+    assert!(required.get("id").is_none(), "{required}");
+    assert!(
+        required.get("amount").is_none_or(|a| a.as_i64().is_some()),
+        "{required}"
+    );
+    let mut tally = Tally::default();
+    for f in &report.findings {
+        tally.record("issue 12", &old, &new, f);
+    }
+}
+
+/// When every document the old schema accepts is rejected by the new one
+/// for another reason too, the finding says so instead of showing one.
+#[test]
+fn a_break_that_never_shows_alone_is_said_in_words() {
+    let old =
+        json!({"type": "object", "properties": {"a": {"type": "number"}}, "additionalProperties": false});
+    let new = json!({"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+                     "required": ["b"], "additionalProperties": false});
+    let (o, n) = (Schema::from_value(old).unwrap(), Schema::from_value(new).unwrap());
+    let report = full_check(&n, &o, Policy::Strict);
+    let narrowed = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "TYPE_NARROWED")
+        .unwrap_or_else(|| panic!("{:?}", report.findings));
+    assert_eq!(narrowed.witness, None);
+    let note = narrowed.witness_note.as_deref().unwrap_or_default();
+    assert!(note.contains("alone") && note.contains("required"), "{note}");
 }

@@ -21,9 +21,15 @@ declare_rules! { "combined";
     SUM_TYPE_EXTENDED (true, true, Validation, Confluent)
         "An `anyOf`/`oneOf` (or a `type` list) gained an alternative, or a schema became one alternative of several."
         r#"{"type":"string"}"# => r#"{"type":["string","null"]}"#;
+    ONE_OF_OVERLAP (false, false, Validation, Accord)
+        "A `oneOf` gained or widened an alternative while its alternatives are not known to exclude each other: a document that now matches two of them is rejected."
+        r#"{"oneOf":[{"type":"number","maximum":0},{"type":"number","minimum":1}]}"# => r#"{"oneOf":[{"type":"number","maximum":0},{"type":"number","minimum":-1}]}"#,
+        note = "Confluent judges `oneOf` like `anyOf`. Accord knows alternatives exclude each other when they accept different types or values, or require one property with values that exclude each other; otherwise a wider `oneOf` may reject what it accepted.",
+        no_witness = "the alternatives may exclude each other in ways Accord does not decide (patterns, bounds, conditionals), so that no document matches two of them.";
     SUM_TYPE_NARROWED (false, false, Validation, Confluent)
         "An `anyOf`/`oneOf` (or a `type` list) lost an alternative."
-        r#"{"oneOf":[{"type":"number"},{"type":"string"}]}"# => r#"{"oneOf":[{"type":"string"}]}"#;
+        r#"{"oneOf":[{"type":"number"},{"type":"string"}]}"# => r#"{"oneOf":[{"type":"string"}]}"#,
+        no_witness = "the alternative removed may have accepted only documents that another alternative accepts too (in a `oneOf`, such documents were rejected anyway).";
     COMBINED_TYPE_SUBSCHEMAS_CHANGED (false, false, Validation, Confluent)
         "Some subschemas of an `allOf`/`anyOf`/`oneOf` have no compatible counterpart in the other version."
         r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#,
@@ -42,11 +48,11 @@ declare_rules! { "combined";
         note = "Confluent does not compare `if`/`then`/`else`. With the same `if`, Accord compares `then` and `else` like any schema.";
     CONDITIONAL_BRANCH_ADDED (false, false, Validation, Accord)
         "A `then` or `else` branch was added to an existing `if`."
-        r#"{"if":{"required":["a"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"#,
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]},"else":{"required":["c"]}}"#,
         note = "Confluent does not compare `if`/`then`/`else`.";
     CONDITIONAL_BRANCH_REMOVED (true, true, Validation, Accord)
         "A `then` or `else` branch was removed."
-        r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"# => r#"{"if":{"required":["a"]}}"#,
+        r#"{"if":{"required":["a"]},"then":{"required":["b"]},"else":{"required":["c"]}}"# => r#"{"if":{"required":["a"]},"then":{"required":["b"]}}"#,
         note = "Confluent does not compare `if`/`then`/`else`.";
 }
 

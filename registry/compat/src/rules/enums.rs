@@ -2,6 +2,7 @@
 
 use super::{Sink, declare_rules};
 use crate::model::Kind;
+use foldhash::HashSet;
 use serde_json::Value;
 
 declare_rules! { "enums";
@@ -17,18 +18,85 @@ declare_rules! { "enums";
         note = "Accord also compares a `const` with an `enum` by their values; Confluent reports a type change.";
 }
 
+/// The values for a message: the first few, and how many there are.
 fn show(values: &[Value]) -> String {
-    let parts: Vec<String> = values.iter().map(Value::to_string).collect();
-    format!("[{}]", parts.join(", "))
+    const SHOWN: usize = 8;
+    let parts: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
+    if values.len() > SHOWN {
+        format!("[{}, … ({} values)]", parts.join(", "), values.len())
+    } else {
+        format!("[{}]", parts.join(", "))
+    }
 }
 
-fn subset(a: &[Value], b: &[Value]) -> bool {
-    a.iter().all(|v| b.contains(v))
+/// A value's text under JSON Schema equality: numbers by their
+/// mathematical value (`1` and `1.0` are one value), object keys in order.
+pub(crate) fn canonical(v: &Value, out: &mut String) {
+    use std::fmt::Write;
+    match v {
+        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => {
+                let _ = write!(out, "{i}");
+            }
+            (None, Some(u), _) => {
+                let _ = write!(out, "{u}");
+            }
+            (None, None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                let _ = write!(out, "{}", f as i64);
+            }
+            _ => {
+                let _ = write!(out, "{n}");
+            }
+        },
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(x, out);
+            }
+            out.push(']');
+        }
+        // serde_json's map is sorted by key.
+        Value::Object(m) => {
+            out.push('{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{}:", Value::String(k.clone()));
+                canonical(x, out);
+            }
+            out.push('}');
+        }
+        other => {
+            let _ = write!(out, "{other}");
+        }
+    }
+}
+
+/// A value's canonical text, its identity under JSON Schema equality.
+pub(crate) fn key(v: &Value) -> String {
+    let mut s = String::new();
+    canonical(v, &mut s);
+    s
+}
+
+/// The values as a set, by their canonical text: comparing two lists costs
+/// their length, not its square.
+fn set(values: &[Value]) -> HashSet<String> {
+    values.iter().map(key).collect()
+}
+
+fn subset(a: &HashSet<String>, b: &HashSet<String>) -> bool {
+    a.len() <= b.len() && a.iter().all(|v| b.contains(v))
 }
 
 /// Two `enum`s.
 pub(crate) fn check(out: &mut dyn Sink, a: &[Value], b: &[Value]) {
-    let (a_in_b, b_in_a) = (subset(a, b), subset(b, a));
+    let (sa, sb) = (set(a), set(b));
+    let (a_in_b, b_in_a) = (subset(&sa, &sb), subset(&sb, &sa));
     if a_in_b && b_in_a {
         return;
     }
@@ -48,7 +116,7 @@ pub(crate) fn check(out: &mut dyn Sink, a: &[Value], b: &[Value]) {
 
 /// Two `const`s.
 pub(crate) fn check_const(out: &mut dyn Sink, a: &Value, b: &Value) {
-    if a != b {
+    if key(a) != key(b) {
         out.emit(
             &ENUM_ARRAY_CHANGED,
             Some("const"),
@@ -61,8 +129,9 @@ pub(crate) fn check_const(out: &mut dyn Sink, a: &Value, b: &Value) {
 pub(crate) fn cross(out: &mut dyn Sink, a: &Kind, b: &Kind) -> bool {
     match (a, b) {
         (Kind::Const(c), Kind::Enum(values)) => {
-            if values.contains(c) {
-                if values.iter().any(|v| v != c) {
+            let (c_key, values_set) = (key(c), set(values));
+            if values_set.contains(&c_key) {
+                if values_set.len() > 1 {
                     out.emit(
                         &ENUM_ARRAY_EXTENDED,
                         Some("enum"),
@@ -79,9 +148,10 @@ pub(crate) fn cross(out: &mut dyn Sink, a: &Kind, b: &Kind) -> bool {
             true
         }
         (Kind::Enum(values), Kind::Const(c)) => {
-            let rule = if !values.contains(c) {
+            let (c_key, values_set) = (key(c), set(values));
+            let rule = if !values_set.contains(&c_key) {
                 &ENUM_ARRAY_CHANGED
-            } else if values.iter().any(|v| v != c) {
+            } else if values_set.len() > 1 {
                 &ENUM_ARRAY_NARROWED
             } else {
                 return true;
@@ -94,5 +164,19 @@ pub(crate) fn cross(out: &mut dyn Sink, a: &Kind, b: &Kind) -> bool {
             true
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_are_one_value_whatever_their_spelling() {
+        assert_eq!(key(&json!(1)), key(&json!(1.0)));
+        assert_eq!(key(&json!({"a": [1.0, "x"]})), key(&json!({"a": [1, "x"]})));
+        assert_ne!(key(&json!(1)), key(&json!("1")));
+        assert_ne!(key(&json!(0.5)), key(&json!(1)));
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod annotations;
 pub(crate) mod array;
 pub(crate) mod combined;
 pub(crate) mod enums;
+pub mod equivalences;
 pub(crate) mod items;
 pub(crate) mod limits;
 pub(crate) mod number;

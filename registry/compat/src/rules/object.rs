@@ -11,13 +11,21 @@ declare_rules! { "object";
         "A property both versions define became required, without a default."
         r#"{"properties":{"a":{"type":"string"}}}"# => r#"{"properties":{"a":{"type":"string"}},"required":["a"]}"#,
         note = "Like Confluent, Accord reports `required` changes only for properties both versions define.";
-    REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED (true, true, Validation, Confluent)
+    REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED (false, false, Validation, Confluent)
         "A property both versions define became required, and it has a default."
         r#"{"properties":{"a":{"type":"string","default":"x"}}}"# => r#"{"properties":{"a":{"type":"string","default":"x"}},"required":["a"]}"#,
-        unsound = "Like Confluent, a new required property that has a `default` is accepted: a reader fills the default in when the property is missing. A validator does not, so documents without the property are rejected by the new schema.";
+        note = "Confluent calls it compatible, as if readers filled the default in; validation never does, so objects without the property are now rejected: breaking for Accord.";
     REQUIRED_ATTRIBUTE_REMOVED (true, true, Validation, Confluent)
         "A property both versions define is no longer required."
         r#"{"properties":{"a":{"type":"string"}},"required":["a"]}"# => r#"{"properties":{"a":{"type":"string"}}}"#;
+    REQUIRED_NAME_ADDED (false, false, Validation, Accord)
+        "A name became required that not both versions list in `properties` (and that the new version does not add as a property): objects without it are now rejected."
+        r#"{"type":"object"}"# => r#"{"type":"object","required":["a"]}"#,
+        note = "Confluent compares `required` only for properties both versions define, and calls this change compatible although `{}` is now rejected.";
+    REQUIRED_NAME_REMOVED (true, true, Validation, Accord)
+        "A name that neither version lists in `properties` is no longer required."
+        r#"{"type":"object","required":["a"]}"# => r#"{"type":"object"}"#,
+        note = "Confluent does not compare `required` for names neither version defines.";
     MAX_PROPERTIES_ADDED (false, false, Validation, Confluent)
         "A `maxProperties` was added."
         r#"{"type":"object"}"# => r#"{"type":"object","maxProperties":3}"#;
@@ -124,6 +132,24 @@ pub(crate) fn required(out: &mut dyn Sink, seg: &str, was: bool, is: bool, defau
             format!("property '{name}' is now required"),
         ),
         _ => {}
+    }
+}
+
+/// A name required now (or no longer) that is not a property both
+/// versions list.
+pub(crate) fn required_name(out: &mut dyn Sink, seg: &str, added: bool) {
+    if added {
+        out.emit(
+            &REQUIRED_NAME_ADDED,
+            Some(seg),
+            format!("'{seg}' is now required"),
+        );
+    } else {
+        out.emit(
+            &REQUIRED_NAME_REMOVED,
+            Some(seg),
+            format!("'{seg}' is no longer required"),
+        );
     }
 }
 

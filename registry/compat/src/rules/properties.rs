@@ -16,20 +16,20 @@ declare_rules! { "properties";
     REQUIRED_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL (false, false, Validation, Confluent)
         "A required property without a default was added to an open object."
         r#"{"properties":{"foo":{"type":"string"}}}"# => r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"number"}},"required":["bar"]}"#;
-    REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL (false, true, Validation, Confluent)
+    REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_OPEN_CONTENT_MODEL (false, false, Validation, Confluent)
         "A required property with a default was added to an open object."
         r#"{"properties":{"foo":{"type":"string"}}}"# => r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"number","default":0}},"required":["bar"]}"#,
-        unsound = "Like Confluent, a new required property that has a `default` is accepted: a reader fills the default in when the property is missing. A validator does not, so documents without the property are rejected by the new schema.";
+        note = "Confluent's LENIENT policy calls it compatible, as if readers filled the default in; validation never does, so objects without the property are now rejected: breaking for Accord under both policies.";
     OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL (true, true, Validation, Confluent)
         "An optional property was added to a closed or partially open object."
         r#"{"properties":{"foo":{"type":"string"}},"additionalProperties":false}"# => r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"number"}},"additionalProperties":false}"#;
     REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL (false, false, Validation, Confluent)
         "A required property without a default was added to a closed or partially open object."
         r#"{"properties":{"foo":{"type":"string"}},"additionalProperties":false}"# => r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"number"}},"required":["bar"],"additionalProperties":false}"#;
-    REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL (true, true, Validation, Confluent)
+    REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL (false, false, Validation, Confluent)
         "A required property with a default was added to a closed or partially open object."
         r#"{"properties":{"foo":{"type":"string"}},"additionalProperties":false}"# => r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"number","default":0}},"required":["bar"],"additionalProperties":false}"#,
-        unsound = "Like Confluent, a new required property that has a `default` is accepted: a reader fills the default in when the property is missing. A validator does not, so documents without the property are rejected by the new schema.";
+        note = "Confluent calls it compatible, as if readers filled the default in; validation never does, so objects without the property are now rejected: breaking for Accord.";
     PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL (true, true, Validation, Confluent)
         "A property was removed and the new object is open, so the name is still accepted with any value."
         r#"{"properties":{"foo":{"type":"string"},"bar":{"type":"string"}}}"# => r#"{"properties":{"foo":{"type":"string"}}}"#;
