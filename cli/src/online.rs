@@ -178,6 +178,8 @@ struct Answer<'a> {
     findings: &'a [accord_client::Finding],
     checked_against: &'a [Version],
     impacts: &'a [accord_client::ConsumerImpact],
+    /// The registry's warnings about how it read and compared the schema.
+    warnings: &'a [String],
 }
 
 /// A report of the registry's answer about `p`.
@@ -193,7 +195,11 @@ fn registry_report(
         findings: found,
         checked_against,
         impacts,
+        warnings,
     } = answer;
+    for warning in warnings {
+        eprintln!("warning: {}: {warning}", p.name);
+    }
     registry.checked_against = checked_against.iter().map(ToString::to_string).collect();
     let (mode, policy) = config_names(config);
     let lines = Lines::of(&p.schema);
@@ -252,6 +258,7 @@ async fn check_one(client: &Client, p: &Prepared, shown: &str) -> Result<CheckRe
         findings: &outcome.findings,
         checked_against: &outcome.checked_against,
         impacts: &outcome.consumer_impacts,
+        warnings: &outcome.warnings,
     };
     Ok(registry_report(p, shown, answer, decision))
 }
@@ -280,6 +287,7 @@ async fn publish_one(client: &Client, p: &Prepared, shown: &str) -> Result<Check
                 findings: &outcome.findings,
                 checked_against: &outcome.checked_against,
                 impacts: &outcome.consumer_impacts,
+                warnings: &outcome.warnings,
             };
             Ok(registry_report(p, shown, answer, decision))
         }
@@ -301,6 +309,7 @@ async fn publish_one(client: &Client, p: &Prepared, shown: &str) -> Result<Check
                 findings: &refusal.findings,
                 checked_against: &refusal.checked_against,
                 impacts: &refusal.consumer_impacts,
+                warnings: &refusal.warnings,
             };
             Ok(registry_report(p, shown, answer, decision))
         }

@@ -483,10 +483,13 @@ fn text_finding(
                 "      {DIM}for example, the {accepts} schema accepts and the {rejects} one rejects:{DIM:#} {witness}"
             )?;
         }
-        (None, false) => writeln!(
-            out,
-            "      {DIM}no document could be built to show the break{DIM:#}"
-        )?,
+        (None, false) => match &f.witness_note {
+            Some(note) => writeln!(out, "      {DIM}no document shows the break: {note}{DIM:#}")?,
+            None => writeln!(
+                out,
+                "      {DIM}no document could be built to show the break{DIM:#}"
+            )?,
+        },
         (None, true) => {}
     }
     if f.lenient_accepts {
@@ -1090,6 +1093,7 @@ mod tests {
             direction: "backward".into(),
             against: Some("old.json".into()),
             witness: Some(json!({"a": "x"})),
+            witness_note: None,
             line: Some(7),
             lenient_accepts: false,
         }

@@ -32,6 +32,10 @@ pub struct FindingOut {
     pub against: Option<String>,
     /// A document that shows the break, when one could be built.
     pub witness: Option<Value>,
+    /// Why a breaking finding has no witness (none in the documents the
+    /// search explores, or its time ran out); omitted otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_note: Option<String>,
     /// The line of `new_path` (or of its closest ancestor) in the schema
     /// file; `null` without a file (a diff of stored versions).
     pub line: Option<usize>,
@@ -51,6 +55,7 @@ impl FindingOut {
             direction: direction_name(finding.direction).to_owned(),
             against: finding.against.and_then(|i| against.get(i).cloned()),
             witness: finding.witness.clone(),
+            witness_note: finding.witness_note.clone(),
             line: lines.and_then(|l| l.line(&finding.new_path)),
             lenient_accepts: lenient_accepts(&finding.rule, finding.compatible, Some(policy)),
         }
@@ -71,6 +76,7 @@ impl FindingOut {
             direction: direction_name(finding.direction).to_owned(),
             against: finding.against_version.as_ref().map(ToString::to_string),
             witness: finding.witness.clone(),
+            witness_note: finding.witness_note.clone(),
             line: lines.and_then(|l| l.line(&finding.new_path)),
             lenient_accepts: lenient_accepts(&finding.rule_id, finding.compatible, policy),
         }

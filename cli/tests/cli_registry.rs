@@ -899,3 +899,38 @@ async fn a_breaking_change_is_refused_until_the_major_bump_announces_it() {
     assert_eq!(published["registry"]["version"], "2.0.0");
     assert_eq!(published["registry"]["predecessor_version"], "1.0.0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_registrys_warnings_are_printed_on_stderr_and_stdout_stays_json() {
+    let env = Env::start().await;
+    env.work.write(
+        "dialect.json",
+        r#"{"$schema": "https://example.com/dialect/v1", "type": "object"}"#,
+    );
+    let run = env
+        .run(&[
+            "check",
+            "dialect.json",
+            "--contract",
+            "orders/dialect",
+            "--format",
+            "json",
+        ])
+        .await
+        .expect_code(0);
+    assert!(
+        run.stderr.contains("warning: orders/dialect: #/$schema"),
+        "{}",
+        run.stderr
+    );
+    let _ = json(&run);
+    let run = env
+        .run(&["publish", "orders/dialect", "dialect.json", "--version", "1.0.0"])
+        .await
+        .expect_code(0);
+    assert!(
+        run.stderr.contains("warning: orders/dialect: #/$schema"),
+        "{}",
+        run.stderr
+    );
+}

@@ -293,8 +293,10 @@ mod tests {
                 direction: pb::Direction::Backward as i32,
                 against_version: "1.3.0".into(),
                 witness: r#"{"a": 1}"#.into(),
+                ..Default::default()
             }],
             consumer_impacts: Vec::new(),
+            warnings: Vec::new(),
         };
         let status = accord_proto::details::violation_status("refused", &violation);
         let err = Error::from_status(status, "http://x");

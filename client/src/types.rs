@@ -202,6 +202,9 @@ pub struct Finding {
     pub against_version: Option<Version>,
     /// A document that shows the break, when one could be built.
     pub witness: Option<serde_json::Value>,
+    /// Why a breaking finding has no witness, when it has none; `None`
+    /// from a registry that does not say.
+    pub witness_note: Option<String>,
 }
 
 impl Finding {
@@ -223,6 +226,7 @@ impl Finding {
             message: f.message,
             compatible: f.compatible,
             witness,
+            witness_note: Some(f.witness_note).filter(|n| !n.is_empty()),
         })
     }
 }
@@ -353,6 +357,9 @@ pub struct PublishOutcome {
     pub config: Option<CompatibilityConfig>,
     /// What the version does to each registered consumer of the contract.
     pub consumer_impacts: Vec<ConsumerImpact>,
+    /// What the caller should know about how the schema was read and
+    /// compared (see [`CheckOutcome::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 impl PublishOutcome {
@@ -368,6 +375,7 @@ impl PublishOutcome {
             message: r.message,
             config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
             consumer_impacts: impacts_from_wire(r.consumer_impacts)?,
+            warnings: r.warnings,
         })
     }
 }
@@ -396,6 +404,9 @@ pub struct Refusal {
     /// What the version would do to each registered consumer; a refusal for
     /// a consumer's break has it `BREAKS` here.
     pub consumer_impacts: Vec<ConsumerImpact>,
+    /// What the caller should know about how the schema was read and
+    /// compared (see [`CheckOutcome::warnings`]).
+    pub warnings: Vec<String>,
 }
 
 impl Refusal {
@@ -413,6 +424,7 @@ impl Refusal {
             checked_against: checked_against_from_wire(&v.checked_against)?,
             config: v.config.map(CompatibilityConfig::from_wire).transpose()?,
             consumer_impacts: impacts_from_wire(v.consumer_impacts)?,
+            warnings: v.warnings,
         })
     }
 }
@@ -445,6 +457,12 @@ pub struct CheckOutcome {
     /// What the version would do to each registered consumer, exactly as a
     /// publish would judge it.
     pub consumer_impacts: Vec<ConsumerImpact>,
+    /// What the caller should know about how the schema was read and
+    /// compared, one sentence each: a `$schema` the registry does not know
+    /// (read in its default draft), a pattern compared as text, breaking
+    /// findings left without a witness because its time ran out. None
+    /// changes the verdict.
+    pub warnings: Vec<String>,
 }
 
 impl CheckOutcome {
@@ -465,6 +483,7 @@ impl CheckOutcome {
             config: r.config.map(CompatibilityConfig::from_wire).transpose()?,
             fingerprint: r.fingerprint,
             consumer_impacts: impacts_from_wire(r.consumer_impacts)?,
+            warnings: r.warnings,
         })
     }
 }

@@ -247,6 +247,39 @@ pub struct Limits {
     /// The most entries the audit log keeps; the oldest beyond go first.
     #[arg(long, env = "ACCORD_AUDIT_MAX_ENTRIES", default_value_t = DEFAULT_AUDIT_MAX_ENTRIES)]
     pub audit_max_entries: u64,
+
+    /// The most time a request's compatibility comparisons may take, e.g. `10s`.
+    ///
+    /// A call's own deadline, when shorter, bounds them too; so do the
+    /// engine's bounds on steps (500,000) and findings (100,000). Going over
+    /// one is RESOURCE_EXHAUSTED naming it; a comparison also stops when
+    /// its caller goes away or the server shuts down.
+    #[arg(long, env = "ACCORD_CHECK_TIME", default_value = "10s", value_parser = positive_duration)]
+    pub check_time: std::time::Duration,
+
+    /// The time one comparison may spend finding documents that show its
+    /// breaks, e.g. `200ms`.
+    ///
+    /// Cheap findings are served first; a report says how many breaking
+    /// findings got no document because the time ran out. `0s` finds none.
+    #[arg(long, env = "ACCORD_WITNESS_TIME", default_value = "200ms", value_parser = humantime::parse_duration)]
+    pub witness_time: std::time::Duration,
+
+    /// Refuse a schema whose `$schema` is not a known draft's meta-schema.
+    ///
+    /// Without it, such a schema is read in --default-draft and the reply
+    /// carries a warning that says so.
+    #[arg(long, env = "ACCORD_STRICT_SCHEMA")]
+    pub strict_schema: bool,
+}
+
+/// A duration greater than zero, e.g. `10s`, `250ms`.
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be greater than zero (it bounds the work of every request)".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 impl Default for Limits {
@@ -260,6 +293,9 @@ impl Default for Limits {
             default_draft: accord_compat::Draft::D7,
             audit_retention: DEFAULT_AUDIT_RETENTION,
             audit_max_entries: DEFAULT_AUDIT_MAX_ENTRIES,
+            check_time: std::time::Duration::from_secs(10),
+            witness_time: std::time::Duration::from_millis(200),
+            strict_schema: false,
         }
     }
 }
@@ -272,6 +308,15 @@ impl Limits {
             max_depth: self.max_schema_depth,
             max_ref_hops: self.max_ref_hops,
             default_draft: self.default_draft,
+        }
+    }
+
+    /// How the engine reads a published schema: the limits, and whether an
+    /// unknown `$schema` is refused.
+    pub fn parse_options(&self) -> accord_compat::ParseOptions {
+        accord_compat::ParseOptions {
+            limits: self.schema(),
+            strict_schema: self.strict_schema,
         }
     }
 }

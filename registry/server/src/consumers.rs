@@ -44,12 +44,14 @@ const MAX_ESCAPES: usize = 64;
 /// The incompatible findings of `consumer` reading the documents of
 /// `version`: each is a way the version accepts a document the consumer
 /// rejects, with such a document as its witness when one could be built.
-pub fn reading_findings(consumer: &Schema, version: &Schema) -> Vec<Finding> {
-    accord_compat::check(consumer, &[version], Mode::Backward, Policy::Strict)
-        .findings
-        .into_iter()
-        .filter(|f| !f.compatible)
-        .collect()
+pub fn reading_findings(consumer: &Schema, version: &Schema) -> Result<Vec<Finding>, Error> {
+    Ok(
+        crate::engine::check(consumer, &[version], Mode::Backward, Policy::Strict)?
+            .findings
+            .into_iter()
+            .filter(|f| !f.compatible)
+            .collect(),
+    )
 }
 
 /// A version with its parsed schema.
@@ -145,7 +147,7 @@ impl<'a> Judge<'a> {
         if let Some(found) = self.findings.get(fingerprint) {
             return Ok(found.clone());
         }
-        let found = reading_findings(&*schema()?, self.schema);
+        let found = reading_findings(&*schema()?, self.schema)?;
         self.findings.insert(fingerprint.to_owned(), found.clone());
         Ok(found)
     }
@@ -450,7 +452,7 @@ pub fn check_reading(
         .filter(|v| requirement.matches(&v.record.version))
     {
         let findings = match consumer {
-            Some(consumer) => reading_findings(consumer, &parsed(name, stored, default_draft)?),
+            Some(consumer) => reading_findings(consumer, &parsed(name, stored, default_draft)?)?,
             None => Vec::new(),
         };
         checks.push(VersionCheck {

@@ -3,6 +3,7 @@
 
 use accord_compat::{Bump, Finding, Mode, Policy};
 use accord_proto::{v1 as pb, wire};
+use prost::Message as _;
 use tonic::Status;
 
 use crate::{
@@ -48,6 +49,7 @@ pub fn status(err: Error) -> Status {
         Error::FailedPrecondition { .. } => Status::failed_precondition(message),
         Error::LimitExceeded { .. } => Status::resource_exhausted(message),
         Error::SchemaLimit(_) => Status::resource_exhausted(message),
+        Error::Budget { .. } => Status::resource_exhausted(message),
         Error::Unavailable(_) => Status::unavailable(message),
         Error::Storage(crate::store::StoreError::DiskFull { .. }) => {
             tracing::warn!(error = %message, "a write was refused: the disk is nearly full");
@@ -174,6 +176,7 @@ pub fn finding(f: &Finding, against: String) -> pb::Finding {
         direction: wire::direction_to_wire(f.direction) as i32,
         against_version: against,
         witness: f.witness.as_ref().map(ToString::to_string).unwrap_or_default(),
+        witness_note: f.witness_note.clone().unwrap_or_default(),
     }
 }
 
@@ -181,8 +184,75 @@ fn found(f: &Found) -> pb::Finding {
     finding(&f.finding, f.against.to_string())
 }
 
-/// The status details of a refused publish.
+/// The most bytes the details of a refusal take: they travel in a header
+/// (`grpc-status-details-bin`), which HTTP/2 peers bound; a refusal with
+/// thousands of findings would otherwise end the connection instead of
+/// reaching its caller.
+pub const MAX_DETAILS_BYTES: usize = 8 * 1024;
+
+/// The status details of a refused publish, within [`MAX_DETAILS_BYTES`]:
+/// when every finding does not fit, the breaking ones come first, as many
+/// as fit, and a warning says how many were left out and where to get them
+/// all (a check of the same request answers in the body, without bound).
 pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
+    let mut v = full_violation(d);
+    if v.encoded_len() <= MAX_DETAILS_BYTES {
+        return v;
+    }
+    let total = v.findings.len() + v.consumer_impacts.iter().map(|i| i.findings.len()).sum::<usize>();
+    let mut findings = std::mem::take(&mut v.findings);
+    // Breaking findings first; the order within each kind is kept.
+    findings.sort_by_key(|f| f.compatible);
+    let mut impact_findings: Vec<Vec<pb::Finding>> = v
+        .consumer_impacts
+        .iter_mut()
+        .map(|i| std::mem::take(&mut i.findings))
+        .collect();
+    v.warnings.push(String::new());
+    let note = |v: &mut pb::CompatibilityViolation, kept: usize| {
+        let last = v.warnings.len() - 1;
+        v.warnings[last] = format!(
+            "this refusal lists {kept} of its {total} findings (its details are bounded):              CheckCompatibility with the same request answers with all of them (accord check)"
+        );
+    };
+    note(&mut v, 0);
+    // Thousands of versions checked against (a transitive mode on a long
+    // history) do not fit either: the latest are kept, and counted.
+    if v.encoded_len() > MAX_DETAILS_BYTES {
+        let all = v.checked_against.len();
+        let keep = all.min(64);
+        v.checked_against.drain(..all - keep);
+        v.warnings.insert(
+            0,
+            format!("checked_against lists the latest {keep} of the {all} versions checked against"),
+        );
+    }
+    let mut kept = 0;
+    for f in findings {
+        v.findings.push(f);
+        note(&mut v, kept + 1);
+        if v.encoded_len() > MAX_DETAILS_BYTES {
+            v.findings.pop();
+            break;
+        }
+        kept += 1;
+    }
+    for (at, fs) in impact_findings.iter_mut().enumerate() {
+        for f in fs.drain(..) {
+            v.consumer_impacts[at].findings.push(f);
+            note(&mut v, kept + 1);
+            if v.encoded_len() > MAX_DETAILS_BYTES {
+                v.consumer_impacts[at].findings.pop();
+                break;
+            }
+            kept += 1;
+        }
+    }
+    note(&mut v, kept);
+    v
+}
+
+fn full_violation(d: &Decision) -> pb::CompatibilityViolation {
     pb::CompatibilityViolation {
         verdict: verdict(d.verdict) as i32,
         findings: d.findings.iter().map(found).collect(),
@@ -196,6 +266,7 @@ pub fn violation(d: &Decision) -> pb::CompatibilityViolation {
         config: Some(config(d.config)),
         checked_against: versions(&d.checked_against),
         consumer_impacts: impacts(d),
+        warnings: d.warnings.clone(),
     }
 }
 
@@ -467,6 +538,7 @@ pub fn published(p: &Published, sequence: u64) -> pb::PublishContractResponse {
         config: Some(config(p.decision.config)),
         sequence,
         consumer_impacts: impacts(&p.decision),
+        warnings: p.decision.warnings.clone(),
     }
 }
 
@@ -495,6 +567,7 @@ pub fn checked(d: &Decision) -> pb::CheckCompatibilityResponse {
         config: Some(config(d.config)),
         fingerprint: d.fingerprint.clone(),
         consumer_impacts: impacts(d),
+        warnings: d.warnings.clone(),
     }
 }
 
@@ -610,6 +683,91 @@ mod tests {
         assert_eq!(mode_in(99).unwrap_err().code(), tonic::Code::InvalidArgument);
         assert_eq!(policy_in(2).unwrap(), Some(Policy::Lenient));
         assert_eq!(policy_in(-4).unwrap_err().code(), tonic::Code::InvalidArgument);
+    }
+
+    fn breaking(i: usize) -> Found {
+        Found {
+            against: semver::Version::new(1, 0, 0),
+            finding: Finding {
+                rule: "MAX_LENGTH_DECREASED".into(),
+                old_path: format!("#/properties/p{i}/maxLength"),
+                new_path: format!("#/properties/p{i}/maxLength"),
+                message: format!("maxLength of p{i} decreased from 10 to 9"),
+                compatible: false,
+                direction: accord_compat::Direction::Backward,
+                against: Some(0),
+                witness: Some(serde_json::json!({ format!("p{i}"): "0123456789" })),
+                witness_note: None,
+            },
+        }
+    }
+
+    fn refused_with(findings: Vec<Found>, checked: usize) -> Decision {
+        Decision {
+            verdict: Verdict::Incompatible,
+            message: "breaks readers".into(),
+            version: semver::Version::new(1, 1, 0),
+            assigned: false,
+            warnings: Vec::new(),
+            predecessor: Some(semver::Version::new(1, 0, 0)),
+            declared_bump: Some(Bump::Minor),
+            required_bump: Bump::Major,
+            checked_against: (0..checked)
+                .map(|p| semver::Version::new(1, 0, p as u64))
+                .collect(),
+            findings,
+            smallest_acceptable: semver::Version::new(2, 0, 0),
+            config: CompatConfig::default(),
+            fingerprint: "f".repeat(64),
+            impacts: Vec::new(),
+            blocked_by_consumers: false,
+        }
+    }
+
+    #[test]
+    fn a_refusal_with_thousands_of_findings_fits_its_header_and_says_what_it_left_out() {
+        let mut findings: Vec<Found> = (0..2000).map(breaking).collect();
+        // A compatible finding first: the breaking ones still come first.
+        findings[0].finding.compatible = true;
+        let v = violation(&refused_with(findings, 1));
+        assert!(v.encoded_len() <= MAX_DETAILS_BYTES, "{}", v.encoded_len());
+        assert!(!v.findings.is_empty());
+        assert!(
+            v.findings.iter().all(|f| !f.compatible),
+            "breaking findings first"
+        );
+        assert_eq!(v.findings[0].old_path, "#/properties/p1/maxLength");
+        let said = format!("lists {} of its 2000 findings", v.findings.len());
+        assert!(v.warnings.iter().any(|w| w.contains(&said)), "{:?}", v.warnings);
+        // The status made of it reaches the caller whole.
+        let status = status(Error::Refused(Box::new(refused_with(
+            (0..2000).map(breaking).collect(),
+            1,
+        ))));
+        let details = accord_proto::details::violation_of(&status).expect("details");
+        assert_eq!(details.findings.len(), v.findings.len());
+    }
+
+    #[test]
+    fn a_refusal_that_fits_is_sent_whole() {
+        let v = violation(&refused_with((0..3).map(breaking).collect(), 3));
+        assert_eq!(v.findings.len(), 3);
+        assert_eq!(v.checked_against.len(), 3);
+        assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    }
+
+    #[test]
+    fn thousands_of_versions_checked_against_are_cut_to_the_latest() {
+        let v = violation(&refused_with((0..2).map(breaking).collect(), 5000));
+        assert!(v.encoded_len() <= MAX_DETAILS_BYTES, "{}", v.encoded_len());
+        assert_eq!(v.checked_against.len(), 64);
+        assert_eq!(v.checked_against.last().map(String::as_str), Some("1.0.4999"));
+        assert_eq!(v.findings.len(), 2, "{:?}", v.warnings);
+        assert!(
+            v.warnings.iter().any(|w| w.contains("latest 64 of the 5000")),
+            "{:?}",
+            v.warnings
+        );
     }
 
     #[test]

@@ -48,6 +48,19 @@ pub enum Error {
         /// What the request had (or at least had).
         actual: usize,
     },
+    /// A comparison went over its work budget: the request's deadline
+    /// (`--check-time`), a cancellation (the caller left, the server is
+    /// stopping), or a bound of the engine on steps, depth or findings.
+    #[error(
+        "the comparison stopped at its {what} bound ({limit}): the schemas take more work to compare than this registry allows a request (--check-time)"
+    )]
+    Budget {
+        /// Which bound: `deadline`, `cancelled`, `comparison steps`,
+        /// `comparison depth`, `findings`.
+        what: String,
+        /// The bound, in words.
+        limit: String,
+    },
     /// A schema went over a limit of the engine's parser (size, depth, `$ref` hops).
     #[error("schema refused: {0}")]
     SchemaLimit(#[source] accord_compat::Error),
@@ -71,6 +84,23 @@ impl Error {
         Error::NotFound {
             entity: entity.into(),
             hint: None,
+        }
+    }
+}
+
+impl Error {
+    /// An error of the engine: a budget reached, or a limit of its parser.
+    pub fn from_engine(e: accord_compat::Error) -> Self {
+        match e {
+            accord_compat::Error::Budget { what, limit } => Error::Budget {
+                what: what.to_string(),
+                limit: limit.to_string(),
+            },
+            e if e.is_limit() => Error::SchemaLimit(e),
+            e => Error::InvalidArgument {
+                what: "schema",
+                reason: e.to_string(),
+            },
         }
     }
 }

@@ -19,6 +19,7 @@ use tonic::{Request, Response, Status, codegen::BoxStream, metadata::MetadataMap
 use crate::{
     auth::{Gate, Principal, Role, audit, target},
     convert::{self, status},
+    engine::{CancelOnDrop, Work},
     model::{ContractName, Event, now_millis, validate_name},
     service::{Registry, consumers::ConsumersOf},
 };
@@ -104,6 +105,15 @@ async fn detached<T: Send + 'static>(
         .map_err(|e| status(crate::Error::Internal(format!("write task failed: {e}"))))?
 }
 
+/// The engine work a call may cause: its deadline or `--check-time`,
+/// whichever is sooner, and a flag its handler's guard sets once the call
+/// is over (a caller that went away stops its comparison).
+fn call_work(registry: &Registry, metadata: &MetadataMap) -> (Work, CancelOnDrop) {
+    let work = Work::of_request(&registry.limits(), deadline(metadata));
+    let guard = work.cancel_on_drop();
+    (work, guard)
+}
+
 /// The call's deadline (`grpc-timeout`), if it has one.
 fn deadline(metadata: &MetadataMap) -> Option<Duration> {
     let text = metadata.get("grpc-timeout")?.to_str().ok()?;
@@ -128,6 +138,7 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::PublishContractResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let peer = request.remote_addr();
+        let (work, _cancel) = call_work(&self.registry, request.metadata());
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -143,6 +154,7 @@ impl RegistryService for RegistryGrpc {
                     |actor| async {
                         let written = this
                             .registry
+                            .for_request(work)
                             .publish(convert::publish_input(&r), actor)
                             .await
                             .map_err(status)?;
@@ -161,6 +173,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::CheckCompatibilityRequest>,
     ) -> Reply<pb::CheckCompatibilityResponse> {
+        let (work, _cancel) = call_work(&self.registry, request.metadata());
         let r = self
             .read(
                 request,
@@ -171,6 +184,7 @@ impl RegistryService for RegistryGrpc {
             .await?;
         let decision = self
             .registry
+            .for_request(work)
             .check(convert::check_input(&r))
             .await
             .map_err(status)?;
@@ -288,6 +302,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::DiffVersionsRequest>,
     ) -> Reply<pb::DiffVersionsResponse> {
+        let (work, _cancel) = call_work(&self.registry, request.metadata());
         let r = self
             .read(
                 request,
@@ -299,6 +314,7 @@ impl RegistryService for RegistryGrpc {
         let (mode, policy) = (convert::mode_in(r.mode)?, convert::policy_in(r.policy)?);
         let diff = self
             .registry
+            .for_request(work)
             .diff(
                 &r.component,
                 &r.contract,
@@ -579,6 +595,7 @@ impl RegistryService for RegistryGrpc {
     ) -> Reply<pb::RegisterConsumerResponse> {
         let caller = self.gate.authenticate(request.metadata());
         let peer = request.remote_addr();
+        let (work, _cancel) = call_work(&self.registry, request.metadata());
         let r = request.into_inner();
         let this = self.clone();
         detached(async move {
@@ -594,6 +611,7 @@ impl RegistryService for RegistryGrpc {
                     |actor| async {
                         let written = this
                             .registry
+                            .for_request(work)
                             .register_consumer(convert::reading_input(&r), actor)
                             .await
                             .map_err(status)?;
@@ -689,6 +707,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         request: Request<pb::CheckConsumerRequest>,
     ) -> Reply<pb::CheckConsumerResponse> {
+        let (work, _cancel) = call_work(&self.registry, request.metadata());
         let r = self
             .read(
                 request,
@@ -699,6 +718,7 @@ impl RegistryService for RegistryGrpc {
             .await?;
         let (check, has_reader) = self
             .registry
+            .for_request(work)
             .check_consumer(&r.component, &r.contract, &r.requirement, &r.reader)
             .await
             .map_err(status)?;

@@ -21,6 +21,7 @@
 //! - [`backup`]: export and import of a store as JSON lines.
 //! - [`config`]: the server's settings (flags and environment) and limits.
 //! - [`convert`]: API messages ⇄ domain types, errors → gRPC codes.
+//! - [`engine`]: the compatibility engine within a request's work budget.
 //! - [`net`]: the cap on connections and their idle timeout.
 //! - [`auth`]: bearer tokens, roles and scopes, TLS settings, and the audit
 //!   of refused writes.
@@ -43,6 +44,7 @@ pub mod backup;
 pub mod config;
 pub mod consumers;
 pub mod convert;
+pub mod engine;
 pub mod error;
 pub mod grpc;
 pub mod index;

@@ -555,6 +555,10 @@ pub struct Decision {
     pub version: Version,
     /// True when no version was asked for: the registry chose `version`.
     pub assigned: bool,
+    /// What the engine noticed while reading the schema (an unknown
+    /// `$schema` read in the default draft, a pattern compared as text),
+    /// and breaking findings left without a document for lack of time.
+    pub warnings: Vec<String>,
     /// The version compared with (the latest earlier release of the line,
     /// or of the previous line for a new line).
     pub predecessor: Option<Version>,

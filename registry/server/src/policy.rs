@@ -192,10 +192,13 @@ pub fn decide(
         fingerprint,
         config,
     };
-    match asked {
+    let mut decision = match asked {
         Some(version) => ctx.decide_version(version, None),
         None => ctx.decide_unversioned(),
-    }
+    }?;
+    let read: Vec<String> = new.warnings().iter().map(ToString::to_string).collect();
+    decision.warnings.splice(0..0, read);
+    Ok(decision)
 }
 
 /// What `new` was compared with, and what that found.
@@ -205,6 +208,21 @@ struct Comparison {
     findings: Vec<Found>,
     /// The bump the change requires (at most minor under mode NONE).
     required: Bump,
+    /// Breaking findings left without a witness because the time for
+    /// witness search ran out.
+    witnesses_timed_out: usize,
+}
+
+impl Comparison {
+    /// What a reader of the decision should know about this comparison.
+    fn warnings(&self) -> Vec<String> {
+        match self.witnesses_timed_out {
+            0 => Vec::new(),
+            n => vec![format!(
+                "{n} breaking finding(s) have no witness document: the time for witness search (--witness-time) was spent; the verdict is unaffected"
+            )],
+        }
+    }
 }
 
 /// One decision's inputs.
@@ -230,9 +248,10 @@ impl Context<'_> {
                 against,
                 findings: Vec::new(),
                 required: Bump::None,
+                witnesses_timed_out: 0,
             });
         };
-        let report = accord_compat::check(self.new, &refs, self.config.mode, self.config.policy);
+        let report = crate::engine::check(self.new, &refs, self.config.mode, self.config.policy)?;
         let findings = report
             .findings
             .into_iter()
@@ -248,6 +267,7 @@ impl Context<'_> {
             against,
             findings,
             required: required_bump(report.required_bump, self.config),
+            witnesses_timed_out: report.witnesses_timed_out,
         })
     }
 
@@ -333,6 +353,7 @@ impl Context<'_> {
             message,
             version: smallest.clone(),
             assigned: true,
+            warnings: comparison.warnings(),
             predecessor: comparison.against.last().cloned(),
             declared_bump: None,
             required_bump: comparison.required,
@@ -355,6 +376,7 @@ impl Context<'_> {
             message: String::new(),
             version: version.clone(),
             assigned: false,
+            warnings: Vec::new(),
             predecessor: None,
             checked_against: Vec::new(),
             findings: Vec::new(),
@@ -401,6 +423,7 @@ impl Context<'_> {
         decision.predecessor = comparison.against.last().cloned();
         decision.declared_bump = decision.predecessor.as_ref().map(|p| declared_bump(p, &version));
         let breaking = breaking_summary(&comparison);
+        decision.warnings = comparison.warnings();
         decision.checked_against = comparison.against;
         decision.findings = comparison.findings;
         let declared = decision.declared_bump;

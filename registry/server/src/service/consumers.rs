@@ -134,6 +134,7 @@ impl Registry {
         let reader = self.parse_reader(input.reader).await?;
         let default_draft = self.inner.limits.default_draft;
         let principal = actor.principal.clone();
+        let work = self.work();
         self.inner
             .write(actor, vec![Some(name.clone())], move |index| {
                 let entry = visible_contract(index, &name)?;
@@ -146,7 +147,9 @@ impl Registry {
                     registered_at: now_millis(),
                 };
                 let schema = reader.as_ref().map(|(_, s)| s.as_ref());
-                let check = check_reading(entry, &name, &requirement, schema, default_draft)?;
+                let check = crate::engine::within(&work, || {
+                    check_reading(entry, &name, &requirement, schema, default_draft)
+                })?;
                 if let Some(held) = entry.consumer(&consumer)
                     && held.record.same_reading(&record)
                 {
@@ -276,10 +279,13 @@ impl Registry {
         let index = self.inner.index.load_full();
         let default_draft = self.inner.limits.default_draft;
         let has_reader = reader.is_some();
+        let work = self.work();
         tokio::task::spawn_blocking(move || {
             let entry = visible_contract(&index, &name)?;
             let schema = reader.as_ref().map(|(_, s)| s.as_ref());
-            check_reading(entry, &name, &requirement, schema, default_draft)
+            crate::engine::within(&work, || {
+                check_reading(entry, &name, &requirement, schema, default_draft)
+            })
         })
         .await
         .map_err(|e| Error::Internal(format!("consumer check task failed: {e}")))?
@@ -546,7 +552,7 @@ pub(crate) async fn expiry_loop(registry: Weak<Inner>) {
         };
         created.borrow_and_update();
         let (due, next) = pending_expiries(&inner.index.load());
-        let this = Registry { inner };
+        let this = Registry { inner, work: None };
         let mut failed = false;
         for name in due {
             if let Err(e) = this.record_expiries(name.clone()).await {

@@ -30,6 +30,7 @@ use self::write::{Inner, Outcome};
 pub use self::{watch::EventFilter, write::Written};
 use crate::{
     config::Limits,
+    engine::{self, Work},
     error::Error,
     index::{ConfigView, ContractIndex, Index, find_exact, resolve},
     metrics::{Gauges, Metrics, Operation, VersionCounts},
@@ -135,6 +136,10 @@ pub struct DiffOutcome {
 #[derive(Debug, Clone)]
 pub struct Registry {
     inner: Arc<Inner>,
+    /// The work budget of the request this handle serves
+    /// ([`Registry::for_request`]); a fresh `--check-time` for each call
+    /// without one.
+    work: Option<Work>,
 }
 
 /// A registry that does not keep it open (for background tasks).
@@ -144,7 +149,7 @@ pub struct WeakRegistry(std::sync::Weak<Inner>);
 impl WeakRegistry {
     /// The registry, if it is still open.
     pub fn upgrade(&self) -> Option<Registry> {
-        self.0.upgrade().map(|inner| Registry { inner })
+        self.0.upgrade().map(|inner| Registry { inner, work: None })
     }
 }
 
@@ -189,7 +194,7 @@ impl Registry {
             .await
             .map_err(|e| Error::Internal(format!("building the index failed: {e}")))??;
         let inner = Arc::new(Inner::new(store, index, limits, LIVE_CAPACITY));
-        let registry = Self { inner };
+        let registry = Self { inner, work: None };
         if registry
             .inner
             .store
@@ -205,6 +210,26 @@ impl Registry {
         Ok(registry)
     }
 
+    /// This registry serving one request: every comparison its calls make
+    /// runs within `work` (the call's deadline, `--check-time`, its
+    /// cancellation). The work is cancelled when the server shuts down.
+    pub fn for_request(&self, work: Work) -> Registry {
+        self.inner.in_flight.register(&work);
+        Registry {
+            inner: self.inner.clone(),
+            work: Some(work),
+        }
+    }
+
+    /// The work budget of this handle's request, or a fresh one.
+    pub(crate) fn work(&self) -> Work {
+        self.work.clone().unwrap_or_else(|| {
+            let work = Work::of_request(&self.inner.limits, None);
+            self.inner.in_flight.register(&work);
+            work
+        })
+    }
+
     /// A handle that does not keep the registry open.
     pub fn downgrade(&self) -> WeakRegistry {
         WeakRegistry(Arc::downgrade(&self.inner))
@@ -213,6 +238,7 @@ impl Registry {
     /// Ends every watch stream and the follower; called when the server
     /// begins to shut down.
     pub fn shutdown(&self) {
+        self.inner.in_flight.cancel_all();
         self.inner.shutdown.send_replace(true);
     }
 
@@ -335,9 +361,9 @@ impl Registry {
     /// Validates and parses a schema (the field `what` of a request) under
     /// the limits in force, off the async runtime; with its fingerprint.
     async fn parse_schema(&self, text: Arc<str>, what: &'static str) -> Result<(Arc<Schema>, String), Error> {
-        let limits = self.inner.limits.schema();
+        let options = self.inner.limits.parse_options();
         tokio::task::spawn_blocking(move || {
-            let schema = Schema::parse_with(&text, &limits).map_err(|e| {
+            let schema = Schema::parse_with_options(&text, &options).map_err(|e| {
                 if e.is_limit() {
                     Error::SchemaLimit(e)
                 } else {
@@ -364,10 +390,11 @@ impl Registry {
             ..
         } = self.parse_input(input).await?;
         let inner = self.inner.clone();
+        let work = self.work();
         // The comparison is CPU work too; it reads a snapshot and waits on nobody.
         tokio::task::spawn_blocking(move || {
             let index = inner.index.load();
-            timed_decision(&inner.metrics, Operation::Check, || {
+            timed_decision(&inner.metrics, Operation::Check, &work, || {
                 crate::consumers::decide(
                     &index,
                     &name,
@@ -407,9 +434,10 @@ impl Registry {
         let principal = actor.principal.clone();
         let touched = vec![Some(name.clone()), None];
         let metrics = self.inner.metrics.clone();
+        let work = self.work();
         self.inner
             .write(actor, touched, move |index| {
-                let decision = timed_decision(&metrics, Operation::Publish, || {
+                let decision = timed_decision(&metrics, Operation::Publish, &work, || {
                     crate::consumers::decide(
                         index,
                         &name,
@@ -612,6 +640,7 @@ impl Registry {
         let index = self.inner.index.load_full();
         let draft = self.inner.limits.default_draft;
         let metrics = self.inner.metrics.clone();
+        let work = self.work();
         tokio::task::spawn_blocking(move || {
             let entry = visible_contract(&index, &name)?;
             let mut config = index.config_for(&name).config;
@@ -620,7 +649,14 @@ impl Registry {
             let old = parse_stored(&name, find_exact(entry, &name, &from, false)?, draft)?;
             let new = parse_stored(&name, find_exact(entry, &name, &to, false)?, draft)?;
             let started = Instant::now();
-            let report = accord_compat::check(&new, &[&old], config.mode, config.policy);
+            let report = engine::within(&work, || engine::check(&new, &[&old], config.mode, config.policy));
+            let report = match report {
+                Ok(report) => report,
+                Err(e) => {
+                    metrics.engine_failed(Operation::Diff, started.elapsed());
+                    return Err(e);
+                }
+            };
             metrics.engine_ran(Operation::Diff, started.elapsed(), &report.findings);
             Ok(DiffOutcome {
                 compatible: report.compatible,
@@ -944,14 +980,16 @@ impl Registry {
     }
 }
 
-/// Runs a publish or check decision, recording the engine's work in the metrics.
+/// Runs a publish or check decision within the request's `work`,
+/// recording the engine's work in the metrics.
 fn timed_decision(
     metrics: &Metrics,
     operation: Operation,
+    work: &Work,
     decide: impl FnOnce() -> Result<Decision, Error>,
 ) -> Result<Decision, Error> {
     let started = Instant::now();
-    let decision = decide();
+    let decision = engine::within(work, decide);
     match &decision {
         Ok(d) => metrics.engine_ran(
             operation,
@@ -978,6 +1016,7 @@ fn publish_outcome(published: &Result<Written<Published>, Error>) -> &'static st
         Err(Error::InvalidArgument { .. }) => "invalid",
         Err(Error::LimitExceeded { .. } | Error::SchemaLimit(_)) => "too_large",
         Err(Error::Unavailable(_)) => "unavailable",
+        Err(Error::Budget { .. }) => "too_costly",
         Err(
             Error::NotFound { .. }
             | Error::FailedPrecondition { .. }

@@ -104,6 +104,8 @@ pub(crate) struct Inner {
     pub(crate) waivers_created: watch::Sender<u64>,
     pub(crate) limits: Limits,
     pub(crate) metrics: Arc<Metrics>,
+    /// The work of the requests under way, cancelled at shutdown.
+    pub(crate) in_flight: crate::engine::InFlight,
     /// One follower of a shared store at a time.
     follow_lock: tokio::sync::Mutex<()>,
     /// Queues of writers of one contract, for writers that conflicted.
@@ -121,6 +123,7 @@ impl Inner {
         let (waivers_created, _) = watch::channel(0);
         Self {
             metrics,
+            in_flight: crate::engine::InFlight::default(),
             serving,
             waivers_created,
             store,

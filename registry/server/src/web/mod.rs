@@ -154,7 +154,7 @@ impl From<Error> for Failure {
             Error::Refused(_) | Error::FailedPrecondition { .. } => {
                 Failure::new(StatusCode::CONFLICT, "Conflict", message)
             }
-            Error::LimitExceeded { .. } | Error::SchemaLimit(_) => {
+            Error::LimitExceeded { .. } | Error::SchemaLimit(_) | Error::Budget { .. } => {
                 Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "Over a limit", message)
             }
             Error::Unavailable(_) => Failure::new(StatusCode::SERVICE_UNAVAILABLE, "Unavailable", message)
