@@ -4,8 +4,9 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use accord_proto::v1::{
-    CompatibilityViolation, GetContractRequest, ListVersionsRequest, PublishContractRequest,
-    WatchEventsRequest, registry_service_client::RegistryServiceClient,
+    CompatibilityViolation, DeleteVersionRequest, DeprecateVersionRequest, GetContractRequest,
+    ListVersionsRequest, PublishContractRequest, RestoreContractRequest, VersionState, WatchEventsRequest,
+    registry_service_client::RegistryServiceClient,
 };
 use accord_tests::{TestServer, postgres::TestDatabase, proxy::Proxy};
 use tonic::{Code, transport::Channel};
@@ -381,4 +382,119 @@ async fn a_refused_publish_names_the_version_and_carries_the_findings_on_any_rep
         .map(|f| (f.rule_id.clone(), f.compatible))
         .collect();
     assert!(by_rule.values().any(|compatible| !compatible), "{by_rule:?}");
+}
+
+/// The state of every version of `orders/<contract>` on a replica, deleted
+/// ones included.
+async fn states(client: &mut Client, contract: &str) -> Vec<(String, VersionState)> {
+    client
+        .list_versions(ListVersionsRequest {
+            component: "orders".into(),
+            contract: contract.into(),
+            include_deleted: true,
+            ..Default::default()
+        })
+        .await
+        .map(|r| {
+            r.into_inner()
+                .versions
+                .into_iter()
+                .map(|v| (v.state(), v.version))
+                .map(|(state, version)| (version, state))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn changes_to_old_versions_reach_the_other_replicas_and_untouched_versions_stay() {
+    let Some(db) = TestDatabase::create("old_versions").await else {
+        return;
+    };
+    let (a, b) = (replica(&db.url).await, replica(&db.url).await);
+    let (mut on_a, mut on_b) = (a.client().await, b.client().await);
+    for (i, version) in ["1.0.0", "1.0.1", "1.0.2", "1.0.3"].iter().enumerate() {
+        publish(&mut on_a, "placed", schema(&format!("v{i}")), version)
+            .await
+            .unwrap();
+    }
+    let active = |v: &str| (v.to_owned(), VersionState::Active);
+    let all_active = vec![active("1.0.0"), active("1.0.1"), active("1.0.2"), active("1.0.3")];
+    assert!(
+        eventually(10, async || states(&mut on_b, "placed").await == all_active).await,
+        "b: {:?}",
+        states(&mut on_b, "placed").await
+    );
+    // Each write below changes one old version on a; b must show exactly
+    // that change and keep every other version as it was.
+    on_a.deprecate_version(DeprecateVersionRequest {
+        component: "orders".into(),
+        contract: "placed".into(),
+        version: "1.0.0".into(),
+        message: "use 1.0.3".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    on_a.delete_version(DeleteVersionRequest {
+        component: "orders".into(),
+        contract: "placed".into(),
+        version: "1.0.1".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    on_a.delete_version(DeleteVersionRequest {
+        component: "orders".into(),
+        contract: "placed".into(),
+        version: "1.0.2".into(),
+        hard: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    // And b writes one of its own meanwhile.
+    publish(&mut on_b, "placed", schema("v4"), "1.0.4").await.unwrap();
+    let expected = vec![
+        ("1.0.0".to_owned(), VersionState::Deprecated),
+        ("1.0.1".to_owned(), VersionState::Deleted),
+        ("1.0.2".to_owned(), VersionState::Erased),
+        active("1.0.3"),
+        active("1.0.4"),
+    ];
+    for (name, client) in [("a", &mut on_a), ("b", &mut on_b)] {
+        assert!(
+            eventually(10, async || states(client, "placed").await == expected).await,
+            "{name}: {:?}",
+            states(client, "placed").await
+        );
+    }
+    on_a.restore_contract(RestoreContractRequest {
+        component: "orders".into(),
+        contract: "placed".into(),
+        version: "1.0.1".into(),
+    })
+    .await
+    .unwrap();
+    let mut restored = expected.clone();
+    restored[1] = active("1.0.1");
+    assert!(
+        eventually(10, async || states(&mut on_b, "placed").await == restored).await,
+        "b: {:?}",
+        states(&mut on_b, "placed").await
+    );
+    // The texts are those published, the erased one gone.
+    for (version, text) in [
+        ("1.0.0", schema("v0")),
+        ("1.0.1", schema("v1")),
+        ("1.0.3", schema("v3")),
+    ] {
+        assert_eq!(
+            get(&mut on_b, "placed", version, 0).await.unwrap(),
+            text,
+            "b: {version}"
+        );
+    }
+    let erased = get(&mut on_b, "placed", "1.0.2", 0).await.unwrap_err();
+    assert_eq!(erased.code(), Code::NotFound, "{erased:?}");
 }

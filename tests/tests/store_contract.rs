@@ -206,6 +206,99 @@ async fn concurrent_writers_of_one_contract_cannot_both_pass_on_the_same_revisio
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_of_many_contracts_each_get_their_own_answer() {
+    for (kind, store, _keep) in stores("many_writers").await {
+        commit(store.as_ref(), publish_batch("c0", "1.0.0", A, 0))
+            .await
+            .unwrap();
+        let mut tasks = Vec::new();
+        for i in 1..=40 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let text = format!(r#"{{"type":"object","title":"{i}"}}"#);
+                (
+                    i,
+                    commit(store.as_ref(), publish_batch(&format!("c{i}"), "1.0.0", &text, 0)).await,
+                )
+            }));
+        }
+        // Decided before c0's first version: refused, whoever it is applied with.
+        let stale = {
+            let store = store.clone();
+            tokio::spawn(async move { commit(store.as_ref(), publish_batch("c0", "1.1.0", B, 0)).await })
+        };
+        // A batch the database cannot store (a NUL in a text column) fails
+        // alone on PostgreSQL; the embedded store keeps any text.
+        let broken = (kind == "postgres").then(|| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut version = record("broken", "1.0.0", A);
+                version.fingerprint = "nul".into();
+                let batch = Batch {
+                    expect: vec![(Some(name("broken")), 0)],
+                    versions: vec![version],
+                    schemas: vec![("nul".into(), Arc::from("{\"title\":\"\0\"}"))],
+                    events: vec![published("broken", "1.0.0")],
+                    ..Batch::default()
+                };
+                commit(store.as_ref(), batch).await
+            })
+        });
+        let mut sequences = Vec::new();
+        let mut revisions = Vec::new();
+        for task in tasks {
+            let (i, applied) = task.await.unwrap();
+            let applied = applied.unwrap_or_else(|e| panic!("{kind}: c{i}: {e}"));
+            assert_eq!(applied.events.len(), 1, "{kind}: c{i}");
+            let sequence = applied.events[0].sequence;
+            assert_eq!(applied.last_sequence, sequence, "{kind}: c{i}");
+            assert_eq!(
+                applied.events[0].contract,
+                format!("c{i}"),
+                "{kind}: its own event"
+            );
+            sequences.push(sequence);
+            revisions.push((i, sequence));
+        }
+        match stale.await.unwrap() {
+            Err(StoreError::Conflict {
+                expected: 0,
+                found: 1,
+                ..
+            }) => {}
+            other => panic!("{kind}: the stale batch: {other:?}"),
+        }
+        if let Some(broken) = broken {
+            let err = broken.await.unwrap().expect_err("a NUL cannot be stored");
+            assert!(err.to_string().contains("writing a schema"), "{kind}: {err}");
+        }
+        sequences.sort_unstable();
+        assert_eq!(
+            sequences,
+            (2..=41).collect::<Vec<u64>>(),
+            "{kind}: gap-free, one each"
+        );
+        let snapshot = store.load().await.unwrap();
+        assert_eq!(snapshot.last_sequence, 41, "{kind}");
+        assert_eq!(snapshot.versions.len(), 41, "{kind}: c0 1.0.0 and one per writer");
+        assert!(
+            snapshot.versions.iter().all(|v| v.name.contract() != "broken"),
+            "{kind}: nothing of the failed batch"
+        );
+        // Each contract's revision is its own event's sequence: a batch
+        // decided on it passes.
+        for (i, sequence) in revisions.into_iter().take(5) {
+            commit(
+                store.as_ref(),
+                publish_batch(&format!("c{i}"), "1.1.0", B, sequence),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: c{i} on revision {sequence}: {e}"));
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_released_text_is_erased_only_when_no_live_version_uses_it() {
     for (kind, store, _keep) in stores("released_text").await {

@@ -374,7 +374,19 @@ impl Index {
         let texts: HashMap<&str, &Arc<str>> = changes.schemas.iter().map(|(f, t)| (f.as_str(), t)).collect();
         for state in &changes.contracts {
             let old = self.contract(&state.name).cloned().unwrap_or_default();
-            let mut versions = Vec::with_capacity(state.versions.len());
+            // Versions are never removed (a hard delete leaves a
+            // tombstone): those not read are kept as they are.
+            let mut versions: Vec<StoredVersion> = if state.all_versions {
+                Vec::with_capacity(state.versions.len())
+            } else {
+                let read: std::collections::HashSet<&semver::Version> =
+                    state.versions.iter().map(|r| &r.version).collect();
+                old.versions
+                    .iter()
+                    .filter(|v| !read.contains(&v.record.version))
+                    .cloned()
+                    .collect()
+            };
             for record in &state.versions {
                 let schema = if record.erased.is_some() {
                     Arc::from("")

@@ -358,7 +358,11 @@ impl Inner {
             if *visible.borrow_and_update() >= sequence {
                 return Ok(());
             }
-            self.follow().await?;
+            // When another task is following the store, what it reveals
+            // is awaited below rather than its whole round.
+            if let Ok(following) = self.follow_lock.try_lock() {
+                self.follow_locked(following).await?;
+            }
             if *visible.borrow_and_update() >= sequence {
                 return Ok(());
             }
@@ -375,10 +379,18 @@ impl Inner {
     /// Brings the index up to date with what other replicas wrote (a store
     /// that only this process writes has nothing to follow).
     pub(crate) async fn follow(&self) -> Result<(), Error> {
-        let _one_at_a_time = self.follow_lock.lock().await;
+        let one_at_a_time = self.follow_lock.lock().await;
+        self.follow_locked(one_at_a_time).await
+    }
+
+    /// [`Inner::follow`], holding its lock: reads until the index includes
+    /// the store's head as the first read found it (what is written after
+    /// is left to the next call, so that a call ends under constant writes).
+    async fn follow_locked(&self, _one_at_a_time: tokio::sync::MutexGuard<'_, ()>) -> Result<(), Error> {
+        let mut head = None;
         loop {
             let after = self.index.load().last_sequence;
-            if self.store.nothing_new_after(after).await {
+            if head.is_some_and(|head| after >= head) || self.store.nothing_new_after(after).await {
                 return Ok(());
             }
             let Some(changes) = self.store.follow(after).await? else {
@@ -386,17 +398,27 @@ impl Inner {
             };
             self.metrics
                 .store_sequence_seen(changes.head.max(changes.last_sequence));
+            head.get_or_insert(changes.head.max(changes.last_sequence));
             if changes.events.is_empty() {
                 return Ok(());
             }
             let mut pending = lock(&self.pending);
             let current = self.index.load();
-            if current.last_sequence != after {
-                // This process revealed its own writes meanwhile: read again.
+            if current.last_sequence >= changes.last_sequence {
+                // This process revealed its own writes up to there meanwhile.
                 continue;
             }
+            // The read is one snapshot of every event up to its last (they
+            // commit in sequence order), so it includes whatever this
+            // process revealed meanwhile: the writes after `after` and up
+            // to the index, about contracts it read whole. Its states are
+            // newer than the index's: apply them, and announce only the
+            // events the index did not have. (Reading again instead would
+            // chase a replica that keeps revealing its own writes.)
+            let seen = current.last_sequence;
             let next = Arc::new(current.apply_changes(&changes));
-            self.publish(next, changes.events);
+            let events = changes.events.into_iter().filter(|e| e.sequence > seen).collect();
+            self.publish(next, events);
             self.reveal(&mut pending);
         }
     }

@@ -22,6 +22,7 @@
 //! - [`Store::observe`] hands the store an [`Observer`] of how long its
 //!   write steps take (for the metrics).
 
+pub mod group;
 pub mod postgres;
 pub mod sled;
 
@@ -34,6 +35,26 @@ use std::{
 use crate::model::{
     AuditRecord, CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver,
 };
+
+impl StoreError {
+    /// The same error again, for each of the writes of a group it failed.
+    pub fn duplicate(&self) -> StoreError {
+        match self {
+            StoreError::Engine(e) => StoreError::Engine(e.clone()),
+            StoreError::Unavailable(e) => StoreError::Unavailable(e.clone()),
+            StoreError::Conflict {
+                contract,
+                expected,
+                found,
+            } => StoreError::Conflict {
+                contract: contract.clone(),
+                expected: *expected,
+                found: *found,
+            },
+            other => StoreError::Engine(other.to_string()),
+        }
+    }
+}
 
 /// Why the store failed.
 #[derive(Debug, thiserror::Error)]
@@ -221,8 +242,12 @@ pub struct Applied {
 pub struct ContractState {
     /// Which contract.
     pub name: ContractName,
-    /// Every version, oldest first.
+    /// Its versions, oldest first: every one when `all_versions`, else
+    /// those written since the sequence the changes were read after (the
+    /// others are as the replica holds them).
     pub versions: Vec<VersionRecord>,
+    /// Whether `versions` holds every version of the contract.
+    pub all_versions: bool,
     /// Its own settings.
     pub settings: Option<Settings>,
     /// Its registered consumers.

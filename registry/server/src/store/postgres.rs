@@ -16,7 +16,9 @@
 //! - `accord_versions`: version records; `live_fingerprint` references the
 //!   schema text while the version is not erased, so a text still used by
 //!   another replica's fresh write cannot be erased (the foreign key check
-//!   waits for that write and refuses the delete).
+//!   waits for that write and refuses the delete); `written` is the
+//!   sequence of the write that last wrote the row, so that a follower
+//!   reads only the versions written since it last read.
 //! - `accord_events`: the event log, by sequence.
 //! - `accord_audit`: the audit log; ids are ordered across replicas.
 //! - `accord_tokens`: bearer tokens (salted hashes), when the registry keeps
@@ -27,6 +29,11 @@
 //!
 //! The last two tables came with consumers; they are created where they are
 //! missing, and the tables of format 1 are unchanged.
+//!
+//! A replica's concurrent writes are applied in groups
+//! ([`super::group`]): one transaction, one hold of the counter row and one
+//! commit for all the batches that queued while the previous group
+//! committed, each batch still checked and refused on its own.
 //!
 //! Every write sends `NOTIFY accord_changes` in its transaction; replicas
 //! listen on a dedicated connection only to wake up, and always catch up by
@@ -45,7 +52,10 @@ use futures::StreamExt;
 use tokio::sync::Notify;
 use tokio_postgres::{IsolationLevel, NoTls, error::SqlState};
 
-use super::{Applied, AuditCursor, Batch, Changes, ContractState, Snapshot, Store, StoreError, Ticket};
+use super::{
+    Applied, AuditCursor, Batch, Changes, ContractState, Snapshot, Store, StoreError, Ticket,
+    group::GroupCommit,
+};
 use crate::{
     auth::tokens::{TokenEntry, TokenFile},
     model::{
@@ -106,6 +116,9 @@ CREATE TABLE IF NOT EXISTS accord_versions (
     PRIMARY KEY (component, contract, version)
 );
 CREATE INDEX IF NOT EXISTS accord_versions_live ON accord_versions (live_fingerprint);
+-- The sequence of the write that last wrote the row (NULL: written before
+-- the column existed), so that a follower reads only what changed.
+ALTER TABLE accord_versions ADD COLUMN IF NOT EXISTS written bigint;
 CREATE TABLE IF NOT EXISTS accord_events (
     sequence bigint PRIMARY KEY,
     component text NOT NULL,
@@ -159,6 +172,8 @@ struct Inner {
     tokens_changed: Arc<Notify>,
     listener: tokio::task::JoinHandle<()>,
     timings: super::Timings,
+    /// This replica's writes, applied in groups.
+    group: GroupCommit<Batch, Result<Applied, StoreError>>,
 }
 
 impl Drop for Inner {
@@ -285,6 +300,7 @@ impl PostgresStore {
                 tokens_changed,
                 listener,
                 timings: super::Timings::default(),
+                group: GroupCommit::default(),
             }),
         })
     }
@@ -364,7 +380,35 @@ impl PostgresStore {
         self.inner.tokens_changed.notified().await;
     }
 
-    async fn apply_once(&self, batch: &Batch) -> Result<Applied, StoreError> {
+    /// Applies a group of batches (see [`GroupCommit`]) in one
+    /// transaction; the answer of each, in order.
+    async fn apply_group(&self, batches: &[Batch]) -> Vec<Result<Applied, StoreError>> {
+        let answers = match self.apply_group_once(batches, false).await {
+            Err(GroupFailure::Isolate) => self.apply_group_once(batches, true).await,
+            answers => answers,
+        };
+        match answers {
+            Ok(answers) => answers,
+            Err(GroupFailure::All(e)) => batches.iter().map(|_| Err(e.duplicate())).collect(),
+            Err(GroupFailure::Isolate) => batches
+                .iter()
+                .map(|_| Err(StoreError::Engine("a group of writes failed twice".into())))
+                .collect(),
+        }
+    }
+
+    /// Each batch is checked against what it was decided on, and written;
+    /// the events of those written are numbered together, under one hold
+    /// of the counter row, and committed at once. The rows of several
+    /// batches go out together; when one of them fails (rare: a race with
+    /// another replica's erasure), the group is tried again with
+    /// `isolate`, each batch behind a savepoint of its own, so that one
+    /// batch's failure refuses that batch alone.
+    async fn apply_group_once(
+        &self,
+        batches: &[Batch],
+        isolate: bool,
+    ) -> Result<Vec<Result<Applied, StoreError>>, GroupFailure> {
         let started = std::time::Instant::now();
         let mut client = self.client().await?;
         let tx = client
@@ -373,316 +417,120 @@ impl PostgresStore {
             .start()
             .await
             .map_err(engine("starting a transaction"))?;
-        // Lock what the decision rested on, global settings first (the same
-        // order in every transaction, so that two cannot wait on each
-        // other), and refuse when it moved. The rows of contracts seen for
-        // the first time are created first. The statements of each step go
-        // out together (tokio-postgres pipelines them, in order).
-        let changed: BTreeSet<(String, String)> = batch
-            .events
+        // Lock what the decisions rested on, FOR UPDATE what a batch
+        // changes and FOR SHARE the rest, all in one order (global
+        // settings first) so that two transactions cannot wait on each
+        // other; then refuse the batches whose contracts moved.
+        let mut keys: BTreeMap<(String, String), bool> = BTreeMap::new();
+        for batch in batches {
+            let changed = changed_keys(batch);
+            for (name, _) in &batch.expect {
+                let key = key_of(name.as_ref());
+                let update = changed.contains(&key);
+                *keys.entry(key).or_insert(false) |= update;
+            }
+        }
+        let found = lock_contracts(&tx, &keys).await?;
+        let mut answers: Vec<Option<Result<Applied, StoreError>>> = batches
             .iter()
-            .map(|e| (e.component.clone(), e.contract.clone()))
-            .collect();
-        let mut expected: Vec<(&Option<ContractName>, u64)> =
-            batch.expect.iter().map(|(n, r)| (n, *r)).collect();
-        expected.sort_by_key(|(n, _)| key_of(n.as_ref()));
-        let keys: Vec<(String, String)> = expected.iter().map(|(n, _)| key_of(n.as_ref())).collect();
-        let locks: Vec<String> = keys
-            .iter()
-            .map(|key| {
-                let lock = if changed.contains(key) {
-                    "FOR UPDATE"
-                } else {
-                    "FOR SHARE"
-                };
-                format!("SELECT revision FROM accord_contracts WHERE component = $1 AND contract = $2 {lock}")
+            .map(|batch| {
+                let mut expected: Vec<&(Option<ContractName>, u64)> = batch.expect.iter().collect();
+                expected.sort_by_key(|(n, _)| key_of(n.as_ref()));
+                expected.into_iter().find_map(|(name, revision)| {
+                    let found = found.get(&key_of(name.as_ref())).copied().unwrap_or(0);
+                    (found != *revision).then(|| {
+                        Err(StoreError::Conflict {
+                            contract: name.clone(),
+                            expected: *revision,
+                            found,
+                        })
+                    })
+                })
             })
             .collect();
-        let params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = keys
-            .iter()
-            .map(|(component, contract)| [component as &(dyn tokio_postgres::types::ToSql + Sync), contract])
-            .collect();
-        let mut found = futures::future::try_join_all(
-            params
-                .iter()
-                .zip(&locks)
-                .map(|(params, lock)| tx.query_opt(lock.as_str(), params)),
-        )
-        .await
-        .map_err(engine("locking contracts"))?;
-        for (i, row) in found.iter_mut().enumerate() {
-            if row.is_none() {
-                let (component, contract) = &keys[i];
-                tx.execute(
-                    "INSERT INTO accord_contracts (component, contract) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[component, contract],
-                )
-                .await
-                .map_err(engine("registering a contract"))?;
-                *row = tx
-                    .query_opt(locks[i].as_str(), &[component, contract])
+        let alone = batches.len() == 1;
+        let mut erased: Vec<Vec<String>> = vec![Vec::new(); batches.len()];
+        let writing: Vec<usize> = (0..batches.len()).filter(|&i| answers[i].is_none()).collect();
+        // Without erasures (which use savepoints of their own), the rows of
+        // every batch go out together.
+        let together =
+            !isolate && writing.len() > 1 && writing.iter().all(|&i| batches[i].released_schemas.is_empty());
+        if together {
+            let written =
+                futures::future::join_all(writing.iter().map(|&i| write_rows(&tx, &batches[i]))).await;
+            for (&i, written) in writing.iter().zip(written) {
+                match written {
+                    Ok(e) => erased[i] = e,
+                    // The transaction is rolled back as it is dropped.
+                    Err(_) => return Err(GroupFailure::Isolate),
+                }
+            }
+        }
+        for (i, batch) in batches.iter().enumerate() {
+            if together || answers[i].is_some() {
+                continue;
+            }
+            if !alone {
+                tx.batch_execute("SAVEPOINT batch")
                     .await
-                    .map_err(engine("locking a contract"))?;
+                    .map_err(engine("a savepoint"))?;
             }
-        }
-        for ((name, revision), row) in expected.iter().zip(&found) {
-            let found = row.as_ref().map_or(0, |r| to_u64(r.get(0)));
-            if found != *revision {
-                return Err(StoreError::Conflict {
-                    contract: (*name).clone(),
-                    expected: *revision,
-                    found,
-                });
-            }
-        }
-        let mut texts = Vec::new();
-        for (fingerprint, text) in &batch.schemas {
-            texts.push((fingerprint.as_str(), text.as_ref()));
-        }
-        // component, contract, version, fingerprint, live fingerprint,
-        // record, name.
-        type VersionRow<'a> = (
-            String,
-            String,
-            String,
-            &'a str,
-            Option<&'a str>,
-            String,
-            &'a ContractName,
-        );
-        let mut rows: Vec<VersionRow<'_>> = Vec::new();
-        for record in &batch.versions {
-            rows.push((
-                record.name.component().to_owned(),
-                record.name.contract().to_owned(),
-                record.version.to_string(),
-                record.fingerprint.as_str(),
-                record.erased.is_none().then_some(record.fingerprint.as_str()),
-                json(record)?,
-                &record.name,
-            ));
-        }
-        let mut settings = Vec::new();
-        for (name, value) in &batch.settings {
-            let (component, contract) = key_of(name.as_ref());
-            let value = match value {
-                Some(s) => Some(json(s)?),
-                None => None,
-            };
-            settings.push((component, contract, value));
-        }
-        let mut audit = Vec::new();
-        for record in &batch.audit {
-            audit.push((to_i64(record.time_micros), json(record)?));
-        }
-        {
-            type Pending<'a> =
-                std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
-            let mut writes: Vec<Pending<'_>> = Vec::new();
-            for (fingerprint, text) in &texts {
-                let tx = &tx;
-                writes.push(Box::pin(async move {
-                    tx.execute(
-                        "INSERT INTO accord_schemas (fingerprint, text) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
-                        &[fingerprint, text],
-                    )
-                    .await
-                    .map(drop)
-                    .map_err(engine("writing a schema"))
-                }));
-            }
-            for (component, contract, version, fingerprint, live, record, name) in &rows {
-                let tx = &tx;
-                writes.push(Box::pin(async move {
-                    tx.execute(
-                        "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (component, contract, version) DO UPDATE \
-                         SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
-                        &[component, contract, version, fingerprint, live, record],
-                    )
-                    .await
-                    .map(drop)
-                    .map_err(|e| {
-                        if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-                            // Another replica erased the text between our
-                            // insert and this reference: decide and write again.
-                            StoreError::Conflict {
-                                contract: Some((*name).clone()),
-                                expected: 0,
-                                found: 0,
-                            }
-                        } else {
-                            classify("writing a version", e)
-                        }
-                    })
-                }));
-            }
-            for (component, contract, value) in &settings {
-                let tx = &tx;
-                writes.push(Box::pin(async move {
-                    tx.execute(
-                        "INSERT INTO accord_contracts (component, contract, settings) VALUES ($1, $2, $3) \
-                         ON CONFLICT (component, contract) DO UPDATE SET settings = EXCLUDED.settings",
-                        &[component, contract, value],
-                    )
-                    .await
-                    .map(drop)
-                    .map_err(engine("writing settings"))
-                }));
-            }
-            for (time, record) in &audit {
-                let tx = &tx;
-                writes.push(Box::pin(async move {
-                    tx.execute(
-                        "INSERT INTO accord_audit (time_micros, record) VALUES ($1, $2)",
-                        &[time, record],
-                    )
-                    .await
-                    .map(drop)
-                    .map_err(engine("writing an audit record"))
-                }));
-            }
-            // A failed statement fails those after it in the transaction:
-            // the first failure in order is the one to report.
-            let outcomes = futures::future::join_all(writes).await;
-            if let Some(first) = outcomes.into_iter().find_map(Result::err) {
-                return Err(first);
-            }
-        }
-        let mut erased = Vec::new();
-        for fingerprint in &batch.released_schemas {
-            // A version of another replica may be taking the text right
-            // now: the foreign key makes the delete wait for it and fail.
-            tx.batch_execute("SAVEPOINT release")
-                .await
-                .map_err(engine("a savepoint"))?;
-            let deleted = tx
-                .execute(
-                    "DELETE FROM accord_schemas WHERE fingerprint = $1 \
-                     AND NOT EXISTS (SELECT 1 FROM accord_versions WHERE live_fingerprint = $1)",
-                    &[fingerprint],
-                )
-                .await;
-            match deleted {
-                Ok(1) => erased.push(fingerprint.clone()),
-                Ok(_) => {}
-                Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
-                    tx.batch_execute("ROLLBACK TO SAVEPOINT release")
+            match write_rows(&tx, batch).await {
+                Ok(e) => erased[i] = e,
+                Err(e) if alone => return Err(GroupFailure::All(e)),
+                Err(e) => {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT batch")
                         .await
                         .map_err(engine("a savepoint"))?;
-                }
-                Err(e) => return Err(classify("erasing a schema", e)),
-            }
-        }
-        for (name, consumer, consumption) in &batch.consumers {
-            let (component, contract) = key_of(Some(name));
-            match consumption {
-                Some(c) => {
-                    tx.execute(
-                        "INSERT INTO accord_consumers (component, contract, consumer, record) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (component, contract, consumer) DO UPDATE SET record = EXCLUDED.record",
-                        &[&component, &contract, consumer, &json(c)?],
-                    )
-                    .await
-                }
-                None => {
-                    tx.execute(
-                        "DELETE FROM accord_consumers WHERE component = $1 AND contract = $2 AND consumer = $3",
-                        &[&component, &contract, consumer],
-                    )
-                    .await
+                    answers[i] = Some(Err(e));
                 }
             }
-            .map_err(engine("writing a consumer"))?;
         }
-        for waiver in &batch.waivers {
-            let (component, contract) = key_of(Some(&waiver.contract));
-            tx.execute(
-                "INSERT INTO accord_waivers (id, component, contract, record) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
-                &[&waiver.id, &component, &contract, &json(waiver)?],
-            )
-            .await
-            .map_err(engine("writing a waiver"))?;
+        if answers.iter().all(Option::is_some) {
+            // Nothing to write: the transaction is rolled back as it is dropped.
+            return Ok(answers.into_iter().flatten().collect());
         }
-        let mut events = batch.events.clone();
-        let mut last = 0;
+        let mut events = Vec::new();
+        let mut ranges = vec![0..0; batches.len()];
+        let mut versions: [Vec<String>; 3] = Default::default();
+        for (i, batch) in batches.iter().enumerate() {
+            if answers[i].is_none() {
+                let start = events.len();
+                events.extend(batch.events.iter().cloned());
+                ranges[i] = start..events.len();
+                for record in &batch.versions {
+                    versions[0].push(record.name.component().to_owned());
+                    versions[1].push(record.name.contract().to_owned());
+                    versions[2].push(record.version.to_string());
+                }
+            }
+        }
         if !events.is_empty() {
-            // The counter row is the one every writer waits on: it is taken
-            // by the last statement before the commit, which also writes
-            // the events and moves the revisions, so that it is held for
-            // one round trip and the commit.
-            let n = to_i64(events.len() as u64);
-            let now = now_millis();
-            let mut revisions: BTreeMap<(String, String), i64> = BTreeMap::new();
-            let mut columns: [Vec<String>; 5] = Default::default();
-            for (i, event) in events.iter_mut().enumerate() {
-                if event.time == 0 {
-                    event.time = now;
-                }
-                revisions.insert((event.component.clone(), event.contract.clone()), i as i64 + 1);
-                // The sequence is the column's; the text holds 0.
-                event.sequence = 0;
-                columns[0].push(event.component.clone());
-                columns[1].push(event.contract.clone());
-                columns[2].push(event.fingerprint.clone());
-                columns[3].push(json(&event.kind)?);
-                columns[4].push(json(&*event)?);
-            }
-            let (rev_components, rev_contracts, rev_ords): (Vec<String>, Vec<String>, Vec<i64>) = revisions
-                .into_iter()
-                .map(|((component, contract), ord)| (component, contract, ord))
-                .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (a, b, c)| {
-                    acc.0.push(a);
-                    acc.1.push(b);
-                    acc.2.push(c);
-                    acc
-                });
-            let row = tx
-                .query_one(
-                    "WITH seq AS (UPDATE accord_sequence SET last = last + $1 WHERE id = 1 RETURNING last), \
-                     ev AS (INSERT INTO accord_events (sequence, component, contract, fingerprint, kind, event) \
-                        SELECT (SELECT last FROM seq) - $1 + e.ord, e.component, e.contract, e.fingerprint, e.kind, e.event \
-                        FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
-                        WITH ORDINALITY AS e(component, contract, fingerprint, kind, event, ord)), \
-                     rev AS (INSERT INTO accord_contracts (component, contract, revision) \
-                        SELECT r.component, r.contract, (SELECT last FROM seq) - $1 + r.ord \
-                        FROM unnest($7::text[], $8::text[], $9::bigint[]) AS r(component, contract, ord) \
-                        ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision), \
-                     note AS (SELECT pg_notify('accord_changes', (SELECT last FROM seq)::text)) \
-                     SELECT last FROM seq, note",
-                    &[
-                        &n,
-                        &columns[0],
-                        &columns[1],
-                        &columns[2],
-                        &columns[3],
-                        &columns[4],
-                        &rev_components,
-                        &rev_contracts,
-                        &rev_ords,
-                    ],
-                )
-                .await
-                .map_err(engine("writing events"))?;
-            last = to_u64(row.get(0));
-            for (i, event) in events.iter_mut().enumerate() {
-                event.sequence = last - (n as u64) + 1 + i as u64;
-            }
+            number_events(&tx, &mut events, &versions).await?;
         }
         let statements = started.elapsed();
         tx.commit().await.map_err(engine("committing"))?;
         let timings = &self.inner.timings;
         timings.report(STORE, "transaction", statements);
         timings.report(STORE, "commit", started.elapsed().saturating_sub(statements));
-        Ok(Applied {
-            // Committed is durable: a ticket has nothing left to wait for.
-            ticket: last,
-            events,
-            last_sequence: last,
-            erased_schemas: erased,
-        })
+        Ok(answers
+            .into_iter()
+            .zip(ranges)
+            .zip(erased)
+            .map(|((answer, range), erased)| {
+                answer.unwrap_or_else(|| {
+                    let events = events[range].to_vec();
+                    let last = events.last().map_or(0, |e| e.sequence);
+                    Ok(Applied {
+                        // Committed is durable: a ticket has nothing left to wait for.
+                        ticket: last,
+                        events,
+                        last_sequence: last,
+                        erased_schemas: erased,
+                    })
+                })
+            })
+            .collect())
     }
 
     async fn read_snapshot(&self) -> Result<Snapshot, StoreError> {
@@ -832,52 +680,18 @@ impl PostgresStore {
                 new_texts.insert(event.fingerprint.clone());
             }
         }
-        for (component, contract) in &touched {
-            let row = tx
-                .query_opt(
-                    "SELECT revision, settings FROM accord_contracts WHERE component = $1 AND contract = $2",
-                    &[component, contract],
-                )
-                .await
-                .map_err(engine("reading a contract"))?;
-            let (revision, settings) = match row {
-                Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
-                None => (0, None),
-            };
-            let key = format!("{component}/{contract}");
-            let settings: Option<Settings> = settings
-                .map(|t| parse("accord_contracts", &key, &t))
-                .transpose()?;
-            match name_of(component, contract)? {
-                None => {
-                    let global = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
-                    changes.global = Some((global.over(CompatConfig::default()), revision));
-                }
-                Some(name) => {
-                    let mut versions = Vec::new();
-                    for row in tx
-                        .query(
-                            "SELECT version, record FROM accord_versions WHERE component = $1 AND contract = $2",
-                            &[component, contract],
-                        )
-                        .await
-                        .map_err(engine("reading versions"))?
-                    {
-                        let version: String = row.get(0);
-                        let record: VersionRecord = parse("accord_versions", &format!("{key}@{version}"), row.get(1))?;
-                        versions.push(record);
-                    }
-                    versions.sort_by(|a, b| a.version.cmp(&b.version));
-                    let (consumers, waivers) = read_consumers(&tx, component, contract, &key).await?;
-                    changes.contracts.push(ContractState {
-                        name,
-                        versions,
-                        settings,
-                        consumers,
-                        waivers,
-                        revision,
-                    });
-                }
+        // One contract's reads do not wait for another's: they go out
+        // together (tokio-postgres pipelines them, in order).
+        let states = futures::future::try_join_all(
+            touched
+                .iter()
+                .map(|(component, contract)| read_contract(&tx, component, contract, after)),
+        )
+        .await?;
+        for state in states {
+            match state {
+                Read::Global(global, revision) => changes.global = Some((global, revision)),
+                Read::Contract(state) => changes.contracts.push(state),
             }
         }
         if !new_texts.is_empty() {
@@ -899,6 +713,78 @@ impl PostgresStore {
     }
 }
 
+/// The state of a contract, or of the global settings, read by a follower.
+enum Read {
+    Global(CompatConfig, u64),
+    Contract(ContractState),
+}
+
+/// The current state of the contract (or, for `('', '')`, of the global
+/// settings), read in `tx`.
+/// Of its versions, those written after `after` (and those of a build that
+/// did not mark them).
+async fn read_contract(
+    tx: &tokio_postgres::Transaction<'_>,
+    component: &str,
+    contract: &str,
+    after: u64,
+) -> Result<Read, StoreError> {
+    let key = format!("{component}/{contract}");
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&component, &contract];
+    let state = tx.query_opt(
+        "SELECT revision, settings FROM accord_contracts WHERE component = $1 AND contract = $2",
+        &params,
+    );
+    let Some(name) = name_of(component, contract)? else {
+        let row = state.await.map_err(engine("reading a contract"))?;
+        let (revision, settings) = match row {
+            Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
+            None => (0, None),
+        };
+        let settings: Option<Settings> = settings
+            .map(|t| parse("accord_contracts", &key, &t))
+            .transpose()?;
+        let global = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
+        return Ok(Read::Global(global.over(CompatConfig::default()), revision));
+    };
+    let after = to_i64(after);
+    let versions_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&component, &contract, &after];
+    let versions = tx.query(
+        "SELECT version, record FROM accord_versions WHERE component = $1 AND contract = $2 \
+         AND (written IS NULL OR written > $3)",
+        &versions_params,
+    );
+    let (row, rows, (consumers, waivers)) = futures::future::try_join3(
+        async { state.await.map_err(engine("reading a contract")) },
+        async { versions.await.map_err(engine("reading versions")) },
+        read_consumers(tx, component, contract, &key),
+    )
+    .await?;
+    let (revision, settings) = match row {
+        Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
+        None => (0, None),
+    };
+    let settings: Option<Settings> = settings
+        .map(|t| parse("accord_contracts", &key, &t))
+        .transpose()?;
+    let mut versions = Vec::with_capacity(rows.len());
+    for row in rows {
+        let version: String = row.get(0);
+        let record: VersionRecord = parse("accord_versions", &format!("{key}@{version}"), row.get(1))?;
+        versions.push(record);
+    }
+    versions.sort_by(|a, b| a.version.cmp(&b.version));
+    Ok(Read::Contract(ContractState {
+        name,
+        versions,
+        all_versions: false,
+        settings,
+        consumers,
+        waivers,
+        revision,
+    }))
+}
+
 /// The consumers and waivers of one contract, read in `tx`.
 async fn read_consumers(
     tx: &tokio_postgres::Transaction<'_>,
@@ -906,27 +792,37 @@ async fn read_consumers(
     contract: &str,
     key: &str,
 ) -> Result<(Vec<Consumption>, Vec<Waiver>), StoreError> {
-    let mut consumers = Vec::new();
-    for row in tx
-        .query(
-            "SELECT consumer, record FROM accord_consumers WHERE component = $1 AND contract = $2 ORDER BY consumer",
-            &[&component, &contract],
-        )
-        .await
-        .map_err(engine("reading consumers"))?
-    {
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&component, &contract];
+    let (consumer_rows, waiver_rows) = futures::future::try_join(
+        async {
+            tx.query(
+                "SELECT consumer, record FROM accord_consumers WHERE component = $1 AND contract = $2 ORDER BY consumer",
+                &params,
+            )
+            .await
+            .map_err(engine("reading consumers"))
+        },
+        async {
+            tx.query(
+                "SELECT id, record FROM accord_waivers WHERE component = $1 AND contract = $2 ORDER BY id",
+                &params,
+            )
+            .await
+            .map_err(engine("reading waivers"))
+        },
+    )
+    .await?;
+    let mut consumers = Vec::with_capacity(consumer_rows.len());
+    for row in consumer_rows {
         let consumer: String = row.get(0);
-        consumers.push(parse("accord_consumers", &format!("{key} by {consumer}"), row.get(1))?);
+        consumers.push(parse(
+            "accord_consumers",
+            &format!("{key} by {consumer}"),
+            row.get(1),
+        )?);
     }
-    let mut waivers = Vec::new();
-    for row in tx
-        .query(
-            "SELECT id, record FROM accord_waivers WHERE component = $1 AND contract = $2 ORDER BY id",
-            &[&component, &contract],
-        )
-        .await
-        .map_err(engine("reading waivers"))?
-    {
+    let mut waivers = Vec::with_capacity(waiver_rows.len());
+    for row in waiver_rows {
         let id: String = row.get(0);
         waivers.push(parse("accord_waivers", &id, row.get(1))?);
     }
@@ -1100,7 +996,19 @@ impl Store for PostgresStore {
     }
 
     async fn apply(&self, batch: Batch) -> Result<Applied, StoreError> {
-        self.apply_once(&batch).await
+        self.inner
+            .group
+            .submit(
+                batch,
+                fits_group,
+                |batches| async move { self.apply_group(&batches).await },
+                || {
+                    Err(StoreError::Unavailable(
+                        "the transaction of this write was abandoned before it answered".into(),
+                    ))
+                },
+            )
+            .await
     }
 
     async fn sync(&self, _ticket: Ticket) -> Result<(), StoreError> {
@@ -1233,4 +1141,362 @@ impl Store for PostgresStore {
             .map_err(engine("counting"))?;
         Ok(row.get::<_, i64>(0) == 0)
     }
+}
+
+/// Why a group commit failed as a whole.
+enum GroupFailure {
+    /// Every batch of the group failed with this.
+    All(StoreError),
+    /// A batch failed: try again, each batch on its own savepoint.
+    Isolate,
+}
+
+impl From<StoreError> for GroupFailure {
+    fn from(e: StoreError) -> Self {
+        GroupFailure::All(e)
+    }
+}
+
+/// The most batches in one group commit: each writes behind a savepoint,
+/// and a transaction with more subtransactions than PostgreSQL caches per
+/// backend (64) slows every snapshot of the database.
+const MAX_GROUP: usize = 32;
+/// The most schema text in one group commit, in bytes (a first batch goes
+/// alone whatever its size).
+const MAX_GROUP_BYTES: usize = 8 << 20;
+
+/// The contracts a batch changes (those its events are about).
+fn changed_keys(batch: &Batch) -> BTreeSet<(String, String)> {
+    batch
+        .events
+        .iter()
+        .map(|e| (e.component.clone(), e.contract.clone()))
+        .collect()
+}
+
+/// Whether `next` may be applied in the same transaction as `group`: not
+/// past the group's bounds, and about no contract that one of them changes
+/// and the other changes or decided on (their revision checks would not
+/// see each other).
+fn fits_group(group: &[Batch], next: &Batch) -> bool {
+    let bytes = |b: &Batch| b.schemas.iter().map(|(_, t)| t.len()).sum::<usize>();
+    if group.len() >= MAX_GROUP || group.iter().map(bytes).sum::<usize>() + bytes(next) > MAX_GROUP_BYTES {
+        return false;
+    }
+    let touched = |b: &Batch| {
+        let mut keys = changed_keys(b);
+        keys.extend(b.expect.iter().map(|(n, _)| key_of(n.as_ref())));
+        keys
+    };
+    let (next_changed, next_touched) = (changed_keys(next), touched(next));
+    group
+        .iter()
+        .all(|b| changed_keys(b).is_disjoint(&next_touched) && touched(b).is_disjoint(&next_changed))
+}
+
+/// Locks the contract rows `keys` (`true`: FOR UPDATE, else FOR SHARE), in
+/// their order, creating those seen for the first time; their revisions.
+/// The statements go out together (tokio-postgres pipelines them, in order).
+async fn lock_contracts(
+    tx: &tokio_postgres::Transaction<'_>,
+    keys: &BTreeMap<(String, String), bool>,
+) -> Result<BTreeMap<(String, String), u64>, StoreError> {
+    let locks: Vec<String> = keys
+        .values()
+        .map(|update| {
+            let lock = if *update { "FOR UPDATE" } else { "FOR SHARE" };
+            format!("SELECT revision FROM accord_contracts WHERE component = $1 AND contract = $2 {lock}")
+        })
+        .collect();
+    let params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = keys
+        .keys()
+        .map(|(component, contract)| [component as &(dyn tokio_postgres::types::ToSql + Sync), contract])
+        .collect();
+    let mut found = futures::future::try_join_all(
+        params
+            .iter()
+            .zip(&locks)
+            .map(|(params, lock)| tx.query_opt(lock.as_str(), params)),
+    )
+    .await
+    .map_err(engine("locking contracts"))?;
+    for (((component, contract), lock), row) in keys.keys().zip(&locks).zip(found.iter_mut()) {
+        if row.is_none() {
+            tx.execute(
+                "INSERT INTO accord_contracts (component, contract) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[component, contract],
+            )
+            .await
+            .map_err(engine("registering a contract"))?;
+            *row = tx
+                .query_opt(lock.as_str(), &[component, contract])
+                .await
+                .map_err(engine("locking a contract"))?;
+        }
+    }
+    Ok(keys
+        .keys()
+        .cloned()
+        .zip(
+            found
+                .iter()
+                .map(|row| row.as_ref().map_or(0, |r| to_u64(r.get(0)))),
+        )
+        .collect())
+}
+
+/// Writes a batch's rows (everything but its events); the fingerprints of
+/// the texts it erased.
+async fn write_rows(tx: &tokio_postgres::Transaction<'_>, batch: &Batch) -> Result<Vec<String>, StoreError> {
+    let mut texts = Vec::new();
+    for (fingerprint, text) in &batch.schemas {
+        texts.push((fingerprint.as_str(), text.as_ref()));
+    }
+    // component, contract, version, fingerprint, live fingerprint,
+    // record, name.
+    type VersionRow<'a> = (
+        String,
+        String,
+        String,
+        &'a str,
+        Option<&'a str>,
+        String,
+        &'a ContractName,
+    );
+    let mut rows: Vec<VersionRow<'_>> = Vec::new();
+    for record in &batch.versions {
+        rows.push((
+            record.name.component().to_owned(),
+            record.name.contract().to_owned(),
+            record.version.to_string(),
+            record.fingerprint.as_str(),
+            record.erased.is_none().then_some(record.fingerprint.as_str()),
+            json(record)?,
+            &record.name,
+        ));
+    }
+    let mut settings = Vec::new();
+    for (name, value) in &batch.settings {
+        let (component, contract) = key_of(name.as_ref());
+        let value = match value {
+            Some(s) => Some(json(s)?),
+            None => None,
+        };
+        settings.push((component, contract, value));
+    }
+    let mut audit = Vec::new();
+    for record in &batch.audit {
+        audit.push((to_i64(record.time_micros), json(record)?));
+    }
+    {
+        type Pending<'a> =
+            std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), StoreError>> + Send + 'a>>;
+        let mut writes: Vec<Pending<'_>> = Vec::new();
+        for (fingerprint, text) in &texts {
+            let tx = &tx;
+            writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_schemas (fingerprint, text) VALUES ($1, $2) ON CONFLICT (fingerprint) DO NOTHING",
+                        &[fingerprint, text],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(engine("writing a schema"))
+                }));
+        }
+        for (component, contract, version, fingerprint, live, record, name) in &rows {
+            let tx = &tx;
+            writes.push(Box::pin(async move {
+                    tx.execute(
+                        "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (component, contract, version) DO UPDATE \
+                         SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
+                        &[component, contract, version, fingerprint, live, record],
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|e| {
+                        if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+                            // Another replica erased the text between our
+                            // insert and this reference: decide and write again.
+                            StoreError::Conflict {
+                                contract: Some((*name).clone()),
+                                expected: 0,
+                                found: 0,
+                            }
+                        } else {
+                            classify("writing a version", e)
+                        }
+                    })
+                }));
+        }
+        for (component, contract, value) in &settings {
+            let tx = &tx;
+            writes.push(Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO accord_contracts (component, contract, settings) VALUES ($1, $2, $3) \
+                         ON CONFLICT (component, contract) DO UPDATE SET settings = EXCLUDED.settings",
+                    &[component, contract, value],
+                )
+                .await
+                .map(drop)
+                .map_err(engine("writing settings"))
+            }));
+        }
+        for (time, record) in &audit {
+            let tx = &tx;
+            writes.push(Box::pin(async move {
+                tx.execute(
+                    "INSERT INTO accord_audit (time_micros, record) VALUES ($1, $2)",
+                    &[time, record],
+                )
+                .await
+                .map(drop)
+                .map_err(engine("writing an audit record"))
+            }));
+        }
+        // A failed statement fails those after it in the transaction:
+        // the first failure in order is the one to report.
+        let outcomes = futures::future::join_all(writes).await;
+        if let Some(first) = outcomes.into_iter().find_map(Result::err) {
+            return Err(first);
+        }
+    }
+    let mut erased = Vec::new();
+    for fingerprint in &batch.released_schemas {
+        // A version of another replica may be taking the text right
+        // now: the foreign key makes the delete wait for it and fail.
+        tx.batch_execute("SAVEPOINT release")
+            .await
+            .map_err(engine("a savepoint"))?;
+        let deleted = tx
+            .execute(
+                "DELETE FROM accord_schemas WHERE fingerprint = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM accord_versions WHERE live_fingerprint = $1)",
+                &[fingerprint],
+            )
+            .await;
+        match deleted {
+            Ok(1) => erased.push(fingerprint.clone()),
+            Ok(_) => {}
+            Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => {
+                tx.batch_execute("ROLLBACK TO SAVEPOINT release")
+                    .await
+                    .map_err(engine("a savepoint"))?;
+            }
+            Err(e) => return Err(classify("erasing a schema", e)),
+        }
+    }
+    for (name, consumer, consumption) in &batch.consumers {
+        let (component, contract) = key_of(Some(name));
+        match consumption {
+                Some(c) => {
+                    tx.execute(
+                        "INSERT INTO accord_consumers (component, contract, consumer, record) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (component, contract, consumer) DO UPDATE SET record = EXCLUDED.record",
+                        &[&component, &contract, consumer, &json(c)?],
+                    )
+                    .await
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM accord_consumers WHERE component = $1 AND contract = $2 AND consumer = $3",
+                        &[&component, &contract, consumer],
+                    )
+                    .await
+                }
+            }
+            .map_err(engine("writing a consumer"))?;
+    }
+    for waiver in &batch.waivers {
+        let (component, contract) = key_of(Some(&waiver.contract));
+        tx.execute(
+            "INSERT INTO accord_waivers (id, component, contract, record) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (id) DO UPDATE SET record = EXCLUDED.record",
+            &[&waiver.id, &component, &contract, &json(waiver)?],
+        )
+        .await
+        .map_err(engine("writing a waiver"))?;
+    }
+    Ok(erased)
+}
+
+/// Numbers `events` with the next sequences and writes them, moving the
+/// revisions of their contracts, and notifies the other replicas.
+/// `versions` (component, contract, version) are the rows the batches
+/// wrote: they are marked with the last sequence, for followers.
+async fn number_events(
+    tx: &tokio_postgres::Transaction<'_>,
+    events: &mut [Event],
+    versions: &[Vec<String>; 3],
+) -> Result<(), StoreError> {
+    // The counter row is the one every writer waits on: it is taken
+    // by the last statement before the commit, which also writes
+    // the events and moves the revisions, so that it is held for
+    // one round trip and the commit.
+    let n = to_i64(events.len() as u64);
+    let now = now_millis();
+    let mut revisions: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut columns: [Vec<String>; 5] = Default::default();
+    for (i, event) in events.iter_mut().enumerate() {
+        if event.time == 0 {
+            event.time = now;
+        }
+        revisions.insert((event.component.clone(), event.contract.clone()), i as i64 + 1);
+        // The sequence is the column's; the text holds 0.
+        event.sequence = 0;
+        columns[0].push(event.component.clone());
+        columns[1].push(event.contract.clone());
+        columns[2].push(event.fingerprint.clone());
+        columns[3].push(json(&event.kind)?);
+        columns[4].push(json(&*event)?);
+    }
+    let (rev_components, rev_contracts, rev_ords): (Vec<String>, Vec<String>, Vec<i64>) = revisions
+        .into_iter()
+        .map(|((component, contract), ord)| (component, contract, ord))
+        .fold((Vec::new(), Vec::new(), Vec::new()), |mut acc, (a, b, c)| {
+            acc.0.push(a);
+            acc.1.push(b);
+            acc.2.push(c);
+            acc
+        });
+    let row = tx
+            .query_one(
+                "WITH seq AS (UPDATE accord_sequence SET last = last + $1 WHERE id = 1 RETURNING last), \
+                 ev AS (INSERT INTO accord_events (sequence, component, contract, fingerprint, kind, event) \
+                    SELECT (SELECT last FROM seq) - $1 + e.ord, e.component, e.contract, e.fingerprint, e.kind, e.event \
+                    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+                    WITH ORDINALITY AS e(component, contract, fingerprint, kind, event, ord)), \
+                 rev AS (INSERT INTO accord_contracts (component, contract, revision) \
+                    SELECT r.component, r.contract, (SELECT last FROM seq) - $1 + r.ord \
+                    FROM unnest($7::text[], $8::text[], $9::bigint[]) AS r(component, contract, ord) \
+                    ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision), \
+                 ver AS (UPDATE accord_versions v SET written = (SELECT last FROM seq) \
+                    FROM unnest($10::text[], $11::text[], $12::text[]) AS w(component, contract, version) \
+                    WHERE v.component = w.component AND v.contract = w.contract AND v.version = w.version), \
+                 note AS (SELECT pg_notify('accord_changes', (SELECT last FROM seq)::text)) \
+                 SELECT last FROM seq, note",
+                &[
+                    &n,
+                    &columns[0],
+                    &columns[1],
+                    &columns[2],
+                    &columns[3],
+                    &columns[4],
+                    &rev_components,
+                    &rev_contracts,
+                    &rev_ords,
+                    &versions[0],
+                    &versions[1],
+                    &versions[2],
+                ],
+            )
+            .await
+            .map_err(engine("writing events"))?;
+    let last = to_u64(row.get(0));
+    for (i, event) in events.iter_mut().enumerate() {
+        event.sequence = last - (n as u64) + 1 + i as u64;
+    }
+    Ok(())
 }
