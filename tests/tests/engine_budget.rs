@@ -17,7 +17,7 @@ use tonic::{Code, transport::Channel};
 type Client = RegistryServiceClient<Channel>;
 
 async fn server(adjust: impl FnOnce(&mut Config)) -> (TestServer, Client) {
-    let server = TestServer::start_with(tempfile::tempdir().expect("temp dir"), adjust).await;
+    let server = TestServer::start_web(tempfile::tempdir().expect("temp dir"), adjust).await;
     let client = server.client().await;
     (server, client)
 }
@@ -65,7 +65,7 @@ async fn a_comparison_over_the_check_time_is_resource_exhausted_naming_the_bound
     // The request's deadline starts with the call; parsing a 2,000-property
     // schema alone outlasts a millisecond, so the comparison that follows
     // cannot start within it.
-    let (_server, mut client) = server(|c| c.limits.check_time = Duration::from_millis(1)).await;
+    let (server, mut client) = server(|c| c.limits.check_time = Duration::from_millis(1)).await;
     // A first version is compared with nothing: it is published.
     publish(&mut client, &wide(10), "1.0.0")
         .await
@@ -80,6 +80,16 @@ async fn a_comparison_over_the_check_time_is_resource_exhausted_naming_the_bound
         .await
         .expect_err("a publish is bounded the same way");
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    // The metrics count it as a publish over its budget.
+    let metrics = accord_tests::http::get(server.http_addr(), "/metrics", &[]).await;
+    assert!(
+        metrics
+            .body
+            .lines()
+            .any(|l| l == r#"accord_publishes_total{outcome="too_costly"} 1"#),
+        "{}",
+        metrics.body
+    );
     // Nothing was stored by the refused publish, and the server serves on.
     let missing = client
         .get_contract(GetContractRequest {

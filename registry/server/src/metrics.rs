@@ -49,8 +49,9 @@ const LATENCY_BUCKETS: [f64; 16] = [
 
 /// The `outcome` values of `accord_publishes_total`: a new version, an
 /// idempotent re-publish, the three refusals of the semver policy, and the
-/// errors before a decision.
-pub const PUBLISH_OUTCOMES: [&str; 9] = [
+/// errors before a decision (`too_costly`: the comparison went over its
+/// work budget).
+pub const PUBLISH_OUTCOMES: [&str; 10] = [
     "accepted",
     "already_published",
     "incompatible",
@@ -58,6 +59,7 @@ pub const PUBLISH_OUTCOMES: [&str; 9] = [
     "version_exists",
     "invalid",
     "too_large",
+    "too_costly",
     "unavailable",
     "error",
 ];
