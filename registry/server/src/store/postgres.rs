@@ -737,13 +737,7 @@ async fn read_contract(
     );
     let Some(name) = name_of(component, contract)? else {
         let row = state.await.map_err(engine("reading a contract"))?;
-        let (revision, settings) = match row {
-            Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
-            None => (0, None),
-        };
-        let settings: Option<Settings> = settings
-            .map(|t| parse("accord_contracts", &key, &t))
-            .transpose()?;
+        let (revision, settings) = contract_row(row.as_ref(), &key)?;
         let global = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
         return Ok(Read::Global(global.over(CompatConfig::default()), revision));
     };
@@ -760,13 +754,7 @@ async fn read_contract(
         read_consumers(tx, component, contract, &key),
     )
     .await?;
-    let (revision, settings) = match row {
-        Some(row) => (to_u64(row.get(0)), row.get::<_, Option<String>>(1)),
-        None => (0, None),
-    };
-    let settings: Option<Settings> = settings
-        .map(|t| parse("accord_contracts", &key, &t))
-        .transpose()?;
+    let (revision, settings) = contract_row(row.as_ref(), &key)?;
     let mut versions = Vec::with_capacity(rows.len());
     for row in rows {
         let version: String = row.get(0);
@@ -783,6 +771,19 @@ async fn read_contract(
         waivers,
         revision,
     }))
+}
+
+/// The revision and settings of a row of `accord_contracts` (`key` names
+/// it in errors); 0 and none without a row.
+fn contract_row(row: Option<&tokio_postgres::Row>, key: &str) -> Result<(u64, Option<Settings>), StoreError> {
+    let Some(row) = row else {
+        return Ok((0, None));
+    };
+    let settings = row
+        .get::<_, Option<String>>(1)
+        .map(|t| parse("accord_contracts", key, &t))
+        .transpose()?;
+    Ok((to_u64(row.get(0)), settings))
 }
 
 /// The consumers and waivers of one contract, read in `tx`.
