@@ -55,8 +55,8 @@ pub fn parse_reads(reads: &str) -> Result<(ContractName, VersionReq)> {
 struct Prepared {
     contract: ContractName,
     requirement: VersionReq,
-    /// The reader's text and its lines, for annotations.
-    reader: Option<(String, Lines)>,
+    /// The reader's text, sent to the registry and read for annotations.
+    reader: Option<String>,
 }
 
 fn prepare(reading: &Reading) -> Result<Prepared> {
@@ -67,8 +67,7 @@ fn prepare(reading: &Reading) -> Result<Prepared> {
             Some(file) => {
                 let text = offline::read(file)?;
                 offline::parse(file, &text)?;
-                let lines = Lines::of(&text);
-                Some((text, lines))
+                Some(text)
             }
             None => None,
         };
@@ -107,11 +106,13 @@ fn reading_report(reading: &Reading, p: &Prepared, shown: Option<String>, answer
         registered,
         explanation,
     } = answer;
-    let lines = p.reader.as_ref().map(|(_, lines)| lines);
-    let findings: Vec<FindingOut> = checks
-        .iter()
-        .flat_map(|c| c.findings.iter())
-        .map(|f| FindingOut::from_registry(f, lines, None))
+    let found = || checks.iter().flat_map(|c| c.findings.iter());
+    let lines = p
+        .reader
+        .as_ref()
+        .map(|text| Lines::of(text, found().map(|f| f.new_path.as_str())));
+    let findings: Vec<FindingOut> = found()
+        .map(|f| FindingOut::from_registry(f, lines.as_ref(), None))
         .collect();
     CheckReport {
         contract: p.contract.to_string(),
@@ -150,7 +151,7 @@ async fn check_one(
     p: &Prepared,
     shown: Option<String>,
 ) -> Result<CheckReport> {
-    let reader = p.reader.as_ref().map(|(text, _)| text.as_str());
+    let reader = p.reader.as_deref();
     let ConsumerCheck {
         ok,
         checks,
@@ -175,7 +176,7 @@ async fn register_one(
     p: &Prepared,
     shown: Option<String>,
 ) -> Result<CheckReport> {
-    let reader = p.reader.as_ref().map(|(text, _)| text.as_str());
+    let reader = p.reader.as_deref();
     let registration = client
         .register_consumer(&reading.consumer, &p.contract, &p.requirement, reader)
         .await?;

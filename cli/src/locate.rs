@@ -1,49 +1,92 @@
 //! Line numbers of JSON pointers in a schema file, so that annotations
 //! (GitHub, SARIF) point at the line of the change, not only at the file.
+//!
+//! Only the pointers asked for (and their ancestors, the fallback of a
+//! pointer that is not in the file) are located: the scan walks the whole
+//! text once but records nothing, and allocates nothing, in the subtrees no
+//! wanted pointer enters. A report has a handful of findings; a schema has
+//! tens of thousands of values.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Deeper than serde_json accepts (128), so never reached on a file that
 /// parsed; it bounds the recursion on one that did not.
 const MAX_DEPTH: usize = 256;
 
-/// The 1-based line where each value of `text` starts, by JSON pointer in
+/// The 1-based line where some values of `text` start, by JSON pointer in
 /// the `#/a/b` form that findings use.
 #[derive(Debug, Default)]
 pub struct Lines {
-    by_pointer: HashMap<String, usize>,
+    /// The pointers asked for, one segment (escaped, as in the pointer) per
+    /// level; the root's only child worth having is `#`.
+    root: Node,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// Where the value starts, once the scan has reached it.
+    line: Option<usize>,
+    children: HashMap<String, Node>,
 }
 
 impl Lines {
-    /// Scans `text`; a malformed document yields what was read before the fault.
-    pub fn of(text: &str) -> Self {
-        let mut scanner = Scanner {
-            bytes: text.as_bytes(),
-            text,
-            pos: 0,
-            line: 1,
-            out: HashMap::new(),
-        };
-        let mut path = String::from("#");
-        let _ = scanner.value(&mut path, 0);
-        Self {
-            by_pointer: scanner.out,
+    /// Scans `text` for the lines of `pointers`; a malformed document
+    /// yields what was read before the fault. [`Lines::line`] answers for
+    /// these pointers only.
+    pub fn of<'p>(text: &str, pointers: impl IntoIterator<Item = &'p str>) -> Self {
+        let mut root = Node::default();
+        for pointer in pointers {
+            let Some(segments) = segments(pointer) else {
+                continue;
+            };
+            let mut node = &mut root;
+            for segment in segments {
+                node = node.children.entry(segment.to_owned()).or_default();
+            }
         }
+        if let Some(top) = root.children.get_mut("#") {
+            let mut scanner = Scanner {
+                bytes: text.as_bytes(),
+                text,
+                pos: 0,
+                line: 1,
+            };
+            let _ = scanner.value(Some(top), 0);
+        }
+        Self { root }
     }
 
     /// The line of `pointer`, or of its closest ancestor present in the file
-    /// (a finding about a removed keyword points at its parent).
+    /// (a finding about a removed keyword points at its parent); `pointer`
+    /// must be one of those given to [`Lines::of`].
     pub fn line(&self, pointer: &str) -> Option<usize> {
-        let mut p = pointer.trim_end_matches('/');
-        if p.is_empty() {
-            return None;
+        let mut node = &self.root;
+        let mut found = None;
+        for segment in segments(pointer)? {
+            let Some(child) = node.children.get(segment) else {
+                break;
+            };
+            node = child;
+            found = node.line.or(found);
         }
-        loop {
-            if let Some(line) = self.by_pointer.get(p) {
-                return Some(*line);
-            }
-            p = &p[..p.rfind('/')?];
-        }
+        found
+    }
+}
+
+/// The segments of `pointer` (`#` first), trailing slashes left out; `None`
+/// for an empty pointer.
+fn segments(pointer: &str) -> Option<std::str::Split<'_, char>> {
+    let p = pointer.trim_end_matches('/');
+    (!p.is_empty()).then(|| p.split('/'))
+}
+
+/// `key` as a pointer segment: `~` written `~0` and `/` written `~1`.
+fn escape(key: &str) -> Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        Cow::Owned(key.replace('~', "~0").replace('/', "~1"))
+    } else {
+        Cow::Borrowed(key)
     }
 }
 
@@ -52,10 +95,9 @@ struct Scanner<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
-    out: HashMap<String, usize>,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -76,33 +118,58 @@ impl Scanner<'_> {
         (self.peek()? == byte).then(|| self.pos += 1)
     }
 
-    /// Reads a string token and decodes its escapes.
-    fn string(&mut self) -> Option<String> {
+    /// Reads a string token and decodes it: borrowed from the text unless
+    /// it has escapes. `None` for a token that is not a valid JSON string.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
         self.whitespace();
         let start = self.pos;
         if self.peek()? != b'"' {
             return None;
         }
         self.pos += 1;
+        let mut escaped = false;
         loop {
+            // Most bytes are plain: step over them in a tight loop.
+            let rest = self.bytes.get(self.pos..)?;
+            let plain = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
+            self.pos += plain;
             match self.peek()? {
-                b'\\' => self.pos += 2,
+                b'\\' => {
+                    escaped = true;
+                    self.pos += 2;
+                }
                 b'"' => {
                     self.pos += 1;
                     break;
                 }
-                _ => self.pos += 1,
+                // JSON forbids raw control characters in strings.
+                _ => return None,
             }
         }
-        serde_json::from_str(self.text.get(start..self.pos)?).ok()
+        let token = self.text.get(start..self.pos)?;
+        if escaped {
+            // Rare: let serde_json decode (and judge) the escapes.
+            serde_json::from_str::<String>(token).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(&token[1..token.len() - 1]))
+        }
     }
 
-    fn value(&mut self, path: &mut String, depth: usize) -> Option<()> {
+    /// Reads one value; `node` is its place among the wanted pointers, if
+    /// it has one.
+    fn value(&mut self, mut node: Option<&mut Node>, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.whitespace();
-        self.out.insert(path.clone(), self.line);
+        if let Some(n) = node.as_deref_mut() {
+            n.line = Some(self.line);
+        }
+        // Values under a wanted one are looked for only if some are wanted.
+        let mut wanted = node.filter(|n| !n.children.is_empty());
         match self.peek()? {
             b'{' => {
                 self.pos += 1;
@@ -114,11 +181,11 @@ impl Scanner<'_> {
                 loop {
                     let key = self.string()?;
                     self.expect(b':')?;
-                    let len = path.len();
-                    path.push('/');
-                    path.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                    self.value(path, depth + 1)?;
-                    path.truncate(len);
+                    let child = match wanted.as_deref_mut() {
+                        Some(n) => n.children.get_mut(escape(&key).as_ref()),
+                        None => None,
+                    };
+                    self.value(child, depth + 1)?;
                     self.whitespace();
                     match self.peek()? {
                         b',' => self.pos += 1,
@@ -139,11 +206,11 @@ impl Scanner<'_> {
                 }
                 let mut index = 0usize;
                 loop {
-                    let len = path.len();
-                    path.push('/');
-                    path.push_str(&index.to_string());
-                    self.value(path, depth + 1)?;
-                    path.truncate(len);
+                    let child = match wanted.as_deref_mut() {
+                        Some(n) => n.children.get_mut(index.to_string().as_str()),
+                        None => None,
+                    };
+                    self.value(child, depth + 1)?;
                     index += 1;
                     self.whitespace();
                     match self.peek()? {
@@ -174,10 +241,21 @@ impl Scanner<'_> {
 mod tests {
     use super::*;
 
+    const TEXT: &str = "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"a/b\": {\n      \"type\": \"string\", \"maxLength\": 3\n    },\n    \"list\": { \"items\": [\n      {\"type\": \"integer\"},\n      true\n    ] }\n  }\n}\n";
+
     #[test]
     fn lines_of_nested_keys_items_and_escaped_names() {
-        let text = "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"a/b\": {\n      \"type\": \"string\", \"maxLength\": 3\n    },\n    \"list\": { \"items\": [\n      {\"type\": \"integer\"},\n      true\n    ] }\n  }\n}\n";
-        let lines = Lines::of(text);
+        let wanted = [
+            "#",
+            "#/type",
+            "#/properties/a~1b",
+            "#/properties/a~1b/maxLength",
+            "#/properties/list/items/1",
+            "#/properties/list/items/0/minimum",
+            "#/properties/gone/type",
+            "",
+        ];
+        let lines = Lines::of(TEXT, wanted);
         assert_eq!(lines.line("#"), Some(1));
         assert_eq!(lines.line("#/type"), Some(2));
         assert_eq!(lines.line("#/properties/a~1b"), Some(4));
@@ -190,11 +268,43 @@ mod tests {
     }
 
     #[test]
+    fn each_pointer_is_found_alone_with_a_trailing_slash_or_escapes() {
+        for (pointer, line) in [
+            ("#/properties/list/items/0/type", Some(8)),
+            ("#/properties/list/", Some(7)),
+            ("#/properties/a~1b/type", Some(5)),
+            // `a/b` is one key, not `a` then `b`.
+            ("#/properties/a/b", Some(3)),
+            ("#/properties/a~0b", Some(3)),
+            ("x/type", None),
+            ("/", None),
+        ] {
+            assert_eq!(Lines::of(TEXT, [pointer]).line(pointer), line, "{pointer}");
+        }
+    }
+
+    #[test]
+    fn keys_with_escapes_tildes_and_duplicates() {
+        let text = "{\"a\\u002fb\": {\n\"x\": 1},\n \"c~d\": [\n0,\n\"\\\"\"], \"e\": 1,\n\"e\": 2}";
+        let lines = Lines::of(text, ["#/a~1b/x", "#/c~0d/1", "#/e"]);
+        assert_eq!(lines.line("#/a~1b/x"), Some(2));
+        assert_eq!(lines.line("#/c~0d/1"), Some(5));
+        // The last of two equal keys, as a JSON reader keeps it.
+        assert_eq!(lines.line("#/e"), Some(6));
+    }
+
+    #[test]
     fn a_malformed_document_keeps_what_was_read() {
-        let lines = Lines::of("{\"a\": 1,\n \"b\": [1, 2");
+        let text = "{\"a\": 1,\n \"b\": [1, 2";
+        let lines = Lines::of(text, ["#/a", "#/b/1"]);
         assert_eq!(lines.line("#/a"), Some(1));
         assert_eq!(lines.line("#/b/1"), Some(2));
         let deep = "[".repeat(10_000);
-        assert_eq!(Lines::of(&deep).line("#/0/0"), Some(1));
+        assert_eq!(Lines::of(&deep, ["#/0/0"]).line("#/0/0"), Some(1));
+        // A fault in a part no pointer enters still ends the scan.
+        let text = "{\"a\": [1 2],\n \"b\": 3}";
+        assert_eq!(Lines::of(text, ["#/b"]).line("#/b"), Some(1));
+        let text = "{\"a\": \"\\x\",\n \"b\": 3}";
+        assert_eq!(Lines::of(text, ["#/b"]).line("#/b"), Some(1));
     }
 }

@@ -66,7 +66,6 @@ pub fn check(
     }
     let new_text = read(new)?;
     let new_schema = parse_with(new, &new_text, strict_schema)?;
-    let lines = Lines::of(&new_text);
     // The engine wants the oldest first; the command line has the latest first.
     let mut earlier = Vec::with_capacity(against.len());
     let mut names = Vec::with_capacity(against.len());
@@ -82,6 +81,7 @@ pub fn check(
             report.witnesses_timed_out
         );
     }
+    let lines = Lines::of(&new_text, report.findings.iter().map(|f| f.new_path.as_str()));
     // With a single earlier schema, naming it on every finding is noise.
     let named: &[String] = if names.len() > 1 { &names } else { &[] };
     let shown = Root::of_cwd().show(new);

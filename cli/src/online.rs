@@ -202,7 +202,14 @@ fn registry_report(
     }
     registry.checked_against = checked_against.iter().map(ToString::to_string).collect();
     let (mode, policy) = config_names(config);
-    let lines = Lines::of(&p.schema);
+    let lines = Lines::of(
+        &p.schema,
+        found.iter().map(|f| f.new_path.as_str()).chain(
+            impacts
+                .iter()
+                .flat_map(|i| i.findings.iter().map(|f| f.old_path.as_str())),
+        ),
+    );
     CheckReport {
         contract: p.name.to_string(),
         schema_file: Some(shown.to_owned()),
