@@ -794,12 +794,15 @@ fn skeleton<'s>(
         };
         match step {
             Step::Key(key) => {
+                // In order of appearance; the set only spares a quadratic
+                // search among the hundreds a large object may require.
                 let mut names: Vec<&str> = Vec::new();
+                let mut seen: HashSet<&str> = HashSet::new();
                 for p in pa.iter().chain(&pb) {
                     for n in p.get("required").and_then(Value::as_array).into_iter().flatten() {
                         if let Some(n) = n.as_str()
                             && n != key
-                            && !names.contains(&n)
+                            && seen.insert(n)
                         {
                             names.push(n);
                         }
