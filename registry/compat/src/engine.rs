@@ -4,13 +4,18 @@
 //! of the rule files. It follows Confluent's comparison order and paths.
 //!
 //! It never recurses without bound: a pair of nodes already being compared
-//! higher up (a recursive schema) counts as equal, results for pairs reached
-//! through `$ref` are reused, and a work budget and a depth bound stop
-//! hostile inputs with a conservative finding.
+//! higher up (a recursive schema) counts as equal, and a work budget and a
+//! depth bound stop hostile inputs with a conservative finding.
+//!
+//! A pair of nodes reached through `$ref` is compared once (per direction
+//! and per whether its own annotations count) and its findings are reported
+//! once, at the shortest path that reaches it, however many places refer to
+//! it: during the walk each place holds a marker to the pair's record, and
+//! verdicts inside the walk (is this pair compatible?) read the record.
 
 use crate::Policy;
 use crate::budget::{Meter, Stop};
-use crate::model::{Additional, Annotations, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
+use crate::model::{Additional, Arena, ArrayNode, Criterion, Id, Kind, ObjectNode, escape};
 use crate::patterns::{Matches, PatternSet};
 use crate::rules::{self, RuleInfo, Sink};
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
@@ -33,11 +38,57 @@ pub(crate) struct Raw {
     pub old_path: String,
     pub new_path: String,
     pub message: String,
+    /// Inside the walk only: a marker standing for the findings of the
+    /// record with this index, at these paths (`rule` and `message` unused).
+    pub via: Option<usize>,
 }
 
-/// Findings of pairs reached through `$ref`, with the path lengths they were
-/// recorded under, so that a second reference to the same pair reuses them.
-type Memo = HashMap<(Id, Id, bool), (usize, usize, Vec<Raw>)>;
+/// A pair of nodes reached through `$ref`: old, new, whether old and new
+/// are swapped (inside `not`), and whether the pair's own annotations are
+/// compared.
+type Key = (Id, Id, bool, bool);
+
+/// What a list of findings amounts to, the records it points to included.
+#[derive(Debug, Clone, Copy, Default)]
+struct Summary {
+    /// At least one finding.
+    any: bool,
+    /// At least one finding incompatible under the policy.
+    breaking: bool,
+    /// At least one finding that changes the accepted documents.
+    validation: bool,
+}
+
+impl Summary {
+    fn merge(&mut self, other: Summary) {
+        self.any |= other.any;
+        self.breaking |= other.breaking;
+        self.validation |= other.validation;
+    }
+}
+
+/// The comparison of one pair reached through `$ref`, made once.
+#[derive(Debug, Default)]
+struct Record {
+    /// The path lengths its findings were recorded under.
+    lens: (usize, usize),
+    /// Its findings (and markers to other records).
+    found: Vec<Raw>,
+    /// Whether the comparison is finished (else the pair is being compared
+    /// further up: a recursive schema).
+    done: bool,
+    /// Whether the two nodes were compared as the same kind of schema, so
+    /// that annotations written next to a reference to them count.
+    annotated: bool,
+    /// What its findings amount to, the records they point to included. A
+    /// record still being compared counts as having none: a recursive
+    /// schema is compared as if the pair under way were equal, and what
+    /// differs in it is reported where it is compared.
+    summary: Summary,
+}
+
+/// A marker waiting to be expanded: shortest paths first.
+type Pending = std::cmp::Reverse<(usize, String, String, usize)>;
 
 /// The bounds of one comparison.
 #[derive(Debug, Clone, Copy)]
@@ -74,8 +125,9 @@ pub(crate) struct Engine<'a, 'm, 'b> {
     old_path: String,
     new_path: String,
     out: Vec<Raw>,
-    in_progress: HashSet<(Id, Id, bool)>,
-    memo: Memo,
+    /// The record of each pair reached through `$ref`, by key.
+    memo: HashMap<Key, usize>,
+    records: Vec<Record>,
     /// `patternProperties` prepared for matching, by the address of their
     /// object node (both arenas outlive the comparison).
     pattern_sets: HashMap<usize, PatternSet>,
@@ -96,21 +148,15 @@ impl Sink for Engine<'_, '_, '_> {
             new_path.push('/');
             new_path.push_str(k);
         }
-        self.tick(cost(&old_path, &new_path));
+        self.tick(1);
         self.out.push(Raw {
             rule,
             old_path,
             new_path,
             message,
+            via: None,
         });
     }
-}
-
-/// The steps a finding costs: one, and one more per 32 bytes of its paths,
-/// so that a schema whose references multiply the places a finding is
-/// reported at (each with a longer path) stops at the step bound early.
-fn cost(old_path: &str, new_path: &str) -> usize {
-    1 + (old_path.len() + new_path.len()) / 32
 }
 
 /// The first word of a message about a node: what kind of value it accepts.
@@ -151,8 +197,8 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             old_path: String::new(),
             new_path: String::new(),
             out: Vec::new(),
-            in_progress: HashSet::new(),
             memo: HashMap::new(),
+            records: Vec::new(),
             pattern_sets: HashMap::new(),
             work: 0,
             depth: 0,
@@ -161,14 +207,118 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             stop: None,
         };
         e.compare(old.root, new.root);
-        if e.stop.is_none() && e.out.len() > bounds.max_findings {
+        let found = e.expand();
+        if e.stop.is_none() && found.len() > bounds.max_findings {
             e.stop = Some(Stop::Findings);
         }
         Outcome {
-            found: e.out,
+            found,
             stop: e.stop,
             steps: e.work,
         }
+    }
+
+    /// The findings of the walk with every marker replaced by its record's
+    /// findings: each record once, at the shortest path that reaches it
+    /// (then the first in path order), so that a finding inside a shared
+    /// definition is reported once, where the smallest document shows it.
+    fn expand(&mut self) -> Vec<Raw> {
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut found = Vec::new();
+        let mut queue: BinaryHeap<Pending> = BinaryHeap::new();
+        let push = |queue: &mut BinaryHeap<Pending>, r: Raw, e: usize| {
+            queue.push(Reverse((
+                r.old_path.len() + r.new_path.len(),
+                r.old_path,
+                r.new_path,
+                e,
+            )));
+        };
+        for r in std::mem::take(&mut self.out) {
+            match r.via {
+                Some(e) => push(&mut queue, r, e),
+                None => found.push(r),
+            }
+        }
+        let mut expanded = vec![false; self.records.len()];
+        while let Some(Reverse((_, old_path, new_path, e))) = queue.pop() {
+            if std::mem::replace(&mut expanded[e], true) {
+                continue;
+            }
+            let record = &self.records[e];
+            let (old_len, new_len) = record.lens;
+            for r in &record.found {
+                let rebased = Raw {
+                    rule: r.rule,
+                    old_path: format!("{old_path}{}", &r.old_path[old_len.min(r.old_path.len())..]),
+                    new_path: format!("{new_path}{}", &r.new_path[new_len.min(r.new_path.len())..]),
+                    message: r.message.clone(),
+                    via: None,
+                };
+                match r.via {
+                    Some(inner) => push(&mut queue, rebased, inner),
+                    None => found.push(rebased),
+                }
+            }
+        }
+        found
+    }
+
+    /// What `found` amounts to, following its markers.
+    fn summary(&self, found: &[Raw]) -> Summary {
+        let mut s = Summary::default();
+        for r in found {
+            match r.via {
+                Some(e) => s.merge(self.records[e].summary),
+                None => s.merge(Summary {
+                    any: true,
+                    breaking: !r.rule.compatible(self.policy),
+                    validation: r.rule.kind == rules::ChangeKind::Validation,
+                }),
+            }
+        }
+        s
+    }
+
+    /// The first incompatible finding of `found`, markers followed, at the
+    /// paths it has here.
+    fn first_breaking(&self, found: &[Raw]) -> Option<Raw> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<(String, String, usize, &[Raw])> = vec![(String::new(), String::new(), 0, found)];
+        // Each level: the prefix to put before paths past `lens` (none at the top).
+        while let Some((old_prefix, new_prefix, level, list)) = stack.pop() {
+            let lens = if level == 0 { None } else { Some(level - 1) };
+            let rebase = |r: &Raw| match lens {
+                None => (r.old_path.clone(), r.new_path.clone()),
+                Some(e) => {
+                    let (ol, nl) = self.records[e].lens;
+                    (
+                        format!("{old_prefix}{}", &r.old_path[ol.min(r.old_path.len())..]),
+                        format!("{new_prefix}{}", &r.new_path[nl.min(r.new_path.len())..]),
+                    )
+                }
+            };
+            for r in list {
+                match r.via {
+                    None if !r.rule.compatible(self.policy) => {
+                        let (old_path, new_path) = rebase(r);
+                        return Some(Raw {
+                            old_path,
+                            new_path,
+                            ..r.clone()
+                        });
+                    }
+                    None => {}
+                    Some(e) if self.records[e].summary.breaking && seen.insert(e) => {
+                        let (o, n) = rebase(r);
+                        stack.push((o, n, e + 1, &self.records[e].found));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        None
     }
 
     /// Counts `steps` of work; `false` (and the reason kept) once the
@@ -187,7 +337,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     }
 
     fn compatible(&self, found: &[Raw]) -> bool {
-        found.iter().all(|r| r.rule.compatible(self.policy))
+        !self.summary(found).breaking
     }
 
     /// Runs `f` with an empty output and returns what it found.
@@ -242,6 +392,13 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     }
 
     pub(crate) fn compare(&mut self, old: Id, new: Id) {
+        self.compare_with(old, new, true);
+    }
+
+    /// Compares `old` with `new`; `annotations`: whether their own
+    /// annotations count (not where the caller compares those of the
+    /// schema that wraps them).
+    fn compare_with(&mut self, old: Id, new: Id, annotations: bool) {
         if !self.tick(1) {
             return;
         }
@@ -253,89 +410,128 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         let (n, n_ref) = self.new.resolve(new);
         if !(o_ref || n_ref) {
             self.depth += 1;
-            self.compare_resolved(o, n, None);
+            self.compare_resolved(o, n, annotations);
             self.depth -= 1;
             return;
         }
-        let key = (o, n, self.swapped);
-        let (site_o, site_n) = (self.old.site_annotations(old), self.new.site_annotations(new));
-        if site_o.is_some() || site_n.is_some() {
-            // Annotations next to a `$ref` belong to this place only: compare
-            // it afresh rather than reuse what the bare targets gave.
-            if !self.in_progress.insert(key) {
-                return;
+        let site = if annotations {
+            let (site_o, site_n) = (self.old.site_annotations(old), self.new.site_annotations(new));
+            (site_o.is_some() || site_n.is_some()).then(|| {
+                (
+                    site_o.unwrap_or_else(|| self.old.node(o).ann.clone()),
+                    site_n.unwrap_or_else(|| self.new.node(n).ann.clone()),
+                )
+            })
+        } else {
+            None
+        };
+        match site {
+            // Annotations next to a `$ref` belong to this place only: they
+            // are compared here, the targets once for every place.
+            Some((a, b)) => {
+                if self.once(o, n, false) == Some(true) && a != b {
+                    rules::annotations::check(self, &a, &b);
+                }
             }
-            let site = (
-                site_o.unwrap_or_else(|| self.old.node(o).ann.clone()),
-                site_n.unwrap_or_else(|| self.new.node(n).ann.clone()),
-            );
-            self.depth += 1;
-            self.compare_resolved(o, n, Some(site));
-            self.depth -= 1;
-            self.in_progress.remove(&key);
-            return;
+            None => {
+                let own = annotations && self.old.node(o).ann != self.new.node(n).ann;
+                self.once(o, n, own);
+            }
         }
-        let reuse = self.memo.get(&key).map(|(_, _, found)| {
-            let here = self.old_path.len() + self.new_path.len();
-            found
-                .iter()
-                .map(|r| cost(&r.old_path, &r.new_path) + here / 32)
-                .sum()
-        });
-        if let Some(n) = reuse
-            && !self.tick(n)
-        {
-            return;
-        }
-        if let Some((old_len, new_len, found)) = self.memo.get(&key) {
-            let rebased: Vec<Raw> = found
-                .iter()
-                .map(|r| Raw {
-                    rule: r.rule,
-                    old_path: format!("{}{}", self.old_path, &r.old_path[*old_len..]),
-                    new_path: format!("{}{}", self.new_path, &r.new_path[*new_len..]),
-                    message: r.message.clone(),
-                })
-                .collect();
-            self.out.extend(rebased);
-            return;
-        }
-        if !self.in_progress.insert(key) {
-            // The same pair is being compared further up: a recursive schema.
-            // Whatever differs in it is reported there.
-            return;
-        }
-        let lens = (self.old_path.len(), self.new_path.len());
-        self.depth += 1;
-        let found = self.sub(|e| e.compare_resolved(o, n, None));
-        self.depth -= 1;
-        self.in_progress.remove(&key);
-        if self.stop.is_none() {
-            self.memo.insert(key, (lens.0, lens.1, found.clone()));
-        }
-        self.out.extend(found);
     }
 
-    /// Compares two nodes that are no references; `site` replaces their
-    /// annotations when the references that led here carried their own.
-    fn compare_resolved(&mut self, o: Id, n: Id, site: Option<(Annotations, Annotations)>) {
+    /// Compares two nodes reached through `$ref` once: the first time, into
+    /// a record; every time, a marker to the record goes into the output.
+    /// Returns whether they were compared as the same kind of schema
+    /// (`None` while the pair is compared further up).
+    fn once(&mut self, o: Id, n: Id, annotations: bool) -> Option<bool> {
+        let key = (o, n, self.swapped, annotations);
+        if let Some(&e) = self.memo.get(&key) {
+            let record = &self.records[e];
+            let annotated = record.done.then_some(record.annotated);
+            // A record under way (a recursive schema) may still gain
+            // findings: its marker stays.
+            if !record.done || record.summary.any {
+                self.mark(e);
+            }
+            return annotated;
+        }
+        let e = self.records.len();
+        self.records.push(Record {
+            lens: (self.old_path.len(), self.new_path.len()),
+            ..Record::default()
+        });
+        self.memo.insert(key, e);
+        self.depth += 1;
+        let mut annotated = false;
+        let found = self.sub(|s| {
+            annotated = if annotations {
+                // The bare pair once for all, its annotations in this record.
+                let same = s.once(o, n, false);
+                if same == Some(true) {
+                    let (a, b) = (&s.old.node(o).ann, &s.new.node(n).ann);
+                    rules::annotations::check(s, a, b);
+                }
+                same.unwrap_or(false)
+            } else {
+                s.compare_resolved(o, n, false)
+            };
+        });
+        self.depth -= 1;
+        let summary = self.summary(&found);
+        let record = &mut self.records[e];
+        record.found = found;
+        record.done = true;
+        record.annotated = annotated;
+        record.summary = summary;
+        if summary.any {
+            self.mark(e);
+        }
+        Some(annotated)
+    }
+
+    /// Puts a marker to record `e` into the output, at the current paths.
+    fn mark(&mut self, e: usize) {
+        self.tick(1);
+        self.out.push(Raw {
+            rule: &rules::limits::COMPARISON_LIMIT_EXCEEDED,
+            old_path: self.old_path.clone(),
+            new_path: self.new_path.clone(),
+            message: String::new(),
+            via: Some(e),
+        });
+    }
+
+    /// Compares two nodes that are no references; `annotations`: whether
+    /// their annotations are compared too. Returns whether they were
+    /// compared as the same kind of schema (so that annotations count).
+    fn compare_resolved(&mut self, o: Id, n: Id, annotations: bool) -> bool {
         let old = self.old.node(o);
         let new = self.new.node(n);
         let is_combined = |k: &Kind| matches!(k, Kind::Combined(..));
+        // Where one side wraps the other in a combined schema, the
+        // annotations are those of the two schemas compared, not of the
+        // wrapped parts (a `oneOf` with the same `default` and
+        // `description` next to it keeps them).
+        let annotate = |e: &mut Self| {
+            if annotations {
+                rules::annotations::check(e, &old.ann, &new.ann);
+            }
+        };
 
         if !is_combined(&old.kind) {
-            if let Kind::Combined(crit, subs, _) = &new.kind {
+            if let Kind::Combined(crit, subs, synthetic) = &new.kind {
                 if subs.len() == 1 {
-                    let found = self.sub(|e| e.compare(o, subs[0]));
-                    if self.compatible(&found) {
-                        self.out.extend(found);
-                        return;
-                    }
+                    // One subschema means what it says, under any keyword.
+                    annotate(self);
+                    self.compare_with(o, subs[0], false);
+                    return true;
                 } else if matches!(crit, Criterion::Any | Criterion::One) {
                     for &s in subs {
-                        let found = self.sub(|e| e.compare(o, s));
+                        let found = self.sub(|e| e.compare_with(o, s, false));
                         if self.compatible(&found) {
                             self.out.extend(found);
+                            annotate(self);
                             let msg = format!(
                                 "{} replaced by a {} that still accepts it",
                                 kind_name(&old.kind),
@@ -345,36 +541,51 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                             if *crit == Criterion::One {
                                 self.one_of_overlap(subs);
                             }
-                            return;
+                            return true;
                         }
                     }
+                } else if !matches!(old.kind, Kind::Empty) {
+                    // Old documents must now meet every part of the `allOf`.
+                    annotate(self);
+                    self.all_parts(o, subs, *synthetic);
+                    return true;
                 }
             }
         } else if !is_combined(&new.kind)
             && let Kind::Combined(crit, subs, _) = &old.kind
         {
             if subs.len() == 1 {
-                let found = self.sub(|e| e.compare(subs[0], n));
-                if self.compatible(&found) {
-                    self.out.extend(found);
-                    return;
-                }
+                annotate(self);
+                self.compare_with(subs[0], n, false);
+                return true;
             } else if *crit == Criterion::All {
+                // Enough that one part accepts no more than the new schema;
+                // else the part of the new schema's kind tells what breaks
+                // (the others can only have rejected more).
+                let mut same_kind = None;
                 for &s in subs {
-                    let found = self.sub(|e| e.compare(s, n));
+                    let found = self.sub(|e| e.compare_with(s, n, false));
                     if self.compatible(&found) {
-                        self.out.extend(found);
-                        let msg = format!("allOf replaced by one of its parts ({})", kind_name(&new.kind));
-                        self.emit(&rules::combined::PRODUCT_TYPE_NARROWED, None, msg);
-                        return;
+                        same_kind = Some(found);
+                        break;
                     }
+                    if same_kind.is_none() && self.kind_old(s).class() == new.kind.class() {
+                        same_kind = Some(found);
+                    }
+                }
+                if let Some(found) = same_kind {
+                    self.out.extend(found);
+                    annotate(self);
+                    let msg = format!("allOf replaced by one of its parts ({})", kind_name(&new.kind));
+                    self.emit(&rules::combined::PRODUCT_TYPE_NARROWED, None, msg);
+                    return true;
                 }
             }
         }
 
         if old.kind.class() != new.kind.class() {
             if rules::enums::cross(self, &old.kind, &new.kind) {
-                return;
+                return false;
             }
             // `false` accepted nothing and `true`/`{}` accepts everything, so
             // neither direction of those loses a document.
@@ -386,13 +597,10 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 );
                 self.emit(&rules::types::TYPE_CHANGED, None, msg);
             }
-            return;
+            return false;
         }
 
-        match &site {
-            Some((a, b)) => rules::annotations::check(self, a, b),
-            None => rules::annotations::check(self, &old.ann, &new.ann),
-        }
+        annotate(self);
         match (&old.kind, &new.kind) {
             (Kind::String(a), Kind::String(b)) => rules::string::check(self, a, b),
             (Kind::Number(a), Kind::Number(b)) => rules::number::check(self, a, b),
@@ -417,6 +625,53 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 },
             ) => self.conditional((*ta, *ea), (*tb, *eb), xa == xb),
             _ => {}
+        }
+        true
+    }
+
+    /// The old node `o` (no combined schema) against the parts of a new
+    /// `allOf`: the documents it accepted must now meet every part, so each
+    /// part is compared with it and its findings reported where the part
+    /// is. A part of a kind that only adds a condition (`not`, `if`) says
+    /// so rather than "type changed".
+    fn all_parts(&mut self, o: Id, parts: &[Id], synthetic: bool) {
+        let old_kind = &self.old.node(o).kind;
+        if matches!(old_kind, Kind::False) {
+            // It accepted nothing: nothing can be lost.
+            return;
+        }
+        let old_class = old_kind.class();
+        let listed = matches!(old_kind, Kind::Enum(_) | Kind::Const(_));
+        for (i, &p) in parts.iter().enumerate() {
+            let saved = (self.old_path.len(), self.new_path.len());
+            if !synthetic {
+                self.new_path.push_str(&format!("/allOf/{i}"));
+            }
+            let kind = self.kind_new(p);
+            match kind {
+                Kind::Not(_) | Kind::Conditional { .. } if kind.class() != old_class => {
+                    let what = if matches!(kind, Kind::Not(_)) {
+                        "'not'"
+                    } else {
+                        "'if'/'then'/'else'"
+                    };
+                    self.emit(
+                        &rules::combined::PRODUCT_TYPE_EXTENDED,
+                        None,
+                        format!("{what} added: documents it rejects are now rejected"),
+                    );
+                }
+                Kind::Enum(values) if !listed => {
+                    let msg = format!("'enum' added: only {} accepted now", rules::enums::show(values));
+                    self.emit(&rules::types::TYPE_CHANGED, None, msg);
+                }
+                Kind::Const(value) if !listed => {
+                    let msg = format!("'const' added: only {value} accepted now");
+                    self.emit(&rules::types::TYPE_CHANGED, None, msg);
+                }
+                _ => self.compare_with(o, p, false),
+            }
+            self.leave(saved);
         }
     }
 
@@ -452,9 +707,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     .as_deref()
                     .is_some_and(|t| !old_texts.contains(t))
             })
-            || self.out[before..]
-                .iter()
-                .any(|r| r.rule.kind == rules::ChangeKind::Validation);
+            || self.summary(&self.out[before..]).validation;
         if nc == Criterion::One && widened {
             self.one_of_overlap(ns);
         }
@@ -655,7 +908,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         let mut edges: Vec<Vec<(usize, Vec<Raw>)>> = Vec::with_capacity(rows.len());
         // For an old subschema left without a partner: the closest new one
         // (fewest breaking findings) and what breaks there, for the message.
-        let mut closest: Vec<Option<(usize, usize, Vec<Raw>)>> = vec![None; os.len()];
+        let mut closest: Vec<Option<(usize, usize, Option<Raw>)>> = vec![None; os.len()];
         for &i in &rows {
             let a = os[i];
             let mut row = Vec::new();
@@ -675,25 +928,20 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 if self.compatible(&found) {
                     row.push((c, found));
                 } else {
-                    let breaking: Vec<Raw> = found
-                        .into_iter()
-                        .filter(|r| !r.rule.compatible(self.policy))
-                        .collect();
                     // A pair of different kinds is the least informative.
-                    let weight = breaking
+                    let weight = found
                         .iter()
-                        .map(|r| {
-                            if std::ptr::eq(r.rule, &rules::types::TYPE_CHANGED) {
-                                10
-                            } else {
-                                1
-                            }
+                        .map(|r| match r.via {
+                            Some(e) => usize::from(self.records[e].summary.breaking),
+                            None if r.rule.compatible(self.policy) => 0,
+                            None if std::ptr::eq(r.rule, &rules::types::TYPE_CHANGED) => 10,
+                            None => 1,
                         })
                         .sum::<usize>()
                         * 1000
                         + i.abs_diff(j);
                     if closest[i].as_ref().is_none_or(|(_, w, _)| weight < *w) {
-                        closest[i] = Some((j, weight, breaking));
+                        closest[i] = Some((j, weight, self.first_breaking(&found)));
                     }
                 }
             }
@@ -733,8 +981,8 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             let unmatched = (0..os.len()).filter(|i| matched[*i].is_none());
             let details: Vec<String> = unmatched
                 .filter_map(|i| {
-                    let (j, _, breaking) = closest[i].as_ref()?;
-                    let first = breaking.first()?;
+                    let (j, _, first) = closest[i].as_ref()?;
+                    let first = first.as_ref()?;
                     Some(format!(
                         "{} {i} against {} {j}: {} at {} ({})",
                         oc.keyword(),
@@ -792,8 +1040,9 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             e.swap();
             // Confluent reports one of the two even for identical schemas;
             // Accord keeps a schema compared with itself free of findings.
-            if !found.is_empty() {
-                let compatible = e.compatible(&found);
+            let summary = e.summary(&found);
+            if summary.any {
+                let compatible = !summary.breaking;
                 rules::combined::not(e, compatible);
             }
         });

@@ -654,6 +654,7 @@ fn compare(
             budget_error(stop).limit(),
             outcome.steps
         ),
+        via: None,
     });
     Ok(found)
 }

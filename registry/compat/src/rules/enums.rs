@@ -19,7 +19,7 @@ declare_rules! { "enums";
 }
 
 /// The values for a message: the first few, and how many there are.
-fn show(values: &[Value]) -> String {
+pub(crate) fn show(values: &[Value]) -> String {
     const SHOWN: usize = 8;
     let parts: Vec<String> = values.iter().take(SHOWN).map(Value::to_string).collect();
     if values.len() > SHOWN {
