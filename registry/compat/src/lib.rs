@@ -835,8 +835,9 @@ pub struct Report {
 ///
 /// BACKWARD compares latest → new; FORWARD compares new → latest and marks
 /// the findings [`Direction::Forward`] (their rule ids then describe the
-/// change as a reader of the latest version sees it; `old_path` stays the
-/// path in the older schema); FULL does both. The `_TRANSITIVE` modes do the
+/// change as a reader of the latest version sees it, and their messages,
+/// which describe the change from the new version back to the latest, start
+/// by saying so; `old_path` stays the path in the older schema); FULL does both. The `_TRANSITIVE` modes do the
 /// same against every element of `earlier`. Under [`Mode::None`] the backward
 /// findings are listed but none is incompatible. Each finding's `against` is
 /// the index in `earlier` of the version it was found against.
@@ -966,7 +967,9 @@ fn run(
                     rule: r.rule.id.to_string(),
                     old_path: pointer(&r.new_path),
                     new_path: pointer(&r.old_path),
-                    message: r.message,
+                    // The comparison ran from the new version to the old
+                    // one; its words ("added", "from A to B") say so.
+                    message: format!("from the new version back to the old one: {}", r.message),
                     compatible,
                     direction: Direction::Forward,
                     against: Some(i),

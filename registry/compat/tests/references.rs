@@ -323,3 +323,29 @@ fn an_all_of_of_one_subschema_is_that_subschema() {
     breaks(&old_v, &new_v, &json!({"name": "123456789"}));
     assert!(rules_of(&old, &schema(json!({"allOf": [old_v]}))).is_empty());
 }
+
+#[test]
+fn a_forward_message_says_which_way_it_reads() {
+    // `sources` was required and is gone: new documents may lack it, which
+    // the old schema rejects (`{}` shows it). The forward comparison runs
+    // from the new version to the old one, where `sources` is added: its
+    // message must not read as if the new version had added it.
+    let old_v =
+        json!({"type": "object", "required": ["sources"], "properties": {"sources": {"type": "array"}}});
+    let new_v = json!({"type": "object", "properties": {}});
+    let (old, new) = (schema(old_v.clone()), schema(new_v.clone()));
+    let report = check(&new, &[&old], Mode::Forward, Policy::Strict);
+    assert!(!report.compatible);
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.old_path == "#/properties/sources" && !f.compatible)
+        .expect("a forward break at sources");
+    assert_eq!(f.direction, Direction::Forward);
+    assert_eq!(
+        f.message,
+        "from the new version back to the old one: property 'sources' added"
+    );
+    // The witness is a new document the old schema rejects.
+    breaks(&new_v, &old_v, f.witness.as_ref().expect("a witness"));
+}
