@@ -346,7 +346,12 @@ mod crafted {
             assert_eq!(found, [("TYPE_CHANGED", place.as_str())]);
             assert!(!report.compatible);
             let (old, new) = (schema(fan_out(6, "string")), schema(fan_out(6, "number")));
-            let report = diff_with(&old, &new, Policy::Strict, &quick()).expect("completes");
+            // Time enough for the witness on a loaded machine.
+            let patient = Options {
+                witness_time: Duration::from_secs(10),
+                ..Options::default()
+            };
+            let report = diff_with(&old, &new, Policy::Strict, &patient).expect("completes");
             assert_eq!(report.findings.len(), 1, "{:?}", report.findings);
             // The document that shows it: old accepts a string down the `a`s.
             let witness = report.findings[0].witness.as_ref().expect("a witness");
