@@ -284,15 +284,16 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     /// The first incompatible finding of `found`, markers followed, at the
     /// paths it has here.
     fn first_breaking(&self, found: &[Raw]) -> Option<Raw> {
+        // Each list with the record it belongs to and the paths its marker
+        // has here (none for `found` itself, whose paths are already here).
+        type Level<'x> = (Option<(usize, String, String)>, &'x [Raw]);
         let mut seen = HashSet::new();
-        let mut stack: Vec<(String, String, usize, &[Raw])> = vec![(String::new(), String::new(), 0, found)];
-        // Each level: the prefix to put before paths past `lens` (none at the top).
-        while let Some((old_prefix, new_prefix, level, list)) = stack.pop() {
-            let lens = if level == 0 { None } else { Some(level - 1) };
-            let rebase = |r: &Raw| match lens {
+        let mut stack: Vec<Level<'_>> = vec![(None, found)];
+        while let Some((place, list)) = stack.pop() {
+            let here = |r: &Raw| match &place {
                 None => (r.old_path.clone(), r.new_path.clone()),
-                Some(e) => {
-                    let (ol, nl) = self.records[e].lens;
+                Some((e, old_prefix, new_prefix)) => {
+                    let (ol, nl) = self.records[*e].lens;
                     (
                         format!("{old_prefix}{}", &r.old_path[ol.min(r.old_path.len())..]),
                         format!("{new_prefix}{}", &r.new_path[nl.min(r.new_path.len())..]),
@@ -302,19 +303,18 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             for r in list {
                 match r.via {
                     None if !r.rule.compatible(self.policy) => {
-                        let (old_path, new_path) = rebase(r);
+                        let (old_path, new_path) = here(r);
                         return Some(Raw {
                             old_path,
                             new_path,
                             ..r.clone()
                         });
                     }
-                    None => {}
                     Some(e) if self.records[e].summary.breaking && seen.insert(e) => {
-                        let (o, n) = rebase(r);
-                        stack.push((o, n, e + 1, &self.records[e].found));
+                        let (o, n) = here(r);
+                        stack.push((Some((e, o, n)), &self.records[e].found));
                     }
-                    Some(_) => {}
+                    _ => {}
                 }
             }
         }
