@@ -66,7 +66,14 @@ its two policies:
   so that every path points at a place in the schema file. When both
   versions have parts of the same kinds, the parts pair by kind and what
   changed inside them is reported where it is (`ENUM_ARRAY_NARROWED` at
-  `#/enum`, not an unmatched subschema).
+  `#/enum`, not an unmatched subschema). A one-element `allOf`, `anyOf` or
+  `oneOf` is its element. A schema compared with a new `allOf` must meet
+  every part: each part is compared with it and its findings reported at
+  the part (a `not` or an `enum` that joins a `type` says so), rather than
+  one type change at the top; an old `allOf` compared with a plain schema
+  reports what its part of the same kind breaks. Annotations next to a
+  schema that becomes (or stops being) a combined schema are compared with
+  those next to the other, not with those of its parts.
 - `$ref` is followed inside the document (`#`, JSON pointers,
   `definitions`/`$defs`, `$id`-anchored, `$anchor`), so inlining a definition
   is no change. Recursive schemas terminate: a pair of schemas met again
@@ -75,7 +82,14 @@ its two policies:
   2019-09, validation keywords next to a `$ref` are ignored, as those drafts
   say; from 2019-09 on they are compared. In every draft, annotations
   written next to a `$ref` (a `description`, say) are compared at that
-  place, over those of the target.
+  place, over those of the target. Each pair of schemas reached through
+  `$ref` is compared once, however many places reach it, and what changed
+  inside it is reported once, at the shortest path that reaches it (the
+  first in path order among those as short), where the smallest document
+  shows it; a place that reaches it is still incompatible when it is.
+- The forward comparison is the backward one with the two versions
+  swapped: its rule ids name the change from the new version back to the
+  old one, and its messages start by saying so.
 
 ## Keywords Confluent does not compare
 
