@@ -18,8 +18,9 @@
 //!
 //! Validators are compiled from *slices* of the schemas: `properties` (and
 //! dependencies, definitions) reduced to the names the candidate documents
-//! use, which validate those documents exactly as the whole schemas do and
-//! report the same error locations. After a few findings the whole schemas
+//! use (in a schema without references, to the names they use at each
+//! place), which validate those documents exactly as the whole schemas do
+//! and report the same error locations. After a few findings the whole schemas
 //! are compiled once and shared. Every step is bounded, and the search stops
 //! at its time budget.
 
@@ -158,13 +159,29 @@ impl Pinned {
 /// all in `keys` exactly as `schema` does, with the same error locations:
 /// `properties` and dependencies keep the names in `keys`, definitions
 /// those a reference reaches, and annotations are left out.
-fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
+///
+/// `place`, when given, is the shape of the documents where `schema`
+/// applies, and of them only: `properties` then keeps the names members
+/// have there, and its entries are sliced for their own places. Only a
+/// document without references, `$id`s or anchors has such places (a
+/// subschema a reference reaches applies elsewhere too), and only through
+/// `properties` from the root: every other keyword's subschemas are sliced
+/// with `keys` alone.
+fn slice(schema: &Value, keys: &HashSet<String>, place: Option<&Shape>, pinned: &Pinned) -> Value {
     let Value::Object(m) = schema else {
         return schema.clone();
     };
     let mut out = Map::new();
     for (k, v) in m {
         let kept = match (k.as_str(), v) {
+            ("properties", Value::Object(entries)) if let Some(shape) = place => Value::Object(
+                shape
+                    .0
+                    .iter()
+                    .filter_map(|(name, at)| entries.get_key_value(name).map(|e| (e, at)))
+                    .map(|((name, s), at)| (name.clone(), slice(s, keys, Some(at), pinned)))
+                    .collect(),
+            ),
             (
                 "properties" | "dependencies" | "dependentRequired" | "dependentSchemas",
                 Value::Object(entries),
@@ -173,13 +190,13 @@ fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
                     // Look the few names up rather than go through them all.
                     keys.iter()
                         .filter_map(|k| entries.get_key_value(k))
-                        .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                        .map(|(name, s)| (name.clone(), slice(s, keys, None, pinned)))
                         .collect()
                 } else {
                     entries
                         .iter()
                         .filter(|(name, s)| keys.contains(name.as_str()) || pinned.has(s))
-                        .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                        .map(|(name, s)| (name.clone(), slice(s, keys, None, pinned)))
                         .collect()
                 };
                 Value::Object(entries)
@@ -188,7 +205,7 @@ fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
                 let entries = entries
                     .iter()
                     .filter(|(_, s)| pinned.has(s))
-                    .map(|(name, s)| (name.clone(), slice(s, keys, pinned)))
+                    .map(|(name, s)| (name.clone(), slice(s, keys, None, pinned)))
                     .collect();
                 Value::Object(entries)
             }
@@ -208,7 +225,7 @@ fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
                         .iter()
                         .zip(used)
                         .filter(|((_, s), used)| *used || pinned.has(s))
-                        .map(|((name, s), _)| (name.clone(), slice(s, keys, pinned)))
+                        .map(|((name, s), _)| (name.clone(), slice(s, keys, None, pinned)))
                         .collect(),
                 )
             }
@@ -233,9 +250,9 @@ fn slice(schema: &Value, keys: &HashSet<String>, pinned: &Pinned) -> Value {
                 | "else"
                 | "contentSchema",
                 Value::Object(_),
-            ) => slice(v, keys, pinned),
+            ) => slice(v, keys, None, pinned),
             ("items" | "prefixItems" | "allOf" | "anyOf" | "oneOf", Value::Array(subs)) => {
-                Value::Array(subs.iter().map(|s| slice(s, keys, pinned)).collect())
+                Value::Array(subs.iter().map(|s| slice(s, keys, None, pinned)).collect())
             }
             _ => v.clone(),
         };
@@ -264,6 +281,66 @@ fn collect_keys(doc: &Value, keys: &mut HashSet<String>) -> bool {
         }
     }
     added
+}
+
+/// The object keys of some documents: every name anywhere, and their shape.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Names {
+    keys: HashSet<String>,
+    shape: Shape,
+}
+
+/// The names of the members of the objects at each place of some
+/// documents, from the root through objects only: an array ends a shape.
+#[derive(Debug, Default, Clone)]
+struct Shape(HashMap<String, Shape>);
+
+impl Names {
+    fn of(doc: &Value) -> Self {
+        let mut names = Names::default();
+        collect_keys(doc, &mut names.keys);
+        names.shape.add(doc);
+        names
+    }
+
+    fn covers(&self, other: &Names) -> bool {
+        other.keys.is_subset(&self.keys) && self.shape.covers(&other.shape)
+    }
+
+    fn extend(&mut self, other: &Names) {
+        self.keys.extend(other.keys.iter().cloned());
+        self.shape.extend(&other.shape);
+    }
+}
+
+impl Shape {
+    fn child(&mut self, name: &str) -> &mut Shape {
+        if !self.0.contains_key(name) {
+            self.0.insert(name.to_string(), Shape::default());
+        }
+        self.0.get_mut(name).expect("inserted above")
+    }
+
+    fn add(&mut self, doc: &Value) {
+        if let Value::Object(m) = doc {
+            for (k, v) in m {
+                self.child(k).add(v);
+            }
+        }
+    }
+
+    fn covers(&self, other: &Shape) -> bool {
+        other
+            .0
+            .iter()
+            .all(|(k, o)| self.0.get(k).is_some_and(|s| s.covers(o)))
+    }
+
+    fn extend(&mut self, other: &Shape) {
+        for (k, o) in &other.0 {
+            self.child(k).extend(o);
+        }
+    }
 }
 
 /// One error of a validator, located in the engine's path syntax.
@@ -487,8 +564,8 @@ pub(crate) struct Search<'m> {
     /// Validate with the whole schemas' validators (compiled once, kept
     /// by the schema) rather than with slices.
     whole: bool,
-    /// Per schema (by address): the keys its slice covers, and its validator.
-    slices: HashMap<usize, (HashSet<String>, jsonschema::Validator)>,
+    /// Per schema (by address): the names its slice covers, and its validator.
+    slices: HashMap<usize, (Names, jsonschema::Validator)>,
 }
 
 impl<'m> Search<'m> {
@@ -513,19 +590,28 @@ impl<'m> Search<'m> {
         !(self.whole && schema.arena.patterns <= WHOLE_PATTERNS && schema.compiled().0.is_ok())
     }
 
-    /// Makes sure `schema` has a validator for documents whose keys are in
-    /// `keys`: its whole validator, or a slice compiled (again) for them.
-    fn cover(&mut self, schema: &Schema, keys: &HashSet<String>) -> Result<(), String> {
+    /// Makes sure `schema` has a validator for documents with `names`: its
+    /// whole validator, or a slice compiled (again) for them.
+    fn cover(&mut self, schema: &Schema, names: &Names) -> Result<(), String> {
         if !self.sliced(schema) {
             return Ok(());
         }
-        let entry = self.slices.get(&Self::key(schema));
-        if entry.is_some_and(|(covered, _)| keys.is_subset(covered)) {
+        let key = Self::key(schema);
+        if self
+            .slices
+            .get(&key)
+            .is_some_and(|(covered, _)| covered.covers(names))
+        {
             return Ok(());
         }
-        let mut union = entry.map(|(k, _)| k.clone()).unwrap_or_default();
-        union.extend(keys.iter().cloned());
-        let validator = build(&slice(&schema.value, &union, schema.pinned()), schema.draft)?;
+        let mut union = self.slices.remove(&key).map(|(n, _)| n).unwrap_or_default();
+        union.extend(names);
+        // Places are known only where no reference leads (see `slice`).
+        let place = (!schema.arena.linked).then_some(&union.shape);
+        let validator = build(
+            &slice(&schema.value, &union.keys, place, schema.pinned()),
+            schema.draft,
+        )?;
         self.slices.insert(Self::key(schema), (union, validator));
         Ok(())
     }
@@ -607,10 +693,9 @@ impl<'s> Finder<'s> {
 
     fn check(&mut self, search: &mut Search<'_>, doc: &Value) -> Result<Verdict, String> {
         if search.sliced(self.accepting) || search.sliced(self.rejecting) {
-            let mut keys = HashSet::new();
-            collect_keys(doc, &mut keys);
-            search.cover(self.accepting, &keys)?;
-            search.cover(self.rejecting, &keys)?;
+            let names = Names::of(doc);
+            search.cover(self.accepting, &names)?;
+            search.cover(self.rejecting, &names)?;
         }
         search.validations += 1;
         let (Some(accept), Some(reject)) =
@@ -970,8 +1055,12 @@ impl<'s> Prepared<'s> {
         }
     }
 
-    /// Every key the first documents of this search use, added to `keys`.
-    pub(crate) fn keys(&self, keys: &mut HashSet<String>) {
+    /// The names of the first documents of this search (see [`assemble`]),
+    /// added to `names`.
+    pub(crate) fn names(&self, names: &mut Names) {
+        let keys = &mut names.keys;
+        // The shape follows the levels while they are objects.
+        let mut shape = Some(&mut names.shape);
         for level in &self.levels {
             if let Step::Key(k) = &level.step {
                 keys.insert(k.clone());
@@ -979,15 +1068,25 @@ impl<'s> Prepared<'s> {
             for (step, v) in &level.before {
                 if let Step::Key(k) = step {
                     keys.insert(k.clone());
+                    if let Some(s) = shape.as_deref_mut() {
+                        s.child(k).add(v);
+                    }
                 }
                 collect_keys(v, keys);
             }
             for v in &level.after {
                 collect_keys(v, keys);
             }
+            shape = match (&level.step, shape) {
+                (Step::Key(k), Some(s)) => Some(s.child(k)),
+                _ => None,
+            };
         }
         for leaf in self.candidates.iter().take(8).flatten() {
             collect_keys(leaf, keys);
+            if let Some(s) = shape.as_deref_mut() {
+                s.add(leaf);
+            }
         }
     }
 
@@ -1036,21 +1135,19 @@ impl<'s> Prepared<'s> {
 /// Compiles, for a search of few findings, one slice per schema that covers
 /// the first documents of them all.
 pub(crate) fn cover_all(search: &mut Search<'_>, prepared: &[&Prepared<'_>]) {
-    let mut keys: HashMap<usize, (&Schema, HashSet<String>)> = HashMap::new();
+    let mut names: HashMap<usize, (&Schema, Names)> = HashMap::new();
     for p in prepared {
-        let mut k = HashSet::new();
-        p.keys(&mut k);
         let (a, b) = p.schemas();
         for s in [a, b] {
-            keys.entry(Search::key(s))
-                .or_insert_with(|| (s, HashSet::new()))
-                .1
-                .extend(k.iter().cloned());
+            let (_, n) = names
+                .entry(Search::key(s))
+                .or_insert_with(|| (s, Names::default()));
+            p.names(n);
         }
     }
-    for (schema, k) in keys.into_values() {
+    for (schema, n) in names.into_values() {
         // A failure shows again, with its message, when a finding is searched.
-        let _ = search.cover(schema, &k);
+        let _ = search.cover(schema, &n);
     }
 }
 
@@ -1193,11 +1290,65 @@ mod tests {
         });
         let pinned = Pinned::of(&schema);
         let keys: HashSet<String> = ["a".to_string()].into_iter().collect();
-        let cut = slice(&schema, &keys, &pinned);
+        let cut = slice(&schema, &keys, None, &pinned);
         assert_eq!(
             cut,
             json!({"definitions": {"n": {"type": "integer"}}, "properties": {"a": {"$ref": "#/definitions/n"}}, "required": ["a"]})
         );
+    }
+
+    #[test]
+    fn slices_of_a_document_without_references_keep_names_at_their_places() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "object", "properties": {"a": {"type": "string"}, "b": {"maximum": 3}},
+                      "additionalProperties": false},
+                "b": {"type": "string"},
+                "c": {"type": "array", "items": {"properties": {"a": {"type": "integer"}, "b": {}}}}
+            },
+            "required": ["a"]
+        });
+        let docs = [
+            json!({"a": {"b": 5}}),
+            json!({"a": {"b": 1}, "c": [{"a": "x"}]}),
+            json!({"a": {"b": 1, "x": true}}),
+        ];
+        let mut names = Names::default();
+        for d in &docs {
+            names.extend(&Names::of(d));
+        }
+        let cut = slice(&schema, &names.keys, Some(&names.shape), &Pinned::default());
+        // `a` keeps only `b`, the root loses `b`, and under `items` (no place)
+        // every name the documents use anywhere is kept.
+        assert_eq!(
+            cut,
+            json!({
+                "type": "object",
+                "properties": {
+                    "a": {"type": "object", "properties": {"b": {"maximum": 3}}, "additionalProperties": false},
+                    "c": {"type": "array", "items": {"properties": {"a": {"type": "integer"}, "b": {}}}}
+                },
+                "required": ["a"]
+            })
+        );
+        // And it judges the documents as the whole schema does, at the same places.
+        let (whole, cut) = (
+            build(&schema, Draft::D7).unwrap(),
+            build(&cut, Draft::D7).unwrap(),
+        );
+        let errors = |v: &jsonschema::Validator, d: &Value| -> Vec<String> {
+            v.iter_errors(d)
+                .map(|e| e.evaluation_path().to_string())
+                .collect()
+        };
+        for d in &docs {
+            assert_eq!(errors(&whole, d), errors(&cut, d), "{d}");
+        }
+        assert!(!errors(&whole, &docs[0]).is_empty() && !errors(&whole, &docs[2]).is_empty());
+        // A document with a name at a new place is not covered.
+        assert!(!names.covers(&Names::of(&json!({"a": {"a": "s"}}))));
+        assert!(names.covers(&Names::of(&json!({"a": {}}))));
     }
 
     #[test]
