@@ -248,10 +248,10 @@ impl Index {
                 })?
             };
             let name = record.name.clone();
-            index
-                .contract_mut(&name)
-                .versions
-                .push(StoredVersion { record, schema });
+            index.contract_mut(&name).versions.push(StoredVersion {
+                record: Arc::new(record),
+                schema,
+            });
         }
         for component in index.components.values_mut() {
             for contract in Arc::make_mut(component).contracts.values_mut() {
@@ -361,7 +361,10 @@ impl Index {
                 }),
             }
         };
-        let stored = StoredVersion { record, schema };
+        let stored = StoredVersion {
+            record: Arc::new(record),
+            schema,
+        };
         match at {
             Ok(i) => entry.versions[i] = stored,
             Err(i) => entry.versions.insert(i, stored),
@@ -401,7 +404,7 @@ impl Index {
                         })
                 };
                 versions.push(StoredVersion {
-                    record: record.clone(),
+                    record: Arc::new(record.clone()),
                     schema,
                 });
             }
@@ -576,7 +579,7 @@ mod tests {
         assert_eq!(pick(&entry, ">=3.0.0-rc.0").unwrap(), "3.0.0-rc.1");
         assert!(matches!(pick(&entry, "^4"), Err(Error::NotFound { .. })));
         let mut entry = entry;
-        entry.versions[4].record.deleted_at = Some(1);
+        Arc::make_mut(&mut entry.versions[4].record).deleted_at = Some(1);
         assert_eq!(pick(&entry, "").unwrap(), "1.9.0");
         assert!(matches!(
             pick(&entry, "2.0.0"),

@@ -316,8 +316,9 @@ impl Waiver {
 /// A version with its schema text, as held by the in-memory index.
 #[derive(Debug, Clone)]
 pub struct StoredVersion {
-    /// The record.
-    pub record: VersionRecord,
+    /// The record, shared between the snapshots of the index that hold it:
+    /// a write to a contract copies its list of versions, not each record.
+    pub record: Arc<VersionRecord>,
     /// The schema as published, shared between versions with the same
     /// fingerprint; empty for an erased version.
     pub schema: Arc<str>,

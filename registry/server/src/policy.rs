@@ -545,7 +545,7 @@ mod tests {
     fn stored(version: &str, schema: &str) -> StoredVersion {
         let value: serde_json::Value = serde_json::from_str(schema).unwrap();
         StoredVersion {
-            record: VersionRecord {
+            record: Arc::new(VersionRecord {
                 name: ContractName::new("orders", "placed").unwrap(),
                 version: v(version),
                 fingerprint: accord_compat::fingerprint(&value),
@@ -556,7 +556,7 @@ mod tests {
                 draft: None,
                 published_by: String::new(),
                 erased: None,
-            },
+            }),
             schema: Arc::from(schema),
         }
     }
@@ -632,7 +632,7 @@ mod tests {
     #[test]
     fn a_soft_deleted_version_number_stays_taken() {
         let mut gone = stored("1.0.0", A);
-        gone.record.deleted_at = Some(5);
+        Arc::make_mut(&mut gone.record).deleted_at = Some(5);
         let history = [gone];
         let d = run(&history, A, Some("1.0.0"));
         assert_eq!(d.verdict, Verdict::VersionExists);
@@ -835,7 +835,7 @@ mod tests {
                 let schema = SCHEMAS[rng.below(SCHEMAS.len() as u64) as usize];
                 let mut s = stored(&version.to_string(), schema);
                 if rng.below(5) == 0 {
-                    s.record.deleted_at = Some(1);
+                    Arc::make_mut(&mut s.record).deleted_at = Some(1);
                 }
                 history.push(s);
             }

@@ -303,7 +303,7 @@ fn export_then_import_into_an_empty_store_reproduces_it_exactly() {
     assert_eq!(&*latest.schema, r#"{"type":"object","title":"t"}"#);
     let old = copy.get("orders", "placed", "1.0.0").unwrap();
     assert_eq!(
-        old.record.deprecated.map(|d| d.message).as_deref(),
+        old.record.deprecated.as_ref().map(|d| d.message.as_str()),
         Some("use 1.0.1")
     );
     assert!(

@@ -621,7 +621,7 @@ impl Registry {
             .iter()
             .filter(|v| include_deleted || v.record.is_visible())
             .filter(|v| after.as_ref().is_none_or(|a| v.record.version > *a))
-            .map(|v| v.record.clone());
+            .map(|v| VersionRecord::clone(&v.record));
         Ok(paginate(items, size, &listing, |v| v.version.to_string()))
     }
 
@@ -785,7 +785,7 @@ impl Registry {
                 let entry = index
                     .contract(&name)
                     .ok_or_else(|| Error::not_found(format!("contract {name}")))?;
-                let mut record = find_exact(entry, &name, &version, false)?.record.clone();
+                let mut record = VersionRecord::clone(&find_exact(entry, &name, &version, false)?.record);
                 let note = guard_consumers(
                     entry,
                     &name,
@@ -898,7 +898,7 @@ impl Registry {
                     {
                         continue;
                     }
-                    let mut restored = record.clone();
+                    let mut restored = VersionRecord::clone(record);
                     restored.deleted_at = None;
                     let mut event = Event::new(EventKind::Restored, Some(&name), record.version.to_string());
                     event.fingerprint = record.fingerprint.clone();
@@ -1180,7 +1180,7 @@ fn delete(
         deleted.fingerprint = record.fingerprint.clone();
         deleted.hard = hard;
         batch.events.push(deleted);
-        let mut changed = record.clone();
+        let mut changed = VersionRecord::clone(record);
         if hard {
             changed.erased = Some(Tombstone {
                 at: now,

@@ -202,7 +202,7 @@ async fn a_restart_rebuilds_the_same_index() {
     let got = r.get("orders", "placed", "").unwrap();
     assert_eq!(got.record.version, Version::new(1, 0, 0));
     assert_eq!(
-        got.record.deprecated.map(|d| d.message).as_deref(),
+        got.record.deprecated.as_ref().map(|d| d.message.as_str()),
         Some("use 1.0.1")
     );
     assert_eq!(got.record.published_by, "tester");
@@ -309,7 +309,7 @@ async fn concurrent_publishes_to_one_contract_never_share_a_version_and_each_res
         .collect();
     let mut versions = Vec::new();
     for t in tasks {
-        versions.push(t.await.unwrap().unwrap().value.version.record.version);
+        versions.push(t.await.unwrap().unwrap().value.version.record.version.clone());
     }
     versions.sort();
     versions.dedup();
