@@ -58,10 +58,7 @@ use super::{
 };
 use crate::{
     auth::tokens::{TokenEntry, TokenFile},
-    model::{
-        AuditRecord, CompatConfig, Consumption, ContractName, Event, Settings, VersionRecord, Waiver,
-        now_millis,
-    },
+    model::{AuditRecord, CompatConfig, ContractName, Event, Settings, VersionRecord, now_millis},
 };
 
 /// The schema version of the tables this code reads and writes.
@@ -119,6 +116,12 @@ CREATE INDEX IF NOT EXISTS accord_versions_live ON accord_versions (live_fingerp
 -- The sequence of the write that last wrote the row (NULL: written before
 -- the column existed), so that a follower reads only what changed.
 ALTER TABLE accord_versions ADD COLUMN IF NOT EXISTS written bigint;
+-- A follower finds the versions written since it last read by these: the
+-- marked ones by sequence, the unmarked ones (none, unless a replica of an
+-- older build writes) by contract.
+CREATE INDEX IF NOT EXISTS accord_versions_written ON accord_versions (written);
+CREATE INDEX IF NOT EXISTS accord_versions_unmarked ON accord_versions (component, contract)
+    WHERE written IS NULL;
 CREATE TABLE IF NOT EXISTS accord_events (
     sequence bigint PRIMARY KEY,
     component text NOT NULL,
@@ -430,7 +433,7 @@ impl PostgresStore {
                 *keys.entry(key).or_insert(false) |= update;
             }
         }
-        let found = lock_contracts(&tx, &keys).await?;
+        let found = lock_contracts(Tx(&tx), &keys).await?;
         let mut answers: Vec<Option<Result<Applied, StoreError>>> = batches
             .iter()
             .map(|batch| {
@@ -457,7 +460,7 @@ impl PostgresStore {
             !isolate && writing.len() > 1 && writing.iter().all(|&i| batches[i].released_schemas.is_empty());
         if together {
             let written =
-                futures::future::join_all(writing.iter().map(|&i| write_rows(&tx, &batches[i]))).await;
+                futures::future::join_all(writing.iter().map(|&i| write_rows(Tx(&tx), &batches[i]))).await;
             for (&i, written) in writing.iter().zip(written) {
                 match written {
                     Ok(e) => erased[i] = e,
@@ -475,7 +478,7 @@ impl PostgresStore {
                     .await
                     .map_err(engine("a savepoint"))?;
             }
-            match write_rows(&tx, batch).await {
+            match write_rows(Tx(&tx), batch).await {
                 Ok(e) => erased[i] = e,
                 Err(e) if alone => return Err(GroupFailure::All(e)),
                 Err(e) => {
@@ -492,21 +495,27 @@ impl PostgresStore {
         }
         let mut events = Vec::new();
         let mut ranges = vec![0..0; batches.len()];
-        let mut versions: [Vec<String>; 3] = Default::default();
+        let mut wrote_versions = false;
         for (i, batch) in batches.iter().enumerate() {
             if answers[i].is_none() {
                 let start = events.len();
                 events.extend(batch.events.iter().cloned());
                 ranges[i] = start..events.len();
-                for record in &batch.versions {
-                    versions[0].push(record.name.component().to_owned());
-                    versions[1].push(record.name.contract().to_owned());
-                    versions[2].push(record.version.to_string());
-                }
+                wrote_versions |= !batch.versions.is_empty();
             }
         }
         if !events.is_empty() {
-            number_events(&tx, &mut events, &versions).await?;
+            number_events(Tx(&tx), &mut events).await?;
+        } else if wrote_versions {
+            // Without an event to number them by, they are read with
+            // their contract, as a build that did not mark them left them.
+            Tx(&tx)
+                .execute(
+                    "UPDATE accord_versions SET written = NULL WHERE written = -txid_current()",
+                    &[],
+                )
+                .await
+                .map_err(engine("marking versions"))?;
         }
         let statements = started.elapsed();
         tx.commit().await.map_err(engine("committing"))?;
@@ -633,201 +642,219 @@ impl PostgresStore {
     }
 
     async fn read_changes(&self, after: u64) -> Result<Option<Changes>, StoreError> {
-        let mut client = self.client().await?;
+        let client = self.client().await?;
         // Anything written from now on is announced (when listening): this
         // read covers what came before.
         self.inner
             .announced
             .unread
             .store(false, std::sync::atomic::Ordering::Release);
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
+        let statement = client
+            .prepare_cached(FOLLOW)
             .await
-            .map_err(engine("starting a snapshot"))?;
-        let mut changes = Changes::default();
-        for row in tx
-            .query(
-                "SELECT sequence, event FROM accord_events WHERE sequence > $1 ORDER BY sequence LIMIT $2",
-                &[&to_i64(after), &FOLLOW_CHUNK],
-            )
+            .map_err(engine("reading changes"))?;
+        let rows = client
+            .query(&statement, &[&to_i64(after), &FOLLOW_CHUNK])
             .await
-            .map_err(engine("reading events"))?
-        {
-            let sequence: i64 = row.get(0);
-            let mut event: Event = parse("accord_events", &sequence.to_string(), row.get(1))?;
-            // The column is the event's sequence (its text was written first).
-            event.sequence = to_u64(sequence);
-            changes.events.push(event);
-        }
-        let head = tx
-            .query_one("SELECT last FROM accord_sequence WHERE id = 1", &[])
-            .await
-            .map_err(engine("reading the sequence"))?;
-        changes.head = to_u64(head.get(0));
-        let Some(last) = changes.events.last() else {
-            tx.commit().await.map_err(engine("ending a snapshot"))?;
-            return Ok(Some(changes));
-        };
-        changes.last_sequence = last.sequence;
-        let mut touched: BTreeSet<(String, String)> = BTreeSet::new();
-        let mut new_texts: BTreeSet<String> = BTreeSet::new();
-        for event in &changes.events {
-            touched.insert((event.component.clone(), event.contract.clone()));
-            if !event.fingerprint.is_empty() {
-                new_texts.insert(event.fingerprint.clone());
-            }
-        }
-        // One contract's reads do not wait for another's: they go out
-        // together (tokio-postgres pipelines them, in order).
-        let states = futures::future::try_join_all(
-            touched
-                .iter()
-                .map(|(component, contract)| read_contract(&tx, component, contract, after)),
-        )
-        .await?;
-        for state in states {
-            match state {
-                Read::Global(global, revision) => changes.global = Some((global, revision)),
-                Read::Contract(state) => changes.contracts.push(state),
-            }
-        }
-        if !new_texts.is_empty() {
-            let wanted: Vec<String> = new_texts.into_iter().collect();
-            for row in tx
-                .query(
-                    "SELECT fingerprint, text FROM accord_schemas WHERE fingerprint = ANY($1)",
-                    &[&wanted],
-                )
-                .await
-                .map_err(engine("reading schemas"))?
-            {
-                let text: String = row.get(1);
-                changes.schemas.push((row.get(0), Arc::from(text)));
-            }
-        }
-        tx.commit().await.map_err(engine("ending a snapshot"))?;
-        Ok(Some(changes))
+            .map_err(engine("reading changes"))?;
+        changes_of(rows).map(Some)
     }
 }
 
-/// The state of a contract, or of the global settings, read by a follower.
-enum Read {
-    Global(CompatConfig, u64),
-    Contract(ContractState),
-}
+/// What a follower reads: the events after `$1` (at most `$2`), the head,
+/// and the state of every contract those events are about, with its
+/// versions written after `$1` (and those of a build that did not mark
+/// them), consumers, waivers and the schema texts the events name. One
+/// statement, so one snapshot in one round trip, without a transaction.
+/// Each part is written so that the server reads it by an index whatever
+/// it knows of the tables (a generic plan, or tables not yet analysed): the
+/// rows of each contract read one contract at a time (`OFFSET 0` keeps the
+/// lateral subquery from becoming a join of whole tables), and the
+/// versions by the range between `$1` and the head, which it takes as
+/// narrow.
+/// Each row is tagged with the part it belongs to (`part`):
+/// - 0 an event (`n` its sequence, `body` its text);
+/// - 1 the head (`n`);
+/// - 2 a contract (`n` its revision, `body` its settings);
+/// - 3 a version (`key`, `body` its record); a version of a contract the
+///   events read are not about was written after the last of them, and is
+///   left to the next read;
+/// - 4 a consumer (`key`), 5 a waiver (`key` its id);
+/// - 6 a schema text (`key` its fingerprint).
+const FOLLOW: &str = "\
+WITH ev AS (SELECT sequence, component, contract, fingerprint, event FROM accord_events \
+            WHERE sequence > $1 ORDER BY sequence LIMIT $2), \
+     keys AS (SELECT DISTINCT component, contract FROM ev), \
+     texts AS (SELECT DISTINCT fingerprint FROM ev WHERE fingerprint <> '') \
+SELECT 0 AS part, sequence AS n, component, contract, '' AS key, event AS body FROM ev \
+UNION ALL SELECT 1, last, '', '', '', NULL FROM accord_sequence WHERE id = 1 \
+UNION ALL SELECT 2, c.revision, k.component, k.contract, '', c.settings FROM keys k \
+    CROSS JOIN LATERAL (SELECT revision, settings FROM accord_contracts \
+        WHERE component = k.component AND contract = k.contract OFFSET 0) c \
+UNION ALL SELECT 3, 0, v.component, v.contract, v.version, v.record \
+    FROM accord_versions v \
+    WHERE v.written > $1 AND v.written <= (SELECT last FROM accord_sequence WHERE id = 1) \
+UNION ALL SELECT 3, 0, k.component, k.contract, v.version, v.record FROM keys k \
+    CROSS JOIN LATERAL (SELECT version, record FROM accord_versions \
+        WHERE component = k.component AND contract = k.contract AND written IS NULL OFFSET 0) v \
+UNION ALL SELECT 4, 0, k.component, k.contract, c.consumer, c.record FROM keys k \
+    CROSS JOIN LATERAL (SELECT consumer, record FROM accord_consumers \
+        WHERE component = k.component AND contract = k.contract OFFSET 0) c \
+UNION ALL SELECT 5, 0, k.component, k.contract, w.id, w.record FROM keys k \
+    CROSS JOIN LATERAL (SELECT id, record FROM accord_waivers \
+        WHERE component = k.component AND contract = k.contract OFFSET 0) w \
+UNION ALL SELECT 6, 0, '', '', t.fingerprint, s.text FROM texts t \
+    CROSS JOIN LATERAL (SELECT text FROM accord_schemas WHERE fingerprint = t.fingerprint OFFSET 0) s";
 
-/// The current state of the contract (or, for `('', '')`, of the global
-/// settings), read in `tx`.
-/// Of its versions, those written after `after` (and those of a build that
-/// did not mark them).
-async fn read_contract(
-    tx: &tokio_postgres::Transaction<'_>,
-    component: &str,
-    contract: &str,
-    after: u64,
-) -> Result<Read, StoreError> {
-    let key = format!("{component}/{contract}");
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&component, &contract];
-    let state = tx.query_opt(
-        "SELECT revision, settings FROM accord_contracts WHERE component = $1 AND contract = $2",
-        &params,
-    );
-    let Some(name) = name_of(component, contract)? else {
-        let row = state.await.map_err(engine("reading a contract"))?;
-        let (revision, settings) = contract_row(row.as_ref(), &key)?;
-        let global = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
-        return Ok(Read::Global(global.over(CompatConfig::default()), revision));
-    };
-    let after = to_i64(after);
-    let versions_params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&component, &contract, &after];
-    let versions = tx.query(
-        "SELECT version, record FROM accord_versions WHERE component = $1 AND contract = $2 \
-         AND (written IS NULL OR written > $3)",
-        &versions_params,
-    );
-    let (row, rows, (consumers, waivers)) = futures::future::try_join3(
-        async { state.await.map_err(engine("reading a contract")) },
-        async { versions.await.map_err(engine("reading versions")) },
-        read_consumers(tx, component, contract, &key),
-    )
-    .await?;
-    let (revision, settings) = contract_row(row.as_ref(), &key)?;
-    let mut versions = Vec::with_capacity(rows.len());
+/// The changes in the rows of [`FOLLOW`].
+fn changes_of(rows: Vec<tokio_postgres::Row>) -> Result<Changes, StoreError> {
+    let mut changes = Changes::default();
+    // (component, contract) → revision and settings, of each contract read.
+    let mut contracts: BTreeMap<(String, String), (u64, Option<String>)> = BTreeMap::new();
+    let mut versions = Vec::new();
+    let mut consumers = Vec::new();
+    let mut waivers = Vec::new();
     for row in rows {
-        let version: String = row.get(0);
-        let record: VersionRecord = parse("accord_versions", &format!("{key}@{version}"), row.get(1))?;
-        versions.push(record);
+        let part: i32 = row.get(0);
+        let n: i64 = row.get(1);
+        let key = || -> (String, String) { (row.get(2), row.get(3)) };
+        match part {
+            0 => {
+                let body: String = row.get(5);
+                let mut event: Event = parse("accord_events", &n.to_string(), &body)?;
+                // The column is the event's sequence (its text was written first).
+                event.sequence = to_u64(n);
+                changes.events.push(event);
+            }
+            1 => changes.head = to_u64(n),
+            2 => {
+                contracts.insert(key(), (to_u64(n), row.get(5)));
+            }
+            3 => versions.push((key(), row.get::<_, String>(4), row.get::<_, String>(5))),
+            4 => consumers.push((key(), row.get::<_, String>(4), row.get::<_, String>(5))),
+            5 => waivers.push((key(), row.get::<_, String>(4), row.get::<_, String>(5))),
+            6 => {
+                let text: String = row.get(5);
+                changes.schemas.push((row.get(4), Arc::from(text)));
+            }
+            other => {
+                return Err(StoreError::corrupt(
+                    "accord_events",
+                    "a follow",
+                    format!("a row of part {other}"),
+                ));
+            }
+        }
     }
-    versions.sort_by(|a, b| a.version.cmp(&b.version));
-    Ok(Read::Contract(ContractState {
-        name,
-        versions,
-        all_versions: false,
-        settings,
-        consumers,
-        waivers,
-        revision,
-    }))
-}
-
-/// The revision and settings of a row of `accord_contracts` (`key` names
-/// it in errors); 0 and none without a row.
-fn contract_row(row: Option<&tokio_postgres::Row>, key: &str) -> Result<(u64, Option<Settings>), StoreError> {
-    let Some(row) = row else {
-        return Ok((0, None));
+    changes.events.sort_by_key(|e| e.sequence);
+    let Some(last) = changes.events.last() else {
+        return Ok(changes);
     };
-    let settings = row
-        .get::<_, Option<String>>(1)
-        .map(|t| parse("accord_contracts", key, &t))
-        .transpose()?;
-    Ok((to_u64(row.get(0)), settings))
+    changes.last_sequence = last.sequence;
+    let touched: BTreeSet<(String, String)> = changes
+        .events
+        .iter()
+        .map(|e| (e.component.clone(), e.contract.clone()))
+        .collect();
+    let mut states: BTreeMap<(String, String), ContractState> = BTreeMap::new();
+    for (component, contract) in touched {
+        let label = format!("{component}/{contract}");
+        let (revision, settings) = match contracts.remove(&(component.clone(), contract.clone())) {
+            Some((revision, settings)) => (
+                revision,
+                settings
+                    .map(|t| parse::<Settings>("accord_contracts", &label, &t))
+                    .transpose()?,
+            ),
+            None => (0, None),
+        };
+        match name_of(&component, &contract)? {
+            None => {
+                let settings = settings.unwrap_or_else(|| Settings::full(CompatConfig::default()));
+                changes.global = Some((settings.over(CompatConfig::default()), revision));
+            }
+            Some(name) => {
+                states.insert(
+                    (component, contract),
+                    ContractState {
+                        name,
+                        versions: Vec::new(),
+                        all_versions: false,
+                        settings,
+                        consumers: Vec::new(),
+                        waivers: Vec::new(),
+                        revision,
+                    },
+                );
+            }
+        }
+    }
+    // What has no contract state here (the global key, a contract only
+    // written after the last event read) is skipped.
+    for (key, version, record) in versions {
+        if let Some(state) = states.get_mut(&key) {
+            let label = format!("{}@{version}", state.name);
+            state.versions.push(parse("accord_versions", &label, &record)?);
+        }
+    }
+    consumers.sort_by(|a, b| a.1.cmp(&b.1));
+    for (key, consumer, record) in consumers {
+        if let Some(state) = states.get_mut(&key) {
+            let label = format!("{} by {consumer}", state.name);
+            state.consumers.push(parse("accord_consumers", &label, &record)?);
+        }
+    }
+    waivers.sort_by(|a, b| a.1.cmp(&b.1));
+    for (key, id, record) in waivers {
+        if let Some(state) = states.get_mut(&key) {
+            state.waivers.push(parse("accord_waivers", &id, &record)?);
+        }
+    }
+    changes.contracts = states.into_values().collect();
+    for state in &mut changes.contracts {
+        state.versions.sort_by(|a, b| a.version.cmp(&b.version));
+    }
+    Ok(changes)
 }
 
-/// The consumers and waivers of one contract, read in `tx`.
-async fn read_consumers(
-    tx: &tokio_postgres::Transaction<'_>,
-    component: &str,
-    contract: &str,
-    key: &str,
-) -> Result<(Vec<Consumption>, Vec<Waiver>), StoreError> {
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&component, &contract];
-    let (consumer_rows, waiver_rows) = futures::future::try_join(
-        async {
-            tx.query(
-                "SELECT consumer, record FROM accord_consumers WHERE component = $1 AND contract = $2 ORDER BY consumer",
-                &params,
-            )
-            .await
-            .map_err(engine("reading consumers"))
-        },
-        async {
-            tx.query(
-                "SELECT id, record FROM accord_waivers WHERE component = $1 AND contract = $2 ORDER BY id",
-                &params,
-            )
-            .await
-            .map_err(engine("reading waivers"))
-        },
-    )
-    .await?;
-    let mut consumers = Vec::with_capacity(consumer_rows.len());
-    for row in consumer_rows {
-        let consumer: String = row.get(0);
-        consumers.push(parse(
-            "accord_consumers",
-            &format!("{key} by {consumer}"),
-            row.get(1),
-        )?);
+/// A transaction whose statements are prepared once per pooled connection
+/// and kept: each later use costs one round trip, and the server neither
+/// parses nor plans it again (the write path runs the same few statements
+/// thousands of times a second).
+#[derive(Clone, Copy)]
+struct Tx<'a, 'c>(&'a deadpool_postgres::Transaction<'c>);
+
+impl Tx<'_, '_> {
+    async fn query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Option<tokio_postgres::Row>, tokio_postgres::Error> {
+        let statement = self.0.prepare_cached(sql).await?;
+        self.0.query_opt(&statement, params).await
     }
-    let mut waivers = Vec::with_capacity(waiver_rows.len());
-    for row in waiver_rows {
-        let id: String = row.get(0);
-        waivers.push(parse("accord_waivers", &id, row.get(1))?);
+
+    async fn query_one(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<tokio_postgres::Row, tokio_postgres::Error> {
+        let statement = self.0.prepare_cached(sql).await?;
+        self.0.query_one(&statement, params).await
     }
-    Ok((consumers, waivers))
+
+    async fn execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.0.prepare_cached(sql).await?;
+        self.0.execute(&statement, params).await
+    }
+
+    async fn batch_execute(&self, sql: &str) -> Result<(), tokio_postgres::Error> {
+        self.0.batch_execute(sql).await
+    }
 }
 
 /// Host, port and database of a connection, for logs.
@@ -1199,7 +1226,7 @@ fn fits_group(group: &[Batch], next: &Batch) -> bool {
 /// their order, creating those seen for the first time; their revisions.
 /// The statements go out together (tokio-postgres pipelines them, in order).
 async fn lock_contracts(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: Tx<'_, '_>,
     keys: &BTreeMap<(String, String), bool>,
 ) -> Result<BTreeMap<(String, String), u64>, StoreError> {
     let locks: Vec<String> = keys
@@ -1248,7 +1275,7 @@ async fn lock_contracts(
 
 /// Writes a batch's rows (everything but its events); the fingerprints of
 /// the texts it erased.
-async fn write_rows(tx: &tokio_postgres::Transaction<'_>, batch: &Batch) -> Result<Vec<String>, StoreError> {
+async fn write_rows(tx: Tx<'_, '_>, batch: &Batch) -> Result<Vec<String>, StoreError> {
     let mut texts = Vec::new();
     for (fingerprint, text) in &batch.schemas {
         texts.push((fingerprint.as_str(), text.as_ref()));
@@ -1309,10 +1336,11 @@ async fn write_rows(tx: &tokio_postgres::Transaction<'_>, batch: &Batch) -> Resu
             let tx = &tx;
             writes.push(Box::pin(async move {
                     tx.execute(
-                        "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
+                        "INSERT INTO accord_versions (component, contract, version, fingerprint, live_fingerprint, record, written) \
+                         VALUES ($1, $2, $3, $4, $5, $6, -txid_current()) \
                          ON CONFLICT (component, contract, version) DO UPDATE \
-                         SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record",
+                         SET live_fingerprint = EXCLUDED.live_fingerprint, record = EXCLUDED.record, \
+                         written = EXCLUDED.written",
                         &[component, contract, version, fingerprint, live, record],
                     )
                     .await
@@ -1424,14 +1452,12 @@ async fn write_rows(tx: &tokio_postgres::Transaction<'_>, batch: &Batch) -> Resu
 }
 
 /// Numbers `events` with the next sequences and writes them, moving the
-/// revisions of their contracts, and notifies the other replicas.
-/// `versions` (component, contract, version) are the rows the batches
-/// wrote: they are marked with the last sequence, for followers.
-async fn number_events(
-    tx: &tokio_postgres::Transaction<'_>,
-    events: &mut [Event],
-    versions: &[Vec<String>; 3],
-) -> Result<(), StoreError> {
+/// revisions of their contracts, and notifies the other replicas. The
+/// version rows the transaction wrote (marked with its negated id, which
+/// no sequence is) are marked with the last sequence, for followers: an
+/// equality on an indexed column, which the server plans the same however
+/// little it knows of the table.
+async fn number_events(tx: Tx<'_, '_>, events: &mut [Event]) -> Result<(), StoreError> {
     // The counter row is the one every writer waits on: it is taken
     // by the last statement before the commit, which also writes
     // the events and moves the revisions, so that it is held for
@@ -1473,9 +1499,8 @@ async fn number_events(
                     SELECT r.component, r.contract, (SELECT last FROM seq) - $1 + r.ord \
                     FROM unnest($7::text[], $8::text[], $9::bigint[]) AS r(component, contract, ord) \
                     ON CONFLICT (component, contract) DO UPDATE SET revision = EXCLUDED.revision), \
-                 ver AS (UPDATE accord_versions v SET written = (SELECT last FROM seq) \
-                    FROM unnest($10::text[], $11::text[], $12::text[]) AS w(component, contract, version) \
-                    WHERE v.component = w.component AND v.contract = w.contract AND v.version = w.version), \
+                 ver AS (UPDATE accord_versions SET written = (SELECT last FROM seq) \
+                    WHERE written = -txid_current()), \
                  note AS (SELECT pg_notify('accord_changes', (SELECT last FROM seq)::text)) \
                  SELECT last FROM seq, note",
                 &[
@@ -1488,9 +1513,6 @@ async fn number_events(
                     &rev_components,
                     &rev_contracts,
                     &rev_ords,
-                    &versions[0],
-                    &versions[1],
-                    &versions[2],
                 ],
             )
             .await
