@@ -178,7 +178,9 @@ impl Inner {
                 // decide again when there was something to catch up with.
                 // (A store out of reach leaves the refusal as it is.)
                 Err(e) => {
-                    let caught_up = self.follow().await.is_ok();
+                    // Read the store itself: the other replica's
+                    // notification may not have arrived yet.
+                    let caught_up = self.follow_fresh().await.is_ok();
                     if caught_up
                         && self.index.load().last_sequence != snapshot.last_sequence
                         && attempt < MAX_ATTEMPTS
@@ -360,8 +362,10 @@ impl Inner {
             }
             // When another task is following the store, what it reveals
             // is awaited below rather than its whole round.
+            // `sequence` is committed, so the store has something new:
+            // its notification may not have arrived yet.
             if let Ok(following) = self.follow_lock.try_lock() {
-                self.follow_locked(following).await?;
+                self.follow_locked(following, true).await?;
             }
             if *visible.borrow_and_update() >= sequence {
                 return Ok(());
@@ -380,17 +384,34 @@ impl Inner {
     /// that only this process writes has nothing to follow).
     pub(crate) async fn follow(&self) -> Result<(), Error> {
         let one_at_a_time = self.follow_lock.lock().await;
-        self.follow_locked(one_at_a_time).await
+        self.follow_locked(one_at_a_time, false).await
+    }
+
+    /// [`Inner::follow`], reading the store at least once even when no
+    /// notification says there is something new: for an answer that must
+    /// rest on the store's latest state (a refusal), since another
+    /// replica's notification may still be on its way.
+    async fn follow_fresh(&self) -> Result<(), Error> {
+        let one_at_a_time = self.follow_lock.lock().await;
+        self.follow_locked(one_at_a_time, true).await
     }
 
     /// [`Inner::follow`], holding its lock: reads until the index includes
     /// the store's head as the first read found it (what is written after
     /// is left to the next call, so that a call ends under constant writes).
-    async fn follow_locked(&self, _one_at_a_time: tokio::sync::MutexGuard<'_, ()>) -> Result<(), Error> {
+    /// Unless `fresh`, it trusts the store's notifications to say there is
+    /// nothing to read.
+    async fn follow_locked(
+        &self,
+        _one_at_a_time: tokio::sync::MutexGuard<'_, ()>,
+        fresh: bool,
+    ) -> Result<(), Error> {
         let mut head = None;
         loop {
             let after = self.index.load().last_sequence;
-            if head.is_some_and(|head| after >= head) || self.store.nothing_new_after(after).await {
+            if head.is_some_and(|head| after >= head)
+                || (head.is_none() && !fresh && self.store.nothing_new_after(after).await)
+            {
                 return Ok(());
             }
             let Some(changes) = self.store.follow(after).await? else {
