@@ -281,6 +281,18 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         s
     }
 
+    /// How many incompatible findings `found` has (a marker to a record
+    /// that has some counts one).
+    fn breaks(&self, found: &[Raw]) -> usize {
+        found
+            .iter()
+            .filter(|r| match r.via {
+                Some(e) => self.records[e].summary.breaking,
+                None => !r.rule.compatible(self.policy),
+            })
+            .count()
+    }
+
     /// The first incompatible finding of `found`, markers followed, at the
     /// paths it has here.
     fn first_breaking(&self, found: &[Raw]) -> Option<Raw> {
@@ -509,6 +521,9 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         let old = self.old.node(o);
         let new = self.new.node(n);
         let is_combined = |k: &Kind| matches!(k, Kind::Combined(..));
+        // No alternative of a new `anyOf`/`oneOf` accepts all the old node
+        // did: the closest one, to say what breaks.
+        let mut closest: Option<(usize, String)> = None;
         // Where one side wraps the other in a combined schema, the
         // annotations are those of the two schemas compared, not of the
         // wrapped parts (a `oneOf` with the same `default` and
@@ -527,22 +542,43 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     self.compare_with(o, subs[0], false);
                     return true;
                 } else if matches!(crit, Criterion::Any | Criterion::One) {
-                    for &s in subs {
+                    for (i, &s) in subs.iter().enumerate() {
                         let found = self.sub(|e| e.compare_with(o, s, false));
-                        if self.compatible(&found) {
-                            self.out.extend(found);
-                            annotate(self);
-                            let msg = format!(
-                                "{} replaced by a {} that still accepts it",
-                                kind_name(&old.kind),
-                                crit.keyword()
-                            );
-                            self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
-                            if *crit == Criterion::One {
-                                self.one_of_overlap(subs);
+                        if !self.compatible(&found) {
+                            // For the message: the alternative with the
+                            // fewest breaks, and its first.
+                            let weight = self.breaks(&found);
+                            if closest.as_ref().is_none_or(|(w, _)| weight < *w)
+                                && let Some(first) = self.first_breaking(&found)
+                            {
+                                let which = if *synthetic {
+                                    format!("alternative {i}")
+                                } else {
+                                    format!("{}/{i}", crit.keyword())
+                                };
+                                let place = if first.old_path.is_empty() {
+                                    "#/".to_string()
+                                } else {
+                                    format!("#{}", first.old_path)
+                                };
+                                let text =
+                                    format!("{which}: {} at {place} ({})", first.rule.id, first.message);
+                                closest = Some((weight, text));
                             }
-                            return true;
+                            continue;
                         }
+                        self.out.extend(found);
+                        annotate(self);
+                        let msg = format!(
+                            "{} replaced by a {} that still accepts it",
+                            kind_name(&old.kind),
+                            crit.keyword()
+                        );
+                        self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
+                        if *crit == Criterion::One {
+                            self.one_of_overlap(subs);
+                        }
+                        return true;
                     }
                 } else if !matches!(old.kind, Kind::Empty) {
                     // Old documents must now meet every part of the `allOf`.
@@ -590,11 +626,16 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             // `false` accepted nothing and `true`/`{}` accepts everything, so
             // neither direction of those loses a document.
             if !matches!(old.kind, Kind::False) && !matches!(new.kind, Kind::Empty) {
-                let msg = format!(
+                let mut msg = format!(
                     "type changed from {} to {}",
                     kind_name(&old.kind),
                     kind_name(&new.kind)
                 );
+                if let Some((_, text)) = closest {
+                    msg.push_str(&format!(
+                        "; no alternative accepts every value it accepted, closest: {text}"
+                    ));
+                }
                 self.emit(&rules::types::TYPE_CHANGED, None, msg);
             }
             return false;

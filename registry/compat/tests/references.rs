@@ -349,3 +349,29 @@ fn a_forward_message_says_which_way_it_reads() {
     // The witness is a new document the old schema rejects.
     breaks(&new_v, &old_v, f.witness.as_ref().expect("a witness"));
 }
+
+#[test]
+fn a_type_change_to_a_one_of_names_its_closest_alternative() {
+    // A string of any length became "a short string or null": long strings
+    // are rejected now ("abcd" shows it). No alternative accepts every
+    // string, so the change is a type change; its message says which
+    // alternative comes closest and what breaks there.
+    let old_v = json!({"properties": {"h": {"type": "string"}}});
+    let new_v =
+        json!({"properties": {"h": {"oneOf": [{"type": "string", "maxLength": 3}, {"type": "null"}]}}});
+    let (old, new) = (schema(old_v.clone()), schema(new_v.clone()));
+    let findings = diff(&old, &new, Policy::Strict);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(
+        (f.rule.as_str(), f.old_path.as_str(), f.compatible),
+        ("TYPE_CHANGED", "#/properties/h", false)
+    );
+    assert!(
+        f.message
+            .contains("closest: oneOf/0: MAX_LENGTH_ADDED at #/properties/h/maxLength"),
+        "{}",
+        f.message
+    );
+    breaks(&old_v, &new_v, &json!({"h": "abcd"}));
+}
