@@ -376,19 +376,17 @@ impl Index {
         let mut next = self.clone();
         let texts: HashMap<&str, &Arc<str>> = changes.schemas.iter().map(|(f, t)| (f.as_str(), t)).collect();
         for state in &changes.contracts {
-            let old = self.contract(&state.name).cloned().unwrap_or_default();
+            let held = ContractIndex::default();
+            let old = self.contract(&state.name).unwrap_or(&held);
             // Versions are never removed (a hard delete leaves a
-            // tombstone): those not read are kept as they are.
+            // tombstone): those not read are kept as they are, and those
+            // read take their places in order (they are few: a copy of
+            // the list and a search for each, not a pass over the list
+            // for each).
             let mut versions: Vec<StoredVersion> = if state.all_versions {
                 Vec::with_capacity(state.versions.len())
             } else {
-                let read: std::collections::HashSet<&semver::Version> =
-                    state.versions.iter().map(|r| &r.version).collect();
-                old.versions
-                    .iter()
-                    .filter(|v| !read.contains(&v.record.version))
-                    .cloned()
-                    .collect()
+                old.versions.clone()
             };
             for record in &state.versions {
                 let schema = if record.erased.is_some() {
@@ -403,12 +401,15 @@ impl Index {
                             Arc::from("")
                         })
                 };
-                versions.push(StoredVersion {
+                let stored = StoredVersion {
                     record: Arc::new(record.clone()),
                     schema,
-                });
+                };
+                match versions.binary_search_by(|v| v.record.version.cmp(&record.version)) {
+                    Ok(at) => versions[at] = stored,
+                    Err(at) => versions.insert(at, stored),
+                }
             }
-            versions.sort_by(|a, b| a.record.version.cmp(&b.record.version));
             // A registration that did not change keeps its parsed reader.
             let mut consumers: Vec<ConsumerEntry> = state
                 .consumers
