@@ -37,7 +37,7 @@ pub struct TestDatabase {
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `url` with its database replaced by `database`.
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

@@ -354,4 +354,10 @@ async fn migrate_creates_the_tables_once_and_bad_store_urls_are_one_clear_line()
     assert!(!stderr.contains("panicked"), "{stderr}");
     let names: BTreeSet<_> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(names.len(), 1, "{stderr}");
+    // A server that answers but has no such database: its own words.
+    let missing = accord_tests::postgres::with_database(&db.url, "accord_no_such_database");
+    let out = run(&["migrate", "--store", &missing]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("does not exist"), "{stderr}");
 }

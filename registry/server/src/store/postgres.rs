@@ -217,7 +217,23 @@ fn classify(context: &str, e: tokio_postgres::Error) -> StoreError {
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("no connection to the database: {e}"))
+    StoreError::Unavailable(format!("no connection to the database: {}", pool_cause(&e)))
+}
+
+/// What stopped the pool from giving a connection, in the server's words
+/// when it answered (a database that does not exist, a refused role), not
+/// only "db error".
+fn pool_cause(e: &deadpool_postgres::PoolError) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => match std::error::Error::source(e) {
+                Some(cause) => format!("{e}: {cause}"),
+                None => e.to_string(),
+            },
+        },
+        other => other.to_string(),
+    }
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -877,7 +893,7 @@ async fn migrate(pool: &Pool, describe: &str) -> Result<(), StoreError> {
     let client = pool
         .get()
         .await
-        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {describe}: {e}")))?;
+        .map_err(|e| StoreError::Unavailable(format!("cannot connect to {describe}: {}", pool_cause(&e))))?;
     client
         .query_one("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await
