@@ -121,6 +121,41 @@ impl<'a> Scanner<'a> {
     /// Reads a string token and decodes it: borrowed from the text unless
     /// it has escapes. `None` for a token that is not a valid JSON string.
     fn string(&mut self) -> Option<Cow<'a, str>> {
+        let (start, escaped) = self.token()?;
+        let token = self.text.get(start..self.pos)?;
+        if escaped {
+            // Rare: let serde_json decode (and judge) the escapes.
+            serde_json::from_str::<String>(token).ok().map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(&token[1..token.len() - 1]))
+        }
+    }
+
+    /// Reads a string token that no wanted pointer needs: judged as
+    /// [`Scanner::string`] judges it, and decoded only if it has escapes.
+    fn skip_string(&mut self) -> Option<()> {
+        let (start, escaped) = self.token()?;
+        if escaped {
+            serde_json::from_str::<String>(self.text.get(start..self.pos)?).ok()?;
+        }
+        Some(())
+    }
+
+    /// Steps over a string token: where it starts, and whether it has
+    /// escapes. `None` when there is none, or it has a raw control character.
+    fn token(&mut self) -> Option<(usize, bool)> {
+        /// The bytes that end a run of plain string bytes.
+        const SPECIAL: [bool; 256] = {
+            let mut table = [false; 256];
+            let mut b = 0;
+            while b < 0x20 {
+                table[b] = true;
+                b += 1;
+            }
+            table[b'"' as usize] = true;
+            table[b'\\' as usize] = true;
+            table
+        };
         self.whitespace();
         let start = self.pos;
         if self.peek()? != b'"' {
@@ -129,13 +164,11 @@ impl<'a> Scanner<'a> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            // Most bytes are plain: step over them in a tight loop.
             let rest = self.bytes.get(self.pos..)?;
-            let plain = rest
+            self.pos += rest
                 .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .position(|&b| SPECIAL[b as usize])
                 .unwrap_or(rest.len());
-            self.pos += plain;
             match self.peek()? {
                 b'\\' => {
                     escaped = true;
@@ -143,18 +176,11 @@ impl<'a> Scanner<'a> {
                 }
                 b'"' => {
                     self.pos += 1;
-                    break;
+                    return Some((start, escaped));
                 }
                 // JSON forbids raw control characters in strings.
                 _ => return None,
             }
-        }
-        let token = self.text.get(start..self.pos)?;
-        if escaped {
-            // Rare: let serde_json decode (and judge) the escapes.
-            serde_json::from_str::<String>(token).ok().map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(&token[1..token.len() - 1]))
         }
     }
 
@@ -179,12 +205,17 @@ impl<'a> Scanner<'a> {
                     return Some(());
                 }
                 loop {
-                    let key = self.string()?;
-                    self.expect(b':')?;
                     let child = match wanted.as_deref_mut() {
-                        Some(n) => n.children.get_mut(escape(&key).as_ref()),
-                        None => None,
+                        Some(n) => {
+                            let key = self.string()?;
+                            n.children.get_mut(escape(&key).as_ref())
+                        }
+                        None => {
+                            self.skip_string()?;
+                            None
+                        }
                     };
+                    self.expect(b':')?;
                     self.value(child, depth + 1)?;
                     self.whitespace();
                     match self.peek()? {
@@ -223,7 +254,7 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
-            b'"' => self.string().map(|_| ()),
+            b'"' => self.skip_string(),
             _ => {
                 while let Some(b) = self.peek() {
                     if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
