@@ -25,11 +25,17 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             b'"' => {
                 // Skip the string: to its closing quote, past escapes.
                 i += 1;
-                while i < bytes.len() {
-                    match bytes[i] {
-                        b'\\' => i += 2,
-                        b'"' => break,
-                        _ => i += 1,
+                while let Some(rest) = bytes.get(i..) {
+                    match rest.iter().position(|&b| b == b'"' || b == b'\\') {
+                        Some(n) if rest[n] == b'\\' => i += n + 2,
+                        Some(n) => {
+                            i += n;
+                            break;
+                        }
+                        None => {
+                            i = bytes.len();
+                            break;
+                        }
                     }
                 }
             }
@@ -159,6 +165,10 @@ mod tests {
         };
         assert!(precheck_text(r#"{"a":"[[[[{{{{"}"#, &limits).is_ok());
         assert!(precheck_text(r#"{"a":"\"[[["}"#, &limits).is_ok());
+        // Strings left open, or ending in an escape, end the scan.
+        assert!(precheck_text(r#"{"a":"[[[[{{"#, &limits).is_ok());
+        assert!(precheck_text(r#"{"a":"[[[\"#, &limits).is_ok());
+        assert!(precheck_text(r#"{"a\\":[["#, &limits).is_err());
         let err = precheck_text("{\n \"a\": [[1]]}", &limits).unwrap_err();
         assert_eq!(
             err,

@@ -309,7 +309,8 @@ impl Names {
 
     /// `self.covers(&Names::of(doc))`, without building those names.
     fn holds(&self, doc: &Value) -> bool {
-        let mut stack = vec![doc];
+        let mut stack = Vec::with_capacity(64);
+        stack.push(doc);
         while let Some(v) = stack.pop() {
             match v {
                 Value::Object(m) => {
