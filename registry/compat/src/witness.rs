@@ -921,11 +921,17 @@ fn skeleton<'s>(
         match step {
             Step::Key(key) => {
                 // In order of appearance; the set only spares a quadratic
-                // search among the hundreds a large object may require.
+                // search among the hundreds a large object may require, and
+                // is sized once (a skeleton is built for every finding).
+                let required: Vec<&Vec<Value>> = pa
+                    .iter()
+                    .chain(&pb)
+                    .filter_map(|p| p.get("required").and_then(Value::as_array))
+                    .collect();
                 let mut names: Vec<&str> = Vec::new();
-                let mut seen: HashSet<&str> = HashSet::new();
-                for p in pa.iter().chain(&pb) {
-                    for n in p.get("required").and_then(Value::as_array).into_iter().flatten() {
+                let mut seen: HashSet<&str> = HashSet::with_capacity(required.iter().map(|r| r.len()).sum());
+                for r in required {
+                    for n in r {
                         if let Some(n) = n.as_str()
                             && n != key
                             && seen.insert(n)
