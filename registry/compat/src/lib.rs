@@ -692,12 +692,18 @@ fn search_witnesses(
     // A few findings are prepared together, to share one compiled slice of
     // each schema; more are prepared one by one, as time allows.
     let together = wanted.len() <= witness::SLICED_FINDINGS;
-    fn prepare<'s>(w: &Wanted<'s>) -> witness::Prepared<'s> {
-        witness::Prepared::new(w.accepting, w.rejecting, &w.accepting_path, &w.rejecting_path)
+    fn prepare<'s>(memo: &mut witness::Memo, w: &Wanted<'s>) -> witness::Prepared<'s> {
+        witness::Prepared::new(
+            memo,
+            w.accepting,
+            w.rejecting,
+            &w.accepting_path,
+            &w.rejecting_path,
+        )
     }
     let mut prepared: Vec<Option<witness::Prepared<'_>>> = Vec::with_capacity(wanted.len());
     if together && !time.is_zero() {
-        prepared.extend(wanted.iter().map(|w| Some(prepare(w))));
+        prepared.extend(wanted.iter().map(|w| Some(prepare(&mut search.memo, w))));
         let all: Vec<&witness::Prepared<'_>> = prepared.iter().flatten().collect();
         witness::cover_all(&mut search, &all);
     }
@@ -710,7 +716,7 @@ fn search_witnesses(
             let ready = prepared
                 .get_mut(k)
                 .and_then(Option::take)
-                .unwrap_or_else(|| prepare(w));
+                .unwrap_or_else(|| prepare(&mut search.memo, w));
             ready.search(&mut search)
         };
         match outcome {

@@ -32,6 +32,7 @@ use crate::model::Draft;
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use sample::{Reader, Sampler, Step, TRUE, item_at, undeclared};
 use serde_json::{Map, Value};
+use std::rc::Rc;
 
 /// Largest witness shown, in bytes of compact JSON.
 const MAX_WITNESS_BYTES: usize = 16 * 1024;
@@ -594,6 +595,8 @@ pub(crate) struct Search<'m> {
     whole: bool,
     /// Per schema (by address): the names its slice covers, and its validator.
     slices: HashMap<usize, (Names, jsonschema::Validator)>,
+    /// What the findings' preparations share.
+    pub(crate) memo: Memo,
 }
 
 impl<'m> Search<'m> {
@@ -605,6 +608,7 @@ impl<'m> Search<'m> {
             validations: 0,
             whole: findings > SLICED_FINDINGS,
             slices: HashMap::new(),
+            memo: Memo::default(),
         }
     }
 
@@ -689,8 +693,8 @@ impl<'s> Finder<'s> {
     fn first_showing(
         &mut self,
         search: &mut Search<'_>,
-        levels: &[Level],
-        candidates: Vec<Option<Value>>,
+        levels: &[Rc<Level>],
+        candidates: impl IntoIterator<Item = Option<Value>>,
         tried: &mut usize,
     ) -> Result<Option<Value>, Miss> {
         for leaf in candidates {
@@ -901,93 +905,207 @@ struct Level {
     after: Vec<Value>,
 }
 
+/// What one call's findings share: the levels of their skeletons and the
+/// values drawn at their places, built once per call and reused.
+///
+/// Each is keyed by the schema nodes it was drawn from (by address: the
+/// schemas outlive the call) and keeps how many visits of the sampler it
+/// took. A sampler falls back to plainer values only past its bound on
+/// visits; with no randomness, a draw that stays within the bound from
+/// where it starts is the same wherever it starts, so a kept one is reused
+/// only when it stays within the bound from the sampler's count, which then
+/// moves on by as much: a finding gets exactly what it would have built.
+#[derive(Default)]
+pub(crate) struct Memo {
+    levels: HashMap<(NodeKey, Step), Kept<Rc<Level>>>,
+    minimal: HashMap<NodeKey, Kept<Value>>,
+    /// By nodes and the sampler's cap on outermost values.
+    samples: HashMap<(NodeKey, usize), Kept<Rc<Vec<Value>>>>,
+}
+
+/// A value kept, and the visits of the sampler it took.
+type Kept<V> = (V, usize);
+
+/// The roots of both sides and the nodes read on each (0: none).
+type NodeKey = [usize; 4];
+
+fn node_key(roots: (&Value, &Value), a: Option<&Value>, b: Option<&Value>) -> NodeKey {
+    [
+        address(roots.0),
+        address(roots.1),
+        a.map_or(0, address),
+        b.map_or(0, address),
+    ]
+}
+
+/// The value kept under `key` in `map` if it may be reused at the
+/// sampler's count, which it then moves on; else `make`'s, kept when it
+/// stayed within the bound.
+fn reuse<'s, K: std::hash::Hash + Eq, V: Clone>(
+    map: &mut HashMap<K, Kept<V>>,
+    key: K,
+    sampler: &mut Sampler<'s>,
+    make: impl FnOnce(&mut Sampler<'s>) -> V,
+) -> V {
+    if sampler.rng != 0 {
+        return make(sampler);
+    }
+    if let Some((v, spent)) = map.get(&key)
+        && sampler.visits + spent <= sample::MAX_VISITS
+    {
+        sampler.visits += spent;
+        return v.clone();
+    }
+    let start = sampler.visits;
+    let v = make(sampler);
+    if sampler.visits <= sample::MAX_VISITS {
+        map.insert(key, (v.clone(), sampler.visits - start));
+    }
+    v
+}
+
+impl Memo {
+    /// [`Sampler::minimal`] at depth 1, reused.
+    fn minimal<'s>(
+        &mut self,
+        sampler: &mut Sampler<'s>,
+        roots: (&'s Value, &'s Value),
+        a: Option<&'s Value>,
+        b: Option<&'s Value>,
+    ) -> Value {
+        reuse(&mut self.minimal, node_key(roots, a, b), sampler, |s| {
+            s.minimal(a, b, 1)
+        })
+    }
+
+    /// [`Sampler::samples`] at the outermost level, reused.
+    fn samples<'s>(
+        &mut self,
+        sampler: &mut Sampler<'s>,
+        roots: (&'s Value, &'s Value),
+        a: &'s Value,
+        b: &'s Value,
+    ) -> Rc<Vec<Value>> {
+        let key = (node_key(roots, Some(a), Some(b)), sampler.top_cap);
+        reuse(&mut self.samples, key, sampler, |s| {
+            Rc::new(s.samples(Some(a), Some(b), 0))
+        })
+    }
+}
+
 fn skeleton<'s>(
+    memo: &mut Memo,
     sampler: &mut Sampler<'s>,
     roots: (&'s Value, &'s Value),
     steps: &[(Step, &'s Value)],
     other: &[(Step, &'s Value)],
-) -> Vec<Level> {
-    let (ra, rb) = (Reader { root: roots.0 }, Reader { root: roots.1 });
-    let mut patterns = sample::Patterns::default();
+) -> Vec<Rc<Level>> {
     let mut levels = Vec::with_capacity(steps.len());
     for (i, (step, pa)) in steps.iter().enumerate() {
-        let pa = ra.parts(pa);
-        let pb = other.get(i).map(|(_, p)| rb.parts(p)).unwrap_or_default();
-        let mut level = Level {
-            step: step.clone(),
-            before: Vec::new(),
-            after: Vec::new(),
-        };
-        match step {
-            Step::Key(key) => {
-                // In order of appearance; the set only spares a quadratic
-                // search among the hundreds a large object may require, and
-                // is sized once (a skeleton is built for every finding).
-                let required: Vec<&Vec<Value>> = pa
-                    .iter()
-                    .chain(&pb)
-                    .filter_map(|p| p.get("required").and_then(Value::as_array))
-                    .collect();
-                let mut names: Vec<&str> = Vec::new();
-                let mut seen: HashSet<&str> = HashSet::with_capacity(required.iter().map(|r| r.len()).sum());
-                for r in required {
-                    for n in r {
-                        if let Some(n) = n.as_str()
-                            && n != key
-                            && seen.insert(n)
-                        {
-                            names.push(n);
-                        }
-                    }
-                }
-                for n in names {
-                    let mut prop = |parts: &[&'s Value]| -> Option<&'s Value> {
-                        parts
-                            .iter()
-                            .find_map(|p| p.get("properties").and_then(|ps| ps.get(n)))
-                            .or_else(|| parts.first().map(|p| undeclared(p, n, &mut patterns)))
-                    };
-                    let (x, y) = (prop(&pa), prop(&pb));
-                    let v = sampler.minimal(x, y, 1);
-                    level.before.push((Step::Key(n.to_string()), v));
-                }
-            }
-            Step::Index(k) => {
-                let tuple = |parts: &[&'s Value]| {
-                    parts
-                        .iter()
-                        .find(|p| p.get("items").is_some() || p.get("prefixItems").is_some())
-                        .copied()
-                };
-                let (ta, tb) = (tuple(&pa), tuple(&pb));
-                let min = pa
-                    .iter()
-                    .chain(&pb)
-                    .filter_map(|p| p.get("minItems").and_then(Value::as_u64))
-                    .max()
-                    .unwrap_or(0)
-                    .min(sample::MAX_ARRAY as u64) as usize;
-                for j in 0..(*k).max(min).min(sample::MAX_ARRAY) {
-                    if j == *k {
-                        continue;
-                    }
-                    let v = sampler.minimal(ta.map(|t| item_at(t, j)), tb.map(|t| item_at(t, j)), 1);
-                    if j < *k {
-                        level.before.push((Step::Index(j), v));
-                    } else {
-                        level.after.push(v);
-                    }
-                }
-            }
-        }
+        let pb = other.get(i).map(|(_, p)| *p);
+        let key = (node_key(roots, Some(pa), pb), step.clone());
+        let mut levels_memo = std::mem::take(&mut memo.levels);
+        let level = reuse(&mut levels_memo, key, sampler, |s| {
+            Rc::new(skeleton_level(memo, s, roots, step, pa, pb))
+        });
+        memo.levels = levels_memo;
         levels.push(level);
     }
     levels
 }
 
+/// One level of [`skeleton`]: the members next to `step` where `pa` (and
+/// `pb`, on the other side) apply.
+fn skeleton_level<'s>(
+    memo: &mut Memo,
+    sampler: &mut Sampler<'s>,
+    roots: (&'s Value, &'s Value),
+    step: &Step,
+    pa: &'s Value,
+    pb: Option<&'s Value>,
+) -> Level {
+    let (ra, rb) = (Reader { root: roots.0 }, Reader { root: roots.1 });
+    let mut patterns = sample::Patterns::default();
+    let pa = ra.parts(pa);
+    let pb = pb.map(|p| rb.parts(p)).unwrap_or_default();
+    let mut level = Level {
+        step: step.clone(),
+        before: Vec::new(),
+        after: Vec::new(),
+    };
+    match step {
+        Step::Key(key) => {
+            // In order of appearance; the set only spares a quadratic
+            // search among the hundreds a large object may require, and
+            // is sized once (a skeleton is built for every finding).
+            let required: Vec<&Vec<Value>> = pa
+                .iter()
+                .chain(&pb)
+                .filter_map(|p| p.get("required").and_then(Value::as_array))
+                .collect();
+            let mut names: Vec<&str> = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::with_capacity(required.iter().map(|r| r.len()).sum());
+            for r in required {
+                for n in r {
+                    if let Some(n) = n.as_str()
+                        && n != key
+                        && seen.insert(n)
+                    {
+                        names.push(n);
+                    }
+                }
+            }
+            for n in names {
+                let mut prop = |parts: &[&'s Value]| -> Option<&'s Value> {
+                    parts
+                        .iter()
+                        .find_map(|p| p.get("properties").and_then(|ps| ps.get(n)))
+                        .or_else(|| parts.first().map(|p| undeclared(p, n, &mut patterns)))
+                };
+                let (x, y) = (prop(&pa), prop(&pb));
+                let v = memo.minimal(sampler, roots, x, y);
+                level.before.push((Step::Key(n.to_string()), v));
+            }
+        }
+        Step::Index(k) => {
+            let tuple = |parts: &[&'s Value]| {
+                parts
+                    .iter()
+                    .find(|p| p.get("items").is_some() || p.get("prefixItems").is_some())
+                    .copied()
+            };
+            let (ta, tb) = (tuple(&pa), tuple(&pb));
+            let min = pa
+                .iter()
+                .chain(&pb)
+                .filter_map(|p| p.get("minItems").and_then(Value::as_u64))
+                .max()
+                .unwrap_or(0)
+                .min(sample::MAX_ARRAY as u64) as usize;
+            for j in 0..(*k).max(min).min(sample::MAX_ARRAY) {
+                if j == *k {
+                    continue;
+                }
+                let v = memo.minimal(
+                    sampler,
+                    roots,
+                    ta.map(|t| item_at(t, j)),
+                    tb.map(|t| item_at(t, j)),
+                );
+                if j < *k {
+                    level.before.push((Step::Index(j), v));
+                } else {
+                    level.after.push(v);
+                }
+            }
+        }
+    }
+    level
+}
+
 /// The document `levels` make around `leaf` (`None`: the member at the
 /// place left out).
-fn assemble(levels: &[Level], leaf: Option<Value>) -> Value {
+fn assemble(levels: &[Rc<Level>], leaf: Option<Value>) -> Value {
     let mut value = leaf;
     for level in levels.iter().rev() {
         value = Some(match &level.step {
@@ -1030,8 +1148,11 @@ pub(crate) enum Miss {
 /// the values to try there.
 pub(crate) struct Prepared<'s> {
     finder: Finder<'s>,
-    levels: Vec<Level>,
+    levels: Vec<Rc<Level>>,
+    /// The first values to try at the place, then those sampled there
+    /// (shared with the findings at the same place, cloned when tried).
     candidates: Vec<Option<Value>>,
+    leaves: Rc<Vec<Value>>,
     /// The nodes enclosing the place on both sides, for the second round.
     around: Option<(&'s Value, &'s Value)>,
 }
@@ -1041,6 +1162,7 @@ impl<'s> Prepared<'s> {
     /// `rejecting` rejects only for the finding at `accepting_path` /
     /// `rejecting_path` (engine syntax, in those roles).
     pub(crate) fn new(
+        memo: &mut Memo,
         accepting: &'s Schema,
         rejecting: &'s Schema,
         accepting_path: &str,
@@ -1065,12 +1187,8 @@ impl<'s> Prepared<'s> {
             elsewhere: Vec::new(),
         };
         finder.sampler.top_cap = 2 * sample::MAX_SAMPLES;
-        let levels = skeleton(
-            &mut finder.sampler,
-            (&accepting.value, &rejecting.value),
-            &steps,
-            &b_steps,
-        );
+        let roots = (&accepting.value, &rejecting.value);
+        let levels = skeleton(memo, &mut finder.sampler, roots, &steps, &b_steps);
         // At the place: the member left out (for a property), then values.
         let tokens = &finder.place.path;
         let at_property = tokens.len() >= 2
@@ -1083,13 +1201,12 @@ impl<'s> Prepared<'s> {
         // A required name: the object with what both sides require, but it.
         if let [.., required, name] = &tokens[..]
             && required == "required"
-            && let Value::Object(mut o) = finder.sampler.minimal(Some(a_node), Some(b_node), 1)
+            && let Value::Object(mut o) = memo.minimal(&mut finder.sampler, roots, Some(a_node), Some(b_node))
         {
             o.remove(&unescape(name));
             candidates.push(Some(Value::Object(o)));
         }
-        let leaves = finder.sampler.samples(Some(a_node), Some(b_node), 0);
-        candidates.extend(leaves.into_iter().map(Some));
+        let leaves = memo.samples(&mut finder.sampler, roots, a_node, b_node);
         let around = match (steps.last(), b_steps.last()) {
             (Some((_, pa)), Some((_, pb))) => Some((*pa, *pb)),
             _ => None,
@@ -1098,6 +1215,7 @@ impl<'s> Prepared<'s> {
             finder,
             levels,
             candidates,
+            leaves,
             around,
         }
     }
@@ -1129,7 +1247,15 @@ impl<'s> Prepared<'s> {
                 _ => None,
             };
         }
-        for leaf in self.candidates.iter().take(8).flatten() {
+        let leaves = self.leaves.iter().map(Some);
+        for leaf in self
+            .candidates
+            .iter()
+            .map(Option::as_ref)
+            .chain(leaves)
+            .take(8)
+            .flatten()
+        {
             collect_keys(leaf, keys);
             if let Some(s) = shape.as_deref_mut() {
                 s.add(leaf);
@@ -1147,9 +1273,11 @@ impl<'s> Prepared<'s> {
             mut finder,
             levels,
             candidates,
+            leaves,
             around,
         } = self;
         let mut tried = 0usize;
+        let candidates = candidates.into_iter().chain(leaves.iter().cloned().map(Some));
         if let Some(found) = finder.first_showing(search, &levels, candidates, &mut tried)? {
             return Ok(found);
         }
@@ -1160,7 +1288,7 @@ impl<'s> Prepared<'s> {
             let mut whole = finder.sampler.samples(Some(pa), Some(pb), 0);
             whole.truncate(2 * sample::MAX_SAMPLES);
             let outer = &levels[..levels.len() - 1];
-            let candidates = whole.into_iter().map(Some).collect();
+            let candidates = whole.into_iter().map(Some);
             if let Some(found) = finder.first_showing(search, outer, candidates, &mut tried)? {
                 return Ok(found);
             }
@@ -1261,7 +1389,7 @@ mod tests {
         let (old, new) = (Schema::from_value(old).unwrap(), Schema::from_value(new).unwrap());
         let budget = Budget::default();
         let mut search = Search::new(Meter::new(&budget), 1);
-        Prepared::new(&old, &new, old_path, new_path).search(&mut search)
+        Prepared::new(&mut search.memo, &old, &new, old_path, new_path).search(&mut search)
     }
 
     #[test]

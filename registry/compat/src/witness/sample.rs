@@ -11,7 +11,7 @@ pub(super) const MAX_SAMPLES: usize = 48;
 /// Deepest nesting the sampler descends into.
 pub(super) const MAX_DEPTH: usize = 6;
 /// Subschemas the sampler may visit for one request, whatever the schema.
-const MAX_VISITS: usize = 1500;
+pub(super) const MAX_VISITS: usize = 1500;
 /// Longest string the sampler builds.
 const MAX_STRING: usize = 256;
 /// Longest array the sampler builds.
@@ -24,7 +24,7 @@ const MAX_REQUIRED: usize = 1024;
 const MAX_REF_HOPS: usize = 32;
 
 /// One step into a document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(super) enum Step {
     Key(String),
     Index(usize),
