@@ -492,6 +492,9 @@ fn text_finding(
         },
         (None, true) => {}
     }
+    if let (Some(_), Some(note)) = (&f.witness, &f.witness_note) {
+        writeln!(out, "      {DIM}{note}{DIM:#}")?;
+    }
     if f.lenient_accepts {
         writeln!(
             out,

@@ -33,7 +33,8 @@ pub struct FindingOut {
     /// A document that shows the break, when one could be built.
     pub witness: Option<Value>,
     /// Why a breaking finding has no witness (none in the documents the
-    /// search explores, or its time ran out); omitted otherwise.
+    /// search explores, or its time ran out), or, with a witness, that only
+    /// validators asserting `format` reject it; omitted otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub witness_note: Option<String>,
     /// The line of `new_path` (or of its closest ancestor) in the schema

@@ -267,7 +267,9 @@ pub struct Finding {
     pub witness: Option<Value>,
     /// For a breaking finding without a witness: why, in words (the time
     /// for witness search was spent, no document could be built, no
-    /// document shows this break alone...).
+    /// document shows this break alone...). With a witness the new schema
+    /// rejects only by its `format` assertions: that most validators, which
+    /// do not assert `format` by default, accept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub witness_note: Option<String>,
 }
@@ -720,7 +722,12 @@ fn search_witnesses(
             ready.search(&mut search)
         };
         match outcome {
-            Ok(doc) => finding.witness = Some(doc),
+            Ok(found) => {
+                finding.witness = Some(found.doc);
+                if found.format_only {
+                    finding.witness_note = Some(witness::FORMAT_ONLY.into());
+                }
+            }
             Err(witness::Miss::Time) => {
                 timed_out += 1;
                 finding.witness_note = Some(match search.meter.stopped {

@@ -390,6 +390,8 @@ enum FaultKind {
     Unexpected(Vec<String>),
     /// `anyOf`, `oneOf` or `not`: the reason is in the branches.
     Combinator,
+    /// A `format` assertion.
+    Format,
     Other,
 }
 
@@ -445,6 +447,7 @@ fn fault(doc: &Value, e: &jsonschema::ValidationError<'_>) -> Fault {
         K::AnyOf { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } | K::Not { .. } => {
             FaultKind::Combinator
         }
+        K::Format { .. } => FaultKind::Format,
         _ => FaultKind::Other,
     };
     Fault {
@@ -575,8 +578,9 @@ impl Place {
 
 /// What checking one candidate document said.
 enum Verdict {
-    /// Accepted by one side, rejected by the other only for this finding.
-    Shows,
+    /// Accepted by one side, rejected by the other only for this finding
+    /// (`format_only`: only by its `format` assertions).
+    Shows { format_only: bool },
     /// Both accept it.
     NotRejected,
     /// The accepting side rejects it: the errors to repair.
@@ -696,7 +700,7 @@ impl<'s> Finder<'s> {
         levels: &[Rc<Level>],
         candidates: impl IntoIterator<Item = Option<Value>>,
         tried: &mut usize,
-    ) -> Result<Option<Value>, Miss> {
+    ) -> Result<Option<Found>, Miss> {
         for leaf in candidates {
             if *tried >= MAX_CANDIDATES || search.validations >= MAX_VALIDATIONS {
                 break;
@@ -716,14 +720,14 @@ impl<'s> Finder<'s> {
                             "no witness: the validator cannot read these schemas ({e})"
                         )));
                     }
-                    Ok(Verdict::Shows) => {
+                    Ok(Verdict::Shows { format_only }) => {
                         if doc.to_string().len() > MAX_WITNESS_BYTES {
                             return Err(Miss::Note(format!(
                                 "no witness shown: the smallest document found that shows the break is larger than {} KiB",
                                 MAX_WITNESS_BYTES / 1024
                             )));
                         }
-                        return Ok(Some(doc));
+                        return Ok(Some(Found { doc, format_only }));
                     }
                     Ok(Verdict::NotRejected) => break,
                     Ok(Verdict::Elsewhere(faults) | Verdict::NotAccepted(faults)) => {
@@ -762,9 +766,12 @@ impl<'s> Finder<'s> {
         if faults.is_empty() {
             return Ok(Verdict::NotRejected);
         }
+        // Every error is reported: none but `format` ones means a validator
+        // that does not assert `format` accepts the document.
+        let format_only = faults.iter().all(|f| f.kind == FaultKind::Format);
         let foreign: Vec<Fault> = faults.into_iter().filter(|f| !self.place.owns(f)).collect();
         if foreign.is_empty() {
-            Ok(Verdict::Shows)
+            Ok(Verdict::Shows { format_only })
         } else {
             self.elsewhere
                 .extend(foreign.iter().map(|f| format!("#/{}", f.at.join("/"))));
@@ -822,7 +829,7 @@ impl<'s> Finder<'s> {
                         changed |= self.change(doc, &target, None);
                     }
                 }
-                FaultKind::Combinator | FaultKind::Other => {
+                FaultKind::Combinator | FaultKind::Format | FaultKind::Other => {
                     // A value on the way to the finding cannot change.
                     if under(&self.place.instance, &f.instance) {
                         return false;
@@ -1135,6 +1142,21 @@ fn assemble(levels: &[Rc<Level>], leaf: Option<Value>) -> Value {
     value.unwrap_or(Value::Null)
 }
 
+/// A witness, verified.
+#[derive(Debug)]
+pub(crate) struct Found {
+    pub(crate) doc: Value,
+    /// The rejecting schema rejects it only by `format` assertions, which
+    /// most validators do not make by default (see [`FORMAT_ONLY`]).
+    pub(crate) format_only: bool,
+}
+
+/// The note of a witness rejected only by `format` assertions: Accord
+/// reads `format` as one (the stricter reading the drafts allow), most
+/// validators by default do not (2019-09 and 2020-12 make it an annotation).
+pub(crate) const FORMAT_ONLY: &str =
+    "rejected only by validators that assert `format`: most do not by default";
+
 /// Why a finding has no witness.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Miss {
@@ -1268,7 +1290,7 @@ impl<'s> Prepared<'s> {
     }
 
     /// Searches the witness.
-    pub(crate) fn search(self, search: &mut Search<'_>) -> Result<Value, Miss> {
+    pub(crate) fn search(self, search: &mut Search<'_>) -> Result<Found, Miss> {
         let Prepared {
             mut finder,
             levels,
@@ -1386,6 +1408,10 @@ mod tests {
     use serde_json::json;
 
     fn find(old: Value, new: Value, old_path: &str, new_path: &str) -> Result<Value, Miss> {
+        find_noted(old, new, old_path, new_path).map(|f| f.doc)
+    }
+
+    fn find_noted(old: Value, new: Value, old_path: &str, new_path: &str) -> Result<Found, Miss> {
         let (old, new) = (Schema::from_value(old).unwrap(), Schema::from_value(new).unwrap());
         let budget = Budget::default();
         let mut search = Search::new(Meter::new(&budget), 1);

@@ -312,3 +312,73 @@ fn a_break_that_never_shows_alone_is_said_in_words() {
     let note = narrowed.witness_note.as_deref().unwrap_or_default();
     assert!(note.contains("alone") && note.contains("required"), "{note}");
 }
+
+/// Whether a validator that does not assert `format` (as 2019-09 and
+/// 2020-12 read it by default) accepts `doc`.
+fn accepted_without_format(schema: &Value, doc: &Value) -> bool {
+    let mut options = jsonschema::options().should_validate_formats(false);
+    if schema.get("$schema").is_none() {
+        options = options.with_draft(jsonschema::Draft::Draft7);
+    }
+    options.build(schema).expect("the schema compiles").is_valid(doc)
+}
+
+/// A `format` added to a string: the witness is a string that is no email
+/// address, which only a validator asserting `format` rejects, and the
+/// finding says so; nested under properties, the same. A lowered
+/// `maxLength` is asserted by every validator: no such note.
+#[test]
+fn a_witness_rejected_only_by_format_says_so() {
+    let note = "rejected only by validators that assert `format`";
+    let cases = [
+        (
+            json!({"type": "string"}),
+            json!({"type": "string", "format": "email"}),
+        ),
+        (
+            json!({"type": "object", "properties": {"contact": {"type": "object",
+                   "properties": {"email": {"type": "string"}}, "required": ["email"]}},
+                   "required": ["contact"]}),
+            json!({"type": "object", "properties": {"contact": {"type": "object",
+                   "properties": {"email": {"type": "string", "format": "email"}}, "required": ["email"]}},
+                   "required": ["contact"]}),
+        ),
+    ];
+    for (old, new) in cases {
+        let (o, n) = (
+            Schema::from_value(old.clone()).unwrap(),
+            Schema::from_value(new.clone()).unwrap(),
+        );
+        let report = full_check(&n, &o, Policy::Strict);
+        let f = report
+            .findings
+            .iter()
+            .find(|f| !f.compatible && f.direction == Direction::Backward)
+            .unwrap_or_else(|| panic!("a breaking finding: {:?}", report.findings));
+        let witness = f.witness.as_ref().unwrap_or_else(|| panic!("a witness: {f:?}"));
+        assert!(validator(&old).is_valid(witness), "{witness}");
+        assert!(!validator(&new).is_valid(witness), "{witness}");
+        assert!(accepted_without_format(&new, witness), "{witness}");
+        let said = f.witness_note.as_deref().unwrap_or_default();
+        assert!(said.starts_with(note), "{f:?}");
+    }
+
+    let old = json!({"type": "object", "properties": {"email": {"type": "string", "maxLength": 10}}});
+    let new = json!({"type": "object", "properties": {"email": {"type": "string", "maxLength": 5}}});
+    let (o, n) = (
+        Schema::from_value(old).unwrap(),
+        Schema::from_value(new.clone()).unwrap(),
+    );
+    let report = full_check(&n, &o, Policy::Strict);
+    let lowered = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "MAX_LENGTH_DECREASED" && f.direction == Direction::Backward)
+        .unwrap_or_else(|| panic!("{:?}", report.findings));
+    let witness = lowered
+        .witness
+        .as_ref()
+        .unwrap_or_else(|| panic!("a witness: {lowered:?}"));
+    assert!(!accepted_without_format(&new, witness), "{witness}");
+    assert_eq!(lowered.witness_note, None, "{lowered:?}");
+}
