@@ -160,7 +160,10 @@ error locations included. A finding without one says why in its
 `witness_note`: no document shows this break alone (and where documents are
 also rejected), none could be built, or the time for witness search (200
 ms per call by default, cheapest findings first) was spent; the report
-counts the findings left without a witness for lack of time. The rules
+counts the findings left without a witness for lack of time. A witness
+that the new view rejects only for a `format` (which Accord asserts) says
+so in its `witness_note`, since most validators do not assert `format` by
+default. The rules
 below that say *may come without a witness* are those where Confluent's
 checker, which Accord follows, reports a change that can leave the accepted
 documents unchanged.
