@@ -8,19 +8,12 @@
 //! the documents that show a break are checked with the `jsonschema`
 //! validator: accepted by the old schema, rejected by the new one.
 
-use accord_compat::{Direction, Mode, Policy, Schema, check, diff};
+mod common;
+
+use accord_compat::{Direction, Mode, Policy, check, diff};
 use serde_json::{Value, json};
 
-fn schema(v: Value) -> Schema {
-    Schema::from_value(v).expect("a valid schema")
-}
-
-fn rules_of(old: &Schema, new: &Schema) -> Vec<String> {
-    diff(old, new, Policy::Strict)
-        .into_iter()
-        .map(|f| format!("{} {}", f.rule, f.old_path))
-        .collect()
-}
+use common::{rules_of, schema};
 
 /// Asserts that `doc` shows a break from `old` to `new`: the old schema
 /// accepts it and the new one rejects it (draft-07, as the schemas are read).

@@ -6,16 +6,7 @@ mod common;
 use accord_compat::{Bump, Direction, Mode, Policy, Schema, check, diff};
 use serde_json::{Value, json};
 
-fn schema(v: Value) -> Schema {
-    Schema::from_value(v).expect("a valid schema")
-}
-
-fn rules_of(old: &Schema, new: &Schema) -> Vec<String> {
-    diff(old, new, Policy::Strict)
-        .into_iter()
-        .map(|f| format!("{} {}", f.rule, f.old_path))
-        .collect()
-}
+use common::{rules_of, schema};
 
 fn compatible(old: &Schema, new: &Schema, policy: Policy) -> bool {
     check(new, &[old], Mode::Backward, policy).compatible

@@ -1,4 +1,5 @@
-//! Shared helpers of the integration tests: finding the Confluent corpus.
+//! Shared helpers of the integration tests: finding the Confluent corpus,
+//! reading hand-written schemas and listing their findings.
 
 #![allow(dead_code)]
 
@@ -76,4 +77,17 @@ pub fn cases(dir: &std::path::Path) -> Vec<(String, usize, Value)> {
         }
     }
     all
+}
+
+/// A hand-written schema, read as the engine reads it.
+pub fn schema(v: Value) -> accord_compat::Schema {
+    accord_compat::Schema::from_value(v).expect("a valid schema")
+}
+
+/// The findings from `old` to `new` under STRICT, as "RULE path".
+pub fn rules_of(old: &accord_compat::Schema, new: &accord_compat::Schema) -> Vec<String> {
+    accord_compat::diff(old, new, accord_compat::Policy::Strict)
+        .into_iter()
+        .map(|f| format!("{} {}", f.rule, f.old_path))
+        .collect()
 }
