@@ -430,8 +430,8 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             let (site_o, site_n) = (self.old.site_annotations(old), self.new.site_annotations(new));
             (site_o.is_some() || site_n.is_some()).then(|| {
                 (
-                    site_o.unwrap_or_else(|| self.old.node(o).ann.clone()),
-                    site_n.unwrap_or_else(|| self.new.node(n).ann.clone()),
+                    site_o.unwrap_or_else(|| self.old.node(o).ann().clone()),
+                    site_n.unwrap_or_else(|| self.new.node(n).ann().clone()),
                 )
             })
         } else {
@@ -446,7 +446,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 }
             }
             None => {
-                let own = annotations && self.old.node(o).ann != self.new.node(n).ann;
+                let own = annotations && self.old.node(o).ann() != self.new.node(n).ann();
                 self.once(o, n, own);
             }
         }
@@ -481,7 +481,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 // The bare pair once for all, its annotations in this record.
                 let same = s.once(o, n, false);
                 if same == Some(true) {
-                    let (a, b) = (&s.old.node(o).ann, &s.new.node(n).ann);
+                    let (a, b) = (s.old.node(o).ann(), s.new.node(n).ann());
                     rules::annotations::check(s, a, b);
                 }
                 same.unwrap_or(false)
@@ -530,7 +530,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         // `description` next to it keeps them).
         let annotate = |e: &mut Self| {
             if annotations {
-                rules::annotations::check(e, &old.ann, &new.ann);
+                rules::annotations::check(e, old.ann(), new.ann());
             }
         };
 
@@ -1245,7 +1245,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
 
     fn has_default(&self, id: Id) -> bool {
         let (r, _) = self.new.resolve(id);
-        self.new.node(r).ann.default.is_some() || self.new.node(id).ann.default.is_some()
+        self.new.node(r).ann().default.is_some() || self.new.node(id).ann().default.is_some()
     }
 
     fn object(&mut self, a: &ObjectNode, b: &ObjectNode) {

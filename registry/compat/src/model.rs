@@ -232,7 +232,7 @@ pub(crate) enum Kind {
     /// A resolved reference.
     Ref(Id),
     String(StringNode),
-    Number(NumberNode),
+    Number(Box<NumberNode>),
     Boolean,
     Null,
     Object(Box<ObjectNode>),
@@ -280,10 +280,31 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub(crate) struct Node {
     pub kind: Kind,
-    pub ann: Annotations,
+    /// `None` when the schema has no annotation, as most have: a node is
+    /// kept small, since a large schema has tens of thousands.
+    annotations: Option<Box<Annotations>>,
     /// For a subschema of `allOf`/`anyOf`/`oneOf` without references: its
     /// canonical JSON text.
-    pub text: Option<String>,
+    pub text: Option<Box<str>>,
+}
+
+/// The annotations of a schema that has none.
+static NO_ANNOTATIONS: Annotations = Annotations {
+    id: None,
+    title: None,
+    description: None,
+    default: None,
+    other: BTreeMap::new(),
+};
+
+impl Node {
+    pub(crate) fn ann(&self) -> &Annotations {
+        self.annotations.as_deref().unwrap_or(&NO_ANNOTATIONS)
+    }
+
+    fn set_ann(&mut self, ann: Annotations) {
+        self.annotations = (ann != NO_ANNOTATIONS).then(|| Box::new(ann));
+    }
 }
 
 /// A schema document in normalised form.
@@ -309,8 +330,8 @@ impl Arena {
         let mut merged: Option<Annotations> = None;
         let mut hops = 0;
         while let Kind::Ref(target) = self.nodes[id].kind {
-            let here = &self.nodes[id].ann;
-            if *here != Annotations::default() || merged.is_some() {
+            let here = self.nodes[id].ann();
+            if *here != NO_ANNOTATIONS || merged.is_some() {
                 let m = merged.get_or_insert_with(Annotations::default);
                 m.id = m.id.take().or_else(|| here.id.clone());
                 m.title = m.title.take().or_else(|| here.title.clone());
@@ -327,7 +348,7 @@ impl Arena {
             }
         }
         let mut m = merged?;
-        let end = &self.nodes[id].ann;
+        let end = self.nodes[id].ann();
         m.id = m.id.or_else(|| end.id.clone());
         m.title = m.title.or_else(|| end.title.clone());
         m.description = m.description.or_else(|| end.description.clone());
@@ -527,10 +548,6 @@ impl<'a> Keywords<'a> {
     fn at(&self, slot: usize) -> Option<&'a Value> {
         self.slots[slot]
     }
-
-    fn get(&self, keyword: &str) -> Option<&'a Value> {
-        keyword_info(keyword).0.and_then(|i| self.slots[i])
-    }
 }
 
 /// One step of the JSON pointer of a place being read, on the stack: the
@@ -706,7 +723,7 @@ impl<'a> Loader<'a> {
     fn push(&mut self, kind: Kind) -> Id {
         self.nodes.push(Node {
             kind,
-            ann: Annotations::default(),
+            annotations: None,
             text: None,
         });
         self.nodes.len() - 1
@@ -724,7 +741,8 @@ impl<'a> Loader<'a> {
     fn schema(&mut self, v: &'a Value, path: &Path<'_>, base: &str) -> Id {
         let id = match v {
             Value::Bool(false) => self.push(Kind::False),
-            Value::Object(m) => self.object(v, m, path, base),
+            // It notes its own address, before its subschemas are read.
+            Value::Object(m) => return self.object(v, m, path, base),
             // `true`, and anything the meta-schema check let through.
             _ => self.push(Kind::Empty),
         };
@@ -760,10 +778,14 @@ impl<'a> Loader<'a> {
             }
         }
         let m = &kw;
-        let id_keyword = if self.draft == Draft::D4 { "id" } else { "$id" };
+        let id_keyword = if self.draft == Draft::D4 {
+            KW_ID
+        } else {
+            KW_DOLLAR_ID
+        };
         let own_base: String;
         let mut base = base;
-        if let Some(id) = m.get(id_keyword).and_then(Value::as_str) {
+        if let Some(id) = m.at(id_keyword).and_then(Value::as_str) {
             ann.id = Some(id.to_string());
             let (resource, fragment) = split_fragment(&join(base, id));
             if self.draft <= Draft::D7 && !fragment.is_empty() && !id.starts_with('#') {
@@ -778,14 +800,14 @@ impl<'a> Loader<'a> {
                 base = &own_base;
             }
         }
-        for anchor_kw in ["$anchor", "$dynamicAnchor"] {
-            if let Some(a) = m.get(anchor_kw).and_then(Value::as_str) {
+        for anchor_kw in [KW_ANCHOR, KW_DYNAMIC_ANCHOR] {
+            if let Some(a) = m.at(anchor_kw).and_then(Value::as_str) {
                 let (resource, _) = split_fragment(base);
                 self.anchors.insert(format!("{resource}#{a}"), me);
             }
         }
-        for defs in ["definitions", "$defs"] {
-            if let Some(Value::Object(d)) = m.get(defs) {
+        for (defs, slot) in [("definitions", KW_DEFINITIONS), ("$defs", KW_DEFS)] {
+            if let Some(Value::Object(d)) = m.at(slot) {
                 let at = path.key(defs);
                 for (k, sub) in d {
                     self.schema(sub, &at.key(k), base);
@@ -799,8 +821,12 @@ impl<'a> Loader<'a> {
         // are present.
 
         let mut parts = Parts::default();
-        for ref_kw in ["$ref", "$recursiveRef", "$dynamicRef"] {
-            let Some(r) = m.get(ref_kw).and_then(Value::as_str) else {
+        for (ref_kw, slot) in [
+            ("$ref", KW_REF),
+            ("$recursiveRef", KW_RECURSIVE_REF),
+            ("$dynamicRef", KW_DYNAMIC_REF),
+        ] {
+            let Some(r) = m.at(slot).and_then(Value::as_str) else {
                 continue;
             };
             let target = self.push(Kind::Empty);
@@ -815,7 +841,7 @@ impl<'a> Loader<'a> {
                 // annotations are kept, so that a description written next
                 // to it is still compared.
                 self.alias(target, me);
-                self.nodes[me].ann = ann;
+                self.nodes[me].set_ann(ann);
                 return me;
             }
             parts.push(Kind::Ref(target));
@@ -829,7 +855,12 @@ impl<'a> Loader<'a> {
             parts.push(Kind::Const(c.clone()));
         }
         for crit in [Criterion::All, Criterion::Any, Criterion::One] {
-            if let Some(Value::Array(subs)) = m.get(crit.keyword()) {
+            let slot = match crit {
+                Criterion::All => KW_ALL_OF,
+                Criterion::Any => KW_ANY_OF,
+                Criterion::One => KW_ONE_OF,
+            };
+            if let Some(Value::Array(subs)) = m.at(slot) {
                 // A repeated subschema adds nothing to any of the three
                 // keywords; keeping one makes the pairing see the real sizes.
                 let mut ids = Vec::new();
@@ -847,7 +878,7 @@ impl<'a> Loader<'a> {
                         .iter()
                         .any(|k| text.contains(k))
                     {
-                        self.nodes[id].text = Some(text);
+                        self.nodes[id].text = Some(text.into_boxed_str());
                     }
                     ids.push(id);
                 }
@@ -878,7 +909,7 @@ impl<'a> Loader<'a> {
             // pointing at a reference.
             let target = *target;
             self.alias(target, me);
-            self.nodes[me].ann = ann;
+            self.nodes[me].set_ann(ann);
             return me;
         }
         let kind = match (parts.first, parts.more) {
@@ -890,7 +921,7 @@ impl<'a> Loader<'a> {
             }
         };
         self.nodes[me].kind = kind;
-        self.nodes[me].ann = ann;
+        self.nodes[me].set_ann(ann);
         me
     }
 
@@ -938,7 +969,7 @@ impl<'a> Loader<'a> {
                     parts.push(Kind::String(self.string(m, path, false)));
                 }
                 if has[3] {
-                    parts.push(Kind::Number(self.number(m, false, false)));
+                    parts.push(Kind::Number(Box::new(self.number(m, false, false))));
                 }
             }
         }
@@ -948,8 +979,8 @@ impl<'a> Loader<'a> {
     fn typed(&mut self, t: &str, m: &Keywords<'a>, path: &Path<'_>, base: &str) -> Option<Kind> {
         Some(match t {
             "string" => Kind::String(self.string(m, path, true)),
-            "integer" => Kind::Number(self.number(m, true, true)),
-            "number" => Kind::Number(self.number(m, true, false)),
+            "integer" => Kind::Number(Box::new(self.number(m, true, true))),
+            "number" => Kind::Number(Box::new(self.number(m, true, false))),
             "boolean" => Kind::Boolean,
             "null" => Kind::Null,
             "object" => Kind::Object(Box::new(self.object_node(m, path, base, true))),
@@ -1073,8 +1104,11 @@ impl<'a> Loader<'a> {
         if let Some(Value::Object(d)) = m.at(KW_DEPENDENCIES) {
             deps.push(("dependencies", d));
         }
-        for kw in ["dependentRequired", "dependentSchemas"] {
-            if let Some(Value::Object(d)) = m.get(kw) {
+        for (kw, slot) in [
+            ("dependentRequired", KW_DEPENDENT_REQUIRED),
+            ("dependentSchemas", KW_DEPENDENT_SCHEMAS),
+        ] {
+            if let Some(Value::Object(d)) = m.at(slot) {
                 deps.push((kw, d));
             }
         }
