@@ -488,7 +488,8 @@ impl Schema {
             column: e.column(),
             message: e.to_string(),
         })?;
-        Self::from_value_with_options(value, options)
+        // The text's nesting was measured above: the value's is the same.
+        Self::from_checked_value(value, options, true)
     }
 
     /// Wraps a JSON value as a schema, with the default [`Limits`] (except
@@ -510,7 +511,12 @@ impl Schema {
 
     /// Wraps a JSON value as a schema under `options` (see [`ParseOptions`]).
     pub fn from_value_with_options(value: Value, options: &ParseOptions) -> Result<Self, Error> {
-        let (arena, draft, warnings) = parse::build(&value, options)?;
+        Self::from_checked_value(value, options, false)
+    }
+
+    /// `depth_checked`: the value's nesting is known to be within the limit.
+    fn from_checked_value(value: Value, options: &ParseOptions, depth_checked: bool) -> Result<Self, Error> {
+        let (arena, draft, warnings) = parse::build(&value, options, depth_checked)?;
         Ok(Self {
             value,
             warnings,

@@ -20,22 +20,17 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            // Skip the string: to its closing quote, past escapes.
             b'"' => {
-                // Skip the string: to its closing quote, past escapes.
-                i += 1;
-                while let Some(rest) = bytes.get(i..) {
-                    match rest.iter().position(|&b| b == b'"' || b == b'\\') {
-                        Some(n) if rest[n] == b'\\' => i += n + 2,
-                        Some(n) => {
-                            i += n;
-                            break;
-                        }
-                        None => {
-                            i = bytes.len();
-                            break;
-                        }
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
+                    match c {
+                        b'"' => break,
+                        b'\\' => i += 1,
+                        _ => {}
                     }
                 }
             }
@@ -43,7 +38,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
                 depth += 1;
                 if depth > limits.max_depth {
                     // Lines and columns only for the error: counted once.
-                    let before = &text[..i];
+                    let before = &text[..i - 1];
                     let line = before.matches('\n').count() + 1;
                     let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
                     return Err(Error::TooDeep {
@@ -56,7 +51,6 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             b'}' | b']' => depth = depth.saturating_sub(1),
             _ => {}
         }
-        i += 1;
     }
     Ok(())
 }
@@ -113,6 +107,18 @@ fn draft_of(value: &Value, default: Draft, strict: bool) -> Result<(Draft, Optio
 }
 
 fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
+    // Most documents are valid, which the boolean check tells for a fraction
+    // of the cost of collecting an error; only a refusal needs the error.
+    let valid = match draft {
+        Draft::D4 => jsonschema::draft4::meta::is_valid(value),
+        Draft::D6 => jsonschema::draft6::meta::is_valid(value),
+        Draft::D7 => jsonschema::draft7::meta::is_valid(value),
+        Draft::D2019 => jsonschema::draft201909::meta::is_valid(value),
+        Draft::D2020 => jsonschema::draft202012::meta::is_valid(value),
+    };
+    if valid {
+        return Ok(());
+    }
     let result = match draft {
         Draft::D4 => jsonschema::draft4::meta::validate(value),
         Draft::D6 => jsonschema::draft6::meta::validate(value),
@@ -131,7 +137,13 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
 
 /// Checks a JSON value and reads it into the engine's form; also returns
 /// the draft it was read in, and what a reader should know about it.
-pub(crate) fn build(value: &Value, options: &ParseOptions) -> Result<(Arena, Draft, Vec<Warning>), Error> {
+/// `depth_checked`: the nesting was measured already (on the text it was
+/// read from).
+pub(crate) fn build(
+    value: &Value,
+    options: &ParseOptions,
+    depth_checked: bool,
+) -> Result<(Arena, Draft, Vec<Warning>), Error> {
     let limits = &options.limits;
     if !matches!(value, Value::Object(_) | Value::Bool(_)) {
         return Err(Error::InvalidSchema {
@@ -139,7 +151,7 @@ pub(crate) fn build(value: &Value, options: &ParseOptions) -> Result<(Arena, Dra
             message: "a schema must be an object or a boolean".into(),
         });
     }
-    if let Some(d) = depth_of(value, limits.max_depth) {
+    if !depth_checked && let Some(d) = depth_of(value, limits.max_depth) {
         return Err(Error::LimitExceeded {
             limit: "nesting depth",
             value: d,
