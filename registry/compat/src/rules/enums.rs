@@ -95,6 +95,10 @@ fn subset(a: &HashSet<String>, b: &HashSet<String>) -> bool {
 
 /// Two `enum`s.
 pub(crate) fn check(out: &mut dyn Sink, a: &[Value], b: &[Value]) {
+    // The same list is the same set: most enums of a revision are unchanged.
+    if a == b {
+        return;
+    }
     let (sa, sb) = (set(a), set(b));
     let (a_in_b, b_in_a) = (subset(&sa, &sb), subset(&sb, &sa));
     if a_in_b && b_in_a {
@@ -116,7 +120,7 @@ pub(crate) fn check(out: &mut dyn Sink, a: &[Value], b: &[Value]) {
 
 /// Two `const`s.
 pub(crate) fn check_const(out: &mut dyn Sink, a: &Value, b: &Value) {
-    if key(a) != key(b) {
+    if a != b && key(a) != key(b) {
         out.emit(
             &ENUM_ARRAY_CHANGED,
             Some("const"),
