@@ -1109,3 +1109,9 @@ fn refuse_judgement(judgement: &Judgement, what: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A check allocates tens of thousands of small values (the documents, their
+/// models) in a few milliseconds: mimalloc serves them with less work, and
+/// far fewer page faults, than the system allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
