@@ -20,19 +20,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Schema> {
 /// `$schema` Accord does not know instead of reading it as draft-07. What
 /// the engine warns about is printed on stderr, naming the file.
 pub fn parse_with(path: &Path, text: &str, strict_schema: bool) -> Result<Schema> {
-    let schema = parse_quietly(path, text, strict_schema)?;
-    warn(path, &schema);
-    Ok(schema)
-}
-
-/// [`parse_with`] without printing the warnings.
-fn parse_quietly(path: &Path, text: &str, strict_schema: bool) -> Result<Schema> {
     let options = ParseOptions {
         limits: Limits::default(),
         strict_schema,
     };
-    Schema::parse_with_options(text, &options)
-        .with_context(|| format!("{}: not a usable schema", path.display()))
+    let schema = Schema::parse_with_options(text, &options)
+        .with_context(|| format!("{}: not a usable schema", path.display()))?;
+    warn(path, &schema);
+    Ok(schema)
 }
 
 /// Prints what the engine warns about `schema`, read from `path`.
@@ -72,40 +67,13 @@ pub fn check(
     }
     // The engine wants the oldest first; the command line has the latest first.
     let older: Vec<&Path> = against.iter().rev().copied().collect();
-    // The earlier schemas are read on a second thread while this one reads
-    // the new schema: parsing is most of a check's time and the files are
-    // independent. Errors and warnings come out as if the files were read
-    // one after the other, the new one first; the helper stops at its first
-    // error.
-    let (new_read, earlier_read) = std::thread::scope(|scope| {
-        let helper = scope.spawn(|| {
-            let mut read_so_far = Vec::with_capacity(older.len());
-            for path in &older {
-                let schema = read(path).and_then(|text| parse_quietly(path, &text, strict_schema));
-                let failed = schema.is_err();
-                read_so_far.push(schema);
-                if failed {
-                    break;
-                }
-            }
-            read_so_far
-        });
-        let new_read = read(new).and_then(|text| {
-            let schema = parse_quietly(new, &text, strict_schema)?;
-            Ok((text, schema))
-        });
-        let earlier_read = helper
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (new_read, earlier_read)
-    });
-    let (new_text, new_schema) = new_read?;
-    warn(new, &new_schema);
+    // One thread: on a machine whose scheduler keeps a process's threads on
+    // one CPU, a second one to parse with only adds a heap of its own.
+    let new_text = read(new)?;
+    let new_schema = parse_with(new, &new_text, strict_schema)?;
     let mut earlier = Vec::with_capacity(older.len());
-    for (path, schema) in older.iter().zip(earlier_read) {
-        let schema = schema?;
-        warn(path, &schema);
-        earlier.push(schema);
+    for path in &older {
+        earlier.push(parse_with(path, &read(path)?, strict_schema)?);
     }
     let names: Vec<String> = older.iter().map(|p| p.display().to_string()).collect();
     let refs: Vec<&Schema> = earlier.iter().collect();
