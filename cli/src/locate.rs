@@ -31,9 +31,11 @@ struct Node {
 }
 
 impl Lines {
-    /// Scans `text` for the lines of `pointers`; a malformed document
-    /// yields what was read before the fault. [`Lines::line`] answers for
-    /// these pointers only.
+    /// Scans `text`, a document that parsed as JSON, for the lines of
+    /// `pointers`. The parts no pointer enters are only stepped over, their
+    /// strings and brackets counted, not read: on a malformed document the
+    /// scan still ends, with what it read (lines past a fault in such a part
+    /// may be wrong). [`Lines::line`] answers for these pointers only.
     pub fn of<'p>(text: &str, pointers: impl IntoIterator<Item = &'p str>) -> Self {
         let mut root = Node::default();
         for pointer in pointers {
@@ -131,16 +133,6 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Reads a string token that no wanted pointer needs: judged as
-    /// [`Scanner::string`] judges it, and decoded only if it has escapes.
-    fn skip_string(&mut self) -> Option<()> {
-        let (start, escaped) = self.token()?;
-        if escaped {
-            serde_json::from_str::<String>(self.text.get(start..self.pos)?).ok()?;
-        }
-        Some(())
-    }
-
     /// Steps over a string token: where it starts, and whether it has
     /// escapes. `None` when there is none, or it has a raw control character.
     fn token(&mut self) -> Option<(usize, bool)> {
@@ -184,6 +176,56 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Steps over one value no wanted pointer enters: only its brackets
+    /// and strings are followed, and its lines counted. It stops before the
+    /// `,`, `}` or `]` that ends a scalar, and after a string or container.
+    fn step_over(&mut self) -> Option<()> {
+        // Locals rather than fields in the loop: this is most of a scan.
+        let bytes = self.bytes;
+        let (mut pos, mut line, mut depth) = (self.pos, self.line, 0usize);
+        let ended = 'value: loop {
+            let Some(&b) = bytes.get(pos) else {
+                break true;
+            };
+            match b {
+                b'"' => {
+                    // A JSON string holds no raw line break.
+                    pos += 1;
+                    loop {
+                        let Some(&c) = bytes.get(pos) else {
+                            break 'value false;
+                        };
+                        pos += 1;
+                        match c {
+                            b'"' => break,
+                            b'\\' => pos += 1,
+                            _ => {}
+                        }
+                    }
+                    if depth == 0 {
+                        break true;
+                    }
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' | b',' if depth == 0 => break true,
+                b'}' | b']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        pos += 1;
+                        break true;
+                    }
+                }
+                b'\n' => line += 1,
+                _ => {}
+            }
+            pos += 1;
+        };
+        self.pos = pos;
+        self.line = line;
+        ended.then_some(())
+    }
+
     /// Reads one value; `node` is its place among the wanted pointers, if
     /// it has one.
     fn value(&mut self, mut node: Option<&mut Node>, depth: usize) -> Option<()> {
@@ -195,7 +237,9 @@ impl<'a> Scanner<'a> {
             n.line = Some(self.line);
         }
         // Values under a wanted one are looked for only if some are wanted.
-        let mut wanted = node.filter(|n| !n.children.is_empty());
+        let Some(wanted) = node.filter(|n| !n.children.is_empty()) else {
+            return self.step_over();
+        };
         match self.peek()? {
             b'{' => {
                 self.pos += 1;
@@ -205,16 +249,8 @@ impl<'a> Scanner<'a> {
                     return Some(());
                 }
                 loop {
-                    let child = match wanted.as_deref_mut() {
-                        Some(n) => {
-                            let key = self.string()?;
-                            n.children.get_mut(escape(&key).as_ref())
-                        }
-                        None => {
-                            self.skip_string()?;
-                            None
-                        }
-                    };
+                    let key = self.string()?;
+                    let child = wanted.children.get_mut(escape(&key).as_ref());
                     self.expect(b':')?;
                     self.value(child, depth + 1)?;
                     self.whitespace();
@@ -237,10 +273,7 @@ impl<'a> Scanner<'a> {
                 }
                 let mut index = 0usize;
                 loop {
-                    let child = match wanted.as_deref_mut() {
-                        Some(n) => n.children.get_mut(index.to_string().as_str()),
-                        None => None,
-                    };
+                    let child = wanted.children.get_mut(index.to_string().as_str());
                     self.value(child, depth + 1)?;
                     index += 1;
                     self.whitespace();
@@ -254,16 +287,8 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
-            b'"' => self.skip_string(),
-            _ => {
-                while let Some(b) = self.peek() {
-                    if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\r' | b'\n') {
-                        break;
-                    }
-                    self.pos += 1;
-                }
-                Some(())
-            }
+            // A scalar has no members to look for.
+            _ => self.step_over(),
         }
     }
 }
@@ -332,10 +357,37 @@ mod tests {
         assert_eq!(lines.line("#/b/1"), Some(2));
         let deep = "[".repeat(10_000);
         assert_eq!(Lines::of(&deep, ["#/0/0"]).line("#/0/0"), Some(1));
-        // A fault in a part no pointer enters still ends the scan.
-        let text = "{\"a\": [1 2],\n \"b\": 3}";
-        assert_eq!(Lines::of(text, ["#/b"]).line("#/b"), Some(1));
-        let text = "{\"a\": \"\\x\",\n \"b\": 3}";
-        assert_eq!(Lines::of(text, ["#/b"]).line("#/b"), Some(1));
+        // A fault in a part no pointer enters is stepped over, not judged
+        // (the text parsed before it gets here): the scan still ends.
+        for text in [
+            "{\"a\": [1 2],\n \"b\": 3}",
+            r#"{"a": "\x", "b": 3}"#,
+            r#"{"a": [""#,
+            r#"{"a": "\"#,
+        ] {
+            assert_eq!(Lines::of(text, ["#/a/b"]).line("#/a/b"), Some(1), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parts_no_pointer_enters_are_stepped_over_with_their_lines() {
+        // Brackets, quotes and commas inside strings, an escaped quote and
+        // backslash, and line breaks between the tokens stepped over.
+        let text = r#"{
+"skip": {"s": "}]{[,\"\\",
+  "n": [1,
+ 2.5e3 ,
+ true, null],
+  "e": {}},
+"x": 7
+,
+"y"
+:
+["a", {"z": false}]
+}"#;
+        let lines = Lines::of(text, ["#/x", "#/y/1/z", "#/skip/n/1"]);
+        assert_eq!(lines.line("#/x"), Some(7));
+        assert_eq!(lines.line("#/y/1/z"), Some(11));
+        assert_eq!(lines.line("#/skip/n/1"), Some(4));
     }
 }
