@@ -482,14 +482,14 @@ impl Schema {
 
     /// Parses JSON text into a schema under `options` (see [`ParseOptions`]).
     pub fn parse_with_options(text: &str, options: &ParseOptions) -> Result<Self, Error> {
-        parse::precheck_text(text, &options.limits)?;
+        let objects = parse::precheck_text(text, &options.limits)?;
         let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
         })?;
         // The text's nesting was measured above: the value's is the same.
-        Self::from_checked_value(value, options, true)
+        Self::from_checked_value(value, options, Some(objects))
     }
 
     /// Wraps a JSON value as a schema, with the default [`Limits`] (except
@@ -511,12 +511,17 @@ impl Schema {
 
     /// Wraps a JSON value as a schema under `options` (see [`ParseOptions`]).
     pub fn from_value_with_options(value: Value, options: &ParseOptions) -> Result<Self, Error> {
-        Self::from_checked_value(value, options, false)
+        Self::from_checked_value(value, options, None)
     }
 
-    /// `depth_checked`: the value's nesting is known to be within the limit.
-    fn from_checked_value(value: Value, options: &ParseOptions, depth_checked: bool) -> Result<Self, Error> {
-        let (arena, draft, warnings) = parse::build(&value, options, depth_checked)?;
+    /// `objects`: how many objects the text the value was read from has,
+    /// when its nesting was measured on that text.
+    fn from_checked_value(
+        value: Value,
+        options: &ParseOptions,
+        objects: Option<usize>,
+    ) -> Result<Self, Error> {
+        let (arena, draft, warnings) = parse::build(&value, options, objects)?;
         Ok(Self {
             value,
             warnings,

@@ -665,16 +665,21 @@ const DEFAULT_BASE: &str = "accord:///schema.json";
 
 impl<'a> Loader<'a> {
     /// Reads `root` in `draft`; also returns what a reader should know
-    /// (patterns the regex engine cannot decide).
+    /// (patterns the regex engine cannot decide). `objects`, how many
+    /// objects the document has (0 if unknown), sizes the arena at once.
     pub(crate) fn load(
         root: &'a Value,
         draft: Draft,
         max_ref_hops: usize,
+        objects: usize,
     ) -> Result<(Arena, Vec<crate::Warning>), Error> {
+        // Most objects of a schema are schemas; past a bound, the arena grows
+        // as it is filled (a document of data in `examples`, say).
+        let objects = objects.min(1 << 16);
         let mut loader = Loader {
             draft,
-            nodes: Vec::new(),
-            by_value: ByAddress::new(),
+            nodes: Vec::with_capacity(objects),
+            by_value: ByAddress::with_capacity(objects),
             resources: HashMap::new(),
             anchors: HashMap::new(),
             pending: Vec::new(),

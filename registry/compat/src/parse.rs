@@ -8,8 +8,9 @@ use serde_json::Value;
 
 /// Rejects text larger or more deeply nested than the limits allow, with the
 /// line and column where the nesting limit is crossed. It scans bytes only,
-/// so hostile nesting never reaches a recursive parser.
-pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
+/// so hostile nesting never reaches a recursive parser. Returns how many
+/// objects the text has, to size what is built from it.
+pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<usize, Error> {
     if text.len() > limits.max_bytes {
         return Err(Error::LimitExceeded {
             limit: "schema size in bytes",
@@ -19,6 +20,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
     }
     let bytes = text.as_bytes();
     let mut depth = 0usize;
+    let mut objects = 0usize;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         i += 1;
@@ -35,6 +37,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
                 }
             }
             b'{' | b'[' => {
+                objects += usize::from(b == b'{');
                 depth += 1;
                 if depth > limits.max_depth {
                     // Lines and columns only for the error: counted once.
@@ -52,7 +55,7 @@ pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<(), Error> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(objects)
 }
 
 /// The nesting depth of a value, without recursion.
@@ -137,12 +140,12 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
 
 /// Checks a JSON value and reads it into the engine's form; also returns
 /// the draft it was read in, and what a reader should know about it.
-/// `depth_checked`: the nesting was measured already (on the text it was
-/// read from).
+/// `objects`: how many objects the text it was read from has, when that
+/// text was checked (its nesting measured) by [`precheck_text`].
 pub(crate) fn build(
     value: &Value,
     options: &ParseOptions,
-    depth_checked: bool,
+    objects: Option<usize>,
 ) -> Result<(Arena, Draft, Vec<Warning>), Error> {
     let limits = &options.limits;
     if !matches!(value, Value::Object(_) | Value::Bool(_)) {
@@ -151,7 +154,9 @@ pub(crate) fn build(
             message: "a schema must be an object or a boolean".into(),
         });
     }
-    if !depth_checked && let Some(d) = depth_of(value, limits.max_depth) {
+    if objects.is_none()
+        && let Some(d) = depth_of(value, limits.max_depth)
+    {
         return Err(Error::LimitExceeded {
             limit: "nesting depth",
             value: d,
@@ -160,7 +165,7 @@ pub(crate) fn build(
     }
     let (draft, unknown) = draft_of(value, limits.default_draft, options.strict_schema)?;
     meta_validate(value, draft)?;
-    let (arena, mut warnings) = Loader::load(value, draft, limits.max_ref_hops)?;
+    let (arena, mut warnings) = Loader::load(value, draft, limits.max_ref_hops, objects.unwrap_or(0))?;
     warnings.splice(0..0, unknown);
     Ok((arena, draft, warnings))
 }
