@@ -1,44 +1,70 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Times the whole `accord check` process on the engine's generated fixtures,
-# with the start of the same binary (`accord --version`) as the baseline of
-# the same run: the smallest and the median wall time of RUNS runs each.
+# with two baselines of the same run: `true` (what starting any process
+# costs here) and the start of the same binary (`accord --version`). Prints
+# the smallest and the median wall time of RUNS runs each; each ACCORD
+# binary given (space-separated) is run in turn within every round, so that
+# binaries compared share the machine's state.
 #
 #   cargo build --release -p accord-cli
 #   cargo run --release -p accord-compat --example fixtures -- /tmp/accord-fixtures
 #   registry/compat/benches/process.sh target/release/accord /tmp/accord-fixtures 30
+#   registry/compat/benches/process.sh "/tmp/before/accord target/release/accord" /tmp/accord-fixtures 30
 #
 # Wall time on a machine shared with other work varies; the instruction
 # counts of `valgrind --tool=callgrind` (BENCHMARKS.md) do not.
 set -eu
-accord=${1:-target/release/accord}
+read -r -a binaries <<<"${1:-target/release/accord}"
 dir=${2:-/tmp/accord-fixtures}
 runs=${3:-30}
+truebin=$(type -P true)
 
-# Prints "min median" in milliseconds of `runs` runs of the command given.
-measure() {
-    i=0
-    while [ "$i" -lt "$runs" ]; do
-        start=$(date +%s%N)
-        "$@" >/dev/null 2>&1 || true
-        end=$(date +%s%N)
-        echo $(((end - start) / 1000))
-        i=$((i + 1))
-    done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1] / 1000, v[int((NR + 1) / 2)] / 1000 }'
+# The cases: a label, then the arguments after the binary.
+labels=()
+cases=()
+add() {
+    labels+=("$1")
+    cases+=("$2")
+}
+add "accord --version (process start)" "--version"
+add "check 2,000 properties (BACKWARD)" "check $dir/props-2000-new.json --against $dir/props-2000-old.json"
+add "check 8,000 properties (BACKWARD)" "check $dir/props-8000-new.json --against $dir/props-8000-old.json"
+add "check configuration revision (BACKWARD)" "check $dir/configuration-1.json --against $dir/configuration-0.json"
+add "check configuration revision (FULL)" "check $dir/configuration-1.json --against $dir/configuration-0.json --mode full"
+
+# Microseconds of one run of the command given, without forking a clock.
+elapsed() {
+    local start=$EPOCHREALTIME
+    "$@" >/dev/null 2>&1 || true
+    local end=$EPOCHREALTIME
+    echo $(((${end/./} - ${start/./})))
 }
 
-printf '%-58s %10s %10s\n' "command" "min ms" "median ms"
-row() {
-    label=$1
-    shift
-    set -- $(measure "$@")
-    printf '%-58s %10s %10s\n' "$label" "$1" "$2"
+# "min median" in milliseconds of the microsecond values on stdin.
+summary() {
+    sort -n | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1] / 1000, v[int((NR + 1) / 2)] / 1000 }'
 }
-row "accord --version (process start, baseline)" "$accord" --version
-row "check 2,000 properties (BACKWARD)" \
-    "$accord" check "$dir/props-2000-new.json" --against "$dir/props-2000-old.json"
-row "check 8,000 properties (BACKWARD)" \
-    "$accord" check "$dir/props-8000-new.json" --against "$dir/props-8000-old.json"
-row "check configuration revision (BACKWARD)" \
-    "$accord" check "$dir/configuration-1.json" --against "$dir/configuration-0.json"
-row "check configuration revision (FULL)" \
-    "$accord" check "$dir/configuration-1.json" --against "$dir/configuration-0.json" --mode full
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for ((r = 0; r < runs; r++)); do
+    elapsed "$truebin" >>"$tmp/true"
+    for ((c = 0; c < ${#cases[@]}; c++)); do
+        for ((b = 0; b < ${#binaries[@]}; b++)); do
+            # shellcheck disable=SC2086 # the case's words are its arguments
+            elapsed "${binaries[b]}" ${cases[c]} >>"$tmp/$c.$b"
+        done
+    done
+done
+
+printf '%-42s %-28s %8s %9s\n' "command" "binary" "min ms" "median ms"
+read -r lo mid < <(summary <"$tmp/true")
+printf '%-42s %-28s %8s %9s\n' "true (any process start)" "$truebin" "$lo" "$mid"
+for ((c = 0; c < ${#cases[@]}; c++)); do
+    for ((b = 0; b < ${#binaries[@]}; b++)); do
+        read -r lo mid < <(summary <"$tmp/$c.$b")
+        name=${binaries[b]}
+        if ((${#name} > 28)); then name="…${name: -27}"; fi
+        printf '%-42s %-28s %8s %9s\n' "${labels[c]}" "$name" "$lo" "$mid"
+    done
+done
