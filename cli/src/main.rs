@@ -725,9 +725,14 @@ fn print_error(message: &str) {
     let _ = writeln!(err, "{style}error:{style:#} {message}");
 }
 
-/// Writes `run` to stdout in `format`.
+/// Writes `run` to stdout in `format`, buffered under the colour adapter:
+/// stdout itself writes each line as it comes, and the report of a large
+/// revision has thousands.
 fn emit_report(run: &RunReport, format: Format, kind: Kind) -> std::io::Result<()> {
-    let mut out = anstream::stdout().lock();
+    let stdout = std::io::stdout();
+    let choice = anstream::AutoStream::choice(&stdout);
+    let buffered: Box<dyn Write> = Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
+    let mut out = anstream::AutoStream::new(buffered, choice);
     render::write(&mut out, run, format, kind).and_then(|()| out.flush())
 }
 
