@@ -1175,6 +1175,8 @@ pub(crate) struct Prepared<'s> {
     /// (shared with the findings at the same place, cloned when tried).
     candidates: Vec<Option<Value>>,
     leaves: Rc<Vec<Value>>,
+    /// The rejecting schema's node at the place.
+    rejecting_node: &'s Value,
     /// The nodes enclosing the place on both sides, for the second round.
     around: Option<(&'s Value, &'s Value)>,
 }
@@ -1238,6 +1240,7 @@ impl<'s> Prepared<'s> {
             levels,
             candidates,
             leaves,
+            rejecting_node: b_node,
             around,
         }
     }
@@ -1296,10 +1299,18 @@ impl<'s> Prepared<'s> {
             levels,
             candidates,
             leaves,
+            rejecting_node,
             around,
         } = self;
         let mut tried = 0usize;
-        let candidates = candidates.into_iter().chain(leaves.iter().cloned().map(Some));
+        // The sampled values that a plain keyword of the rejecting node
+        // refuses go first (in their order), the others after: a break
+        // shows at the place, so they are the likelier witnesses, and each
+        // value tried costs two validations of the whole document.
+        let (refused, others): (Vec<&Value>, Vec<&Value>) =
+            leaves.iter().partition(|v| refuses(rejecting_node, v));
+        let sampled = refused.into_iter().chain(others).cloned().map(Some);
+        let candidates = candidates.into_iter().chain(sampled);
         if let Some(found) = finder.first_showing(search, &levels, candidates, &mut tried)? {
             return Ok(found);
         }
@@ -1327,6 +1338,51 @@ impl<'s> Prepared<'s> {
             )
         }))
     }
+}
+
+/// Whether a keyword of `node` that reads `value` alone refuses it: `type`,
+/// `enum`, `const` and the bounds of lengths, sizes and numbers that every
+/// draft spells alike. Only an order of trial rests on it: every witness is
+/// still checked by the validators.
+fn refuses(node: &Value, value: &Value) -> bool {
+    let Value::Object(n) = node else {
+        return false;
+    };
+    let bound = |k: &str| n.get(k).and_then(Value::as_f64);
+    let below = |k: &str, x: f64| bound(k).is_some_and(|b| x < b);
+    let above = |k: &str, x: f64| bound(k).is_some_and(|b| x > b);
+    let size = |x: usize, min: &str, max: &str| {
+        let x = x as f64;
+        below(min, x) || above(max, x)
+    };
+    let typed = sample::types_of(node);
+    let type_given = n.contains_key("type");
+    let of_type = |t: &str| typed.contains(&t) || (t == "integer" && typed.contains(&"number"));
+    let wrong_type = type_given
+        && !match value {
+            Value::Null => of_type("null"),
+            Value::Bool(_) => of_type("boolean"),
+            Value::Number(x) => {
+                of_type("number") || (x.as_f64().is_some_and(|f| f.fract() == 0.0) && of_type("integer"))
+            }
+            Value::String(_) => of_type("string"),
+            Value::Array(_) => of_type("array"),
+            Value::Object(_) => of_type("object"),
+        };
+    wrong_type
+        || n.get("enum")
+            .and_then(Value::as_array)
+            .is_some_and(|e| !e.contains(value))
+        || n.get("const").is_some_and(|c| c != value)
+        || match value {
+            Value::String(x) => size(x.chars().count(), "minLength", "maxLength"),
+            Value::Array(x) => size(x.len(), "minItems", "maxItems"),
+            Value::Object(x) => size(x.len(), "minProperties", "maxProperties"),
+            Value::Number(x) => x
+                .as_f64()
+                .is_some_and(|x| below("minimum", x) || above("maximum", x)),
+            _ => false,
+        }
 }
 
 /// Compiles, for a search of few findings, one slice per schema that covers
@@ -1404,6 +1460,34 @@ pub(crate) fn probe(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_plain_keyword_of_the_node_refuses_a_value_alone() {
+        let node = json!({
+            "type": "array", "minItems": 1, "maxItems": 2,
+        });
+        assert!(refuses(&node, &json!([])));
+        assert!(refuses(&node, &json!([1, 2, 3])));
+        assert!(!refuses(&node, &json!([1, 2])));
+        assert!(refuses(&node, &json!("ab")));
+        // Lengths count characters, not bytes.
+        let node = json!({"maxLength": 2});
+        assert!(!refuses(&node, &json!("éé")));
+        assert!(refuses(&node, &json!("abc")));
+        // An integer is a number; 1.0 is an integer.
+        assert!(!refuses(&json!({"type": "number"}), &json!(3)));
+        assert!(!refuses(&json!({"type": "integer"}), &json!(1.0)));
+        assert!(refuses(&json!({"type": "integer"}), &json!(1.5)));
+        assert!(refuses(&json!({"type": ["string", "null"]}), &json!(0)));
+        assert!(refuses(&json!({"enum": ["a", "b"]}), &json!("c")));
+        assert!(refuses(&json!({"const": 1}), &json!(2)));
+        assert!(refuses(&json!({"minimum": 0}), &json!(-1)));
+        assert!(!refuses(&json!({"maximum": 10}), &json!(10)));
+        assert!(refuses(&json!({"maxProperties": 0}), &json!({"a": 1})));
+        // What it does not read refuses nothing.
+        assert!(!refuses(&json!({"pattern": "^a"}), &json!("b")));
+        assert!(!refuses(&json!(true), &json!(1)));
+    }
     use crate::budget::Budget;
     use serde_json::json;
 
