@@ -132,3 +132,28 @@ fn sarif_carries_the_witness_in_the_result_properties() {
         .unwrap_or_else(|| panic!("{log}"));
     assert!((6..=10).contains(&name_length(witness)), "{log}");
 }
+
+#[test]
+fn a_witness_without_a_note_is_a_document_even_when_it_is_null() {
+    // `{}` accepts every document; requiring an object rejects `null`,
+    // numbers, strings... The JSON report cannot tell a witness `null` from
+    // none by the value alone: a breaking finding without a witness says why
+    // in `witness_note`, so a finding without a note carries a document,
+    // which the old schema accepts and the new one rejects.
+    let w = Workdir::new();
+    let old = serde_json::json!({});
+    let new = serde_json::json!({"type": "object"});
+    w.write("old.json", &old.to_string());
+    w.write("new.json", &new.to_string());
+    let run = w
+        .run(&["check", "new.json", "--against", "old.json", "--format", "json"])
+        .expect_code(1);
+    let found = breaking(&run.json());
+    assert!(!found.is_empty(), "{}", run.json());
+    for f in found {
+        assert!(f.get("witness_note").is_none(), "{f}");
+        let witness = &f["witness"];
+        assert!(jsonschema::is_valid(&old, witness), "{f}");
+        assert!(!jsonschema::is_valid(&new, witness), "{f}");
+    }
+}
