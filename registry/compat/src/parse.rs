@@ -110,25 +110,19 @@ fn draft_of(value: &Value, default: Draft, strict: bool) -> Result<(Draft, Optio
 }
 
 fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
+    let meta = match draft {
+        Draft::D4 => jsonschema::draft4::meta::validator(),
+        Draft::D6 => jsonschema::draft6::meta::validator(),
+        Draft::D7 => jsonschema::draft7::meta::validator(),
+        Draft::D2019 => jsonschema::draft201909::meta::validator(),
+        Draft::D2020 => jsonschema::draft202012::meta::validator(),
+    };
     // Most documents are valid, which the boolean check tells for a fraction
     // of the cost of collecting an error; only a refusal needs the error.
-    let valid = match draft {
-        Draft::D4 => jsonschema::draft4::meta::is_valid(value),
-        Draft::D6 => jsonschema::draft6::meta::is_valid(value),
-        Draft::D7 => jsonschema::draft7::meta::is_valid(value),
-        Draft::D2019 => jsonschema::draft201909::meta::is_valid(value),
-        Draft::D2020 => jsonschema::draft202012::meta::is_valid(value),
-    };
-    if valid {
+    if meta.is_valid(value) {
         return Ok(());
     }
-    let result = match draft {
-        Draft::D4 => jsonschema::draft4::meta::validate(value),
-        Draft::D6 => jsonschema::draft6::meta::validate(value),
-        Draft::D7 => jsonschema::draft7::meta::validate(value),
-        Draft::D2019 => jsonschema::draft201909::meta::validate(value),
-        Draft::D2020 => jsonschema::draft202012::meta::validate(value),
-    };
+    let result = meta.validate(value);
     result.map_err(|e| {
         let at = e.instance_path().to_string();
         Error::InvalidSchema {

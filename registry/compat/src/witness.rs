@@ -1357,7 +1357,7 @@ fn refuses(node: &Value, value: &Value) -> bool {
     };
     let typed = sample::types_of(node);
     let type_given = n.contains_key("type");
-    let of_type = |t: &str| typed.contains(&t) || (t == "integer" && typed.contains(&"number"));
+    let of_type = |t: &str| typed.contains(&t);
     let wrong_type = type_given
         && !match value {
             Value::Null => of_type("null"),
