@@ -359,7 +359,7 @@ async fn a_reading_is_checked_against_every_live_version_before_a_deploy() {
 }
 
 #[tokio::test]
-async fn deprecating_or_erasing_the_last_version_a_consumer_can_use_needs_force_and_a_reason() {
+async fn erasing_or_deprecating_the_last_version_a_consumer_can_use_needs_a_reason_soft_deleted_or_not() {
     let (_server, client) = with_billing().await;
     let err = client
         .deprecate(&placed(), &v("1.0.0"), "use 2.x")
@@ -372,11 +372,26 @@ async fn deprecating_or_erasing_the_last_version_a_consumer_can_use_needs_force_
         .await
         .unwrap_err();
     assert!(err.to_string().contains("billing"), "{err}");
-    // A soft delete is restorable: not guarded.
+    assert!(
+        err.to_string().contains(
+            "without a version that satisfies their requirement; publish one first, or force it with a reason"
+        ),
+        "{err}"
+    );
+    // A soft delete is restorable: not guarded. Erasing the soft-deleted
+    // version is: it is the one a restore would give billing back.
     client
         .delete_version(&placed(), &v("1.0.0"), false)
         .await
         .unwrap();
+    let err = client
+        .delete_version(&placed(), &v("1.0.0"), true)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::FailedPrecondition { .. }), "{err}");
+    assert!(err.to_string().contains("billing (^1)"), "{err}");
+    let err = client.delete_contract(&placed(), true).await.unwrap_err();
+    assert!(matches!(err, Error::FailedPrecondition { .. }), "{err}");
     client.restore(&placed(), None).await.unwrap();
     let err = client
         .deprecate_forced(&placed(), &v("1.0.0"), "use 2.x", " ")

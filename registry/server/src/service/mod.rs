@@ -818,7 +818,8 @@ impl Registry {
     /// Deletes every version of a contract: hidden (restorable) unless
     /// `hard`, which erases the schema texts and keeps tombstones. A hard
     /// delete that leaves a registered consumer without a version that
-    /// satisfies its requirement is refused unless `force` gives a reason.
+    /// satisfies its requirement, visible or soft-deleted (restorable), is
+    /// refused unless `force` gives a reason.
     pub async fn delete_contract(
         &self,
         component: &str,
@@ -1092,7 +1093,8 @@ fn guard_consumers(
             Err(Error::FailedPrecondition {
                 entity: format!("{name}@{versions}"),
                 reason: format!(
-                    "{doing} it leaves registered consumer(s) {who} without a version that satisfies                      their requirement; publish one first, or force it with a reason"
+                    "{doing} it leaves registered consumer(s) {who} without a version that satisfies \
+                     their requirement; publish one first, or force it with a reason"
                 ),
             })
         }
@@ -1171,7 +1173,12 @@ fn delete(
     let mut batch = Batch::default();
     if hard {
         let removed: Vec<&Version> = targets.iter().map(|v| &v.record.version).collect();
-        batch.note = guard_consumers(entry, name, &removed, VersionRecord::is_visible, "erasing", force)?;
+        // Soft-deleted versions are what a restore gives their consumers
+        // back: erasing them is guarded as erasing visible ones is, or a
+        // soft delete first would let any erase through.
+        let visible = guard_consumers(entry, name, &removed, VersionRecord::is_visible, "erasing", force)?;
+        let restorable = guard_consumers(entry, name, &removed, |r| r.erased.is_none(), "erasing", force)?;
+        batch.note = if visible.is_empty() { restorable } else { visible };
     }
     let now = now_millis();
     for stored in &targets {
