@@ -690,6 +690,9 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             }
             let kind = self.kind_new(p);
             match kind {
+                // Documents of types the negated schema never accepts all
+                // pass a `not` of it.
+                Kind::Not(negated) if types_in(self.old, o, 0) & types_in(self.new, *negated, 0) == 0 => {}
                 Kind::Not(_) | Kind::Conditional { .. } if kind.class() != old_class => {
                     let what = if matches!(kind, Kind::Not(_)) {
                         "'not'"
@@ -829,29 +832,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
 
     /// The JSON types (a bit set) the new version's schema `id` may accept.
     fn types(&self, id: Id, depth: usize) -> u8 {
-        const ALL: u8 = 0x7f;
-        let (r, _) = self.new.resolve(id);
-        let all = |required: bool, one: u8| if required { one } else { ALL };
-        match &self.new.node(r).kind {
-            Kind::False => 0,
-            Kind::String(s) => all(s.required_type, JSON_STRING),
-            Kind::Number(n) if n.integer => all(n.required_type, JSON_INTEGER),
-            Kind::Number(n) => all(n.required_type, JSON_INTEGER | JSON_NUMBER),
-            Kind::Boolean => JSON_BOOLEAN,
-            Kind::Null => JSON_NULL,
-            Kind::Object(o) => all(o.required_type, JSON_OBJECT),
-            Kind::Array(a) => all(a.required_type, JSON_ARRAY),
-            Kind::Enum(values) => values.iter().fold(0, |m, v| m | json_type(v)),
-            Kind::Const(v) => json_type(v),
-            Kind::Combined(c, parts, _) if depth < 4 => {
-                let masks = parts.iter().map(|p| self.types(*p, depth + 1));
-                match c {
-                    Criterion::All => masks.fold(ALL, |m, t| m & t),
-                    Criterion::Any | Criterion::One => masks.fold(0, |m, t| m | t),
-                }
-            }
-            _ => ALL,
-        }
+        types_in(self.new, id, depth)
     }
 
     /// The new version's schema `id` read as its parts: itself, or those
@@ -1727,6 +1708,34 @@ fn max_matching(adjacency: &[Vec<usize>], right: usize) -> Vec<Option<usize>> {
         }
     }
     matched
+}
+
+/// The JSON types schema `id` of `arena` may accept, as a mask (more than
+/// it accepts where that is not plain from its keywords).
+fn types_in(arena: &Arena, id: Id, depth: usize) -> u8 {
+    const ALL: u8 = 0x7f;
+    let (r, _) = arena.resolve(id);
+    let all = |required: bool, one: u8| if required { one } else { ALL };
+    match &arena.node(r).kind {
+        Kind::False => 0,
+        Kind::String(s) => all(s.required_type, JSON_STRING),
+        Kind::Number(n) if n.integer => all(n.required_type, JSON_INTEGER),
+        Kind::Number(n) => all(n.required_type, JSON_INTEGER | JSON_NUMBER),
+        Kind::Boolean => JSON_BOOLEAN,
+        Kind::Null => JSON_NULL,
+        Kind::Object(o) => all(o.required_type, JSON_OBJECT),
+        Kind::Array(a) => all(a.required_type, JSON_ARRAY),
+        Kind::Enum(values) => values.iter().fold(0, |m, v| m | json_type(v)),
+        Kind::Const(v) => json_type(v),
+        Kind::Combined(c, parts, _) if depth < 4 => {
+            let masks = parts.iter().map(|p| types_in(arena, *p, depth + 1));
+            match c {
+                Criterion::All => masks.fold(ALL, |m, t| m & t),
+                Criterion::Any | Criterion::One => masks.fold(0, |m, t| m | t),
+            }
+        }
+        _ => ALL,
+    }
 }
 
 #[cfg(test)]

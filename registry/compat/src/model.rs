@@ -866,14 +866,27 @@ impl<'a> Loader<'a> {
                 Criterion::One => KW_ONE_OF,
             };
             if let Some(Value::Array(subs)) = m.at(slot) {
-                // A repeated subschema adds nothing to any of the three
-                // keywords; keeping one makes the pairing see the real sizes.
-                let mut ids = Vec::new();
+                // A repeated subschema adds nothing to `allOf` or `anyOf`;
+                // keeping one makes the pairing see the real sizes. Under
+                // `oneOf` it takes away: a document one copy accepts matches
+                // the other copy too, so the copies stand for `not` that
+                // subschema, and the others decide.
+                let texts: Vec<String> = subs.iter().map(Value::to_string).collect();
                 let mut seen = foldhash::HashSet::default();
+                let repeated: foldhash::HashSet<&str> = if crit == Criterion::One {
+                    texts
+                        .iter()
+                        .filter(|t| !seen.insert(t.as_str()))
+                        .map(String::as_str)
+                        .collect()
+                } else {
+                    Default::default()
+                };
+                seen.clear();
+                let mut ids = Vec::new();
                 let at = path.key(crit.keyword());
-                for (i, s) in subs.iter().enumerate() {
-                    let text = s.to_string();
-                    if !seen.insert(text.clone()) {
+                for (i, (s, text)) in subs.iter().zip(&texts).enumerate() {
+                    if !seen.insert(text.as_str()) {
                         continue;
                     }
                     let id = self.schema(s, &at.index(i), base);
@@ -883,9 +896,18 @@ impl<'a> Loader<'a> {
                         .iter()
                         .any(|k| text.contains(k))
                     {
-                        self.nodes[id].text = Some(text.into_boxed_str());
+                        self.nodes[id].text = Some(text.as_str().into());
                     }
-                    ids.push(id);
+                    if repeated.contains(text.as_str()) {
+                        parts.push(Kind::Not(id));
+                    } else {
+                        ids.push(id);
+                    }
+                }
+                if ids.is_empty() {
+                    // Every subschema of the `oneOf` is repeated: no document
+                    // matches exactly one.
+                    ids.push(self.push(Kind::False));
                 }
                 parts.push(Kind::Combined(crit, ids, false));
             }

@@ -529,3 +529,53 @@ fn a_compatible_verdict_never_hides_a_rejected_document() {
         .compatible
     );
 }
+
+#[test]
+fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
+    // `oneOf` accepts a document that exactly one subschema accepts: one
+    // that a repeated subschema accepts matches every copy, so it is
+    // rejected (JSON Schema core, `oneOf`). The validator agrees on each
+    // document used below.
+    let validator = |s: &Value| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(s)
+            .unwrap()
+    };
+    let nothing = json!({"anyOf": [{"oneOf": [{}, {}]}]});
+    let integers = json!({"oneOf": [{"type": "string"}, {"type": "string"}, {"type": "integer"}]});
+    for doc in [json!({}), json!(1), json!("x"), json!(null)] {
+        assert!(!validator(&nothing).is_valid(&doc), "{doc}");
+    }
+    assert!(validator(&integers).is_valid(&json!(3)));
+    assert!(!validator(&integers).is_valid(&json!("x")));
+
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let run = |old: Value, new: &Value| {
+        let (o, n) = (schema(old), schema(new.clone()));
+        accord_compat::check_with(&n, &[&o], Mode::Backward, Policy::Strict, &unhurried)
+            .expect("within bounds")
+    };
+    // Every object was accepted; now nothing is.
+    let r = run(json!({"type": "object"}), &nothing);
+    assert!(!r.compatible, "{:?}", r.findings);
+    let shown: Vec<&Value> = r.findings.iter().filter_map(|f| f.witness.as_ref()).collect();
+    assert!(!shown.is_empty(), "a break shows a document: {:?}", r.findings);
+    for w in shown {
+        assert!(
+            validator(&json!({"type": "object"})).is_valid(w) && !validator(&nothing).is_valid(w),
+            "{w}"
+        );
+    }
+    // Strings match two alternatives: only integers are left.
+    assert!(run(json!({"type": "integer"}), &integers).compatible);
+    let r = run(json!({"type": ["string", "integer"]}), &integers);
+    assert!(!r.compatible, "strings are now rejected: {:?}", r.findings);
+    // Written once each, the alternatives mean what they say.
+    let once = json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
+    assert!(run(json!({"type": "string"}), &once).compatible);
+    assert!(run(json!({"type": "integer"}), &once).compatible);
+}
