@@ -260,7 +260,24 @@ fn schema() -> impl Strategy<Value = Value> {
             })),
             prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"anyOf": v})),
             prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"oneOf": v})),
-            prop::collection::vec(inner, 1..3).prop_map(|v| json!({"allOf": v})),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"allOf": v})),
+            inner.clone().prop_map(|v| json!({"not": v})),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, t, e)| json!({"if": c, "then": t, "else": e})),
+            (
+                prop::sample::select(vec!["^a", "^b", "c$"]),
+                inner.clone(),
+                0u32..2,
+                1u32..3,
+                prop::bool::ANY,
+            )
+                .prop_map(|(pattern, s, min, max, closed)| json!({
+                    "type": "object", "patternProperties": {pattern: s},
+                    "minProperties": min, "maxProperties": max, "additionalProperties": !closed
+                })),
+            (inner, prop::bool::ANY).prop_map(|(c, unique)| json!({
+                "type": "array", "contains": c, "uniqueItems": unique
+            })),
         ]
     })
 }
