@@ -725,13 +725,17 @@ fn print_error(message: &str) {
     let _ = writeln!(err, "{style}error:{style:#} {message}");
 }
 
-/// Writes `run` to stdout in `format`, buffered under the colour adapter:
-/// stdout itself writes each line as it comes, and the report of a large
-/// revision has thousands.
+/// Standard output behind one 64 KiB buffer: stdout itself writes each
+/// line as it comes, and a report or listing can have thousands.
+fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
+    std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
+}
+
+/// Writes `run` to stdout in `format`, buffered under the colour adapter.
 fn emit_report(run: &RunReport, format: Format, kind: Kind) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let choice = anstream::AutoStream::choice(&stdout);
-    let buffered: Box<dyn Write> = Box::new(std::io::BufWriter::with_capacity(64 * 1024, stdout.lock()));
+    let buffered: Box<dyn Write> = Box::new(buffered_stdout());
     let mut out = anstream::AutoStream::new(buffered, choice);
     render::write(&mut out, run, format, kind).and_then(|()| out.flush())
 }

@@ -420,9 +420,7 @@ fn version_json(v: &ContractVersion) -> serde_json::Value {
 }
 
 fn print_json(value: &serde_json::Value) -> Result<()> {
-    // Standard output flushes at every newline; a pretty listing of a
-    // long history would be one `write` per line.
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut out = crate::buffered_stdout();
     serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     out.flush()?;
