@@ -872,17 +872,11 @@ impl<'a> Loader<'a> {
                 // the other copy too, so the copies stand for `not` that
                 // subschema, and the others decide.
                 let texts: Vec<String> = subs.iter().map(Value::to_string).collect();
+                let mut copies: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+                for text in &texts {
+                    *copies.entry(text.as_str()).or_default() += 1;
+                }
                 let mut seen = foldhash::HashSet::default();
-                let repeated: foldhash::HashSet<&str> = if crit == Criterion::One {
-                    texts
-                        .iter()
-                        .filter(|t| !seen.insert(t.as_str()))
-                        .map(String::as_str)
-                        .collect()
-                } else {
-                    Default::default()
-                };
-                seen.clear();
                 let mut ids = Vec::new();
                 let at = path.key(crit.keyword());
                 for (i, (s, text)) in subs.iter().zip(&texts).enumerate() {
@@ -898,7 +892,7 @@ impl<'a> Loader<'a> {
                     {
                         self.nodes[id].text = Some(text.as_str().into());
                     }
-                    if repeated.contains(text.as_str()) {
+                    if crit == Criterion::One && copies[text.as_str()] > 1 {
                         parts.push(Kind::Not(id));
                     } else {
                         ids.push(id);
