@@ -731,13 +731,20 @@ fn buffered_stdout() -> std::io::BufWriter<std::io::StdoutLock<'static>> {
     std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock())
 }
 
-/// Writes `run` to stdout in `format`, buffered under the colour adapter.
+/// Writes `run` to stdout in `format`, buffered. In colour it goes through
+/// the colour adapter; without, it is written with no styles at all, since
+/// stripping them again costs more than writing the report.
 fn emit_report(run: &RunReport, format: Format, kind: Kind) -> std::io::Result<()> {
     let stdout = std::io::stdout();
     let choice = anstream::AutoStream::choice(&stdout);
+    if choice == anstream::ColorChoice::Never {
+        let mut out = buffered_stdout();
+        return render::write(&mut out, run, format, kind, &render::Palette::PLAIN)
+            .and_then(|()| out.flush());
+    }
     let buffered: Box<dyn Write> = Box::new(buffered_stdout());
     let mut out = anstream::AutoStream::new(buffered, choice);
-    render::write(&mut out, run, format, kind).and_then(|()| out.flush())
+    render::write(&mut out, run, format, kind, &render::Palette::COLOUR).and_then(|()| out.flush())
 }
 
 /// Prints a run of check, diff or publish: the report on stdout, each error

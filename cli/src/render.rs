@@ -69,16 +69,46 @@ impl Kind {
     }
 }
 
-const BREAKING: Style = AnsiColor::Red.on_default().bold();
-const COMPATIBLE: Style = AnsiColor::Green.on_default();
-const BUMP: Style = AnsiColor::Yellow.on_default().bold();
-const DIM: Style = Style::new().dimmed();
-const BOLD: Style = Style::new().bold();
+/// The styles of the text report. Without colour they are all plain and
+/// write nothing, so that no adapter has to strip them from the output again.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    breaking: Style,
+    compatible: Style,
+    bump: Style,
+    dim: Style,
+    bold: Style,
+}
+
+impl Palette {
+    /// Styles for a terminal.
+    pub const COLOUR: Palette = Palette {
+        breaking: AnsiColor::Red.on_default().bold(),
+        compatible: AnsiColor::Green.on_default(),
+        bump: AnsiColor::Yellow.on_default().bold(),
+        dim: Style::new().dimmed(),
+        bold: Style::new().bold(),
+    };
+    /// No styles at all.
+    pub const PLAIN: Palette = Palette {
+        breaking: Style::new(),
+        compatible: Style::new(),
+        bump: Style::new(),
+        dim: Style::new(),
+        bold: Style::new(),
+    };
+}
 
 /// Writes `run` in `format`.
-pub fn write(out: &mut dyn Write, run: &RunReport, format: Format, kind: Kind) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    run: &RunReport,
+    format: Format,
+    kind: Kind,
+    palette: &Palette,
+) -> io::Result<()> {
     match format {
-        Format::Text => text(out, run, kind),
+        Format::Text => text(out, run, kind, palette),
         Format::Json => {
             let value = match (&run.reports[..], &run.error) {
                 ([report], None) if run.single => serde_json::to_value(report),
@@ -132,7 +162,7 @@ fn has_readings(run: &RunReport) -> bool {
     run.reports.iter().any(|r| r.consumer.is_some())
 }
 
-fn text(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
+fn text(out: &mut dyn Write, run: &RunReport, kind: Kind, p: &Palette) -> io::Result<()> {
     // From the command line an error goes to stderr alone, as with any
     // other command; a manifest run lists it with the other contracts.
     let shown: Vec<&CheckReport> = run
@@ -144,7 +174,7 @@ fn text(out: &mut dyn Write, run: &RunReport, kind: Kind) -> io::Result<()> {
         if i > 0 {
             writeln!(out)?;
         }
-        text_one(out, report, kind)?;
+        text_one(out, report, kind, p)?;
     }
     if !run.single && !run.reports.is_empty() {
         writeln!(out)?;
@@ -243,11 +273,24 @@ fn reading_name(report: &CheckReport, c: &ConsumerOut) -> String {
 }
 
 /// A consumer's reading checked (can-i-deploy) or registered.
-fn text_reading(out: &mut dyn Write, report: &CheckReport, c: &ConsumerOut, kind: Kind) -> io::Result<()> {
+fn text_reading(
+    out: &mut dyn Write,
+    report: &CheckReport,
+    c: &ConsumerOut,
+    kind: Kind,
+    p: &Palette,
+) -> io::Result<()> {
+    let Palette {
+        breaking,
+        compatible,
+        dim,
+        bold,
+        ..
+    } = *p;
     let (mark, style) = if report.compatible {
-        ("✓", COMPATIBLE)
+        ("✓", compatible)
     } else {
-        ("✗", BREAKING)
+        ("✗", breaking)
     };
     let reader = match &report.schema_file {
         Some(file) => format!("with reader {file}"),
@@ -255,12 +298,12 @@ fn text_reading(out: &mut dyn Write, report: &CheckReport, c: &ConsumerOut, kind
     };
     writeln!(
         out,
-        "{style}{mark}{style:#} {BOLD}{}{BOLD:#} {reader}: {style}{}{style:#}",
+        "{style}{mark}{style:#} {bold}{}{bold:#} {reader}: {style}{}{style:#}",
         reading_name(report, c),
         verdict_words(report, kind)
     )?;
     if let Some(explanation) = &c.explanation {
-        writeln!(out, "  {DIM}{explanation}{DIM:#}")?;
+        writeln!(out, "  {dim}{explanation}{dim:#}")?;
     }
     if !c.versions.is_empty() {
         let versions: Vec<String> = c
@@ -275,18 +318,25 @@ fn text_reading(out: &mut dyn Write, report: &CheckReport, c: &ConsumerOut, kind
             .unwrap_or_default();
         writeln!(out, "  live versions it reads{resolves}: {}", versions.join(", "))?;
     }
-    let breaking: Vec<&FindingOut> = report.breaking().collect();
-    if !breaking.is_empty() {
-        writeln!(out, "  {BREAKING}rejects ({}){BREAKING:#}", breaking.len())?;
-        for finding in breaking {
-            text_finding(out, report, finding, BREAKING, "✗")?;
+    let breaks: Vec<&FindingOut> = report.breaking().collect();
+    if !breaks.is_empty() {
+        writeln!(out, "  {breaking}rejects ({}){breaking:#}", breaks.len())?;
+        for finding in breaks {
+            text_finding(out, report, finding, breaking, "✗", p)?;
         }
     }
     Ok(())
 }
 
 /// The table of what a version does to each registered consumer.
-fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut]) -> io::Result<()> {
+fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut], p: &Palette) -> io::Result<()> {
+    let Palette {
+        breaking,
+        compatible,
+        bump,
+        dim,
+        ..
+    } = *p;
     if impacts.is_empty() {
         return Ok(());
     }
@@ -325,9 +375,9 @@ fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut]) -> io::Result<()> {
         .collect();
     for (i, row) in impacts.iter().zip(&rows) {
         let style = match i.outcome {
-            "BREAKS" if i.refuses => BREAKING,
-            "BREAKS" | "WAIVED" => BUMP,
-            _ => COMPATIBLE,
+            "BREAKS" if i.refuses => breaking,
+            "BREAKS" | "WAIVED" => bump,
+            _ => compatible,
         };
         let line = format!(
             "{:<w0$}  {:<w1$}  {style}{:<w2$}{style:#}  {}",
@@ -350,7 +400,7 @@ fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut]) -> io::Result<()> {
                 .unwrap_or_default();
             writeln!(
                 out,
-                "    {DIM}{}: {} at {}: {}{witness}{DIM:#}",
+                "    {dim}{}: {} at {}: {}{witness}{dim:#}",
                 i.consumer, f.rule, f.old_path, f.message
             )?;
         }
@@ -358,22 +408,29 @@ fn text_impacts(out: &mut dyn Write, impacts: &[ImpactOut]) -> io::Result<()> {
     Ok(())
 }
 
-fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result<()> {
+fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind, p: &Palette) -> io::Result<()> {
+    let Palette {
+        breaking,
+        compatible,
+        bump,
+        dim,
+        bold,
+    } = *p;
     let name = name_and_file(report);
     if let Some(error) = &report.error {
         return writeln!(
             out,
-            "{BREAKING}✗{BREAKING:#} {BOLD}{name}{BOLD:#}: {BREAKING}error:{BREAKING:#} {}",
+            "{breaking}✗{breaking:#} {bold}{name}{bold:#}: {breaking}error:{breaking:#} {}",
             error.message
         );
     }
     if let Some(c) = &report.consumer {
-        return text_reading(out, report, c, kind);
+        return text_reading(out, report, c, kind, p);
     }
     let (mark, style) = if report.compatible {
-        ("✓", COMPATIBLE)
+        ("✓", compatible)
     } else {
-        ("✗", BREAKING)
+        ("✗", breaking)
     };
     let words = verdict_words(report, kind);
     let settings = format!(
@@ -384,12 +441,12 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
     match &report.registry {
         None => writeln!(
             out,
-            "{style}{mark} {words}{style:#} {BOLD}{name}{BOLD:#} under {settings}"
+            "{style}{mark} {words}{style:#} {bold}{name}{bold:#} under {settings}"
         )?,
         Some(d) => {
             writeln!(
                 out,
-                "{style}{mark}{style:#} {BOLD}{name}{BOLD:#}: {style}{words}{style:#}"
+                "{style}{mark}{style:#} {bold}{name}{bold:#}: {style}{words}{style:#}"
             )?;
             let compared = if !d.checked_against.is_empty() {
                 format!(", compared with {}", d.checked_against.join(", "))
@@ -400,42 +457,42 @@ fn text_one(out: &mut dyn Write, report: &CheckReport, kind: Kind) -> io::Result
             };
             writeln!(out, "  under {settings}{compared}")?;
             if let Some(explanation) = &d.explanation {
-                writeln!(out, "  {DIM}{explanation}{DIM:#}")?;
+                writeln!(out, "  {dim}{explanation}{dim:#}")?;
             }
             if let Some(advice) = advice(report) {
-                writeln!(out, "  {BUMP}{advice}{BUMP:#}")?;
+                writeln!(out, "  {bump}{advice}{bump:#}")?;
             }
-            text_impacts(out, report.consumer_impacts.as_deref().unwrap_or_default())?;
+            text_impacts(out, report.consumer_impacts.as_deref().unwrap_or_default(), p)?;
         }
     }
-    let breaking: Vec<&FindingOut> = report.breaking().collect();
-    let compatible: Vec<&FindingOut> = report.findings.iter().filter(|f| f.compatible).collect();
+    let breaks: Vec<&FindingOut> = report.breaking().collect();
+    let compatibles: Vec<&FindingOut> = report.findings.iter().filter(|f| f.compatible).collect();
     if report.findings.is_empty() {
         let what = match kind {
             Kind::Diff => "no differences",
             _ => "no findings",
         };
-        writeln!(out, "  {DIM}{what}{DIM:#}")?;
+        writeln!(out, "  {dim}{what}{dim:#}")?;
     }
-    if !breaking.is_empty() {
-        writeln!(out, "  {BREAKING}breaking ({}){BREAKING:#}", breaking.len())?;
-        for finding in breaking {
-            text_finding(out, report, finding, BREAKING, "✗")?;
+    if !breaks.is_empty() {
+        writeln!(out, "  {breaking}breaking ({}){breaking:#}", breaks.len())?;
+        for finding in breaks {
+            text_finding(out, report, finding, breaking, "✗", p)?;
         }
     }
-    if !compatible.is_empty() {
+    if !compatibles.is_empty() {
         writeln!(
             out,
-            "  {COMPATIBLE}compatible ({}){COMPATIBLE:#}",
-            compatible.len()
+            "  {compatible}compatible ({}){compatible:#}",
+            compatibles.len()
         )?;
-        for finding in compatible {
-            text_finding(out, report, finding, COMPATIBLE, "✓")?;
+        for finding in compatibles {
+            text_finding(out, report, finding, compatible, "✓", p)?;
         }
     }
     writeln!(
         out,
-        "  required bump: {BUMP}{}{BUMP:#}",
+        "  required bump: {bump}{}{bump:#}",
         report.required_bump.as_deref().unwrap_or("-")
     )
 }
@@ -446,13 +503,15 @@ fn text_finding(
     f: &FindingOut,
     style: Style,
     mark: &str,
+    p: &Palette,
 ) -> io::Result<()> {
+    let Palette { bump, dim, .. } = *p;
     let path = if f.old_path == f.new_path {
         f.new_path.clone()
     } else {
         format!("{} → {}", f.old_path, f.new_path)
     };
-    writeln!(out, "    {style}{mark} {}{style:#} {DIM}{path}{DIM:#}", f.rule)?;
+    writeln!(out, "    {style}{mark} {}{style:#} {dim}{path}{dim:#}", f.rule)?;
     writeln!(out, "      {}", f.message)?;
     let mut context = Vec::new();
     if f.is_forward() {
@@ -462,14 +521,14 @@ fn text_finding(
         context.push(format!("against {against}"));
     }
     if !context.is_empty() {
-        writeln!(out, "      {DIM}{}{DIM:#}", context.join(", "))?;
+        writeln!(out, "      {dim}{}{dim:#}", context.join(", "))?;
     }
     match (&f.witness, f.compatible) {
         (Some(witness), _) if report.consumer.is_some() => {
             let version = f.against.as_deref().unwrap_or("the version");
             writeln!(
                 out,
-                "      {DIM}for example, {version} accepts and the reader rejects:{DIM:#} {witness}"
+                "      {dim}for example, {version} accepts and the reader rejects:{dim:#} {witness}"
             )?;
         }
         (Some(witness), _) => {
@@ -480,25 +539,25 @@ fn text_finding(
             };
             writeln!(
                 out,
-                "      {DIM}for example, the {accepts} schema accepts and the {rejects} one rejects:{DIM:#} {witness}"
+                "      {dim}for example, the {accepts} schema accepts and the {rejects} one rejects:{dim:#} {witness}"
             )?;
         }
         (None, false) => match &f.witness_note {
-            Some(note) => writeln!(out, "      {DIM}no document shows the break: {note}{DIM:#}")?,
+            Some(note) => writeln!(out, "      {dim}no document shows the break: {note}{dim:#}")?,
             None => writeln!(
                 out,
-                "      {DIM}no document could be built to show the break{DIM:#}"
+                "      {dim}no document could be built to show the break{dim:#}"
             )?,
         },
         (None, true) => {}
     }
     if let (Some(_), Some(note)) = (&f.witness, &f.witness_note) {
-        writeln!(out, "      {DIM}{note}{DIM:#}")?;
+        writeln!(out, "      {dim}{note}{dim:#}")?;
     }
     if f.lenient_accepts {
         writeln!(
             out,
-            "      {BUMP}LENIENT accepts this change:{BUMP:#} {}",
+            "      {bump}LENIENT accepts this change:{bump:#} {}",
             lenient_flag(report)
         )?;
     }
@@ -1137,7 +1196,7 @@ mod tests {
 
     fn render_run(run: &RunReport, format: Format) -> String {
         let mut out = Vec::new();
-        write(&mut out, run, format, Kind::Check).unwrap();
+        write(&mut out, run, format, Kind::Check, &Palette::COLOUR).unwrap();
         anstream::adapter::strip_str(&String::from_utf8(out).unwrap()).to_string()
     }
 
@@ -1261,6 +1320,20 @@ mod tests {
         assert!(breaking < compatible, "{text}");
         assert!(text.contains("required bump: major"), "{text}");
         assert!(text.contains("against old.json"), "{text}");
+    }
+
+    #[test]
+    fn the_plain_palette_writes_the_coloured_text_without_its_styles() {
+        let run = run_of(vec![report(false), report(true)]);
+        let mut coloured = Vec::new();
+        write(&mut coloured, &run, Format::Text, Kind::Check, &Palette::COLOUR).unwrap();
+        let coloured = String::from_utf8(coloured).unwrap();
+        assert!(coloured.contains('\u{1b}'), "{coloured}");
+        let mut plain = Vec::new();
+        write(&mut plain, &run, Format::Text, Kind::Check, &Palette::PLAIN).unwrap();
+        let plain = String::from_utf8(plain).unwrap();
+        assert!(!plain.contains('\u{1b}'), "{plain}");
+        assert_eq!(plain, anstream::adapter::strip_str(&coloured).to_string());
     }
 
     #[test]
