@@ -83,6 +83,7 @@
 
 mod budget;
 mod engine;
+mod json;
 mod model;
 mod parse;
 mod patterns;
@@ -483,7 +484,7 @@ impl Schema {
     /// Parses JSON text into a schema under `options` (see [`ParseOptions`]).
     pub fn parse_with_options(text: &str, options: &ParseOptions) -> Result<Self, Error> {
         let objects = parse::precheck_text(text, &options.limits)?;
-        let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidJson {
+        let value = json::parse(text).map_err(|e| Error::InvalidJson {
             line: e.line(),
             column: e.column(),
             message: e.to_string(),
