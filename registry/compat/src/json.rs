@@ -1,5 +1,6 @@
 //! JSON text to a `serde_json::Value`, each object built at once from its
-//! members rather than by one insertion per member.
+//! members rather than by one insertion per member, with the nesting limit
+//! enforced as the text is read.
 //!
 //! `serde_json` reads an object into its map (a B-tree) member by member:
 //! each insertion searches the node and shifts the members after it, and a
@@ -14,23 +15,82 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
-/// Parses `text` as one JSON value, with `serde_json`'s grammar, nesting
-/// limit and errors.
-pub(crate) fn parse(text: &str) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut members = Vec::new();
-    let value = Seed {
-        members: &mut members,
-    }
-    .deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
+/// Why a text is not read.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    /// It is not one JSON value (or nests deeper than `serde_json` reads).
+    Json(serde_json::Error),
+    /// It nests deeper than the limit, at this 1-based line and column
+    /// (of the bracket that crosses it).
+    TooDeep { line: usize, column: usize },
 }
 
-/// Reads one value; `members` holds the members of the objects being read,
-/// innermost last.
+/// A document read, and how many objects it has.
+pub(crate) struct Read {
+    pub(crate) value: Value,
+    pub(crate) objects: usize,
+}
+
+/// Parses `text` as one JSON value, with `serde_json`'s grammar, nesting
+/// limit and errors, refusing objects and arrays nested more than
+/// `max_depth` deep as soon as the bracket that crosses the limit is read.
+pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Read, Refusal> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut state = State {
+        members: Vec::new(),
+        objects: 0,
+        max_depth,
+        too_deep: false,
+    };
+    let read = Seed {
+        state: &mut state,
+        depth: 0,
+    }
+    .deserialize(&mut de)
+    .and_then(|value| de.end().map(|()| value));
+    match read {
+        Ok(value) => Ok(Read {
+            value,
+            objects: state.objects,
+        }),
+        // The position is where the reader stood when the visitor refused:
+        // just past the bracket, which is that bracket's 1-based column.
+        Err(e) if state.too_deep => Err(Refusal::TooDeep {
+            line: e.line(),
+            column: e.column(),
+        }),
+        Err(e) => Err(Refusal::Json(e)),
+    }
+}
+
+/// What the reading of one document shares across its levels.
+struct State {
+    /// The members of the objects being read, innermost last.
+    members: Vec<(String, Value)>,
+    /// Objects begun so far.
+    objects: usize,
+    max_depth: usize,
+    /// Set when the reading stopped at the nesting limit.
+    too_deep: bool,
+}
+
+/// Reads one value, inside `depth` objects and arrays.
 struct Seed<'s> {
-    members: &'s mut Vec<(String, Value)>,
+    state: &'s mut State,
+    depth: usize,
+}
+
+impl Seed<'_> {
+    /// The seed of a member or item of this container, or the refusal of
+    /// one more level.
+    fn enter<E: de::Error>(&mut self) -> Result<usize, E> {
+        let depth = self.depth + 1;
+        if depth > self.state.max_depth {
+            self.state.too_deep = true;
+            return Err(E::custom("nesting too deep"));
+        }
+        Ok(depth)
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Seed<'_> {
@@ -77,27 +137,32 @@ impl<'de> Visitor<'de> for Seed<'_> {
         Ok(Value::Null)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<Value, A::Error> {
+        let depth = self.enter()?;
         let mut items = Vec::new();
         while let Some(item) = seq.next_element_seed(Seed {
-            members: &mut *self.members,
+            state: &mut *self.state,
+            depth,
         })? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let start = self.members.len();
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        let depth = self.enter()?;
+        self.state.objects += 1;
+        let start = self.state.members.len();
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(Seed {
-                members: &mut *self.members,
+                state: &mut *self.state,
+                depth,
             })?;
-            self.members.push((key, value));
+            self.state.members.push((key, value));
         }
         // A stable sort keeps equal keys in the order read, and the map
         // keeps the last of them.
-        let object: Map<String, Value> = self.members.drain(start..).collect();
+        let object: Map<String, Value> = self.state.members.drain(start..).collect();
         Ok(Value::Object(object))
     }
 }
@@ -109,6 +174,15 @@ mod tests {
     /// What `serde_json` itself reads from `text`.
     fn reference(text: &str) -> Result<Value, String> {
         serde_json::from_str::<Value>(text).map_err(|e| e.to_string())
+    }
+
+    /// What [`parse`] reads from `text` without a nesting limit of its own.
+    fn ours(text: &str) -> Result<Value, String> {
+        match parse(text, usize::MAX) {
+            Ok(read) => Ok(read.value),
+            Err(Refusal::Json(e)) => Err(e.to_string()),
+            Err(Refusal::TooDeep { .. }) => Err("too deep".into()),
+        }
     }
 
     #[test]
@@ -123,10 +197,10 @@ mod tests {
             "[]",
             "{}",
         ] {
-            assert_eq!(parse(text).map_err(|e| e.to_string()), reference(text), "{text}");
+            assert_eq!(ours(text), reference(text), "{text}");
         }
         // The last of equal keys wins, as in serde_json.
-        let v = parse(r#"{"k": 1, "k": 2}"#).unwrap();
+        let v = ours(r#"{"k": 1, "k": 2}"#).unwrap();
         assert_eq!(v["k"], 2);
     }
 
@@ -145,10 +219,37 @@ mod tests {
             "\"\u{1}\"",
             &deep,
         ] {
-            let ours = parse(text).map_err(|e| e.to_string());
-            assert!(ours.is_err(), "{text}");
-            assert_eq!(ours, reference(text), "{text}");
+            let read = ours(text);
+            assert!(read.is_err(), "{text}");
+            assert_eq!(read, reference(text), "{text}");
         }
+    }
+
+    fn depth_refusal(text: &str, max_depth: usize) -> Option<(usize, usize)> {
+        match parse(text, max_depth) {
+            Err(Refusal::TooDeep { line, column }) => Some((line, column)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn nesting_is_refused_at_the_bracket_that_crosses_the_limit() {
+        // The second `[` of line 2 is its 8th character, the third level.
+        assert_eq!(depth_refusal("{\n \"a\": [[1]]}", 2), Some((2, 8)));
+        assert!(parse("{\n \"a\": [[1]]}", 3).is_ok());
+        // Brackets in strings are text, not nesting.
+        assert!(parse(r#"{"a":"[[[[{{{{"}"#, 1).is_ok());
+        assert!(parse(r#"{"a\\":"\"[[["}"#, 1).is_ok());
+        // Nesting past the limit is refused before the text goes wrong.
+        assert_eq!(depth_refusal(&"[".repeat(10_000), 64), Some((1, 65)));
+        // A text that goes wrong first is refused as JSON.
+        assert!(matches!(parse("[[} [[[[", 3), Err(Refusal::Json(_))));
+    }
+
+    #[test]
+    fn objects_are_counted_outside_strings() {
+        let read = parse(r#"{"a": [{}, {"b": {}}], "c": "{{", "d": [[]]}"#, 64).unwrap();
+        assert_eq!(read.objects, 4);
     }
 
     /// JSON text with keys drawn from a few names (so objects repeat some),
@@ -183,7 +284,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_text_reads_as_serde_json_reads_it(text in text()) {
-            proptest::prop_assert_eq!(parse(&text).map_err(|e| e.to_string()), reference(&text));
+            proptest::prop_assert_eq!(ours(&text), reference(&text));
         }
     }
 }

@@ -483,14 +483,28 @@ impl Schema {
 
     /// Parses JSON text into a schema under `options` (see [`ParseOptions`]).
     pub fn parse_with_options(text: &str, options: &ParseOptions) -> Result<Self, Error> {
-        let objects = parse::precheck_text(text, &options.limits)?;
-        let value = json::parse(text).map_err(|e| Error::InvalidJson {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
+        let limits = &options.limits;
+        if text.len() > limits.max_bytes {
+            return Err(Error::LimitExceeded {
+                limit: "schema size in bytes",
+                value: text.len(),
+                max: limits.max_bytes,
+            });
+        }
+        let read = json::parse(text, limits.max_depth).map_err(|refusal| match refusal {
+            json::Refusal::TooDeep { line, column } => Error::TooDeep {
+                max: limits.max_depth,
+                line,
+                column,
+            },
+            json::Refusal::Json(e) => Error::InvalidJson {
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            },
         })?;
-        // The text's nesting was measured above: the value's is the same.
-        Self::from_checked_value(value, options, Some(objects))
+        // The text's nesting was bounded as it was read: the value's is the same.
+        Self::from_checked_value(read.value, options, Some(read.objects))
     }
 
     /// Wraps a JSON value as a schema, with the default [`Limits`] (except

@@ -1,62 +1,10 @@
-//! From text to a checked schema: size and nesting limits first (before any
-//! recursive code sees the input), then JSON, then the draft's meta-schema,
-//! then every `$ref` resolved inside the document.
+//! From a JSON value to a checked schema (the text's size and nesting are
+//! bounded as it is read, in `json`): the draft's meta-schema, then every
+//! `$ref` resolved inside the document.
 
 use crate::model::{Arena, Draft, Loader};
-use crate::{Error, Limits, ParseOptions, Warning};
+use crate::{Error, ParseOptions, Warning};
 use serde_json::Value;
-
-/// Rejects text larger or more deeply nested than the limits allow, with the
-/// line and column where the nesting limit is crossed. It scans bytes only,
-/// so hostile nesting never reaches a recursive parser. Returns how many
-/// objects the text has, to size what is built from it.
-pub(crate) fn precheck_text(text: &str, limits: &Limits) -> Result<usize, Error> {
-    if text.len() > limits.max_bytes {
-        return Err(Error::LimitExceeded {
-            limit: "schema size in bytes",
-            value: text.len(),
-            max: limits.max_bytes,
-        });
-    }
-    let bytes = text.as_bytes();
-    let mut depth = 0usize;
-    let mut objects = 0usize;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        i += 1;
-        match b {
-            // Skip the string: to its closing quote, past escapes.
-            b'"' => {
-                while let Some(&c) = bytes.get(i) {
-                    i += 1;
-                    match c {
-                        b'"' => break,
-                        b'\\' => i += 1,
-                        _ => {}
-                    }
-                }
-            }
-            b'{' | b'[' => {
-                objects += usize::from(b == b'{');
-                depth += 1;
-                if depth > limits.max_depth {
-                    // Lines and columns only for the error: counted once.
-                    let before = &text[..i - 1];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
-                    return Err(Error::TooDeep {
-                        max: limits.max_depth,
-                        line,
-                        column,
-                    });
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(objects)
-}
 
 /// The nesting depth of a value, without recursion.
 fn depth_of(value: &Value, max: usize) -> Option<usize> {
@@ -135,7 +83,7 @@ fn meta_validate(value: &Value, draft: Draft) -> Result<(), Error> {
 /// Checks a JSON value and reads it into the engine's form; also returns
 /// the draft it was read in, and what a reader should know about it.
 /// `objects`: how many objects the text it was read from has, when that
-/// text was checked (its nesting measured) by [`precheck_text`].
+/// text was read with its nesting bounded (`json::parse`).
 pub(crate) fn build(
     value: &Value,
     options: &ParseOptions,
@@ -167,29 +115,6 @@ pub(crate) fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nesting_is_counted_outside_strings_only() {
-        let limits = Limits {
-            max_depth: 2,
-            ..Limits::default()
-        };
-        assert!(precheck_text(r#"{"a":"[[[[{{{{"}"#, &limits).is_ok());
-        assert!(precheck_text(r#"{"a":"\"[[["}"#, &limits).is_ok());
-        // Strings left open, or ending in an escape, end the scan.
-        assert!(precheck_text(r#"{"a":"[[[[{{"#, &limits).is_ok());
-        assert!(precheck_text(r#"{"a":"[[[\"#, &limits).is_ok());
-        assert!(precheck_text(r#"{"a\\":[["#, &limits).is_err());
-        let err = precheck_text("{\n \"a\": [[1]]}", &limits).unwrap_err();
-        assert_eq!(
-            err,
-            Error::TooDeep {
-                max: 2,
-                line: 2,
-                column: 8
-            }
-        );
-    }
 
     #[test]
     fn value_depth_is_measured_iteratively() {
