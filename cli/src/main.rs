@@ -891,6 +891,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                         judgement.mode.unwrap_or(Mode::Backward),
                         judgement.policy.unwrap_or_default(),
                         strict_schema,
+                        format.shows_lines(),
                     );
                     single(checked, &file, None)
                 }
@@ -921,6 +922,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                         judgement.mode.unwrap_or(Mode::Backward),
                         judgement.policy.unwrap_or_default(),
                         strict_schema,
+                        format.shows_lines(),
                     );
                     single(diffed, new.as_ref(), None)
                 }

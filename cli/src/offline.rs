@@ -50,14 +50,17 @@ pub fn read(path: &Path) -> Result<String> {
 }
 
 /// `accord check NEW --against OLD [--against OLDER …]`: `against` lists the
-/// earlier schemas latest first, as a person types them. The parsed schemas
-/// are left allocated for the process's exit to reclaim.
+/// earlier schemas latest first, as a person types them; `lines`: whether
+/// the report gives each finding's line in NEW (the formats that point into
+/// the file). The parsed schemas are left allocated for the process's exit
+/// to reclaim.
 pub fn check(
     new: &Path,
     against: &[&Path],
     mode: Mode,
     policy: Policy,
     strict_schema: bool,
+    lines: bool,
 ) -> Result<CheckReport> {
     if against.is_empty() {
         bail!(
@@ -89,7 +92,7 @@ pub fn check(
     // more than the rest of this function. `check` runs once per process.
     std::mem::forget(new_schema);
     std::mem::forget(earlier);
-    let lines = Lines::of(&new_text, report.findings.iter().map(|f| f.new_path.as_str()));
+    let lines = lines.then(|| Lines::of(&new_text, report.findings.iter().map(|f| f.new_path.as_str())));
     // With a single earlier schema, naming it on every finding is noise.
     let named: &[String] = if names.len() > 1 { &names } else { &[] };
     let shown = Root::of_cwd().show(new);
@@ -103,7 +106,7 @@ pub fn check(
         findings: report
             .findings
             .iter()
-            .map(|f| FindingOut::from_engine(f, named, Some(&lines), policy))
+            .map(|f| FindingOut::from_engine(f, named, lines.as_ref(), policy))
             .collect(),
         registry: None,
         consumer_impacts: None,
@@ -114,8 +117,15 @@ pub fn check(
 }
 
 /// `accord diff OLD NEW`: every difference, judged under `mode`.
-pub fn diff(old: &Path, new: &Path, mode: Mode, policy: Policy, strict_schema: bool) -> Result<CheckReport> {
-    let mut report = check(new, &[old], mode, policy, strict_schema)?;
+pub fn diff(
+    old: &Path,
+    new: &Path,
+    mode: Mode,
+    policy: Policy,
+    strict_schema: bool,
+    lines: bool,
+) -> Result<CheckReport> {
+    let mut report = check(new, &[old], mode, policy, strict_schema, lines)?;
     report.contract = format!("{} → {}", old.display(), new.display());
     Ok(report)
 }

@@ -36,6 +36,15 @@ impl Format {
             Format::Sarif => "sarif",
         }
     }
+
+    /// Whether the format gives each finding's line in the schema file (so
+    /// that the file has to be scanned for them).
+    pub fn shows_lines(self) -> bool {
+        match self {
+            Format::Json | Format::Github | Format::Sarif => true,
+            Format::Text | Format::Junit => false,
+        }
+    }
 }
 
 /// Which command produced the reports; it words the text and names the
