@@ -7,7 +7,8 @@
 //! map of thousands of properties splits its nodes as it grows. Here the
 //! members of an object are gathered first, on one stack shared by the whole
 //! document, and the map is built from them in one go (sorted, then laid
-//! into full nodes). The value is the same as `serde_json::from_str` gives,
+//! into full nodes), or, for an object of a few members that fit one node,
+//! by inserting them. The value is the same as `serde_json::from_str` gives,
 //! duplicate keys included: the last one wins, as there.
 
 use std::fmt;
@@ -85,7 +86,7 @@ struct Seed<'s> {
 }
 
 impl Seed<'_> {
-    /// The seed of a member or item of this container, or the refusal of
+    /// The depth of this container's members or items, or the refusal of
     /// one more level.
     fn enter<E: de::Error>(&mut self) -> Result<usize, E> {
         let depth = self.depth + 1;
