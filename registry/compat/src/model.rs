@@ -140,6 +140,20 @@ pub(crate) struct Annotations {
     pub other: BTreeMap<String, Value>,
 }
 
+impl Annotations {
+    /// Whether there are none: every field is absent or empty.
+    fn is_empty(&self) -> bool {
+        let Annotations {
+            id,
+            title,
+            description,
+            default,
+            other,
+        } = self;
+        id.is_none() && title.is_none() && description.is_none() && default.is_none() && other.is_empty()
+    }
+}
+
 /// A bound with the JSON text it was written as, for messages.
 pub(crate) type Bound = Option<f64>;
 
@@ -303,7 +317,7 @@ impl Node {
     }
 
     fn set_ann(&mut self, ann: Annotations) {
-        self.annotations = (ann != NO_ANNOTATIONS).then(|| Box::new(ann));
+        self.annotations = (!ann.is_empty()).then(|| Box::new(ann));
     }
 }
 
@@ -331,7 +345,7 @@ impl Arena {
         let mut hops = 0;
         while let Kind::Ref(target) = self.nodes[id].kind {
             let here = self.nodes[id].ann();
-            if *here != NO_ANNOTATIONS || merged.is_some() {
+            if !here.is_empty() || merged.is_some() {
                 let m = merged.get_or_insert_with(Annotations::default);
                 m.id = m.id.take().or_else(|| here.id.clone());
                 m.title = m.title.take().or_else(|| here.title.clone());
