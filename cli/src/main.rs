@@ -928,32 +928,49 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 }
                 [name, from, to] => {
                     refuse_strict_schema(strict_schema)?;
-                    let diffed = online::block_on(online::diff(
-                        &registry,
-                        name,
-                        from,
-                        to,
-                        judgement.mode,
-                        judgement.policy,
-                    ));
-                    let failed = |e: anyhow::Error| {
-                        report::CheckReport::failed(
-                            format!("{name} {from} → {to}"),
-                            None,
-                            ErrorOut::of(&e, Some(&registry)),
-                        )
-                    };
-                    RunReport {
-                        reports: vec![diffed.unwrap_or_else(failed)],
-                        error: None,
-                        single: true,
-                        file: None,
-                    }
+                    stored_diff(&registry, name, from, to, &judgement)
                 }
                 _ => anyhow::bail!("diff takes OLD.json NEW.json, or COMPONENT/CONTRACT FROM TO"),
             };
             report(&run, format, Kind::Diff)
         }
+        command => registry_command(&registry, format, json, command),
+    }
+}
+
+/// `accord diff COMPONENT/CONTRACT FROM TO`: two stored versions, compared
+/// by the registry. Out of [`run`] for the size of its future.
+#[inline(never)]
+fn stored_diff(registry: &str, name: &str, from: &str, to: &str, judgement: &Judgement) -> RunReport {
+    let diffed = online::block_on(online::diff(
+        registry,
+        name,
+        from,
+        to,
+        judgement.mode,
+        judgement.policy,
+    ));
+    let failed = |e: anyhow::Error| {
+        report::CheckReport::failed(
+            format!("{name} {from} → {to}"),
+            None,
+            ErrorOut::of(&e, Some(registry)),
+        )
+    };
+    RunReport {
+        reports: vec![diffed.unwrap_or_else(failed)],
+        error: None,
+        single: true,
+        file: None,
+    }
+}
+
+/// The commands that only talk to a registry. Kept out of [`run`], whose
+/// frame every command pays for on the stack: their futures are large.
+#[inline(never)]
+fn registry_command(registry: &str, format: Format, json: bool, command: Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Check { .. } | Command::Diff { .. } => unreachable!("run reads check and diff itself"),
         Command::Publish {
             name,
             file,
@@ -962,7 +979,7 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         } => {
             let run = match (name, file) {
                 (Some(name), Some(file)) => {
-                    target_run(&registry, name, file, version, online::Action::Publish)
+                    target_run(registry, name, file, version, online::Action::Publish)
                 }
                 (Some(name), None) => {
                     anyhow::bail!("publish {name} needs the schema FILE to publish")
@@ -973,19 +990,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                             "--version applies to one contract; accord.toml gives each its version"
                         );
                     }
-                    manifest_run(&registry, &manifest, online::Action::Publish)
+                    manifest_run(registry, &manifest, online::Action::Publish)
                 }
             };
             report(&run, format, Kind::Publish)
         }
-        Command::Get { name, version } => online::block_on(online::get(&registry, &name, version.as_deref())),
+        Command::Get { name, version } => online::block_on(online::get(registry, &name, version.as_deref())),
         Command::Versions {
             name,
             include_deleted,
-        } => online::block_on(online::versions(&registry, &name, include_deleted, json)),
-        Command::List { component } => online::block_on(online::list(&registry, component.as_deref(), json)),
+        } => online::block_on(online::versions(registry, &name, include_deleted, json)),
+        Command::List { component } => online::block_on(online::list(registry, component.as_deref(), json)),
         Command::Config(ConfigCommand::Get { name }) => {
-            online::block_on(online::config_get(&registry, name.as_deref(), json))
+            online::block_on(online::config_get(registry, name.as_deref(), json))
         }
         Command::Config(ConfigCommand::Set {
             name,
@@ -1002,14 +1019,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if change == accord_client::ConfigChange::default() {
                 anyhow::bail!("config set needs --mode, --policy, --consumer-breaks or --clear");
             }
-            online::block_on(online::config_set(&registry, name.as_deref(), change, json))
+            online::block_on(online::config_set(registry, name.as_deref(), change, json))
         }
         Command::Deprecate {
             target,
             message,
             force,
         } => online::block_on(online::deprecate(
-            &registry,
+            registry,
             &target,
             &message,
             force.reason(),
@@ -1024,14 +1041,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             if !yes && !online::confirm_delete(&target, hard)? {
                 anyhow::bail!("not deleted: the deletion was not confirmed");
             }
-            online::block_on(online::delete(&registry, &target, hard, force.reason(), json))
+            online::block_on(online::delete(registry, &target, hard, force.reason(), json))
         }
         Command::CanIDeploy {
             consumer,
             reads,
             reader,
         } => {
-            let run = reading_run(&registry, consumer, reads, reader, online::Action::Check)?;
+            let run = reading_run(registry, consumer, reads, reader, online::Action::Check)?;
             report(&run, format, Kind::CanIDeploy)
         }
         Command::Consumer(ConsumerCommand::Register {
@@ -1039,14 +1056,14 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
             reads,
             reader,
         }) => {
-            let run = reading_run(&registry, consumer, reads, reader, online::Action::Publish)?;
+            let run = reading_run(registry, consumer, reads, reader, online::Action::Publish)?;
             report(&run, format, Kind::Register)
         }
         Command::Consumer(ConsumerCommand::Unregister { consumer, reads }) => {
-            online::block_on(consumers::unregister(&registry, &consumer, &reads, json))
+            online::block_on(consumers::unregister(registry, &consumer, &reads, json))
         }
         Command::Consumers { contract, consumer } => online::block_on(consumers::list(
-            &registry,
+            registry,
             contract.as_deref(),
             consumer.as_deref(),
             json,
@@ -1067,19 +1084,19 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 reason,
                 expires,
             };
-            online::block_on(consumers::create_waiver(&registry, new, json))
+            online::block_on(consumers::create_waiver(registry, new, json))
         }
         Command::Waiver(WaiverCommand::List { contract, all }) => {
-            online::block_on(consumers::list_waivers(&registry, contract.as_deref(), all, json))
+            online::block_on(consumers::list_waivers(registry, contract.as_deref(), all, json))
         }
         Command::Waiver(WaiverCommand::Revoke { id }) => {
-            online::block_on(consumers::revoke_waiver(&registry, &id, json))
+            online::block_on(consumers::revoke_waiver(registry, &id, json))
         }
-        Command::Restore { target } => online::block_on(online::restore(&registry, &target, json)),
+        Command::Restore { target } => online::block_on(online::restore(registry, &target, json)),
         Command::Watch { from, component } => {
-            online::block_on(online::watch(&registry, from, component.as_deref(), json))
+            online::block_on(online::watch(registry, from, component.as_deref(), json))
         }
-        Command::Audit { since } => online::block_on(access::audit(&registry, since, json)),
+        Command::Audit { since } => online::block_on(access::audit(registry, since, json)),
     }
 }
 
