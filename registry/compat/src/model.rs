@@ -886,9 +886,12 @@ impl<'a> Loader<'a> {
                 // the other copy too, so the copies stand for `not` that
                 // subschema, and the others decide.
                 let texts: Vec<String> = subs.iter().map(Value::to_string).collect();
+                // Copies matter only under `oneOf`.
                 let mut copies: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
-                for text in &texts {
-                    *copies.entry(text.as_str()).or_default() += 1;
+                if crit == Criterion::One {
+                    for text in &texts {
+                        *copies.entry(text.as_str()).or_default() += 1;
+                    }
                 }
                 let mut seen = foldhash::HashSet::default();
                 let mut ids = Vec::new();
@@ -906,7 +909,7 @@ impl<'a> Loader<'a> {
                     {
                         self.nodes[id].text = Some(text.as_str().into());
                     }
-                    if crit == Criterion::One && copies[text.as_str()] > 1 {
+                    if copies.get(text.as_str()).is_some_and(|&n| n > 1) {
                         parts.push(Kind::Not(id));
                     } else {
                         ids.push(id);
