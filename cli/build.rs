@@ -19,7 +19,7 @@
 //!   `.text.unlikely`) kept in a section of their own after the rest of the
 //!   code, rather than interleaved with it. A start touches the code it
 //!   runs page by page; with the cold code out of the way, those pages hold
-//!   more of it: 181 page faults for a check of the 2,000-property pair
+//!   more of it: 163 page faults for a check of the 2,000-property pair
 //!   became 159.
 use std::{env, fs, path::PathBuf};
 
