@@ -12,7 +12,10 @@
 #   registry/compat/benches/process.sh "/tmp/before/accord target/release/accord" /tmp/accord-fixtures 30
 #
 # Wall time on a machine shared with other work varies; the instruction
-# counts of `valgrind --tool=callgrind` (BENCHMARKS.md) do not.
+# counts of `valgrind --tool=callgrind` (BENCHMARKS.md) do not. Copy the
+# binaries compared at the same time: a file written just before sits in
+# the page cache in larger pieces, and starts with fewer page faults than
+# an older copy of the same bytes.
 set -eu
 read -r -a binaries <<<"${1:-target/release/accord}"
 dir=${2:-/tmp/accord-fixtures}
