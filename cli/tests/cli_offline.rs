@@ -273,6 +273,72 @@ fn help_teaches_exit_codes_and_examples() {
     assert!(short.stdout.len() < long.stdout.len());
 }
 
+/// The commands a help text lists, each with its description (continuation
+/// lines joined, whitespace collapsed).
+fn listed_commands(help: &str) -> Vec<(String, String)> {
+    let mut listed: Vec<(String, String)> = Vec::new();
+    let section = help
+        .split("Commands:\n")
+        .nth(1)
+        .expect("the help lists commands")
+        .split("\n\n")
+        .next()
+        .unwrap_or_default();
+    for line in section.lines() {
+        // An entry starts two spaces in; a wrapped description further in.
+        if let Some(entry) = line.strip_prefix("  ").filter(|l| !l.starts_with(' ')) {
+            let (name, about) = entry.split_once(' ').unwrap_or((entry, ""));
+            listed.push((name.to_string(), about.to_string()));
+        } else if let Some(last) = listed.last_mut() {
+            last.1.push(' ');
+            last.1.push_str(line);
+        }
+    }
+    for (_, about) in &mut listed {
+        *about = about.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    listed
+}
+
+/// Each command's own short help opens with the description the list of
+/// commands gives it: nothing a command includes (flags shared with
+/// others) may replace it.
+#[test]
+fn every_command_opens_its_help_with_its_own_description() {
+    let w = Workdir::new();
+    let mut parents = vec![Vec::<String>::new()];
+    let mut checked = 0;
+    while let Some(parent) = parents.pop() {
+        let mut args: Vec<&str> = parent.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = w.run(&args).expect_code(0).stdout;
+        for (name, about) in listed_commands(&help) {
+            if name == "help" {
+                continue;
+            }
+            let mut args: Vec<&str> = parent.iter().map(String::as_str).collect();
+            args.extend([name.as_str(), "-h"]);
+            let own = w.run(&args).expect_code(0).stdout;
+            let opening = own.split("\n\n").next().unwrap_or_default();
+            let opening = opening.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                opening,
+                about,
+                "`accord {}` opens its help with another description",
+                args.join(" ")
+            );
+            checked += 1;
+            if own.contains("\nCommands:\n") {
+                let mut path = parent.clone();
+                path.push(name);
+                parents.push(path);
+            }
+        }
+    }
+    // 16 commands and the subcommands of config, consumer and waiver.
+    assert!(checked >= 23, "only {checked} commands were checked");
+}
+
 #[test]
 fn an_unreachable_registry_exits_2_naming_the_address() {
     let w = workdir();
