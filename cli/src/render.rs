@@ -552,7 +552,7 @@ fn text_finding(
             )?;
         }
         (None, false) => match &f.witness_note {
-            Some(note) => writeln!(out, "      {dim}no document shows the break: {note}{dim:#}")?,
+            Some(note) => writeln!(out, "      {dim}{note}{dim:#}")?,
             None => writeln!(
                 out,
                 "      {dim}no document could be built to show the break{dim:#}"

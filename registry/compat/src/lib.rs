@@ -691,10 +691,21 @@ fn compare(
 /// schemas and paths in the roles of the comparison that found it.
 struct Wanted<'s> {
     finding: usize,
+    subject: witness::Subject,
     accepting: &'s Schema,
     rejecting: &'s Schema,
     accepting_path: String,
     rejecting_path: String,
+}
+
+impl Wanted<'_> {
+    /// The comparison it comes from: its schemas, in their roles.
+    fn roles(&self) -> (usize, usize) {
+        (
+            std::ptr::from_ref(self.accepting) as usize,
+            std::ptr::from_ref(self.rejecting) as usize,
+        )
+    }
 }
 
 /// Searches witnesses for `wanted`, cheapest first, until the time is spent;
@@ -711,6 +722,26 @@ fn search_witnesses(
     let mut search = witness::Search::new(meter.narrowed(time), wanted.len());
     // Shallow places first: their documents are small and quick to check.
     wanted.sort_by_key(|w| (w.accepting_path.matches('/').count(), w.finding));
+    // For each comparison (a pair of schemas in their roles), its findings'
+    // rejecting paths in order: those under a path follow it together.
+    let mut paths: std::collections::HashMap<(usize, usize), Vec<&str>> = Default::default();
+    for w in &wanted {
+        paths.entry(w.roles()).or_default().push(&w.rejecting_path);
+    }
+    for p in paths.values_mut() {
+        p.sort_unstable();
+        p.dedup();
+    }
+    let deeper = |w: &Wanted<'_>| -> Vec<&str> {
+        let all = &paths[&w.roles()];
+        let prefix = format!("{}/", w.rejecting_path);
+        let from = all.partition_point(|p| *p < prefix.as_str());
+        all[from..]
+            .iter()
+            .take_while(|p| p.starts_with(&prefix))
+            .copied()
+            .collect()
+    };
     let no_time = || {
         format!(
             "no witness: the time for witness search ({} ms) was spent on other findings",
@@ -720,18 +751,24 @@ fn search_witnesses(
     // A few findings are prepared together, to share one compiled slice of
     // each schema; more are prepared one by one, as time allows.
     let together = wanted.len() <= witness::SLICED_FINDINGS;
-    fn prepare<'s>(memo: &mut witness::Memo, w: &Wanted<'s>) -> witness::Prepared<'s> {
+    fn prepare<'s>(memo: &mut witness::Memo, w: &Wanted<'s>, deeper: &[&str]) -> witness::Prepared<'s> {
         witness::Prepared::new(
             memo,
             w.accepting,
             w.rejecting,
             &w.accepting_path,
             &w.rejecting_path,
+            w.subject,
+            deeper,
         )
     }
     let mut prepared: Vec<Option<witness::Prepared<'_>>> = Vec::with_capacity(wanted.len());
     if together && !time.is_zero() {
-        prepared.extend(wanted.iter().map(|w| Some(prepare(&mut search.memo, w))));
+        prepared.extend(
+            wanted
+                .iter()
+                .map(|w| Some(prepare(&mut search.memo, w, &deeper(w)))),
+        );
         let all: Vec<&witness::Prepared<'_>> = prepared.iter().flatten().collect();
         witness::cover_all(&mut search, &all);
     }
@@ -744,7 +781,7 @@ fn search_witnesses(
             let ready = prepared
                 .get_mut(k)
                 .and_then(Option::take)
-                .unwrap_or_else(|| prepare(&mut search.memo, w));
+                .unwrap_or_else(|| prepare(&mut search.memo, w, &deeper(w)));
             ready.search(&mut search)
         };
         match outcome {
@@ -966,6 +1003,7 @@ fn run(
                 if !compatible {
                     wanted.push(Wanted {
                         finding: findings.len(),
+                        subject: witness::Subject::of(r.rule),
                         accepting: old,
                         rejecting: new,
                         accepting_path: r.old_path.clone(),
@@ -994,6 +1032,7 @@ fn run(
                 if !compatible {
                     wanted.push(Wanted {
                         finding: findings.len(),
+                        subject: witness::Subject::of(r.rule),
                         accepting: new,
                         rejecting: old,
                         accepting_path: r.old_path.clone(),

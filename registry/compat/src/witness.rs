@@ -4,9 +4,10 @@
 //! A witness for a finding is a document that one schema accepts and the
 //! other rejects **only at or under the finding's place**: every error the
 //! rejecting validator reports for it lies at or under the finding's path
-//! (or, for a property or tuple item, at the enclosing object's `required`,
-//! `additionalProperties` or `additionalItems` about that very member), so
-//! that the document shows this break and no other one.
+//! (or, for a property or tuple item, at the enclosing object's
+//! `additionalProperties` or `additionalItems` about that very member, and
+//! at its `required` when the finding is about the member being there at
+//! all), so that the document shows this break and no other one.
 //!
 //! The document is built around the finding's place: at each enclosing
 //! level the members both schemas require, with values both accept; at the
@@ -465,6 +466,11 @@ fn unescape(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
+/// The segments of a path in engine syntax (`""` is the root), escaped.
+fn tokens(path: &str) -> Vec<String> {
+    path.split('/').skip(1).map(str::to_string).collect()
+}
+
 /// Whether the JSON pointer `inner` is `outer` or lies under it.
 fn under(inner: &str, outer: &str) -> bool {
     inner == outer || (inner.starts_with(outer) && inner.as_bytes().get(outer.len()) == Some(&b'/'))
@@ -476,10 +482,42 @@ fn under(inner: &str, outer: &str) -> bool {
 struct Place {
     path: Vec<String>,
     instance: String,
+    /// Whether the finding is about a member being there at all (see
+    /// [`Subject`]): only then is a missing required member its break.
+    presence: bool,
+    /// The paths (in the rejecting schema) of the other findings of the
+    /// same comparison that lie under this one's: an error at or under one
+    /// of them is that finding's break, not this one's (a `minimum` added
+    /// beside a narrowed `type` is shown by the `minimum` finding).
+    deeper: Vec<Vec<String>>,
+}
+
+/// What a finding at a property or tuple item is about: whether the member
+/// is there (a property added, removed or now required), or the value it
+/// holds (its type, bounds, values...). A document that leaves the member
+/// out shows only the first kind: narrowing the type of a property that also
+/// becomes required is shown by a value of the old type, not by an object
+/// without the property, which another finding (`required`) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subject {
+    Presence,
+    Value,
+}
+
+impl Subject {
+    /// The rules of the object content model (`properties`) and of the
+    /// object's own keywords (`required`, dependencies) are about presence;
+    /// every other family is about values.
+    pub(crate) fn of(rule: &crate::RuleInfo) -> Self {
+        match rule.family {
+            "properties" | "object" => Subject::Presence,
+            _ => Subject::Value,
+        }
+    }
 }
 
 impl Place {
-    fn new(rejecting_path: &str, steps: &[(Step, &Value)]) -> Self {
+    fn new(rejecting_path: &str, steps: &[(Step, &Value)], subject: Subject, deeper: &[&str]) -> Self {
         let mut instance = String::new();
         for (step, _) in steps {
             instance.push('/');
@@ -489,13 +527,42 @@ impl Place {
             }
         }
         Place {
-            path: rejecting_path.split('/').skip(1).map(str::to_string).collect(),
+            path: tokens(rejecting_path),
             instance,
+            presence: subject == Subject::Presence,
+            deeper: deeper.iter().map(|p| tokens(p)).collect(),
         }
+    }
+
+    /// Whether the error `f` is the break of a finding under this one.
+    fn deeper_owns(&self, f: &Fault) -> bool {
+        self.deeper.iter().any(|d| {
+            f.at.starts_with(d)
+                || match &f.kind {
+                    // A missing member is about `required/<name>`, or about
+                    // `properties/<name>` beside that `required`.
+                    FaultKind::Required(name) => {
+                        let name = escape(name);
+                        let required = f.at.last().is_some_and(|k| k == "required");
+                        let at_required =
+                            d.len() == f.at.len() + 1 && d.starts_with(&f.at) && d[f.at.len()] == name;
+                        let at_property = required
+                            && d.len() == f.at.len() + 1
+                            && d.starts_with(&f.at[..f.at.len() - 1])
+                            && d[f.at.len() - 1] == "properties"
+                            && d[f.at.len()] == name;
+                        at_required || at_property
+                    }
+                    _ => false,
+                }
+        })
     }
 
     /// Whether the rejecting schema's error `f` is about this finding.
     fn owns(&self, f: &Fault) -> bool {
+        if self.deeper_owns(f) {
+            return false;
+        }
         let at = |prefix: &[String], extra: &[&str]| {
             f.at.len() >= prefix.len() + extra.len()
                 && f.at[..prefix.len()] == *prefix
@@ -518,7 +585,8 @@ impl Place {
             let name = unescape(&self.path[n - 1]);
             match self.path[n - 2].as_str() {
                 "properties" | "required" => {
-                    if f.kind == FaultKind::Required(name.clone())
+                    if (self.presence || self.path[n - 2] == "required")
+                        && f.kind == FaultKind::Required(name.clone())
                         && f.at == [parent, &["required".to_string()]].concat()
                     {
                         return true;
@@ -1184,13 +1252,17 @@ pub(crate) struct Prepared<'s> {
 impl<'s> Prepared<'s> {
     /// Prepares the search for a document `accepting` accepts and
     /// `rejecting` rejects only for the finding at `accepting_path` /
-    /// `rejecting_path` (engine syntax, in those roles).
+    /// `rejecting_path` (engine syntax, in those roles), about `subject`;
+    /// `deeper` are the rejecting paths of the comparison's other findings
+    /// under this one, whose breaks this witness must not show.
     pub(crate) fn new(
         memo: &mut Memo,
         accepting: &'s Schema,
         rejecting: &'s Schema,
         accepting_path: &str,
         rejecting_path: &str,
+        subject: Subject,
+        deeper: &[&str],
     ) -> Self {
         let ra = Reader {
             root: &accepting.value,
@@ -1203,7 +1275,7 @@ impl<'s> Prepared<'s> {
         let mut finder = Finder {
             accepting,
             rejecting,
-            place: Place::new(rejecting_path, &steps),
+            place: Place::new(rejecting_path, &steps, subject, deeper),
             sampler: Sampler::new(&accepting.value, &rejecting.value),
             tried: HashMap::new(),
             options: HashMap::new(),
@@ -1213,9 +1285,11 @@ impl<'s> Prepared<'s> {
         finder.sampler.top_cap = 2 * sample::MAX_SAMPLES;
         let roots = (&accepting.value, &rejecting.value);
         let levels = skeleton(memo, &mut finder.sampler, roots, &steps, &b_steps);
-        // At the place: the member left out (for a property), then values.
+        // At the place: the member left out (for a property's presence),
+        // then values.
         let tokens = &finder.place.path;
-        let at_property = tokens.len() >= 2
+        let at_property = finder.place.presence
+            && tokens.len() >= 2
             && tokens[tokens.len() - 2] == "properties"
             && matches!(steps.last(), Some((Step::Key(_), _)));
         let mut candidates: Vec<Option<Value>> = Vec::new();
@@ -1495,11 +1569,22 @@ mod tests {
         find_noted(old, new, old_path, new_path).map(|f| f.doc)
     }
 
+    /// A witness for a finding about a value (a type, a bound...).
     fn find_noted(old: Value, new: Value, old_path: &str, new_path: &str) -> Result<Found, Miss> {
+        find_about(old, new, old_path, new_path, Subject::Value)
+    }
+
+    fn find_about(
+        old: Value,
+        new: Value,
+        old_path: &str,
+        new_path: &str,
+        subject: Subject,
+    ) -> Result<Found, Miss> {
         let (old, new) = (Schema::from_value(old).unwrap(), Schema::from_value(new).unwrap());
         let budget = Budget::default();
         let mut search = Search::new(Meter::new(&budget), 1);
-        Prepared::new(&mut search.memo, &old, &new, old_path, new_path).search(&mut search)
+        Prepared::new(&mut search.memo, &old, &new, old_path, new_path, subject, &[]).search(&mut search)
     }
 
     #[test]
@@ -1553,6 +1638,28 @@ mod tests {
                 .is_none_or(|a| a.as_f64().is_some_and(|x| x.fract() == 0.0)),
             "{w}"
         );
+    }
+
+    #[test]
+    fn a_property_narrowed_and_made_required_shows_each_break_apart() {
+        // `a` narrowed to integer and newly required, `b` newly required.
+        // The type's witness holds a non-integer `a` (and `b`): an object
+        // without `a` shows the new requirement, not the narrowing.
+        let old = json!({"type":"object","properties":{"a":{"type":"number"}}});
+        let new = json!({"type":"object","properties":{"a":{"type":"integer"}},"required":["a","b"]});
+        let w = find(old.clone(), new.clone(), "/properties/a", "/properties/a").expect("a witness");
+        assert!(w["a"].as_f64().is_some_and(|x| x.fract() != 0.0), "{w}");
+        assert!(w.get("b").is_some(), "{w}");
+        // The requirement's witness lacks `a` and has `b`.
+        let w = find(old.clone(), new.clone(), "/required/a", "/required/a").expect("a witness");
+        assert!(w.get("a").is_none() && w.get("b").is_some(), "{w}");
+        // A required property added to the model: leaving it out shows it.
+        let old = json!({"type":"object","properties":{"x":{"type":"string"}},"additionalProperties":false});
+        let new = json!({"type":"object","properties":{"x":{"type":"string"},"a":{"type":"integer"}},"required":["a"],"additionalProperties":false});
+        let w = find_about(old, new, "/properties/a", "/properties/a", Subject::Presence)
+            .expect("a witness")
+            .doc;
+        assert!(w.get("a").is_none(), "{w}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! annotations, and each pair of the equivalence table accepts the same
 //! documents by a JSON Schema validator's account, not only the engine's.
 
+mod common;
+
 use accord_compat::{ChangeKind, Finding, Mode, Policy, Schema, check, diff, equivalences, rule, soundness};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
@@ -407,10 +409,7 @@ fn spelling() -> impl Strategy<Value = Spelling> {
 /// rejects. `PROPTEST_CASES` sets the number of schemas (128 by default).
 #[test]
 fn cross_draft_rewrites_of_one_schema_change_nothing() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(128);
+    let cases = common::proptest_cases(128);
     let mut runner = TestRunner::new(ProptestConfig {
         failure_persistence: None,
         ..ProptestConfig::with_cases(cases)

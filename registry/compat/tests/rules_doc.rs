@@ -151,10 +151,15 @@ document that the reader's old view accepts and the new one rejects (for a
 backward finding: the old schema accepts it, the new one rejects it; for a
 forward finding the other way round), and that the new view rejects **only
 at or under the finding's own path** (for a property or a tuple item, also
-at its object's `required` naming it, or the `additionalProperties` /
-`additionalItems` that now refuses it). Around the finding's place the
+at its object's `required` naming it when the finding is about the
+property being there, or the `additionalProperties` / `additionalItems`
+that now refuses it). Around the finding's place the
 witness holds what both schemas require, with values both accept, so that
-when one change breaks several things each finding shows its own. Every
+when one change breaks several things each finding shows its own: a
+witness is never rejected where another finding under this one's path is
+(a `type` narrowed beside an added `minimum` shows a value that only the
+type refuses), and a finding about a property's value never shows an
+object that merely lacks the property. Every
 witness is checked with a JSON Schema validator before it is shown, its
 error locations included. A finding without one says why in its
 `witness_note`: no document shows this break alone (and where documents are

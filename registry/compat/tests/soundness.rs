@@ -226,86 +226,34 @@ fn the_probe_finds_a_break_the_engine_is_told_about() {
     assert!((6..=10).contains(&a), "{s:?}");
 }
 
-fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(json!({})),
-        (0u32..6).prop_map(|n| json!({"type": "string", "maxLength": n})),
-        (0u32..4).prop_map(|n| json!({"type": "string", "minLength": n})),
-        (-3i32..3).prop_map(|n| json!({"type": "integer", "minimum": n})),
-        (-3i32..3).prop_map(|n| json!({"type": "number", "exclusiveMaximum": n})),
-        (1u32..4).prop_map(|n| json!({"type": "integer", "multipleOf": n})),
-        Just(json!({"type": "boolean"})),
-        Just(json!({"type": ["string", "null"]})),
-        Just(json!({"type": "string", "format": "date"})),
-        prop::collection::vec(0u8..4, 1..4).prop_map(|v| json!({"enum": v})),
-        (0u8..3).prop_map(|n| json!({"const": n})),
-    ]
-}
-
-fn schema() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(3, 24, 3, |inner| {
-        let names = prop::sample::select(vec!["a", "b", "c"]);
-        prop_oneof![
-            (
-                prop::collection::btree_map(names.clone(), inner.clone(), 0..3),
-                prop::collection::btree_set(names, 0..2),
-                prop_oneof![Just(json!(true)), Just(json!(false)), inner.clone()],
-            )
-                .prop_map(|(props, required, additional)| json!({
-                    "type": "object", "properties": props, "required": required,
-                    "additionalProperties": additional
-                })),
-            (inner.clone(), 0u32..3, 2u32..5).prop_map(|(items, min, max)| json!({
-                "type": "array", "items": items, "minItems": min, "maxItems": max
-            })),
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"anyOf": v})),
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"oneOf": v})),
-            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"allOf": v})),
-            inner.clone().prop_map(|v| json!({"not": v})),
-            (inner.clone(), inner.clone(), inner.clone())
-                .prop_map(|(c, t, e)| json!({"if": c, "then": t, "else": e})),
-            (
-                prop::sample::select(vec!["^a", "^b", "c$"]),
-                inner.clone(),
-                0u32..2,
-                1u32..3,
-                prop::bool::ANY,
-            )
-                .prop_map(|(pattern, s, min, max, closed)| json!({
-                    "type": "object", "patternProperties": {pattern: s},
-                    "minProperties": min, "maxProperties": max, "additionalProperties": !closed
-                })),
-            (inner, prop::bool::ANY).prop_map(|(c, unique)| json!({
-                "type": "array", "contains": c, "uniqueItems": unique
-            })),
-        ]
-    })
-}
-
 /// Generated pairs (two random schemas, and a schema with a widened copy
 /// of itself): whenever the engine calls the change backward compatible,
 /// the new schema accepts every generated document the old one accepts.
 /// `PROPTEST_CASES` sets the number of pairs (64 by default).
 #[test]
 fn generated_pairs_called_compatible_accept_every_old_document() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(64);
+    let cases = common::proptest_cases(64);
     let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
     let totals = RefCell::new(Counts::default());
-    let result = runner.run(&(schema(), schema(), 1u64..u64::MAX), |(old, new, seed)| {
-        let mut counts = Counts::default();
-        counts.probe("generated", &old, &new, Mode::Backward, seed);
-        // The new schema against a widened copy of itself gives a
-        // compatible pair far more often than two unrelated schemas.
-        let widened = json!({"anyOf": [new.clone(), old.clone()]});
-        counts.probe("generated (widened)", &new, &widened, Mode::Backward, seed);
-        let bugs = counts.bugs.join("\n");
-        totals.borrow_mut().add(counts);
-        prop_assert!(bugs.is_empty(), "{}", bugs);
-        Ok(())
-    });
+    let result = runner.run(
+        &(
+            common::arbitrary_schema(),
+            common::arbitrary_schema(),
+            1u64..u64::MAX,
+        ),
+        |(old, new, seed)| {
+            let mut counts = Counts::default();
+            counts.probe("generated", &old, &new, Mode::Backward, seed);
+            // The new schema against a widened copy of itself gives a
+            // compatible pair far more often than two unrelated schemas.
+            let widened = json!({"anyOf": [new.clone(), old.clone()]});
+            counts.probe("generated (widened)", &new, &widened, Mode::Backward, seed);
+            let bugs = counts.bugs.join("\n");
+            totals.borrow_mut().add(counts);
+            prop_assert!(bugs.is_empty(), "{}", bugs);
+            Ok(())
+        },
+    );
     if let Err(e) = result {
         panic!("{e}");
     }

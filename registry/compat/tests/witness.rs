@@ -6,6 +6,8 @@
 mod common;
 
 use accord_compat::{Direction, Finding, Mode, Options, Policy, Schema, check_with, rule, rules};
+use proptest::prelude::*;
+use proptest::test_runner::TestRunner;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -130,7 +132,8 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, id: &str, old: &Value, new: &Value, f: &Finding) {
+    /// Checks `f`, one of the findings `all` of one report.
+    fn record(&mut self, id: &str, old: &Value, new: &Value, f: &Finding, all: &[Finding]) {
         if f.compatible {
             assert!(
                 f.witness.is_none(),
@@ -171,10 +174,40 @@ impl Tally {
             Direction::Backward => &f.new_path,
             Direction::Forward => &f.old_path,
         };
+        // Not where another finding under this one is: that is its break.
+        let trim = |p: &str| p.trim_start_matches('#').trim_end_matches('/').to_string();
+        let own = trim(path);
+        let deeper: Vec<String> = all
+            .iter()
+            .filter(|g| !g.compatible && g.direction == f.direction && g.against == f.against)
+            .map(|g| {
+                trim(match g.direction {
+                    Direction::Backward => &g.new_path,
+                    Direction::Forward => &g.old_path,
+                })
+            })
+            .filter(|p| p.starts_with(&format!("{own}/")))
+            .collect();
         for (location, required) in error_locations(rejects, w) {
             assert!(
                 at_the_finding(path, &location, required.as_deref()),
                 "{id}: {} witness {w} is also rejected at {location} ({required:?}), not at {path}",
+                f.rule
+            );
+            let theirs = deeper.iter().find(|d| {
+                let object = location.strip_suffix("/required");
+                let missing = |d: &str| match (object, &required) {
+                    (Some(o), Some(name)) => {
+                        let name = name.replace('~', "~0").replace('/', "~1");
+                        d == format!("{o}/required/{name}") || d == format!("{o}/properties/{name}")
+                    }
+                    _ => false,
+                };
+                location == **d || location.starts_with(&format!("{d}/")) || missing(d)
+            });
+            assert!(
+                theirs.is_none(),
+                "{id}: {} witness {w} is rejected at {location} ({required:?}), the place of another finding ({theirs:?})",
                 f.rule
             );
         }
@@ -186,8 +219,9 @@ impl Tally {
             Schema::from_value(new.clone()).expect("new schema reads"),
         );
         for policy in [Policy::Strict, Policy::Lenient] {
-            for f in full_check(&n, &o, policy).findings {
-                self.record(id, old, new, &f);
+            let all = full_check(&n, &o, policy).findings;
+            for f in &all {
+                self.record(id, old, new, f, &all);
             }
         }
     }
@@ -289,7 +323,115 @@ fn each_break_of_one_change_shows_in_a_document_of_its_own() {
     );
     let mut tally = Tally::default();
     for f in &report.findings {
-        tally.record("issue 12", &old, &new, f);
+        tally.record("issue 12", &old, &new, f, &report.findings);
+    }
+}
+
+/// Two breaks in one change, at the same node or at a property and its
+/// object: each finding's witness must show that finding's break alone, so
+/// the new schema with only that finding's edit undone (written here by
+/// hand) accepts it, while the old schema accepts and the new one rejects it.
+#[test]
+fn each_witness_is_accepted_once_its_own_edit_is_undone() {
+    // (old, new, [(rule, new with that rule's edit alone undone)])
+    let cases = [
+        (
+            json!({"type": "number"}),
+            json!({"type": "integer", "minimum": 5}),
+            vec![
+                ("TYPE_NARROWED", json!({"type": "number", "minimum": 5})),
+                ("MINIMUM_ADDED", json!({"type": "integer"})),
+            ],
+        ),
+        (
+            json!({"type": "object", "properties": {"a": {"type": "number"}}}),
+            json!({"type": "object", "properties": {"a": {"type": "integer", "minimum": 5}}}),
+            vec![
+                (
+                    "TYPE_NARROWED",
+                    json!({"type": "object", "properties": {"a": {"type": "number", "minimum": 5}}}),
+                ),
+                (
+                    "MINIMUM_ADDED",
+                    json!({"type": "object", "properties": {"a": {"type": "integer"}}}),
+                ),
+            ],
+        ),
+        (
+            // The narrowed property itself becomes required, beside `b`.
+            json!({"type": "object", "properties": {"a": {"type": "number"}}}),
+            json!({"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a", "b"]}),
+            vec![
+                (
+                    "TYPE_NARROWED",
+                    json!({"type": "object", "properties": {"a": {"type": "number"}}, "required": ["a", "b"]}),
+                ),
+                (
+                    "REQUIRED_ATTRIBUTE_ADDED",
+                    json!({"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["b"]}),
+                ),
+                (
+                    "REQUIRED_NAME_ADDED",
+                    json!({"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}),
+                ),
+            ],
+        ),
+        (
+            json!({"type": "string", "maxLength": 10}),
+            json!({"type": "string", "maxLength": 5, "minLength": 2}),
+            vec![
+                (
+                    "MAX_LENGTH_DECREASED",
+                    json!({"type": "string", "maxLength": 10, "minLength": 2}),
+                ),
+                ("MIN_LENGTH_ADDED", json!({"type": "string", "maxLength": 5})),
+            ],
+        ),
+        (
+            json!({"type": "array", "items": {"type": "number"}}),
+            json!({"type": "array", "items": {"type": "integer"}, "maxItems": 1}),
+            vec![
+                (
+                    "TYPE_NARROWED",
+                    json!({"type": "array", "items": {"type": "number"}, "maxItems": 1}),
+                ),
+                (
+                    "MAX_ITEMS_ADDED",
+                    json!({"type": "array", "items": {"type": "integer"}}),
+                ),
+            ],
+        ),
+    ];
+    for (old, new, expected) in cases {
+        let (o, n) = (
+            Schema::from_value(old.clone()).unwrap(),
+            Schema::from_value(new.clone()).unwrap(),
+        );
+        let report = full_check(&n, &o, Policy::Strict);
+        let breaking: Vec<&str> = report
+            .findings
+            .iter()
+            .filter(|f| !f.compatible)
+            .map(|f| f.rule.as_str())
+            .collect();
+        let mut rules: Vec<&str> = expected.iter().map(|(r, _)| *r).collect();
+        rules.sort_unstable();
+        let mut got = breaking.clone();
+        got.sort_unstable();
+        assert_eq!(got, rules, "{old} -> {new}");
+        for (rule, undone) in &expected {
+            let f = report.findings.iter().find(|f| f.rule == *rule).unwrap();
+            let w = f
+                .witness
+                .as_ref()
+                .unwrap_or_else(|| panic!("{rule} has a witness in {old} -> {new}: {f:?}"));
+            assert!(validator(&old).is_valid(w), "{rule}: the old schema rejects {w}");
+            assert!(!validator(&new).is_valid(w), "{rule}: the new schema accepts {w}");
+            assert!(
+                validator(undone).is_valid(w),
+                "{rule}: {w} shows another break than this one's: {undone} rejects it"
+            );
+        }
     }
 }
 
@@ -381,4 +523,97 @@ fn a_witness_rejected_only_by_format_says_so() {
         .unwrap_or_else(|| panic!("a witness: {lowered:?}"));
     assert!(!accepted_without_format(&new, witness), "{witness}");
     assert_eq!(lowered.witness_note, None, "{lowered:?}");
+}
+
+/// `base` with the members of `extra` laid over it, when both are objects:
+/// one node edited in several keywords at once.
+fn overlay(base: &Value, extra: &Value) -> Value {
+    match (base, extra) {
+        (Value::Object(b), Value::Object(e)) => {
+            let mut out = b.clone();
+            out.extend(e.clone());
+            Value::Object(out)
+        }
+        _ => extra.clone(),
+    }
+}
+
+/// An old schema and an edit of it with several breaks at once: an object
+/// whose properties are each kept, replaced or given more keywords, and
+/// whose `required` and `additionalProperties` change too.
+fn edited_pair() -> impl Strategy<Value = (Value, Value)> {
+    let member =
+        (common::arbitrary_schema(), common::arbitrary_schema(), 0u8..3).prop_map(|(old, other, how)| {
+            let new = match how {
+                0 => old.clone(),
+                1 => other,
+                _ => overlay(&old, &other),
+            };
+            (old, new)
+        });
+    let names = || prop::collection::btree_set(prop::sample::select(vec!["a", "b", "c", "d"]), 0..3);
+    (
+        prop::collection::btree_map(prop::sample::select(vec!["a", "b", "c"]), member, 1..4),
+        names(),
+        names(),
+        prop::bool::ANY,
+        prop::bool::ANY,
+    )
+        .prop_map(|(members, old_required, new_required, old_closed, new_closed)| {
+            let old_props: serde_json::Map<String, Value> = members
+                .iter()
+                .map(|(k, (o, _))| (k.to_string(), o.clone()))
+                .collect();
+            let new_props: serde_json::Map<String, Value> = members
+                .iter()
+                .map(|(k, (_, n))| (k.to_string(), n.clone()))
+                .collect();
+            (
+                json!({"type": "object", "properties": old_props, "required": old_required,
+                       "additionalProperties": !old_closed}),
+                json!({"type": "object", "properties": new_props, "required": new_required,
+                       "additionalProperties": !new_closed}),
+            )
+        })
+}
+
+/// Generated changes with several breaks (unrelated schemas, a node given
+/// more keywords, objects whose members and `required` change together):
+/// every witness shown is accepted by the reader's old view, rejected by the
+/// new one, only at its finding's place and never at the place of another
+/// finding under it. `PROPTEST_CASES` sets the number of pairs (64 by
+/// default).
+#[test]
+fn generated_changes_show_each_break_in_its_own_witness() {
+    let cases = common::proptest_cases(64);
+    let pairs = prop_oneof![
+        (common::arbitrary_schema(), common::arbitrary_schema()),
+        (common::arbitrary_schema(), common::arbitrary_schema()).prop_map(|(old, extra)| {
+            let new = overlay(&old, &extra);
+            (old, new)
+        }),
+        edited_pair(),
+    ];
+    let mut runner = TestRunner::new(ProptestConfig::with_cases(cases));
+    let tally = std::cell::RefCell::new(Tally::default());
+    let result = runner.run(&pairs, |(old, new)| {
+        let (Ok(o), Ok(n)) = (Schema::from_value(old.clone()), Schema::from_value(new.clone())) else {
+            return Ok(());
+        };
+        let findings = full_check(&n, &o, Policy::Strict).findings;
+        for f in &findings {
+            tally.borrow_mut().record("generated", &old, &new, f, &findings);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let tally = tally.into_inner();
+    let (total, witnessed) = tally
+        .per_rule
+        .values()
+        .fold((0, 0), |(t, w), (a, b)| (t + a, w + b));
+    eprintln!("generated changes: {witnessed} of {total} incompatible findings have a verified witness");
+    assert!(witnessed > 0, "no generated finding had a witness");
 }

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use serde_json::Value;
+use proptest::prelude::*;
+use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// The corpus directory, or `None` (after saying so) when it is absent and
@@ -90,4 +91,71 @@ pub fn rules_of(old: &accord_compat::Schema, new: &accord_compat::Schema) -> Vec
         .into_iter()
         .map(|f| format!("{} {}", f.rule, f.old_path))
         .collect()
+}
+
+fn leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!({})),
+        (0u32..6).prop_map(|n| json!({"type": "string", "maxLength": n})),
+        (0u32..4).prop_map(|n| json!({"type": "string", "minLength": n})),
+        (-3i32..3).prop_map(|n| json!({"type": "integer", "minimum": n})),
+        (-3i32..3).prop_map(|n| json!({"type": "number", "exclusiveMaximum": n})),
+        (1u32..4).prop_map(|n| json!({"type": "integer", "multipleOf": n})),
+        Just(json!({"type": "boolean"})),
+        Just(json!({"type": ["string", "null"]})),
+        Just(json!({"type": "string", "format": "date"})),
+        prop::collection::vec(0u8..4, 1..4).prop_map(|v| json!({"enum": v})),
+        (0u8..3).prop_map(|n| json!({"const": n})),
+    ]
+}
+
+/// Random schemas of every family the engine compares, nested three deep:
+/// the generator of the soundness probe and of generated witnesses.
+pub fn arbitrary_schema() -> impl Strategy<Value = Value> {
+    leaf().prop_recursive(3, 24, 3, |inner| {
+        let names = prop::sample::select(vec!["a", "b", "c"]);
+        prop_oneof![
+            (
+                prop::collection::btree_map(names.clone(), inner.clone(), 0..3),
+                prop::collection::btree_set(names, 0..2),
+                prop_oneof![Just(json!(true)), Just(json!(false)), inner.clone()],
+            )
+                .prop_map(|(props, required, additional)| json!({
+                    "type": "object", "properties": props, "required": required,
+                    "additionalProperties": additional
+                })),
+            (inner.clone(), 0u32..3, 2u32..5).prop_map(|(items, min, max)| json!({
+                "type": "array", "items": items, "minItems": min, "maxItems": max
+            })),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"anyOf": v})),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"oneOf": v})),
+            prop::collection::vec(inner.clone(), 1..3).prop_map(|v| json!({"allOf": v})),
+            inner.clone().prop_map(|v| json!({"not": v})),
+            (inner.clone(), inner.clone(), inner.clone())
+                .prop_map(|(c, t, e)| json!({"if": c, "then": t, "else": e})),
+            (
+                prop::sample::select(vec!["^a", "^b", "c$"]),
+                inner.clone(),
+                0u32..2,
+                1u32..3,
+                prop::bool::ANY,
+            )
+                .prop_map(|(pattern, s, min, max, closed)| json!({
+                    "type": "object", "patternProperties": {pattern: s},
+                    "minProperties": min, "maxProperties": max, "additionalProperties": !closed
+                })),
+            (inner, prop::bool::ANY).prop_map(|(c, unique)| json!({
+                "type": "array", "contains": c, "uniqueItems": unique
+            })),
+        ]
+    })
+}
+
+/// The number of generated cases a property test runs: `PROPTEST_CASES`,
+/// or `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
