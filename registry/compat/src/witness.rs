@@ -15,7 +15,9 @@
 //! them, enum members, every type either side allows...), or the member
 //! left out. A candidate rejected elsewhere is repaired where the
 //! validators say (a required member added, an unexpected one removed,
-//! another value tried) a few times before the next candidate.
+//! another value tried) a few times before the next candidate. When none
+//! shows the break, the enclosing level is sampled as a whole, then whole
+//! documents drawn from both roots.
 //!
 //! Validators are compiled from *slices* of the schemas: `properties` (and
 //! dependencies, definitions) reduced to the names the candidate documents
@@ -39,6 +41,9 @@ use std::rc::Rc;
 const MAX_WITNESS_BYTES: usize = 16 * 1024;
 /// Most candidate documents validated for one finding.
 const MAX_CANDIDATES: usize = 400;
+/// Whole documents drawn from both schemas' roots when the values at and
+/// around a finding's place show nothing.
+const WHOLE_DOCUMENTS: usize = 24;
 /// Repairs tried on one candidate before the next one.
 const MAX_REPAIRS: usize = 8;
 /// Most candidate documents validated for all the findings of one check or
@@ -1400,6 +1405,26 @@ impl<'s> Prepared<'s> {
                 return Ok(found);
             }
         }
+        // Whole documents drawn from both roots, as the soundness probe
+        // draws them, for a break that the values sampled at and around the
+        // place do not reach (a `not`, a condition elsewhere, a member the
+        // skeleton left out).
+        let roots = (&finder.accepting.value, &finder.rejecting.value);
+        let mut whole = Vec::new();
+        for k in 0..WHOLE_DOCUMENTS {
+            finder.sampler.visits = 0;
+            finder.sampler.rng = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let mut s = finder.sampler.samples(Some(roots.0), Some(roots.1), 0);
+            if !s.is_empty() {
+                whole.push(Some(s.swap_remove(0)));
+            }
+            if search.meter.poll_now().is_some() {
+                return Err(Miss::Time);
+            }
+        }
+        if let Some(found) = finder.first_showing(search, &[], whole, &mut tried)? {
+            return Ok(found);
+        }
         let mut elsewhere = finder.elsewhere;
         elsewhere.sort();
         elsewhere.dedup();
@@ -1660,6 +1685,18 @@ mod tests {
             .expect("a witness")
             .doc;
         assert!(w.get("a").is_none(), "{w}");
+    }
+
+    #[test]
+    fn a_break_that_values_at_the_place_miss_is_found_in_whole_documents() {
+        // Inside `not`, the values sampled at the place are strings (what
+        // the negated schemas name); the break is a number below -3, which
+        // the old schema accepts (it is no string) and the new one's `not`
+        // now refuses.
+        let old = json!({"not": {"oneOf": [{"type": "string", "maxLength": 5}, {"type": "string", "format": "date"}]}});
+        let new = json!({"not": {"oneOf": [{"type": "number", "exclusiveMaximum": -3}]}});
+        let w = find(old, new, "/not", "/not").expect("a witness");
+        assert!(w.as_f64().is_some_and(|x| x < -3.0), "{w}");
     }
 
     #[test]
