@@ -368,6 +368,26 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         saved
     }
 
+    /// Enters `seg` (if any) on the new side only.
+    fn enter_new(&mut self, seg: Option<String>) -> (usize, usize) {
+        let saved = (self.old_path.len(), self.new_path.len());
+        if let Some(seg) = seg {
+            self.new_path.push('/');
+            self.new_path.push_str(&seg);
+        }
+        saved
+    }
+
+    /// Enters `seg` (if any) on the old side only.
+    fn enter_old(&mut self, seg: Option<String>) -> (usize, usize) {
+        let saved = (self.old_path.len(), self.new_path.len());
+        if let Some(seg) = seg {
+            self.old_path.push('/');
+            self.old_path.push_str(&seg);
+        }
+        saved
+    }
+
     fn enter(&mut self, seg: &str) -> (usize, usize) {
         self.enter2(seg, seg)
     }
@@ -536,14 +556,23 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
 
         if !is_combined(&old.kind) {
             if let Kind::Combined(crit, subs, synthetic) = &new.kind {
+                // A part's findings are reported where the part is, unless
+                // Accord made the parts up (a list of types).
+                let part = |i: usize| (!*synthetic).then(|| format!("{}/{i}", crit.keyword()));
                 if subs.len() == 1 {
                     // One subschema means what it says, under any keyword.
                     annotate(self);
+                    let saved = self.enter_new(part(0));
                     self.compare_with(o, subs[0], false);
+                    self.leave(saved);
                     return true;
                 } else if matches!(crit, Criterion::Any | Criterion::One) {
                     for (i, &s) in subs.iter().enumerate() {
-                        let found = self.sub(|e| e.compare_with(o, s, false));
+                        let found = self.sub(|e| {
+                            let saved = e.enter_new(part(i));
+                            e.compare_with(o, s, false);
+                            e.leave(saved);
+                        });
                         if !self.compatible(&found) {
                             // For the message: the alternative with the
                             // fewest breaks, and its first.
@@ -588,19 +617,26 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 }
             }
         } else if !is_combined(&new.kind)
-            && let Kind::Combined(crit, subs, _) = &old.kind
+            && let Kind::Combined(crit, subs, synthetic) = &old.kind
         {
+            let part = |i: usize| (!*synthetic).then(|| format!("{}/{i}", crit.keyword()));
             if subs.len() == 1 {
                 annotate(self);
+                let saved = self.enter_old(part(0));
                 self.compare_with(subs[0], n, false);
+                self.leave(saved);
                 return true;
             } else if *crit == Criterion::All {
                 // Enough that one part accepts no more than the new schema;
                 // else the part of the new schema's kind tells what breaks
                 // (the others can only have rejected more).
                 let mut same_kind = None;
-                for &s in subs {
-                    let found = self.sub(|e| e.compare_with(s, n, false));
+                for (i, &s) in subs.iter().enumerate() {
+                    let found = self.sub(|e| {
+                        let saved = e.enter_old(part(i));
+                        e.compare_with(s, n, false);
+                        e.leave(saved);
+                    });
                     if self.compatible(&found) {
                         same_kind = Some(found);
                         break;

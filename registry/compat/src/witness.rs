@@ -379,7 +379,7 @@ impl Shape {
 }
 
 /// One error of a validator, located in the engine's path syntax.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Fault {
     /// The keyword location, `$ref`s left out, in the engine's syntax.
     at: Vec<String>,
@@ -394,8 +394,9 @@ enum FaultKind {
     Required(String),
     /// Members no keyword allows.
     Unexpected(Vec<String>),
-    /// `anyOf`, `oneOf` or `not`: the reason is in the branches.
-    Combinator,
+    /// `anyOf`, `oneOf` or `not`: the reason is in the branches, whose
+    /// errors (for `anyOf` and `oneOf`, one list per branch) are kept.
+    Combinator(Vec<Vec<Fault>>),
     /// A `format` assertion.
     Format,
     Other,
@@ -450,9 +451,13 @@ fn fault(doc: &Value, e: &jsonschema::ValidationError<'_>) -> Fault {
         K::AdditionalProperties { unexpected } | K::UnevaluatedProperties { unexpected } => {
             FaultKind::Unexpected(unexpected.clone())
         }
-        K::AnyOf { .. } | K::OneOfNotValid { .. } | K::OneOfMultipleValid { .. } | K::Not { .. } => {
-            FaultKind::Combinator
-        }
+        K::AnyOf { context } | K::OneOfNotValid { context } => FaultKind::Combinator(
+            context
+                .iter()
+                .map(|branch| branch.iter().map(|e| fault(doc, e)).collect())
+                .collect(),
+        ),
+        K::OneOfMultipleValid { .. } | K::Not { .. } => FaultKind::Combinator(Vec::new()),
         K::Format { .. } => FaultKind::Format,
         _ => FaultKind::Other,
     };
@@ -580,8 +585,17 @@ impl Place {
             return true;
         }
         // A combinator above the place: the place is one of its branches.
-        if f.kind == FaultKind::Combinator && self.path.starts_with(&f.at) {
-            return true;
+        if let FaultKind::Combinator(branches) = &f.kind
+            && self.path.starts_with(&f.at)
+        {
+            // The place is in one branch: that branch must fail for this
+            // finding alone (a `minimum` added beside a narrowed `type` in
+            // the same branch is another finding's break).
+            let branch = self.path.get(f.at.len()).and_then(|i| i.parse::<usize>().ok());
+            return match branch.and_then(|i| branches.get(i)) {
+                Some(errors) if !errors.is_empty() => errors.iter().all(|e| self.owns(e)),
+                _ => true,
+            };
         }
         let n = self.path.len();
         let parent_instance = self.instance.rsplit_once('/').map_or("", |(p, _)| p);
@@ -902,7 +916,7 @@ impl<'s> Finder<'s> {
                         changed |= self.change(doc, &target, None);
                     }
                 }
-                FaultKind::Combinator | FaultKind::Format | FaultKind::Other => {
+                FaultKind::Combinator(_) | FaultKind::Format | FaultKind::Other => {
                     // A value on the way to the finding cannot change.
                     if under(&self.place.instance, &f.instance) {
                         return false;
@@ -1408,10 +1422,16 @@ impl<'s> Prepared<'s> {
         // Whole documents drawn from both roots, as the soundness probe
         // draws them, for a break that the values sampled at and around the
         // place do not reach (a `not`, a condition elsewhere, a member the
-        // skeleton left out).
+        // skeleton left out). Not when documents showing the break were
+        // found but also rejected elsewhere: those others would be too.
         let roots = (&finder.accepting.value, &finder.rejecting.value);
         let mut whole = Vec::new();
-        for k in 0..WHOLE_DOCUMENTS {
+        let rounds = if finder.elsewhere.is_empty() {
+            WHOLE_DOCUMENTS
+        } else {
+            0
+        };
+        for k in 0..rounds {
             finder.sampler.visits = 0;
             finder.sampler.rng = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
             let mut s = finder.sampler.samples(Some(roots.0), Some(roots.1), 0);

@@ -67,7 +67,9 @@ its two policies:
   versions have parts of the same kinds, the parts pair by kind and what
   changed inside them is reported where it is (`ENUM_ARRAY_NARROWED` at
   `#/enum`, not an unmatched subschema). A one-element `allOf`, `anyOf` or
-  `oneOf` is its element. A schema compared with a new `allOf` must meet
+  `oneOf` is its element, and what changed in it is reported there
+  (`#/oneOf/0/minimum`), as is what changed in the alternative of a new
+  `anyOf`/`oneOf` that still accepts the old documents. A schema compared with a new `allOf` must meet
   every part: each part is compared with it and its findings reported at
   the part (a `not` or an `enum` that joins a `type` says so), rather than
   one type change at the top; an old `allOf` compared with a plain schema

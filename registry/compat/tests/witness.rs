@@ -377,6 +377,21 @@ fn each_witness_is_accepted_once_its_own_edit_is_undone() {
             ],
         ),
         (
+            // Both breaks inside the one branch of a `oneOf`.
+            json!({"type": "object", "properties": {"a": {"type": "number"}}}),
+            json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer", "minimum": 0}]}}}),
+            vec![
+                (
+                    "TYPE_NARROWED",
+                    json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "number", "minimum": 0}]}}}),
+                ),
+                (
+                    "MINIMUM_ADDED",
+                    json!({"type": "object", "properties": {"a": {"oneOf": [{"type": "integer"}]}}}),
+                ),
+            ],
+        ),
+        (
             json!({"type": "string", "maxLength": 10}),
             json!({"type": "string", "maxLength": 5, "minLength": 2}),
             vec![
@@ -432,6 +447,59 @@ fn each_witness_is_accepted_once_its_own_edit_is_undone() {
                 "{rule}: {w} shows another break than this one's: {undone} rejects it"
             );
         }
+    }
+}
+
+/// A finding inside a one-part `oneOf`, `anyOf` or `allOf`, or inside the
+/// alternative that still accepts the old documents, is reported where it
+/// is in each version: the path names the part (a JSON Pointer into the
+/// schema, RFC 6901) on the side that has it.
+#[test]
+fn a_finding_inside_a_single_part_combinator_names_the_part() {
+    let cases = [
+        (
+            json!({"properties": {"a": {"type": "number"}}}),
+            json!({"properties": {"a": {"oneOf": [{"type": "integer", "minimum": 0}]}}}),
+            "MINIMUM_ADDED",
+            "#/properties/a/minimum",
+            "#/properties/a/oneOf/0/minimum",
+        ),
+        (
+            json!({"properties": {"a": {"allOf": [{"type": "number", "maximum": 3}]}}}),
+            json!({"properties": {"a": {"type": "number", "maximum": 2}}}),
+            "MAXIMUM_DECREASED",
+            "#/properties/a/allOf/0/maximum",
+            "#/properties/a/maximum",
+        ),
+        (
+            // The alternative that accepts what the old schema did.
+            json!({"type": "string", "maxLength": 3}),
+            json!({"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 5}]}),
+            "MAX_LENGTH_INCREASED",
+            "#/maxLength",
+            "#/anyOf/1/maxLength",
+        ),
+    ];
+    for (old, new, rule, old_path, new_path) in cases {
+        let (o, n) = (
+            Schema::from_value(old.clone()).unwrap(),
+            Schema::from_value(new.clone()).unwrap(),
+        );
+        let report = full_check(&n, &o, Policy::Strict);
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule == rule && f.direction == Direction::Backward)
+            .unwrap_or_else(|| panic!("{rule} in {old} -> {new}: {:?}", report.findings));
+        assert_eq!(
+            (f.old_path.as_str(), f.new_path.as_str()),
+            (old_path, new_path),
+            "{old} -> {new}"
+        );
+        // Each path's schema (the keyword's parent) is there in its version.
+        let node = |p: &str| p[1..p.rfind('/').unwrap()].to_string();
+        assert!(old.pointer(&node(old_path)).is_some(), "{old_path} in {old}");
+        assert!(new.pointer(&node(new_path)).is_some(), "{new_path} in {new}");
     }
 }
 
