@@ -359,33 +359,31 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         std::mem::replace(&mut self.out, saved)
     }
 
-    fn enter2(&mut self, old_seg: &str, new_seg: &str) -> (usize, usize) {
+    /// Enters a segment on each side that has one; returns what
+    /// [`Self::leave`] restores.
+    fn enter_sides(&mut self, old_seg: Option<&str>, new_seg: Option<&str>) -> (usize, usize) {
         let saved = (self.old_path.len(), self.new_path.len());
-        self.old_path.push('/');
-        self.old_path.push_str(old_seg);
-        self.new_path.push('/');
-        self.new_path.push_str(new_seg);
+        for (path, seg) in [(&mut self.old_path, old_seg), (&mut self.new_path, new_seg)] {
+            if let Some(seg) = seg {
+                path.push('/');
+                path.push_str(seg);
+            }
+        }
         saved
+    }
+
+    fn enter2(&mut self, old_seg: &str, new_seg: &str) -> (usize, usize) {
+        self.enter_sides(Some(old_seg), Some(new_seg))
     }
 
     /// Enters `seg` (if any) on the new side only.
     fn enter_new(&mut self, seg: Option<String>) -> (usize, usize) {
-        let saved = (self.old_path.len(), self.new_path.len());
-        if let Some(seg) = seg {
-            self.new_path.push('/');
-            self.new_path.push_str(&seg);
-        }
-        saved
+        self.enter_sides(None, seg.as_deref())
     }
 
     /// Enters `seg` (if any) on the old side only.
     fn enter_old(&mut self, seg: Option<String>) -> (usize, usize) {
-        let saved = (self.old_path.len(), self.new_path.len());
-        if let Some(seg) = seg {
-            self.old_path.push('/');
-            self.old_path.push_str(&seg);
-        }
-        saved
+        self.enter_sides(seg.as_deref(), None)
     }
 
     fn enter(&mut self, seg: &str) -> (usize, usize) {

@@ -30,6 +30,22 @@ fn full_check(new: &Schema, old: &Schema, policy: Policy) -> accord_compat::Repo
     check_with(new, &[old], Mode::Full, policy, &unhurried).expect("no budget is reached")
 }
 
+/// The first backward finding of a full STRICT check of `old` -> `new`
+/// that `which` picks.
+fn backward_finding(old: &Value, new: &Value, which: impl Fn(&Finding) -> bool) -> Finding {
+    let (o, n) = (
+        Schema::from_value(old.clone()).unwrap(),
+        Schema::from_value(new.clone()).unwrap(),
+    );
+    let report = full_check(&n, &o, Policy::Strict);
+    report
+        .findings
+        .iter()
+        .find(|f| f.direction == Direction::Backward && which(f))
+        .cloned()
+        .unwrap_or_else(|| panic!("no such finding in {old} -> {new}: {:?}", report.findings))
+}
+
 /// Where `schema` rejects `doc`: each error's keyword location with the
 /// references it went through left out (`/properties/a/$ref/type` is
 /// `/properties/a/type`, the place the schema is read at), tuple keywords
@@ -481,16 +497,7 @@ fn a_finding_inside_a_single_part_combinator_names_the_part() {
         ),
     ];
     for (old, new, rule, old_path, new_path) in cases {
-        let (o, n) = (
-            Schema::from_value(old.clone()).unwrap(),
-            Schema::from_value(new.clone()).unwrap(),
-        );
-        let report = full_check(&n, &o, Policy::Strict);
-        let f = report
-            .findings
-            .iter()
-            .find(|f| f.rule == rule && f.direction == Direction::Backward)
-            .unwrap_or_else(|| panic!("{rule} in {old} -> {new}: {:?}", report.findings));
+        let f = backward_finding(&old, &new, |f| f.rule == rule);
         assert_eq!(
             (f.old_path.as_str(), f.new_path.as_str()),
             (old_path, new_path),
@@ -555,16 +562,7 @@ fn a_witness_rejected_only_by_format_says_so() {
         ),
     ];
     for (old, new) in cases {
-        let (o, n) = (
-            Schema::from_value(old.clone()).unwrap(),
-            Schema::from_value(new.clone()).unwrap(),
-        );
-        let report = full_check(&n, &o, Policy::Strict);
-        let f = report
-            .findings
-            .iter()
-            .find(|f| !f.compatible && f.direction == Direction::Backward)
-            .unwrap_or_else(|| panic!("a breaking finding: {:?}", report.findings));
+        let f = backward_finding(&old, &new, |f| !f.compatible);
         let witness = f.witness.as_ref().unwrap_or_else(|| panic!("a witness: {f:?}"));
         assert!(validator(&old).is_valid(witness), "{witness}");
         assert!(!validator(&new).is_valid(witness), "{witness}");
