@@ -58,6 +58,9 @@ const EPOCH_KEY: &[u8] = b"epoch";
 
 /// sled's page cache; small, since reads do not go to the store.
 const SLED_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// How long opening waits for the directory's lock before saying that
+/// another process holds it.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
@@ -360,9 +363,21 @@ impl SledStore {
             .flush_every_ms(None);
         // sled panics on some damage it finds while recovering its log:
         // that is a damaged data directory, said as such, not a crash.
-        let db = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
-            .map_err(|panic| damaged(dir, panic))?
-            .map_err(|e| open_error(dir, e))?;
+        // The lock of a store just closed may be held a moment longer, by
+        // sled ending its last log writes on its own threads or by a
+        // registry that is exiting: it is waited for, a little.
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let db = loop {
+            let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
+                .map_err(|panic| damaged(dir, panic))?;
+            match opened.map_err(|e| open_error(dir, e)) {
+                Ok(db) => break db,
+                Err(StoreError::InUse(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let trees = TREES
             .iter()
             .map(|name| db.open_tree(name))
@@ -1391,6 +1406,21 @@ mod tests {
     use super::*;
     use crate::model::EventKind;
 
+    /// Opens the store in `dir`, waiting for the lock that a handle this
+    /// test dropped may still hold: sled ends its last log writes on its
+    /// own threads after the handle is gone.
+    fn open_when_free(dir: &Path) -> Result<SledStore, StoreError> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match SledStore::open(dir) {
+                Err(StoreError::InUse(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn name() -> ContractName {
         ContractName::new("orders", "placed").unwrap()
     }
@@ -1435,7 +1465,7 @@ mod tests {
     fn a_commit_survives_reopening_with_sequences_and_revisions() {
         let dir = tempfile::tempdir().unwrap();
         let epoch = {
-            let store = SledStore::open(dir.path()).unwrap();
+            let store = open_when_free(dir.path()).unwrap();
             assert!(store.is_empty_now().unwrap());
             let applied = commit(
                 &store,
@@ -1455,7 +1485,7 @@ mod tests {
             assert_eq!(applied.last_sequence, 2);
             store.load_blocking().unwrap().epoch
         };
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         let snapshot = store.load_blocking().unwrap();
         assert_eq!(snapshot.epoch, epoch);
         assert_eq!(
@@ -1472,7 +1502,7 @@ mod tests {
     #[test]
     fn a_batch_decided_on_an_old_revision_is_refused_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         commit(
             &store,
             Batch {
@@ -1512,7 +1542,7 @@ mod tests {
     #[test]
     fn a_released_schema_is_erased_only_when_no_live_version_uses_it() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         commit(
             &store,
             Batch {
@@ -1558,7 +1588,7 @@ mod tests {
     #[test]
     fn audit_records_are_written_with_the_change_and_paged_in_time_order() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         let audit = |t: u64| AuditRecord {
             time_micros: t,
             principal: "ci".into(),
@@ -1593,7 +1623,7 @@ mod tests {
     #[test]
     fn the_audit_log_is_pruned_by_age_then_by_count() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         let audit = |t: u64| AuditRecord {
             time_micros: t,
             principal: "ci".into(),
@@ -1618,7 +1648,7 @@ mod tests {
         let writers = 8;
         let each = 25;
         {
-            let store = SledStore::open(dir.path()).unwrap();
+            let store = open_when_free(dir.path()).unwrap();
             let threads: Vec<_> = (0..writers)
                 .map(|w| {
                     let store = store.clone();
@@ -1647,10 +1677,26 @@ mod tests {
             assert_eq!(flushes.durable, flushes.applied);
             assert!(flushes.undo.is_empty());
         }
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         let snapshot = store.load_blocking().unwrap();
         assert_eq!(snapshot.versions.len(), writers * each);
         assert_eq!(snapshot.last_sequence, (writers * each) as u64);
+    }
+
+    #[test]
+    fn a_directory_held_by_an_open_store_is_refused_then_free_once_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = open_when_free(dir.path()).unwrap();
+        let Err(err) = SledStore::open(dir.path()) else {
+            panic!("a second store opened the directory the first one holds");
+        };
+        assert!(matches!(err, StoreError::InUse(_)), "{err}");
+        assert!(
+            err.to_string().contains("another accord-registry is using"),
+            "{err}"
+        );
+        drop(first);
+        open_when_free(dir.path()).expect("the directory is free once the first store is closed");
     }
 
     #[test]
@@ -1661,7 +1707,7 @@ mod tests {
             db.open_tree("meta").unwrap().insert(FORMAT_KEY, &[9u8]).unwrap();
             db.flush().unwrap();
         }
-        let err = SledStore::open(dir.path()).unwrap_err();
+        let err = open_when_free(dir.path()).unwrap_err();
         assert!(
             matches!(err, StoreError::FormatMismatch { found: 9, .. }),
             "{err}"
@@ -1673,7 +1719,7 @@ mod tests {
     fn a_flipped_byte_in_a_value_is_reported_not_read() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let store = SledStore::open(dir.path()).unwrap();
+            let store = open_when_free(dir.path()).unwrap();
             commit(
                 &store,
                 Batch {
@@ -1692,7 +1738,7 @@ mod tests {
             tree.insert(key, bad).unwrap();
             store.inner.db.flush().unwrap();
         }
-        let err = SledStore::open(dir.path()).unwrap().load_blocking().unwrap_err();
+        let err = open_when_free(dir.path()).unwrap().load_blocking().unwrap_err();
         assert!(err.to_string().contains("checksum mismatch"), "{err}");
         assert!(err.to_string().contains("orders/placed/1.0.0"), "{err}");
     }
@@ -1731,7 +1777,7 @@ mod tests {
             );
             db.flush().unwrap();
         }
-        let store = SledStore::open(dir.path()).unwrap();
+        let store = open_when_free(dir.path()).unwrap();
         let snapshot = store.load_blocking().unwrap();
         assert_eq!(snapshot.versions, vec![record("1.0.0", EMPTY_FP)]);
         assert_eq!(snapshot.last_sequence, 1);
@@ -1750,7 +1796,7 @@ mod tests {
         drop(store);
         // And opens again as format 2.
         assert_eq!(
-            SledStore::open(dir.path())
+            open_when_free(dir.path())
                 .unwrap()
                 .load_blocking()
                 .unwrap()
