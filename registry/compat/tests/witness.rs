@@ -49,32 +49,47 @@ fn backward_finding(old: &Value, new: &Value, which: impl Fn(&Finding) -> bool) 
 /// Where `schema` rejects `doc`: each error's keyword location with the
 /// references it went through left out (`/properties/a/$ref/type` is
 /// `/properties/a/type`, the place the schema is read at), tuple keywords
-/// spelled as before 2020-12, and the name a `required` error misses.
-fn error_locations(schema: &Value, doc: &Value) -> Vec<(String, Option<String>)> {
-    let v = validator(schema);
-    v.iter_errors(doc)
-        .map(|e| {
-            let mut out = String::new();
-            for seg in e.evaluation_path().as_str().split('/').skip(1) {
-                match seg {
-                    "$ref" | "$dynamicRef" | "$recursiveRef" => continue,
-                    "prefixItems" => out.push_str("/items"),
-                    "dependentRequired" | "dependentSchemas" => out.push_str("/dependencies"),
-                    s => {
-                        out.push('/');
-                        out.push_str(s);
-                    }
+/// spelled as before 2020-12, and the name a `required` error misses. An
+/// `anyOf`/`oneOf` error above `path` (engine syntax, `#` left out) stands
+/// for the errors of the branch `path` is in, which are listed instead: a
+/// finding in a branch is shown only if that branch fails for it alone.
+fn error_locations(schema: &Value, doc: &Value, path: &str) -> Vec<(String, Option<String>)> {
+    use jsonschema::error::ValidationErrorKind as K;
+    fn walk(e: &jsonschema::ValidationError<'_>, path: &str, out: &mut Vec<(String, Option<String>)>) {
+        let mut location = String::new();
+        for seg in e.evaluation_path().as_str().split('/').skip(1) {
+            match seg {
+                "$ref" | "$dynamicRef" | "$recursiveRef" => continue,
+                "prefixItems" => location.push_str("/items"),
+                "dependentRequired" | "dependentSchemas" => location.push_str("/dependencies"),
+                s => {
+                    location.push('/');
+                    location.push_str(s);
                 }
             }
-            let required = match e.kind() {
-                jsonschema::error::ValidationErrorKind::Required { property } => {
-                    property.as_str().map(str::to_string)
-                }
-                _ => None,
-            };
-            (out, required)
-        })
-        .collect()
+        }
+        if let K::AnyOf { context } | K::OneOfNotValid { context } = e.kind()
+            && let Some(rest) = path.strip_prefix(&format!("{location}/"))
+            && let Some(branch) = rest.split('/').next().and_then(|i| i.parse::<usize>().ok())
+            && let Some(errors) = context.get(branch).filter(|errors| !errors.is_empty())
+        {
+            for inner in errors {
+                walk(inner, path, out);
+            }
+            return;
+        }
+        let required = match e.kind() {
+            K::Required { property } => property.as_str().map(str::to_string),
+            _ => None,
+        };
+        out.push((location, required));
+    }
+    let v = validator(schema);
+    let mut out = Vec::new();
+    for e in v.iter_errors(doc) {
+        walk(&e, path, &mut out);
+    }
+    out
 }
 
 /// Whether an error at `location` shows the finding at `path` (`#/...`):
@@ -204,7 +219,7 @@ impl Tally {
             })
             .filter(|p| p.starts_with(&format!("{own}/")))
             .collect();
-        for (location, required) in error_locations(rejects, w) {
+        for (location, required) in error_locations(rejects, w, &own) {
             assert!(
                 at_the_finding(path, &location, required.as_deref()),
                 "{id}: {} witness {w} is also rejected at {location} ({required:?}), not at {path}",
