@@ -578,18 +578,20 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                             if closest.as_ref().is_none_or(|(w, _)| weight < *w)
                                 && let Some(first) = self.first_breaking(&found)
                             {
-                                let which = if *synthetic {
-                                    format!("alternative {i}")
-                                } else {
-                                    format!("{}/{i}", crit.keyword())
-                                };
-                                let place = if first.old_path.is_empty() {
+                                // Where it breaks in the new schema: the
+                                // path names the alternative, unless Accord
+                                // made the alternatives up (a list of types).
+                                let place = if first.new_path.is_empty() {
                                     "#/".to_string()
                                 } else {
-                                    format!("#{}", first.old_path)
+                                    format!("#{}", first.new_path)
                                 };
-                                let text =
-                                    format!("{which}: {} at {place} ({})", first.rule.id, first.message);
+                                let at = format!("{} at {place} ({})", first.rule.id, first.message);
+                                let text = if *synthetic {
+                                    format!("alternative {i}: {at}")
+                                } else {
+                                    at
+                                };
                                 closest = Some((weight, text));
                             }
                             continue;
