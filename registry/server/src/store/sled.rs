@@ -350,6 +350,11 @@ impl SledStore {
     /// Opens (or creates) the store in `dir`, checking its format, and
     /// rewriting a store of the first format to the current one.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        Self::open_waiting(dir, LOCK_WAIT)
+    }
+
+    /// [`Self::open`], waiting up to `wait` for the directory's lock.
+    fn open_waiting(dir: &Path, wait: std::time::Duration) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| {
             StoreError::Engine(format!("cannot create data directory {}: {e}", dir.display()))
         })?;
@@ -366,7 +371,7 @@ impl SledStore {
         // The lock of a store just closed may be held a moment longer, by
         // sled ending its last log writes on its own threads or by a
         // registry that is exiting: it is waited for, a little.
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        let deadline = std::time::Instant::now() + wait;
         let db = loop {
             let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()))
                 .map_err(|panic| damaged(dir, panic))?;
@@ -1406,19 +1411,11 @@ mod tests {
     use super::*;
     use crate::model::EventKind;
 
-    /// Opens the store in `dir`, waiting for the lock that a handle this
-    /// test dropped may still hold: sled ends its last log writes on its
-    /// own threads after the handle is gone.
+    /// Opens the store in `dir`, waiting longer than a registry does for
+    /// the lock that a handle this test dropped may still hold: sled ends
+    /// its last log writes on its own threads after the handle is gone.
     fn open_when_free(dir: &Path) -> Result<SledStore, StoreError> {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        loop {
-            match SledStore::open(dir) {
-                Err(StoreError::InUse(_)) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                other => return other,
-            }
-        }
+        SledStore::open_waiting(dir, std::time::Duration::from_secs(10))
     }
 
     fn name() -> ContractName {
