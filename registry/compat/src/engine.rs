@@ -159,6 +159,18 @@ impl Sink for Engine<'_, '_, '_> {
     }
 }
 
+/// What a new schema does with the values an old one listed.
+enum Listed {
+    /// It accepts each, and more.
+    All,
+    /// It accepts exactly those.
+    Same,
+    /// It rejects these.
+    Rejected(Vec<serde_json::Value>),
+    /// The model cannot tell for some.
+    Unknown,
+}
+
 /// The first word of a message about a node: what kind of value it accepts.
 pub(crate) fn kind_name(kind: &Kind) -> String {
     match kind {
@@ -659,6 +671,35 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             if rules::enums::cross(self, &old.kind, &new.kind) {
                 return false;
             }
+            // Listed values (`enum`, `const`, `boolean`, `null`): the change
+            // keeps every document if the new schema accepts each value.
+            let mut lost = None;
+            if !matches!(new.kind, Kind::Empty | Kind::False)
+                && let Some(values) = crate::values::listed(self.old, o)
+            {
+                match self.listed_values(&values, n) {
+                    Listed::All => {
+                        annotate(self);
+                        let listed = match &old.kind {
+                            Kind::Const(c) => c.to_string(),
+                            _ => rules::enums::show(&values),
+                        };
+                        let msg = format!(
+                            "{} {listed} became {}, which accepts each of them",
+                            kind_name(&old.kind),
+                            kind_name(&new.kind)
+                        );
+                        self.emit(&rules::types::TYPE_EXTENDED, None, msg);
+                        return true;
+                    }
+                    Listed::Same => {
+                        annotate(self);
+                        return true;
+                    }
+                    Listed::Rejected(rejected) => lost = Some(rejected),
+                    Listed::Unknown => {}
+                }
+            }
             // `false` accepted nothing and `true`/`{}` accepts everything, so
             // neither direction of those loses a document.
             if !matches!(old.kind, Kind::False) && !matches!(new.kind, Kind::Empty) {
@@ -667,6 +708,12 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     kind_name(&old.kind),
                     kind_name(&new.kind)
                 );
+                if let Some(rejected) = lost {
+                    msg.push_str(&format!(
+                        "; no longer accepted: {}",
+                        rules::enums::show(&rejected)
+                    ));
+                }
                 if let Some((_, text)) = closest {
                     msg.push_str(&format!(
                         "; no alternative accepts every value it accepted, closest: {text}"
@@ -706,6 +753,41 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         true
     }
 
+    /// Which of the values the old node listed the new node `n` accepts.
+    fn listed_values(&mut self, values: &[serde_json::Value], n: Id) -> Listed {
+        self.tick(values.len());
+        let mut rejected = Vec::new();
+        let mut unknown = false;
+        for v in values {
+            match crate::values::admits(self.new, n, v) {
+                Some(true) => {}
+                Some(false) => rejected.push(v.clone()),
+                None => unknown = true,
+            }
+        }
+        if !rejected.is_empty() {
+            return Listed::Rejected(rejected);
+        }
+        if unknown {
+            return Listed::Unknown;
+        }
+        // The new node lists values too: the same set, or more.
+        match crate::values::listed(self.new, n) {
+            Some(new_values) if new_values.len() <= values.len() => {
+                let old_keys: HashSet<String> = values.iter().map(rules::enums::key).collect();
+                if new_values
+                    .iter()
+                    .all(|v| old_keys.contains(&rules::enums::key(v)))
+                {
+                    Listed::Same
+                } else {
+                    Listed::All
+                }
+            }
+            _ => Listed::All,
+        }
+    }
+
     /// The old node `o` (no combined schema) against the parts of a new
     /// `allOf`: the documents it accepted must now meet every part, so each
     /// part is compared with it and its findings reported where the part
@@ -718,7 +800,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             return;
         }
         let old_class = old_kind.class();
-        let listed = matches!(old_kind, Kind::Enum(_) | Kind::Const(_));
+        let listed = crate::values::listed(self.old, o).is_some();
         for (i, &p) in parts.iter().enumerate() {
             let saved = (self.old_path.len(), self.new_path.len());
             if !synthetic {

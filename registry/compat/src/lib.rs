@@ -88,6 +88,7 @@ mod model;
 mod parse;
 mod patterns;
 pub mod rules;
+mod values;
 mod witness;
 
 pub use budget::Budget;

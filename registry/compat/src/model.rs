@@ -330,6 +330,8 @@ pub(crate) struct Arena {
     pub linked: bool,
     /// How many patterns (`pattern`, `patternProperties`) it has.
     pub patterns: usize,
+    /// The draft it was read in.
+    pub draft: Draft,
 }
 
 impl Arena {
@@ -371,6 +373,23 @@ impl Arena {
             m.other.entry(k.clone()).or_insert_with(|| v.clone());
         }
         Some(m)
+    }
+
+    /// `not` of a schema that accepts everything accepts nothing, and the
+    /// other way round: `{"not": {}}` is `false`, `{"not": false}` is
+    /// `true`. Inner schemas come after the `not` that holds them, so the
+    /// walk from the end also reads `{"not": {"not": {}}}` as `true`.
+    fn negations(&mut self) {
+        for id in (0..self.nodes.len()).rev() {
+            if let Kind::Not(inner) = self.nodes[id].kind {
+                let (inner, _) = self.resolve(inner);
+                match self.nodes[inner].kind {
+                    Kind::Empty => self.nodes[id].kind = Kind::False,
+                    Kind::False => self.nodes[id].kind = Kind::Empty,
+                    _ => {}
+                }
+            }
+        }
     }
 
     /// Follows a chain of references to the node it ends on. Chains are
@@ -706,13 +725,15 @@ impl<'a> Loader<'a> {
         let root_id = loader.schema(root, &Path::ROOT, DEFAULT_BASE);
         let linked = !loader.pending.is_empty() || loader.resources.len() > 1 || !loader.anchors.is_empty();
         loader.resolve_all()?;
-        let arena = Arena {
+        let mut arena = Arena {
             nodes: loader.nodes,
             root: root_id,
             linked,
             patterns: loader.patterns_checked,
+            draft,
         };
         check_chains(&arena, max_ref_hops)?;
+        arena.negations();
         Ok((arena, loader.warnings))
     }
 

@@ -579,3 +579,140 @@ fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
     assert!(run(json!({"type": "string"}), &once).compatible);
     assert!(run(json!({"type": "integer"}), &once).compatible);
 }
+
+/// Listed values (`enum`, `const`, `boolean`, `null`) are a finite set of
+/// documents: a schema of another kind keeps them all exactly when it
+/// accepts each one. Each row's verdict, rules and witness are worked out
+/// by hand from the keywords' definitions; the validator confirms each
+/// witness.
+#[test]
+fn listed_values_that_become_another_kind_are_judged_value_by_value() {
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let validator = |s: &Value| {
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(s)
+            .unwrap()
+    };
+    // (old, new, mode, rules reported, witness of the breaking finding)
+    type Row = (Value, Value, Mode, &'static [&'static str], Option<Value>);
+    let rows: [Row; 12] = [
+        (
+            json!({"enum": ["a", "b"]}),
+            json!({"type": "string"}),
+            Mode::Backward,
+            &["TYPE_EXTENDED"],
+            None,
+        ),
+        (
+            json!({"const": "a"}),
+            json!({"type": "string", "minLength": 1}),
+            Mode::Backward,
+            &["TYPE_EXTENDED"],
+            None,
+        ),
+        (
+            json!({"enum": [1, "a", null]}),
+            json!({"type": ["integer", "string", "null"]}),
+            Mode::Backward,
+            &["TYPE_EXTENDED"],
+            None,
+        ),
+        (
+            json!({"type": "object", "properties": {"s": {"enum": ["a", "b"]}}}),
+            json!({"type": "object", "properties": {"s": {"type": "string", "pattern": "^[ab]$"}}}),
+            Mode::Backward,
+            &["TYPE_EXTENDED"],
+            None,
+        ),
+        // "bb" is two characters long.
+        (
+            json!({"enum": ["a", "bb"]}),
+            json!({"type": "string", "maxLength": 1}),
+            Mode::Backward,
+            &["TYPE_CHANGED"],
+            Some(json!("bb")),
+        ),
+        (
+            json!({"enum": ["a", 2]}),
+            json!({"type": "integer"}),
+            Mode::Backward,
+            &["TYPE_CHANGED"],
+            Some(json!("a")),
+        ),
+        // The same two values, spelled otherwise: nothing changed.
+        (
+            json!({"type": "boolean"}),
+            json!({"enum": [true, false]}),
+            Mode::Full,
+            &[],
+            None,
+        ),
+        (
+            json!({"enum": ["a", "b"]}),
+            json!({"oneOf": [{"const": "a"}, {"const": "b"}]}),
+            Mode::Full,
+            &[],
+            None,
+        ),
+        (
+            json!({"anyOf": [{"const": "a"}, {"type": "null"}]}),
+            json!({"enum": [null, "a"]}),
+            Mode::Full,
+            &[],
+            None,
+        ),
+        // A reader of the integers reads 1 and 2.
+        (
+            json!({"type": "integer"}),
+            json!({"enum": [1, 2]}),
+            Mode::Forward,
+            &["TYPE_EXTENDED"],
+            None,
+        ),
+        // `not` of everything accepts nothing, so nothing was accepted.
+        (
+            json!({"not": {}}),
+            json!({"type": "string"}),
+            Mode::Backward,
+            &[],
+            None,
+        ),
+        (
+            json!({"type": "string"}),
+            json!({"not": true}),
+            Mode::Backward,
+            &["TYPE_CHANGED"],
+            Some(json!("")),
+        ),
+    ];
+    for (old, new, mode, rules, witness) in rows {
+        let (o, n) = (schema(old.clone()), schema(new.clone()));
+        let r =
+            accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds");
+        let mut got: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+        got.dedup();
+        assert_eq!(got, rules, "{old} -> {new}: {:?}", r.findings);
+        assert_eq!(
+            r.compatible,
+            witness.is_none(),
+            "{old} -> {new}: {:?}",
+            r.findings
+        );
+        if let Some(w) = witness {
+            let shown = r
+                .findings
+                .iter()
+                .find(|f| !f.compatible)
+                .and_then(|f| f.witness.clone());
+            assert_eq!(shown.as_ref(), Some(&w), "{old} -> {new}: {:?}", r.findings);
+            assert!(
+                validator(&old).is_valid(&w) && !validator(&new).is_valid(&w),
+                "{w}"
+            );
+        }
+    }
+}

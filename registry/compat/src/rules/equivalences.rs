@@ -81,6 +81,13 @@ equivalences! {
         r#"{"const":"EUR"}"# == r#"{"enum":["EUR"]}"#;
     "an `enum` is a set: order and repeated values do not matter":
         r#"{"enum":["a","b","a"]}"# == r#"{"enum":["b","a"]}"#;
+    "`boolean` is the two values it has":
+        r#"{"type":"boolean"}"# == r#"{"enum":[true,false]}"#;
+    "an `enum` is a `oneOf` (or `anyOf`) of its values' `const`s":
+        r#"{"enum":["card","cash"]}"# == r#"{"oneOf":[{"const":"card","title":"Card"},{"const":"cash","title":"Cash"}]}"#;
+    "`not` of everything is `false`, `not` of nothing is `true`":
+        r#"{"type":"object","properties":{"a":{"not":{}},"b":{"not":false}}}"#
+        == r#"{"type":"object","properties":{"a":false,"b":true}}"#;
     "`1` and `1.0` are one number":
         r#"{"enum":[1,2]}"# == r#"{"enum":[1.0,2.0]}"#;
     "on integers, a `multipleOf` that divides 1 says nothing":

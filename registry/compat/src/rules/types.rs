@@ -11,9 +11,9 @@ declare_rules! { "types";
         "A schema was removed (e.g. `items`), so what it constrained is now free."
         r#"{"type":"array","items":{"type":"string"}}"# => r#"{"type":"array"}"#;
     TYPE_EXTENDED (true, true, Validation, Confluent)
-        "The type now accepts more: `integer` became `number`, or an explicit `type` was dropped from a schema that keeps its other keywords."
+        "The type now accepts more: `integer` became `number`, an explicit `type` was dropped from a schema that keeps its other keywords, or listed values (`enum`, `const`, `boolean`, `null`) became a schema of another kind that accepts each of them."
         r#"{"type":"integer"}"# => r#"{"type":"number"}"#,
-        note = "Accord also reports dropping an explicit `type` (e.g. `type: object` from a schema with `properties`), which Confluent does not compare.";
+        note = "Accord also reports dropping an explicit `type` (e.g. `type: object` from a schema with `properties`), which Confluent does not compare. Where listed values become a schema of another kind (`enum: [\"a\", \"b\"]` to `type: string`), Confluent reports `TYPE_CHANGED` whatever the new schema accepts; Accord checks each value against the new schema and reports `TYPE_EXTENDED` when all pass, `TYPE_CHANGED` naming the values that no longer do otherwise.";
     TYPE_NARROWED (false, false, Validation, Confluent)
         "The type now accepts less: `number` became `integer`, or an explicit `type` was added to a schema whose other keywords let any type through."
         r#"{"type":"number"}"# => r#"{"type":"integer"}"#,
