@@ -840,6 +840,26 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     fn combined(&mut self, old: (Criterion, &[Id], bool), new: (Criterion, &[Id], bool)) {
         let ((oc, os, o_synthetic), (nc, ns, n_synthetic)) = (old, new);
         if let Some(rule) = rules::combined::criteria(oc, os.len(), nc, ns.len()) {
+            // A `oneOf` whose alternatives exclude each other accepts what
+            // their `anyOf` does: compared as one, the change of keyword
+            // loses nothing. When the comparison finds a break anyway, the
+            // keyword change is reported as what breaks, as before.
+            if std::ptr::eq(rule, &rules::combined::COMBINED_TYPE_CHANGED)
+                && oc == Criterion::Any
+                && nc == Criterion::One
+                && self.excluding(ns)
+            {
+                let found = self.sub(|e| {
+                    e.combined(
+                        (Criterion::Any, os, o_synthetic),
+                        (Criterion::Any, ns, n_synthetic),
+                    )
+                });
+                if self.compatible(&found) {
+                    self.out.extend(found);
+                    return;
+                }
+            }
             let msg = format!("'{}' changed to '{}'", oc.keyword(), nc.keyword());
             self.emit(rule, None, msg);
             if std::ptr::eq(rule, &rules::combined::COMBINED_TYPE_CHANGED) {
@@ -878,12 +898,21 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
     /// Emits `ONE_OF_OVERLAP` unless the alternatives of a `oneOf` of the
     /// new version are known to exclude each other.
     fn one_of_overlap(&mut self, alternatives: &[Id]) {
-        const COMPARED: usize = 64;
-        if alternatives.len() < 2 {
-            return;
+        if !self.excluding(alternatives) {
+            self.emit(
+                &rules::combined::ONE_OF_OVERLAP,
+                None,
+                "'oneOf' now accepts more while its alternatives may overlap".into(),
+            );
         }
-        if self.discriminated(alternatives) {
-            return;
+    }
+
+    /// Whether no document matches two of the new version's `alternatives`,
+    /// as far as [`Self::discriminated`] and [`Self::exclusive`] tell.
+    fn excluding(&mut self, alternatives: &[Id]) -> bool {
+        const COMPARED: usize = 64;
+        if alternatives.len() < 2 || self.discriminated(alternatives) {
+            return true;
         }
         let mut disjoint = alternatives.len() <= COMPARED;
         'pairs: for (i, &a) in alternatives.iter().enumerate().take(COMPARED) {
@@ -894,13 +923,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 disjoint = self.exclusive(a, b, 0);
             }
         }
-        if !disjoint {
-            self.emit(
-                &rules::combined::ONE_OF_OVERLAP,
-                None,
-                "'oneOf' now accepts more while its alternatives may overlap".into(),
-            );
-        }
+        disjoint
     }
 
     /// Whether the alternatives exclude each other in one of the two ways

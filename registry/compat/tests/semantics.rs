@@ -716,3 +716,69 @@ fn listed_values_that_become_another_kind_are_judged_value_by_value() {
         }
     }
 }
+
+/// `oneOf` accepts a document that exactly one alternative accepts; when no
+/// document can match two, it accepts what `anyOf` of the same alternatives
+/// does (JSON Schema core, `anyOf` and `oneOf`). Worked out by hand; the
+/// validator confirms the witness.
+#[test]
+fn any_of_to_one_of_of_alternatives_that_exclude_each_other_loses_nothing() {
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let run = |old: &Value, new: &Value, mode: Mode| {
+        let (o, n) = (schema(old.clone()), schema(new.clone()));
+        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
+    };
+    let event =
+        |kind: &str| json!({"type": "object", "required": ["kind"], "properties": {"kind": {"const": kind}}});
+    let same = [
+        (
+            json!({"type": ["string", "null"]}),
+            json!({"oneOf": [{"type": "string"}, {"type": "null"}]}),
+        ),
+        (
+            json!({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+            json!({"oneOf": [{"type": "string"}, {"type": "null"}]}),
+        ),
+        (
+            json!({"anyOf": [event("a"), event("b")]}),
+            json!({"oneOf": [event("a"), event("b")]}),
+        ),
+        (
+            json!({"anyOf": [{"enum": ["a", "b"]}, {"const": "c"}]}),
+            json!({"oneOf": [{"enum": ["a", "b"]}, {"const": "c"}]}),
+        ),
+    ];
+    for (old, new) in &same {
+        let r = run(old, new, Mode::Full);
+        assert!(r.compatible, "{old} -> {new}: {:?}", r.findings);
+        assert!(
+            r.findings.iter().all(|f| f.rule != "COMBINED_TYPE_CHANGED"),
+            "{old} -> {new}: {:?}",
+            r.findings
+        );
+    }
+    // A non-negative integer matches both alternatives: rejected now.
+    let (old, new) = (
+        json!({"anyOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]}),
+        json!({"oneOf": [{"type": "integer"}, {"type": "number", "minimum": 0}]}),
+    );
+    let r = run(&old, &new, Mode::Backward);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.rule == "COMBINED_TYPE_CHANGED")
+        .expect("reported");
+    assert!(!f.compatible);
+    let w = f.witness.as_ref().expect("a witness");
+    assert!(w.as_i64().is_some_and(|i| i >= 0), "{w}");
+    // Exclusive, but the number alternative is gone: still a break.
+    let r = run(
+        &json!({"anyOf": [{"type": "number"}, {"type": "string"}]}),
+        &json!({"oneOf": [{"type": "string"}]}),
+        Mode::Backward,
+    );
+    assert!(!r.compatible, "{:?}", r.findings);
+}

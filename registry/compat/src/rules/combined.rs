@@ -9,9 +9,10 @@ declare_rules! { "combined";
         "The combining keyword changed to one that accepts at least as much (to `anyOf`, or between one-element forms)."
         r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"#;
     COMBINED_TYPE_CHANGED (false, false, Validation, Confluent)
-        "The combining keyword changed to one that may accept less (e.g. `anyOf` to `oneOf`)."
-        r#"{"anyOf":[{"type":"string"},{"type":"number"}]}"# => r#"{"oneOf":[{"type":"string"},{"type":"number"}]}"#,
-        no_witness = "when no document matches two alternatives at once, `anyOf` and `oneOf` accept the same documents.";
+        "The combining keyword changed to one that may accept less (e.g. `anyOf` to `oneOf` of alternatives that may overlap)."
+        r#"{"anyOf":[{"type":"integer"},{"type":"number","minimum":0}]}"# => r#"{"oneOf":[{"type":"integer"},{"type":"number","minimum":0}]}"#,
+        note = "Confluent reports every change from `anyOf` to `oneOf`. When the alternatives of the `oneOf` exclude each other (other types, other listed values, a required property with values that differ), it accepts what their `anyOf` accepts: Accord then compares the alternatives as before and reports this rule only if that comparison finds a break.",
+        no_witness = "the alternatives may exclude each other in ways Accord does not decide (patterns, bounds), so that no document matches two of them and `anyOf` and `oneOf` accept the same documents.";
     PRODUCT_TYPE_EXTENDED (false, false, Validation, Confluent)
         "An `allOf` gained a subschema: one more constraint to meet."
         r#"{"allOf":[{"type":"string"}]}"# => r#"{"allOf":[{"type":"string"},{"maxLength":5}]}"#;
