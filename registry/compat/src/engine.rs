@@ -1125,16 +1125,35 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             })
             .collect();
         let matched = max_matching(&adjacency, cols.len());
+        // An old alternative left without a partner of its own may still
+        // fit a new one that another took: the findings of its closest fit.
+        let mut spare: Vec<Option<Vec<Raw>>> = vec![None; os.len()];
         for ((row, &i), m) in edges.into_iter().zip(&rows).zip(matched) {
             if let Some(c) = m {
                 partner[i] = Some(cols[c]);
                 if let Some((_, found)) = row.into_iter().find(|(k, _)| *k == c) {
                     self.out.extend(found);
                 }
+            } else {
+                spare[i] = row.into_iter().map(|(_, found)| found).min_by_key(Vec::len);
             }
         }
         let pairs = partner.iter().filter(|p| p.is_some()).count();
         let matched = partner;
+        // Alternatives need no partner of their own: a document an old
+        // alternative accepted is accepted by the new `anyOf` if any new
+        // alternative accepts it (a `oneOf` that may accept it twice is
+        // `ONE_OF_OVERLAP`'s to report).
+        let sums = oc != Criterion::All && nc != Criterion::All;
+        if pairs < os.len().min(ns.len())
+            && sums
+            && (0..os.len()).all(|i| matched[i].is_some() || spare[i].is_some())
+        {
+            for found in spare.into_iter().flatten() {
+                self.out.extend(found);
+            }
+            return;
+        }
         if pairs < os.len().min(ns.len()) {
             let mut msg = format!(
                 "only {pairs} of the {} subschemas of '{}' have a compatible counterpart",

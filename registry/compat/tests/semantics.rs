@@ -782,3 +782,45 @@ fn any_of_to_one_of_of_alternatives_that_exclude_each_other_loses_nothing() {
     );
     assert!(!r.compatible, "{:?}", r.findings);
 }
+
+/// A document an `anyOf` accepted is accepted by the new `anyOf` when any
+/// new alternative accepts it: two old alternatives may fit one new one
+/// (JSON Schema core, `anyOf`). Worked out by hand.
+#[test]
+fn old_alternatives_may_share_the_new_alternative_that_accepts_them() {
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let run = |old: Value, new: Value| {
+        let (o, n) = (schema(old), schema(new));
+        accord_compat::check_with(&n, &[&o], Mode::Backward, Policy::Strict, &unhurried)
+            .expect("within bounds")
+    };
+    let halves = json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "integer", "maximum": 10}]});
+    let r = run(halves.clone(), json!({"type": ["string", "integer"]}));
+    assert!(r.compatible, "{:?}", r.findings);
+    let r = run(
+        json!({"anyOf": [{"const": "a"}, {"const": "b"}]}),
+        json!({"anyOf": [{"type": "string"}, {"type": "null"}]}),
+    );
+    assert!(r.compatible, "{:?}", r.findings);
+    // Every integer matches both alternatives of this `oneOf`: rejected.
+    let r = run(
+        halves,
+        json!({"oneOf": [{"type": "integer"}, {"type": "number"}]}),
+    );
+    assert!(!r.compatible, "{:?}", r.findings);
+    // 0 to 4 fit no new alternative.
+    let r = run(
+        json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "string"}]}),
+        json!({"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string"}]}),
+    );
+    assert!(!r.compatible, "{:?}", r.findings);
+    let w = r
+        .findings
+        .iter()
+        .find_map(|f| f.witness.as_ref())
+        .expect("a witness");
+    assert!(w.as_i64().is_some_and(|i| (0..5).contains(&i)), "{w}");
+}

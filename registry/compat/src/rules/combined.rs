@@ -34,7 +34,7 @@ declare_rules! { "combined";
     COMBINED_TYPE_SUBSCHEMAS_CHANGED (false, false, Validation, Confluent)
         "Some subschemas of an `allOf`/`anyOf`/`oneOf` have no compatible counterpart in the other version."
         r#"{"oneOf":[{"type":"string"}]}"# => r#"{"oneOf":[{"type":"number"}]}"#,
-        note = "Like Confluent, the findings inside a pair that does not match are not listed; Accord's message names, for each unmatched subschema, its closest counterpart and the first thing that breaks there.",
+        note = "Like Confluent, the findings inside a pair that does not match are not listed; Accord's message names, for each unmatched subschema, its closest counterpart and the first thing that breaks there. Confluent pairs subschemas one to one; between `anyOf`/`oneOf` (and `type` lists) Accord also lets several old alternatives fit one new alternative, since a document needs only one alternative to accept it.",
         no_witness = "when the subschemas of the accepting version contradict each other (an `allOf` of a string enum and `type: number`), it accepts no document at all.";
     NOT_TYPE_EXTENDED (false, false, Validation, Confluent)
         "The schema inside `not` now accepts more, so the whole rejects more."
