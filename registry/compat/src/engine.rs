@@ -564,6 +564,19 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
             }
         };
 
+        // Two spellings of "any value" (`{}`, keywords that constrain
+        // nothing): no difference.
+        let everything = |arena: &Arena, id: Id, kind: &Kind| {
+            matches!(kind, Kind::Empty) || crate::values::accepts_everything(arena, id)
+        };
+        if (matches!(old.kind, Kind::Empty) || matches!(new.kind, Kind::Empty))
+            && everything(self.old, o, &old.kind)
+            && everything(self.new, n, &new.kind)
+        {
+            annotate(self);
+            return true;
+        }
+
         if !is_combined(&old.kind) {
             if let Kind::Combined(crit, subs, synthetic) = &new.kind {
                 // A part's findings are reported where the part is, unless
@@ -701,8 +714,18 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 }
             }
             // `false` accepted nothing and `true`/`{}` accepts everything, so
-            // neither direction of those loses a document.
-            if !matches!(old.kind, Kind::False) && !matches!(new.kind, Kind::Empty) {
+            // neither direction of those loses a document; what accepted
+            // less before now accepts more.
+            if matches!(old.kind, Kind::False) || crate::values::accepts_everything(self.new, n) {
+                let already =
+                    matches!(new.kind, Kind::False) || crate::values::accepts_everything(self.old, o);
+                if !already {
+                    annotate(self);
+                    let msg = format!("{} became {}", kind_name(&old.kind), kind_name(&new.kind));
+                    self.emit(&rules::types::TYPE_EXTENDED, None, msg);
+                    return true;
+                }
+            } else {
                 let mut msg = format!(
                     "type changed from {} to {}",
                     kind_name(&old.kind),

@@ -431,6 +431,42 @@ fn positive(v: Option<&Value>) -> Bound {
     number(v).filter(|n| *n > 0.0)
 }
 
+/// Whether the parts of a `type` list name every JSON type (`integer`
+/// does not stand for `number`) and constrain nothing else.
+fn every_type(kinds: &[Kind]) -> bool {
+    let mut seen = [false; 6];
+    for k in kinds {
+        if let Kind::Number(n) = k
+            && n.integer
+        {
+            // `integer` next to `number` adds nothing.
+            let bare = n.minimum.is_none()
+                && n.maximum.is_none()
+                && n.exclusive_minimum.is_none()
+                && n.exclusive_maximum.is_none()
+                && n.multiple_of.is_none();
+            if !bare {
+                return false;
+            }
+            continue;
+        }
+        if !crate::values::unconstrained(k, &mut |_| false) {
+            return false;
+        }
+        let slot = match k {
+            Kind::Object(_) => 0,
+            Kind::Array(_) => 1,
+            Kind::String(_) => 2,
+            Kind::Number(_) => 3,
+            Kind::Boolean => 4,
+            Kind::Null => 5,
+            _ => continue,
+        };
+        seen[slot] = true;
+    }
+    seen.iter().all(|s| *s)
+}
+
 /// `true` or `{}`: a schema that accepts every value.
 fn accepts_all(v: &Value) -> bool {
     match v {
@@ -1009,6 +1045,11 @@ impl<'a> Loader<'a> {
                 let mut kinds = Vec::new();
                 for t in types.iter().filter_map(Value::as_str) {
                     kinds.extend(self.typed(t, m, path, base));
+                }
+                if every_type(&kinds) {
+                    // Every value has one of these types, and no keyword
+                    // of any of them constrains it: `{}`.
+                    return;
                 }
                 if kinds.len() == 1 {
                     parts.push(kinds.swap_remove(0));

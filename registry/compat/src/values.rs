@@ -66,6 +66,79 @@ pub(crate) fn listed(arena: &Arena, id: Id) -> Option<Vec<Value>> {
     }
 }
 
+/// Whether a node of one type constrains nothing beyond its type (the
+/// `type` keyword itself aside): no bound, pattern or member rule. Its
+/// subschemas count as no constraint when `free` says they accept every
+/// value.
+pub(crate) fn unconstrained(kind: &Kind, free: &mut dyn FnMut(Id) -> bool) -> bool {
+    match kind {
+        Kind::String(s) => {
+            s.min_length.is_none() && s.max_length.is_none() && s.pattern.is_none() && s.format.is_none()
+        }
+        Kind::Number(n) => {
+            !n.integer
+                && n.minimum.is_none()
+                && n.maximum.is_none()
+                && n.exclusive_minimum.is_none()
+                && n.exclusive_maximum.is_none()
+                && n.multiple_of.is_none()
+        }
+        Kind::Boolean | Kind::Null | Kind::Empty => true,
+        Kind::Object(o) => {
+            o.required.is_empty()
+                && o.min_properties.is_none()
+                && o.max_properties.is_none()
+                && o.additional.permits
+                && o.dependency_arrays.values().all(|names| names.is_empty())
+                && o.properties.iter().all(|(_, id)| free(*id))
+                && o.pattern_properties.iter().all(|(_, id)| free(*id))
+                && o.additional.schema.is_none_or(&mut *free)
+                && o.unevaluated.is_none_or(&mut *free)
+                && o.property_names.is_none_or(&mut *free)
+                && o.dependency_schemas.values().all(|id| free(*id))
+        }
+        Kind::Array(a) => {
+            a.contains.is_none()
+                && a.min_items.is_none()
+                && a.max_items.is_none()
+                && !a.unique_items
+                && a.additional.permits
+                && a.all_items.is_none_or(&mut *free)
+                && a.prefix.iter().all(|id| free(*id))
+                && a.additional.schema.is_none_or(&mut *free)
+                && a.unevaluated.is_none_or(&mut *free)
+        }
+        _ => false,
+    }
+}
+
+/// Whether `id` accepts every value, as far as the model tells: `{}`, or
+/// keywords of some type without `type` that constrain nothing
+/// (`{"properties": {}}`). `false` when unsure.
+pub(crate) fn accepts_everything(arena: &Arena, id: Id) -> bool {
+    fn walk(arena: &Arena, id: Id, depth: usize) -> bool {
+        if depth > DEPTH {
+            return false;
+        }
+        let (id, _) = arena.resolve(id);
+        match &arena.node(id).kind {
+            Kind::Empty => true,
+            Kind::String(s) if !s.required_type => unconstrained(&arena.node(id).kind, &mut |_| false),
+            Kind::Number(n) if !n.required_type => unconstrained(&arena.node(id).kind, &mut |_| false),
+            Kind::Object(o) if !o.required_type => {
+                unconstrained(&arena.node(id).kind, &mut |sub| walk(arena, sub, depth + 1))
+            }
+            Kind::Array(a) if !a.required_type => {
+                unconstrained(&arena.node(id).kind, &mut |sub| walk(arena, sub, depth + 1))
+            }
+            Kind::Combined(Criterion::All, parts, _) => parts.iter().all(|&p| walk(arena, p, depth + 1)),
+            Kind::Combined(Criterion::Any, parts, _) => parts.iter().any(|&p| walk(arena, p, depth + 1)),
+            _ => false,
+        }
+    }
+    walk(arena, id, 0)
+}
+
 /// Whether `id` accepts `value`; `None` when the model cannot tell.
 pub(crate) fn admits(arena: &Arena, id: Id, value: &Value) -> Option<bool> {
     let mut steps = STEPS;

@@ -673,12 +673,13 @@ fn listed_values_that_become_another_kind_are_judged_value_by_value() {
             &["TYPE_EXTENDED"],
             None,
         ),
-        // `not` of everything accepts nothing, so nothing was accepted.
+        // `not` of everything accepts nothing: nothing was accepted, and
+        // strings are now.
         (
             json!({"not": {}}),
             json!({"type": "string"}),
             Mode::Backward,
-            &[],
+            &["TYPE_EXTENDED"],
             None,
         ),
         (
@@ -823,4 +824,59 @@ fn old_alternatives_may_share_the_new_alternative_that_accepts_them() {
         .find_map(|f| f.witness.as_ref())
         .expect("a witness");
     assert!(w.as_i64().is_some_and(|i| (0..5).contains(&i)), "{w}");
+}
+
+/// `{}` accepts every value, and so does a `type` list that names every
+/// JSON type and nothing else (JSON Schema validation, `type`). Worked out
+/// by hand.
+#[test]
+fn a_schema_that_accepts_every_value_is_judged_as_such() {
+    let unhurried = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    let run = |old: &Value, new: &Value, mode: Mode| {
+        let (o, n) = (schema(old.clone()), schema(new.clone()));
+        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
+    };
+    let rules = |r: &accord_compat::Report| r.findings.iter().map(|f| f.rule.clone()).collect::<Vec<_>>();
+    let every = json!({"type": ["array", "boolean", "integer", "null", "number", "object", "string"]});
+    let r = run(&json!({}), &every, Mode::Full);
+    assert!(r.findings.is_empty(), "{:?}", r.findings);
+    // Without `number`, 0.5 has none of the types.
+    let no_number = json!({"type": ["array", "boolean", "integer", "null", "object", "string"]});
+    let r = run(&json!({}), &no_number, Mode::Backward);
+    assert!(!r.compatible, "{:?}", r.findings);
+    let w = r
+        .findings
+        .iter()
+        .find_map(|f| f.witness.as_ref())
+        .expect("a witness");
+    assert!(
+        w.is_number() && w.as_i64().is_none() && w.as_u64().is_none(),
+        "{w}"
+    );
+    // Keywords without `type` that constrain nothing: every value before.
+    assert!(
+        run(&json!({"properties": {}}), &json!({}), Mode::Full)
+            .findings
+            .is_empty()
+    );
+    // A string of at most 3 characters became any value: more accepted,
+    // and the description change is reported too.
+    let (old, new) = (
+        json!({"type": "string", "maxLength": 3, "description": "a code"}),
+        json!({"description": "anything"}),
+    );
+    let r = run(&old, &new, Mode::Backward);
+    assert!(r.compatible);
+    assert_eq!(
+        rules(&r),
+        ["DESCRIPTION_CHANGED", "TYPE_EXTENDED"],
+        "{:?}",
+        r.findings
+    );
+    assert_eq!(r.required_bump, accord_compat::Bump::Minor);
+    let r = run(&old, &new, Mode::Forward);
+    assert!(!r.compatible, "{:?}", r.findings);
 }

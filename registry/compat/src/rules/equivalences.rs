@@ -88,6 +88,10 @@ equivalences! {
     "`not` of everything is `false`, `not` of nothing is `true`":
         r#"{"type":"object","properties":{"a":{"not":{}},"b":{"not":false}}}"#
         == r#"{"type":"object","properties":{"a":false,"b":true}}"#;
+    "a `type` list of every JSON type accepts every value, as `{}` does":
+        r#"{"type":["array","boolean","null","number","object","string"]}"# == r#"{}"#;
+    "keywords of one type, without `type`, that constrain nothing accept every value":
+        r#"{"properties":{},"items":{}}"# == r#"true"#;
     "`1` and `1.0` are one number":
         r#"{"enum":[1,2]}"# == r#"{"enum":[1.0,2.0]}"#;
     "on integers, a `multipleOf` that divides 1 says nothing":
