@@ -8,6 +8,16 @@ use serde_json::{Value, json};
 
 use common::{rules_of, schema};
 
+/// `check` under STRICT, with time enough to find every witness.
+fn unhurried(old: &Value, new: &Value, mode: Mode) -> accord_compat::Report {
+    let (o, n) = (schema(old.clone()), schema(new.clone()));
+    let options = accord_compat::Options {
+        witness_time: std::time::Duration::from_secs(60),
+        ..accord_compat::Options::default()
+    };
+    accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &options).expect("within bounds")
+}
+
 fn compatible(old: &Schema, new: &Schema, policy: Policy) -> bool {
     check(new, &[old], Mode::Backward, policy).compatible
 }
@@ -431,14 +441,7 @@ fn parts_of_one_schema_pair_by_kind_and_report_where_they_break() {
 /// worked out by hand from the JSON Schema specification.
 #[test]
 fn a_compatible_verdict_never_hides_a_rejected_document() {
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
-    let run = |old: Value, new: Value, mode: Mode| {
-        let (o, n) = (schema(old), schema(new));
-        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
-    };
+    let run = |old: Value, new: Value, mode: Mode| unhurried(&old, &new, mode);
     // `{}` was an object with no member; `a` is now required of it.
     let r = run(
         json!({"type": "object"}),
@@ -550,15 +553,7 @@ fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
     assert!(validator(&integers).is_valid(&json!(3)));
     assert!(!validator(&integers).is_valid(&json!("x")));
 
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
-    let run = |old: Value, new: &Value| {
-        let (o, n) = (schema(old), schema(new.clone()));
-        accord_compat::check_with(&n, &[&o], Mode::Backward, Policy::Strict, &unhurried)
-            .expect("within bounds")
-    };
+    let run = |old: Value, new: &Value| unhurried(&old, new, Mode::Backward);
     // Every object was accepted; now nothing is.
     let r = run(json!({"type": "object"}), &nothing);
     assert!(!r.compatible, "{:?}", r.findings);
@@ -587,10 +582,6 @@ fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
 /// witness.
 #[test]
 fn listed_values_that_become_another_kind_are_judged_value_by_value() {
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
     let validator = |s: &Value| {
         jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
@@ -691,9 +682,7 @@ fn listed_values_that_become_another_kind_are_judged_value_by_value() {
         ),
     ];
     for (old, new, mode, rules, witness) in rows {
-        let (o, n) = (schema(old.clone()), schema(new.clone()));
-        let r =
-            accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds");
+        let r = unhurried(&old, &new, mode);
         let mut got: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
         got.dedup();
         assert_eq!(got, rules, "{old} -> {new}: {:?}", r.findings);
@@ -724,14 +713,7 @@ fn listed_values_that_become_another_kind_are_judged_value_by_value() {
 /// validator confirms the witness.
 #[test]
 fn any_of_to_one_of_of_alternatives_that_exclude_each_other_loses_nothing() {
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
-    let run = |old: &Value, new: &Value, mode: Mode| {
-        let (o, n) = (schema(old.clone()), schema(new.clone()));
-        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
-    };
+    let run = unhurried;
     let event =
         |kind: &str| json!({"type": "object", "required": ["kind"], "properties": {"kind": {"const": kind}}});
     let same = [
@@ -789,15 +771,7 @@ fn any_of_to_one_of_of_alternatives_that_exclude_each_other_loses_nothing() {
 /// (JSON Schema core, `anyOf`). Worked out by hand.
 #[test]
 fn old_alternatives_may_share_the_new_alternative_that_accepts_them() {
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
-    let run = |old: Value, new: Value| {
-        let (o, n) = (schema(old), schema(new));
-        accord_compat::check_with(&n, &[&o], Mode::Backward, Policy::Strict, &unhurried)
-            .expect("within bounds")
-    };
+    let run = |old: Value, new: Value| unhurried(&old, &new, Mode::Backward);
     let halves = json!({"anyOf": [{"type": "integer", "minimum": 0}, {"type": "integer", "maximum": 10}]});
     let r = run(halves.clone(), json!({"type": ["string", "integer"]}));
     assert!(r.compatible, "{:?}", r.findings);
@@ -831,14 +805,7 @@ fn old_alternatives_may_share_the_new_alternative_that_accepts_them() {
 /// by hand.
 #[test]
 fn a_schema_that_accepts_every_value_is_judged_as_such() {
-    let unhurried = accord_compat::Options {
-        witness_time: std::time::Duration::from_secs(60),
-        ..accord_compat::Options::default()
-    };
-    let run = |old: &Value, new: &Value, mode: Mode| {
-        let (o, n) = (schema(old.clone()), schema(new.clone()));
-        accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &unhurried).expect("within bounds")
-    };
+    let run = unhurried;
     let rules = |r: &accord_compat::Report| r.findings.iter().map(|f| f.rule.clone()).collect::<Vec<_>>();
     let every = json!({"type": ["array", "boolean", "integer", "null", "number", "object", "string"]});
     let r = run(&json!({}), &every, Mode::Full);
