@@ -651,6 +651,35 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 self.compare_with(subs[0], n, false);
                 self.leave(saved);
                 return true;
+            } else if *crit != Criterion::All && crate::values::listed(self.old, o).is_none() {
+                // A document an `anyOf`/`oneOf` accepted met one of its
+                // alternatives: kept if the new schema accepts each of them.
+                // (Alternatives that only list values are judged value by
+                // value below.)
+                let mut kept = Vec::new();
+                for (i, &s) in subs.iter().enumerate() {
+                    let found = self.sub(|e| {
+                        let saved = e.enter_old(part(i));
+                        e.compare_with(s, n, false);
+                        e.leave(saved);
+                    });
+                    if !self.compatible(&found) {
+                        kept.clear();
+                        break;
+                    }
+                    kept.push(found);
+                }
+                if kept.len() == subs.len() {
+                    self.out.extend(kept.into_iter().flatten());
+                    annotate(self);
+                    let msg = format!(
+                        "{} became {}, which accepts each alternative",
+                        crit.keyword(),
+                        kind_name(&new.kind)
+                    );
+                    self.emit(&rules::types::TYPE_EXTENDED, None, msg);
+                    return true;
+                }
             } else if *crit == Criterion::All {
                 // Enough that one part accepts no more than the new schema;
                 // else the part of the new schema's kind tells what breaks
@@ -712,6 +741,19 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     Listed::Rejected(rejected) => lost = Some(rejected),
                     Listed::Unknown => {}
                 }
+            }
+            // A `not` of a schema that accepts none of the old types: every
+            // old document passes it.
+            if let Kind::Not(negated) = &new.kind
+                && types_in(self.old, o, 0) & types_in(self.new, *negated, 0) == 0
+            {
+                annotate(self);
+                let msg = format!(
+                    "{} became a 'not' of other types, which accepts every value it accepted",
+                    kind_name(&old.kind)
+                );
+                self.emit(&rules::types::TYPE_EXTENDED, None, msg);
+                return true;
             }
             // `false` accepted nothing and `true`/`{}` accepts everything, so
             // neither direction of those loses a document; what accepted

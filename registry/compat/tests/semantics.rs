@@ -847,3 +847,52 @@ fn a_schema_that_accepts_every_value_is_judged_as_such() {
     let r = run(&old, &new, Mode::Forward);
     assert!(!r.compatible, "{:?}", r.findings);
 }
+
+/// A union became one schema, or a schema became a `not`: kept exactly
+/// when every old alternative is accepted by the new schema, or when the
+/// negated schema accepts none of the old types (JSON Schema core, `anyOf`,
+/// `oneOf`, `not`). Worked out by hand.
+#[test]
+fn unions_and_negations_that_keep_every_document_are_compatible() {
+    let date_or_code =
+        json!({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 3}]});
+    let r = unhurried(&date_or_code, &json!({"type": "string"}), Mode::Backward);
+    assert!(r.compatible, "{:?}", r.findings);
+    assert!(
+        r.findings.iter().any(|f| f.rule == "TYPE_EXTENDED"),
+        "{:?}",
+        r.findings
+    );
+    // Integers were accepted; a string is not one.
+    let r = unhurried(
+        &json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+        &json!({"type": "string"}),
+        Mode::Backward,
+    );
+    let w = r
+        .findings
+        .iter()
+        .find_map(|f| f.witness.as_ref())
+        .expect("a witness");
+    assert!(!r.compatible && w.is_i64(), "{w}: {:?}", r.findings);
+    // Objects are never strings: each passes the `not`.
+    let object = json!({"type": "object"});
+    let r = unhurried(&object, &json!({"not": {"type": "string"}}), Mode::Backward);
+    assert!(r.compatible, "{:?}", r.findings);
+    // ... but a reader of objects gets numbers too.
+    let r = unhurried(&object, &json!({"not": {"type": "string"}}), Mode::Forward);
+    assert!(!r.compatible, "{:?}", r.findings);
+    // An object with `a` is rejected by this `not`.
+    let r = unhurried(
+        &object,
+        &json!({"not": {"type": "object", "required": ["a"]}}),
+        Mode::Backward,
+    );
+    assert!(!r.compatible, "{:?}", r.findings);
+    let w = r
+        .findings
+        .iter()
+        .find_map(|f| f.witness.as_ref())
+        .expect("a witness");
+    assert!(w.get("a").is_some(), "{w}");
+}

@@ -11,7 +11,7 @@ declare_rules! { "types";
         "A schema was removed (e.g. `items`), so what it constrained is now free."
         r#"{"type":"array","items":{"type":"string"}}"# => r#"{"type":"array"}"#;
     TYPE_EXTENDED (true, true, Validation, Confluent)
-        "The type now accepts more: `integer` became `number`, an explicit `type` was dropped from a schema that keeps its other keywords, listed values (`enum`, `const`, `boolean`, `null`) became a schema of another kind that accepts each of them, a schema became one that accepts every value (`{}`, `true`), or `false` became a schema."
+        "The type now accepts more: `integer` became `number`, an explicit `type` was dropped from a schema that keeps its other keywords, listed values (`enum`, `const`, `boolean`, `null`) became a schema of another kind that accepts each of them, an `anyOf`/`oneOf` became a schema that accepts each alternative, a schema became a `not` of other types, a schema became one that accepts every value (`{}`, `true`), or `false` became a schema."
         r#"{"type":"integer"}"# => r#"{"type":"number"}"#,
         note = "Accord also reports dropping an explicit `type` (e.g. `type: object` from a schema with `properties`), which Confluent does not compare. Where listed values become a schema of another kind (`enum: [\"a\", \"b\"]` to `type: string`), Confluent reports `TYPE_CHANGED` whatever the new schema accepts; Accord checks each value against the new schema and reports `TYPE_EXTENDED` when all pass, `TYPE_CHANGED` naming the values that no longer do otherwise. Confluent reports nothing when a schema becomes `{}` or `false` becomes a schema; Accord reports the wider set, so that the version says it (a minor bump).";
     TYPE_NARROWED (false, false, Validation, Confluent)

@@ -403,7 +403,8 @@ impl<'a> Sampler<'a> {
                 out.extend(e.iter().take(4).cloned());
             }
         }
-        // Alternatives of `anyOf`/`oneOf`, and conditional branches, side by side.
+        // Alternatives of `anyOf`/`oneOf` side by side; then conditions,
+        // their branches, and what a `not` rejects.
         for key in ["anyOf", "oneOf"] {
             let alts = |parts: Option<&Vec<&'a Value>>| -> Vec<&'a Value> {
                 parts
@@ -424,7 +425,7 @@ impl<'a> Sampler<'a> {
         }
         for (_, parts) in &sides {
             for p in parts {
-                for key in ["then", "else"] {
+                for key in ["if", "then", "else", "not"] {
                     if let Some(branch) = p.get(key) {
                         let mut s = self.samples(Some(branch), None, depth + 1);
                         s.truncate(6);
