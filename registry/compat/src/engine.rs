@@ -388,6 +388,16 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         self.enter_sides(Some(old_seg), Some(new_seg))
     }
 
+    /// The findings of `o` against `n` (their own annotations aside), with
+    /// the segments of a part (if any) entered on each side, kept apart.
+    fn sub_compare(&mut self, segs: (Option<String>, Option<String>), o: Id, n: Id) -> Vec<Raw> {
+        self.sub(|e| {
+            let saved = e.enter_sides(segs.0.as_deref(), segs.1.as_deref());
+            e.compare_with(o, n, false);
+            e.leave(saved);
+        })
+    }
+
     /// Enters `seg` (if any) on the new side only.
     fn enter_new(&mut self, seg: Option<String>) -> (usize, usize) {
         self.enter_sides(None, seg.as_deref())
@@ -591,11 +601,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     return true;
                 } else if matches!(crit, Criterion::Any | Criterion::One) {
                     for (i, &s) in subs.iter().enumerate() {
-                        let found = self.sub(|e| {
-                            let saved = e.enter_new(part(i));
-                            e.compare_with(o, s, false);
-                            e.leave(saved);
-                        });
+                        let found = self.sub_compare((None, part(i)), o, s);
                         if !self.compatible(&found) {
                             // For the message: the alternative with the
                             // fewest breaks, and its first.
@@ -658,11 +664,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 // value below.)
                 let mut kept = Vec::new();
                 for (i, &s) in subs.iter().enumerate() {
-                    let found = self.sub(|e| {
-                        let saved = e.enter_old(part(i));
-                        e.compare_with(s, n, false);
-                        e.leave(saved);
-                    });
+                    let found = self.sub_compare((part(i), None), s, n);
                     if !self.compatible(&found) {
                         kept.clear();
                         break;
@@ -686,11 +688,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 // (the others can only have rejected more).
                 let mut same_kind = None;
                 for (i, &s) in subs.iter().enumerate() {
-                    let found = self.sub(|e| {
-                        let saved = e.enter_old(part(i));
-                        e.compare_with(s, n, false);
-                        e.leave(saved);
-                    });
+                    let found = self.sub_compare((part(i), None), s, n);
                     if self.compatible(&found) {
                         same_kind = Some(found);
                         break;

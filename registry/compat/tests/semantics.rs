@@ -18,6 +18,14 @@ fn unhurried(old: &Value, new: &Value, mode: Mode) -> accord_compat::Report {
     accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &options).expect("within bounds")
 }
 
+/// The first witness of a report, which must have one.
+fn first_witness(r: &accord_compat::Report) -> &Value {
+    r.findings
+        .iter()
+        .find_map(|f| f.witness.as_ref())
+        .unwrap_or_else(|| panic!("a witness: {:?}", r.findings))
+}
+
 fn compatible(old: &Schema, new: &Schema, policy: Policy) -> bool {
     check(new, &[old], Mode::Backward, policy).compatible
 }
@@ -792,11 +800,7 @@ fn old_alternatives_may_share_the_new_alternative_that_accepts_them() {
         json!({"anyOf": [{"type": "integer", "minimum": 5}, {"type": "string"}]}),
     );
     assert!(!r.compatible, "{:?}", r.findings);
-    let w = r
-        .findings
-        .iter()
-        .find_map(|f| f.witness.as_ref())
-        .expect("a witness");
+    let w = first_witness(&r);
     assert!(w.as_i64().is_some_and(|i| (0..5).contains(&i)), "{w}");
 }
 
@@ -814,11 +818,7 @@ fn a_schema_that_accepts_every_value_is_judged_as_such() {
     let no_number = json!({"type": ["array", "boolean", "integer", "null", "object", "string"]});
     let r = run(&json!({}), &no_number, Mode::Backward);
     assert!(!r.compatible, "{:?}", r.findings);
-    let w = r
-        .findings
-        .iter()
-        .find_map(|f| f.witness.as_ref())
-        .expect("a witness");
+    let w = first_witness(&r);
     assert!(
         w.is_number() && w.as_i64().is_none() && w.as_u64().is_none(),
         "{w}"
@@ -869,11 +869,7 @@ fn unions_and_negations_that_keep_every_document_are_compatible() {
         &json!({"type": "string"}),
         Mode::Backward,
     );
-    let w = r
-        .findings
-        .iter()
-        .find_map(|f| f.witness.as_ref())
-        .expect("a witness");
+    let w = first_witness(&r);
     assert!(!r.compatible && w.is_i64(), "{w}: {:?}", r.findings);
     // Objects are never strings: each passes the `not`.
     let object = json!({"type": "object"});
@@ -889,10 +885,6 @@ fn unions_and_negations_that_keep_every_document_are_compatible() {
         Mode::Backward,
     );
     assert!(!r.compatible, "{:?}", r.findings);
-    let w = r
-        .findings
-        .iter()
-        .find_map(|f| f.witness.as_ref())
-        .expect("a witness");
+    let w = first_witness(&r);
     assert!(w.get("a").is_some(), "{w}");
 }
