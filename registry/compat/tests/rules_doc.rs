@@ -76,6 +76,19 @@ its two policies:
   reports what its part of the same kind breaks. Annotations next to a
   schema that becomes (or stops being) a combined schema are compared with
   those next to the other, not with those of its parts.
+- A schema that becomes one of another kind is still judged by the
+  documents it accepted, where Accord can tell: listed values (`enum`,
+  `const`, `boolean`, `null`, or an `anyOf`/`oneOf` of them) are checked
+  one by one against the new schema (`enum: ["a", "b"]` to `type: string`
+  is `TYPE_EXTENDED`; a value now rejected is named, and shown); an old
+  `anyOf`/`oneOf` is kept when the new schema accepts each alternative, and
+  several old alternatives may fit one new alternative; a `oneOf` whose
+  alternatives exclude each other (other types, other listed values, a
+  required property with values that differ) is compared as their `anyOf`;
+  a `not` of other types lets every old document through; `{}`, `true`, a
+  `type` list of every type and keywords that constrain nothing all accept
+  every value, and `not` of everything is `false`. Otherwise a change of
+  kind is `TYPE_CHANGED`, breaking.
 - `$ref` is followed inside the document (`#`, JSON pointers,
   `definitions`/`$defs`, `$id`-anchored, `$anchor`), so inlining a definition
   is no change. Recursive schemas terminate: a pair of schemas met again
