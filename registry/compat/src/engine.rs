@@ -818,11 +818,12 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
 
     /// Which of the values the old node listed the new node `n` accepts.
     fn listed_values(&mut self, values: &[serde_json::Value], n: Id) -> Listed {
-        self.tick(values.len());
+        let (answers, visited) = crate::values::admits_each(self.new, n, values);
+        self.tick(visited);
         let mut rejected = Vec::new();
         let mut unknown = false;
-        for v in values {
-            match crate::values::admits(self.new, n, v) {
+        for (v, admitted) in values.iter().zip(answers) {
+            match admitted {
                 Some(true) => {}
                 Some(false) => rejected.push(v.clone()),
                 None => unknown = true,

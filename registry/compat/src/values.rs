@@ -14,12 +14,16 @@
 //! verdict.
 
 use crate::model::{Arena, Criterion, Draft, Id, Kind, NumberNode, StringNode};
+use foldhash::{HashMap, HashMapExt};
+use regex::Regex;
 use serde_json::Value;
 
 /// Nodes visited for one value at most, and how deep: references may
 /// loop, and a hostile schema may nest deeply.
 const STEPS: usize = 4096;
 const DEPTH: usize = 64;
+/// Nodes [`accepts_everything`] visits at most.
+const EVERYTHING_STEPS: usize = 256;
 
 /// Listed values decided at most: past this, a list is treated as unknown.
 pub(crate) const LISTED: usize = 256;
@@ -116,74 +120,127 @@ pub(crate) fn unconstrained(kind: &Kind, free: &mut dyn FnMut(Id) -> bool) -> bo
 /// keywords of some type without `type` that constrain nothing
 /// (`{"properties": {}}`). `false` when unsure.
 pub(crate) fn accepts_everything(arena: &Arena, id: Id) -> bool {
-    fn walk(arena: &Arena, id: Id, depth: usize) -> bool {
-        if depth > DEPTH {
+    fn walk(arena: &Arena, id: Id, depth: usize, steps: &mut usize) -> bool {
+        if depth > DEPTH || *steps == 0 {
             return false;
         }
+        *steps -= 1;
         let (id, _) = arena.resolve(id);
-        match &arena.node(id).kind {
+        let kind = &arena.node(id).kind;
+        let mut sub = |sub: Id| walk(arena, sub, depth + 1, steps);
+        match kind {
             Kind::Empty => true,
-            Kind::String(s) if !s.required_type => unconstrained(&arena.node(id).kind, &mut |_| false),
-            Kind::Number(n) if !n.required_type => unconstrained(&arena.node(id).kind, &mut |_| false),
-            Kind::Object(o) if !o.required_type => {
-                unconstrained(&arena.node(id).kind, &mut |sub| walk(arena, sub, depth + 1))
-            }
-            Kind::Array(a) if !a.required_type => {
-                unconstrained(&arena.node(id).kind, &mut |sub| walk(arena, sub, depth + 1))
-            }
-            Kind::Combined(Criterion::All, parts, _) => parts.iter().all(|&p| walk(arena, p, depth + 1)),
-            Kind::Combined(Criterion::Any, parts, _) => parts.iter().any(|&p| walk(arena, p, depth + 1)),
+            Kind::String(s) if !s.required_type => unconstrained(kind, &mut |_| false),
+            Kind::Number(n) if !n.required_type => unconstrained(kind, &mut |_| false),
+            Kind::Object(o) if !o.required_type => unconstrained(kind, &mut sub),
+            Kind::Array(a) if !a.required_type => unconstrained(kind, &mut sub),
+            Kind::Combined(Criterion::All, parts, _) => parts.iter().all(|&p| sub(p)),
+            Kind::Combined(Criterion::Any, parts, _) => parts.iter().any(|&p| sub(p)),
             _ => false,
         }
     }
-    walk(arena, id, 0)
+    // A schema that accepts every value is written small; a large one is
+    // not worth the walk.
+    let mut steps = EVERYTHING_STEPS;
+    walk(arena, id, 0, &mut steps)
 }
 
 /// Whether `id` accepts `value`; `None` when the model cannot tell.
+#[cfg(test)]
 pub(crate) fn admits(arena: &Arena, id: Id, value: &Value) -> Option<bool> {
-    let mut steps = STEPS;
-    eval(arena, id, value, &mut steps, 0)
+    admits_each(arena, id, std::slice::from_ref(value)).0[0]
 }
 
-fn eval(arena: &Arena, id: Id, v: &Value, steps: &mut usize, depth: usize) -> Option<bool> {
-    *steps = steps.checked_sub(1)?;
-    if depth > DEPTH {
-        return None;
+/// Whether `id` accepts each of `values`, in their order; `None` where the
+/// model cannot tell. The work is bounded for all of them together, and
+/// each pattern is compiled once. Also returns the nodes visited.
+pub(crate) fn admits_each(arena: &Arena, id: Id, values: &[Value]) -> (Vec<Option<bool>>, usize) {
+    let mut judge = Judge {
+        arena,
+        steps: STEPS * 4,
+        patterns: HashMap::new(),
+    };
+    let answers = values.iter().map(|v| judge.eval(id, v, 0)).collect();
+    (answers, STEPS * 4 - judge.steps)
+}
+
+struct Judge<'a> {
+    arena: &'a Arena,
+    /// Nodes left to visit, for every value.
+    steps: usize,
+    /// Patterns compiled so far; `None` for one the regex engine cannot read.
+    patterns: HashMap<&'a str, Option<Regex>>,
+}
+
+impl<'a> Judge<'a> {
+    fn eval(&mut self, id: Id, v: &Value, depth: usize) -> Option<bool> {
+        self.steps = self.steps.checked_sub(1)?;
+        if depth > DEPTH {
+            return None;
+        }
+        let deeper = depth + 1;
+        let arena = self.arena;
+        match &arena.node(id).kind {
+            Kind::Empty => Some(true),
+            Kind::False => Some(false),
+            Kind::Ref(target) => self.eval(*target, v, deeper),
+            Kind::String(s) => self.string(s, v),
+            Kind::Number(n) => number(n, v, arena.draft),
+            Kind::Boolean => Some(v.is_boolean()),
+            Kind::Null => Some(v.is_null()),
+            // Objects and arrays are not decided member by member: only their
+            // type is.
+            Kind::Object(o) => (!v.is_object()).then_some(!o.required_type),
+            Kind::Array(a) => (!v.is_array()).then_some(!a.required_type),
+            Kind::Enum(values) => {
+                let key = crate::rules::enums::key(v);
+                Some(values.iter().any(|x| crate::rules::enums::key(x) == key))
+            }
+            Kind::Const(c) => Some(crate::rules::enums::key(c) == crate::rules::enums::key(v)),
+            Kind::Combined(criterion, parts, _) => {
+                let mut answers = Vec::with_capacity(parts.len());
+                for &p in parts {
+                    answers.push(self.eval(p, v, deeper));
+                }
+                combine(*criterion, &answers)
+            }
+            Kind::Not(inner) => self.eval(*inner, v, deeper).map(|a| !a),
+            // The condition is kept as text; only branches that agree decide.
+            Kind::Conditional { then, otherwise, .. } => {
+                let then = then.map_or(Some(true), |b| self.eval(b, v, deeper));
+                let otherwise = otherwise.map_or(Some(true), |b| self.eval(b, v, deeper));
+                match (then, otherwise) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => None,
+                }
+            }
+        }
     }
-    let deeper = depth + 1;
-    match &arena.node(id).kind {
-        Kind::Empty => Some(true),
-        Kind::False => Some(false),
-        Kind::Ref(target) => eval(arena, *target, v, steps, deeper),
-        Kind::String(s) => string(s, v),
-        Kind::Number(n) => number(n, v, arena.draft),
-        Kind::Boolean => Some(v.is_boolean()),
-        Kind::Null => Some(v.is_null()),
-        // Objects and arrays are not decided member by member: only their
-        // type is.
-        Kind::Object(o) => (!v.is_object()).then_some(!o.required_type),
-        Kind::Array(a) => (!v.is_array()).then_some(!a.required_type),
-        Kind::Enum(values) => {
-            let key = crate::rules::enums::key(v);
-            Some(values.iter().any(|x| crate::rules::enums::key(x) == key))
+
+    fn string(&mut self, s: &'a StringNode, v: &Value) -> Option<bool> {
+        let Value::String(text) = v else {
+            return Some(!s.required_type);
+        };
+        // Lengths count code points.
+        let length = text.chars().count() as f64;
+        if s.min_length.is_some_and(|m| length < m) || s.max_length.is_some_and(|m| length > m) {
+            return Some(false);
         }
-        Kind::Const(c) => Some(crate::rules::enums::key(c) == crate::rules::enums::key(v)),
-        Kind::Combined(criterion, parts, _) => {
-            let mut answers = Vec::with_capacity(parts.len());
-            for &p in parts {
-                answers.push(eval(arena, p, v, steps, deeper));
-            }
-            combine(*criterion, &answers)
-        }
-        Kind::Not(inner) => eval(arena, *inner, v, steps, deeper).map(|a| !a),
-        // The condition is kept as text; only branches that agree decide.
-        Kind::Conditional { then, otherwise, .. } => {
-            let mut branch = |b: &Option<Id>| b.map_or(Some(true), |b| eval(arena, b, v, steps, deeper));
-            match (branch(then), branch(otherwise)) {
-                (Some(a), Some(b)) if a == b => Some(a),
-                _ => None,
+        if let Some(p) = &s.pattern {
+            let regex = self
+                .patterns
+                .entry(p.as_str())
+                .or_insert_with(|| crate::patterns::compile(p))
+                .as_ref()?;
+            if !regex.is_match(text) {
+                return Some(false);
             }
         }
+        // Whether a value meets a `format` depends on the validator.
+        if s.format.is_some() {
+            return None;
+        }
+        Some(true)
     }
 }
 
@@ -200,27 +257,6 @@ fn combine(criterion: Criterion, answers: &[Option<bool>]) -> Option<bool> {
         Criterion::One if yes > 1 => Some(false),
         _ => None,
     }
-}
-
-fn string(s: &StringNode, v: &Value) -> Option<bool> {
-    let Value::String(text) = v else {
-        return Some(!s.required_type);
-    };
-    // Lengths count code points.
-    let length = text.chars().count() as f64;
-    if s.min_length.is_some_and(|m| length < m) || s.max_length.is_some_and(|m| length > m) {
-        return Some(false);
-    }
-    if let Some(p) = &s.pattern
-        && !crate::patterns::compile(p)?.is_match(text)
-    {
-        return Some(false);
-    }
-    // Whether a value meets a `format` depends on the validator.
-    if s.format.is_some() {
-        return None;
-    }
-    Some(true)
 }
 
 fn number(n: &NumberNode, v: &Value, draft: Draft) -> Option<bool> {
@@ -384,8 +420,28 @@ mod tests {
     }
 
     #[test]
+    fn the_work_for_many_values_is_bounded_together() {
+        // 256 values against 200 alternatives each: more nodes than the
+        // budget for all values, so the last ones are left undecided.
+        let patterns: Vec<Value> = (0..200)
+            .map(|i| json!({"type": "string", "pattern": format!("^v{i}$")}))
+            .collect();
+        let schema = json!({"anyOf": patterns});
+        let (arena, _) = Loader::load(&schema, Draft::D7, 32, 0).expect("a schema");
+        let values: Vec<Value> = (0..256).map(|i| json!(format!("v{i}"))).collect();
+        let (answers, visited) = super::admits_each(&arena, arena.root, &values);
+        assert_eq!(visited, super::STEPS * 4);
+        assert_eq!(answers[0], Some(true));
+        assert_eq!(answers[255], None);
+    }
+
+    #[test]
     fn a_recursive_schema_ends_unknown_rather_than_loop() {
         let schema = json!({"anyOf": [{"$ref": "#"}, {"$ref": "#"}]});
-        assert_eq!(decide(schema, json!(1)), None);
+        assert_eq!(decide(schema.clone(), json!(1)), None);
+        // Each level doubles the ways down: the bound on nodes visited,
+        // not the depth, ends the walk, and the answer is the cautious one.
+        let (arena, _) = Loader::load(&schema, Draft::D7, 32, 0).expect("a schema");
+        assert!(!super::accepts_everything(&arena, arena.root));
     }
 }
