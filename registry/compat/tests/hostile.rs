@@ -213,6 +213,32 @@ fn combinatorial_schemas_stop_at_the_work_bound() {
     });
 }
 
+/// A union of references to itself doubles the ways down at each level:
+/// asking whether it accepts every value, or whether it accepts a listed
+/// value, ends within a bound. (What such a schema accepts beyond strings
+/// is not well defined; only that the comparison ends, with findings, is
+/// asserted.)
+#[test]
+fn a_union_of_references_to_itself_ends() {
+    on_small_stack(|| {
+        // Two ways back to the root (a repeated subschema would count once).
+        let selfish = json!({
+            "definitions": {"again": {"$ref": "#"}},
+            "anyOf": [{"$ref": "#"}, {"$ref": "#/definitions/again"}, {"type": "string"}]
+        });
+        for other in [json!({}), json!({"enum": ["a", 1]}), json!({"type": "boolean"})] {
+            let (a, b) = (
+                Schema::from_value(selfish.clone()).expect("valid"),
+                Schema::from_value(other.clone()).expect("valid"),
+            );
+            for (old, new) in [(&a, &b), (&b, &a)] {
+                let r = check(new, &[old], Mode::Full, Policy::Strict);
+                assert!(!r.findings.is_empty(), "{other}");
+            }
+        }
+    });
+}
+
 /// A chain of distinct definitions, each nesting the next one level deeper,
 /// makes the comparison as deep as the chain is long; the depth bound stops it
 /// before the stack runs out.
