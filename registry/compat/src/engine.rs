@@ -171,6 +171,19 @@ enum Listed {
     Unknown,
 }
 
+/// What kind of value the node `id` accepts, for a message: its kind, or
+/// for a `type` list the types it names (`string or null`).
+fn named(arena: &Arena, id: Id) -> String {
+    let kind = &arena.node(id).kind;
+    match kind {
+        Kind::Combined(Criterion::Any, parts, true) => {
+            let names: Vec<String> = parts.iter().map(|&p| kind_name(&arena.node(p).kind)).collect();
+            names.join(" or ")
+        }
+        _ => kind_name(kind),
+    }
+}
+
 /// The first word of a message about a node: what kind of value it accepts.
 pub(crate) fn kind_name(kind: &Kind) -> String {
     match kind {
@@ -631,7 +644,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                         annotate(self);
                         let msg = format!(
                             "{} replaced by a {} that still accepts it",
-                            kind_name(&old.kind),
+                            named(self.old, o),
                             crit.keyword()
                         );
                         self.emit(&rules::combined::SUM_TYPE_EXTENDED, None, msg);
@@ -677,7 +690,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     let msg = format!(
                         "{} became {}, which accepts each alternative",
                         crit.keyword(),
-                        kind_name(&new.kind)
+                        named(self.new, n)
                     );
                     self.emit(&rules::types::TYPE_EXTENDED, None, msg);
                     return true;
@@ -700,7 +713,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 if let Some(found) = same_kind {
                     self.out.extend(found);
                     annotate(self);
-                    let msg = format!("allOf replaced by one of its parts ({})", kind_name(&new.kind));
+                    let msg = format!("allOf replaced by one of its parts ({})", named(self.new, n));
                     self.emit(&rules::combined::PRODUCT_TYPE_NARROWED, None, msg);
                     return true;
                 }
@@ -726,8 +739,8 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                         };
                         let msg = format!(
                             "{} {listed} became {}, which accepts each of them",
-                            kind_name(&old.kind),
-                            kind_name(&new.kind)
+                            named(self.old, o),
+                            named(self.new, n)
                         );
                         self.emit(&rules::types::TYPE_EXTENDED, None, msg);
                         return true;
@@ -748,7 +761,7 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 annotate(self);
                 let msg = format!(
                     "{} became a 'not' of other types, which accepts every value it accepted",
-                    kind_name(&old.kind)
+                    named(self.old, o)
                 );
                 self.emit(&rules::types::TYPE_EXTENDED, None, msg);
                 return true;
@@ -761,15 +774,15 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                     matches!(new.kind, Kind::False) || crate::values::accepts_everything(self.old, o);
                 if !already {
                     annotate(self);
-                    let msg = format!("{} became {}", kind_name(&old.kind), kind_name(&new.kind));
+                    let msg = format!("{} became {}", named(self.old, o), named(self.new, n));
                     self.emit(&rules::types::TYPE_EXTENDED, None, msg);
                     return true;
                 }
             } else {
                 let mut msg = format!(
                     "type changed from {} to {}",
-                    kind_name(&old.kind),
-                    kind_name(&new.kind)
+                    named(self.old, o),
+                    named(self.new, n)
                 );
                 if let Some(rejected) = lost {
                     msg.push_str(&format!(
