@@ -401,6 +401,15 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
         self.enter_sides(Some(old_seg), Some(new_seg))
     }
 
+    /// Whether the old node `o` accepts no more than each branch given (an
+    /// absent branch accepts everything).
+    fn meets_branches(&mut self, o: Id, branches: [Option<Id>; 2]) -> bool {
+        branches.into_iter().flatten().all(|b| {
+            let found = self.sub_compare((None, None), o, b);
+            self.compatible(&found)
+        })
+    }
+
     /// The findings of `o` against `n` (their own annotations aside), with
     /// the segments of a part (if any) entered on each side, kept apart.
     fn sub_compare(&mut self, segs: (Option<String>, Option<String>), o: Id, n: Id) -> Vec<Raw> {
@@ -888,6 +897,10 @@ impl<'a, 'm, 'b> Engine<'a, 'm, 'b> {
                 // Documents of types the negated schema never accepts all
                 // pass a `not` of it.
                 Kind::Not(negated) if types_in(self.old, o, 0) & types_in(self.new, *negated, 0) == 0 => {}
+                // Every document accepted before meets each branch: whatever
+                // the condition says, it passes.
+                Kind::Conditional { then, otherwise, .. }
+                    if kind.class() != old_class && self.meets_branches(o, [*then, *otherwise]) => {}
                 Kind::Not(_) | Kind::Conditional { .. } if kind.class() != old_class => {
                     let what = if matches!(kind, Kind::Not(_)) {
                         "'not'"

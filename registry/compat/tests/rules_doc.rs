@@ -85,7 +85,9 @@ its two policies:
   several old alternatives may fit one new alternative; a `oneOf` whose
   alternatives exclude each other (other types, other listed values, a
   required property with values that differ) is compared as their `anyOf`;
-  a `not` of other types lets every old document through; `{}`, `true`, a
+  a `not` of other types lets every old document through, and so does an
+  `if`/`then`/`else` added next to a schema whose documents all meet both
+  branches; `{}`, `true`, a
   `type` list of every type and keywords that constrain nothing all accept
   every value, and `not` of everything is `false`. Otherwise a change of
   kind is `TYPE_CHANGED`, breaking.
