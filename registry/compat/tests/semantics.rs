@@ -18,6 +18,14 @@ fn unhurried(old: &Value, new: &Value, mode: Mode) -> accord_compat::Report {
     accord_compat::check_with(&n, &[&o], mode, Policy::Strict, &options).expect("within bounds")
 }
 
+/// The validator that confirms witnesses, in draft 7 (the schemas' draft).
+fn validator(schema: &Value) -> jsonschema::Validator {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .build(schema)
+        .expect("a valid schema")
+}
+
 /// The first witness of a report, which must have one.
 fn first_witness(r: &accord_compat::Report) -> &Value {
     r.findings
@@ -547,12 +555,6 @@ fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
     // that a repeated subschema accepts matches every copy, so it is
     // rejected (JSON Schema core, `oneOf`). The validator agrees on each
     // document used below.
-    let validator = |s: &Value| {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .build(s)
-            .unwrap()
-    };
     let nothing = json!({"anyOf": [{"oneOf": [{}, {}]}]});
     let integers = json!({"oneOf": [{"type": "string"}, {"type": "string"}, {"type": "integer"}]});
     for doc in [json!({}), json!(1), json!("x"), json!(null)] {
@@ -590,12 +592,6 @@ fn a_subschema_repeated_under_one_of_rejects_what_it_accepts() {
 /// witness.
 #[test]
 fn listed_values_that_become_another_kind_are_judged_value_by_value() {
-    let validator = |s: &Value| {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .build(s)
-            .unwrap()
-    };
     // (old, new, mode, rules reported, witness of the breaking finding)
     type Row = (Value, Value, Mode, &'static [&'static str], Option<Value>);
     let rows: [Row; 12] = [
@@ -926,12 +922,6 @@ fn a_condition_every_old_document_meets_changes_nothing() {
     let r = unhurried(&old, &new, Mode::Backward);
     assert!(!r.compatible, "{:?}", r.findings);
     let w = first_witness(&r);
-    let validator = |s: &Value| {
-        jsonschema::options()
-            .with_draft(jsonschema::Draft::Draft7)
-            .build(s)
-            .unwrap()
-    };
     assert!(validator(&old).is_valid(w) && !validator(&new).is_valid(w), "{w}");
     assert!(w.get("x").is_none(), "{w}");
 }
