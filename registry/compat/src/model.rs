@@ -440,12 +440,7 @@ fn every_type(kinds: &[Kind]) -> bool {
             && n.integer
         {
             // `integer` next to `number` adds nothing.
-            let bare = n.minimum.is_none()
-                && n.maximum.is_none()
-                && n.exclusive_minimum.is_none()
-                && n.exclusive_maximum.is_none()
-                && n.multiple_of.is_none();
-            if !bare {
+            if !crate::values::unbounded(n) {
                 return false;
             }
             continue;

@@ -79,14 +79,7 @@ pub(crate) fn unconstrained(kind: &Kind, free: &mut dyn FnMut(Id) -> bool) -> bo
         Kind::String(s) => {
             s.min_length.is_none() && s.max_length.is_none() && s.pattern.is_none() && s.format.is_none()
         }
-        Kind::Number(n) => {
-            !n.integer
-                && n.minimum.is_none()
-                && n.maximum.is_none()
-                && n.exclusive_minimum.is_none()
-                && n.exclusive_maximum.is_none()
-                && n.multiple_of.is_none()
-        }
+        Kind::Number(n) => !n.integer && unbounded(n),
         Kind::Boolean | Kind::Null | Kind::Empty => true,
         Kind::Object(o) => {
             o.required.is_empty()
@@ -114,6 +107,15 @@ pub(crate) fn unconstrained(kind: &Kind, free: &mut dyn FnMut(Id) -> bool) -> bo
         }
         _ => false,
     }
+}
+
+/// Whether a number node has no bound and no `multipleOf`.
+pub(crate) fn unbounded(n: &NumberNode) -> bool {
+    n.minimum.is_none()
+        && n.maximum.is_none()
+        && n.exclusive_minimum.is_none()
+        && n.exclusive_maximum.is_none()
+        && n.multiple_of.is_none()
 }
 
 /// Whether `id` accepts every value, as far as the model tells: `{}`, or
